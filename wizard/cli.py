@@ -1,0 +1,182 @@
+"""The `cdwizard` command line.
+
+Start-up stays light: this module and the `wizard.commands.*` modules import only the standard
+library at top level, so `cdwizard --help` and `--version` never load textual, boto3 or jinja2.
+Each subcommand module provides `configure(parser)` and `run(args) -> int`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from wizard import __version__
+
+#: subcommand -> (module, one-line help). Order is the order of `--help`.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "answers": (
+        "wizard.commands.answers",
+        "print a commented template or JSON Schema; check a file",
+    ),
+    "render": ("wizard.commands.render", "render the Terraform root module and the payload"),
+    "plan": ("wizard.commands.terraform", "render, init and plan; summarise in pipeline terms"),
+    "apply": ("wizard.commands.terraform", "plan, confirm, and apply exactly that plan"),
+    "destroy": ("wizard.commands.terraform", "destroy everything (empties the artifact bucket)"),
+    "monitor": ("wizard.commands.monitor", "follow pipeline runs, deployments and lifecycle hooks"),
+    "ship": ("wizard.commands.monitor", "push the rendered payload to the branch and follow it"),
+    "rehearse": ("wizard.commands.rehearse", "run a payload's hooks locally as the agent would"),
+    "doctor": ("wizard.commands.doctor", "preflight checks, each with a fix"),
+}
+
+DEFAULT_OUT = "cdwizard-out"
+DEFAULT_SANDBOX_OUT = "cdwizard-sandbox"
+
+
+def _shared_parents() -> dict[str, argparse.ArgumentParser]:
+    """Option groups reused by several subcommands (declared once)."""
+    answers = argparse.ArgumentParser(add_help=False)
+    answers.add_argument(
+        "--answers",
+        "-a",
+        type=Path,
+        metavar="FILE",
+        help="answers file (YAML); see `answers template`",
+    )
+    out = argparse.ArgumentParser(add_help=False)
+    out.add_argument(
+        "--out",
+        "-o",
+        type=Path,
+        metavar="DIR",
+        help=f"workspace folder (default ./{DEFAULT_OUT}; ./{DEFAULT_SANDBOX_OUT} with --sandbox)",
+    )
+    output = argparse.ArgumentParser(add_help=False)
+    mode = output.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--plain",
+        dest="output",
+        action="store_const",
+        const="plain",
+        help="append-only lines with a heartbeat (the default without a terminal)",
+    )
+    mode.add_argument(
+        "--json",
+        dest="output",
+        action="store_const",
+        const="json",
+        help="one JSON event per line (NDJSON) for scripts",
+    )
+    sandbox = argparse.ArgumentParser(add_help=False)
+    sandbox.add_argument(
+        "--sandbox",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="use the embedded AWS emulator (moto on 127.0.0.1) instead of an AWS account",
+    )
+    mirror = argparse.ArgumentParser(add_help=False)
+    mirror.add_argument(
+        "--provider-mirror",
+        type=Path,
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="install providers from this filesystem mirror (air-gapped); "
+        "env CDWIZARD_PROVIDER_MIRROR",
+    )
+    yes = argparse.ArgumentParser(add_help=False)
+    yes.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    return {
+        "answers": answers,
+        "out": out,
+        "output": output,
+        "sandbox": sandbox,
+        "mirror": mirror,
+        "yes": yes,
+    }
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cdwizard",
+        description="From nothing to a working CodeCommit -> CodeDeploy pipeline on EC2, "
+        "then a live view of every run. Without a subcommand: the interactive wizard.",
+        epilog="Exit codes: 0 ok, 1 error, 2 usage, 3 bad answers, 4 terraform missing, "
+        "5 plan failed, 6 apply failed, 7 destroy failed, 8 confirmation refused, "
+        "9 render conflict, 10 deployment failed, 11 stopped, 12 timed out, 13 AWS error, "
+        "130 interrupted.",
+    )
+    parser.add_argument("--version", action="version", version=f"cdwizard {__version__}")
+    parser.add_argument("--answers", "-a", type=Path, metavar="FILE", help="prefill the wizard")
+    parser.add_argument("--out", "-o", type=Path, metavar="DIR", help="workspace folder")
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        default=False,
+        help="run against the embedded AWS emulator (no AWS account needed)",
+    )
+    parser.add_argument(
+        "--provider-mirror",
+        type=Path,
+        metavar="DIR",
+        default=None,
+        help="install providers from this filesystem mirror; env CDWIZARD_PROVIDER_MIRROR",
+    )
+    parents = _shared_parents()
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        wanted = getattr(module, "PARENTS", {}).get(name, ())
+        sp = sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            parents=[parents[p] for p in wanted],
+        )
+        module.configure(sp, name)
+        sp.set_defaults(_module=module_name)
+    return parser
+
+
+def resolve_out(args: argparse.Namespace) -> Path:
+    """The workspace folder: `--out`, else a default that keeps sandbox and real apart."""
+    if getattr(args, "out", None):
+        return Path(args.out)
+    return Path(DEFAULT_SANDBOX_OUT if getattr(args, "sandbox", False) else DEFAULT_OUT)
+
+
+def resolve_output(args: argparse.Namespace) -> str:
+    """`tui`, `plain` or `json`: an explicit flag wins; otherwise a terminal gets the TUI."""
+    chosen = getattr(args, "output", None)
+    if chosen:
+        return chosen
+    if os.environ.get("CI") or not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return "plain"
+    return "tui"
+
+
+def resolve_mirror(args: argparse.Namespace) -> Path | None:
+    """`--provider-mirror`, else `$CDWIZARD_PROVIDER_MIRROR`, else none (use the registry)."""
+    given = getattr(args, "provider_mirror", None)
+    if given:
+        return Path(given)
+    env = os.environ.get("CDWIZARD_PROVIDER_MIRROR")
+    return Path(env) if env else None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    module_name = getattr(args, "_module", "wizard.commands.wizard")
+    module = importlib.import_module(module_name)
+    try:
+        return int(module.run(args))
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,62 @@
+"""Small helpers shared by the subcommands (stdlib-only at import time)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from wizard.core.answers import Answers
+    from wizard.core.output import EventSink
+
+
+class CommandError(Exception):
+    """Stop the command with a message (to stderr) and an exit code."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def error(message: str) -> None:
+    print(f"cdwizard: {message}", file=sys.stderr)
+
+
+def load_answers_arg(args: argparse.Namespace, *, required: bool = True) -> Answers | None:
+    """Load `--answers`; on problems print them all and raise `CommandError(BAD_ANSWERS)`."""
+    from wizard.core.answers import AnswersError, load_answers
+    from wizard.core.exitcodes import ExitCode
+
+    path: Path | None = getattr(args, "answers", None)
+    if path is None:
+        if required:
+            raise CommandError(
+                "--answers FILE is required here; create one with "
+                "`cdwizard answers template > answers.yml`, or run `cdwizard` interactively",
+                ExitCode.BAD_ANSWERS,
+            )
+        return None
+    try:
+        return load_answers(path)
+    except AnswersError as exc:
+        raise CommandError(str(exc), ExitCode.BAD_ANSWERS) from None
+
+
+def make_sink(mode: str, *, activity: str = "working") -> EventSink:
+    """The plain or JSON event sink for `--plain` / `--json` (the TUI consumes events itself)."""
+    from wizard.core.output import JsonSink, PlainSink
+
+    if mode == "json":
+        return JsonSink(activity=activity)
+    return PlainSink(activity=activity)
+
+
+def run_guarded(func, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    """Run a command body, turning `CommandError` into its message and exit code."""
+    try:
+        return int(func(args))
+    except CommandError as exc:
+        error(str(exc))
+        return exc.code

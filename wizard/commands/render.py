@@ -1,0 +1,62 @@
+"""`cdwizard render --answers FILE --out DIR [--force] [--diff] [--dry-run]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from wizard.commands.common import load_answers_arg, run_guarded
+
+PARENTS = {"render": ("answers", "out", "sandbox")}
+
+
+def configure(parser: argparse.ArgumentParser, name: str) -> None:
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite files you edited since the last render (default: write FILE.new)",
+    )
+    parser.add_argument("--diff", action="store_true", help="print a unified diff of changes")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="show what would change; write nothing"
+    )
+
+
+def _run(args: argparse.Namespace) -> int:
+    from wizard.cli import resolve_out
+    from wizard.core.exitcodes import ExitCode
+    from wizard.core.render import plan_write, render, write_workspace
+
+    answers = load_answers_arg(args)
+    assert answers is not None
+    out = resolve_out(args)
+    sandbox = None
+    if getattr(args, "sandbox", False):
+        from wizard.services.sandbox import sandbox_render_context
+
+        sandbox = sandbox_render_context()
+    tree = render(answers, sandbox=sandbox)
+    writer = plan_write if args.dry_run else write_workspace
+    report = writer(tree, out, force=args.force)
+    verb = "would write" if args.dry_run else "wrote"
+    for change in report.changes:
+        if change.status != "unchanged":
+            print(f"  {change.status:<11} {change.path}")
+        if args.diff and change.diff:
+            sys.stdout.write(change.diff)
+    counts = report.counts()
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    print(f"{verb} {out}: {summary}")
+    if report.conflicts:
+        names = ", ".join(c.path for c in report.conflicts)
+        print(
+            f"cdwizard: kept your edits in {names}; the new versions are next to them as *.new. "
+            "Merge them, or re-run with --force to overwrite.",
+            file=sys.stderr,
+        )
+        return ExitCode.RENDER_CONFLICT
+    return ExitCode.OK
+
+
+def run(args: argparse.Namespace) -> int:
+    return run_guarded(_run, args)

@@ -1,0 +1,1 @@
+"""Pure core: answers, rendering, events, timelines. No textual, no AWS calls, no subprocesses."""

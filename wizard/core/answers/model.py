@@ -1,0 +1,444 @@
+"""The Answers model: every question cdwizard asks, declared once.
+
+The YAML answers file mirrors these sections. Types come from the annotations; help, defaults,
+validators and the wizard step from `ask()`. Cross-field rules live in `CROSS_RULES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from wizard.core.answers import rules as r
+from wizard.core.answers.fields import Derived, ask, section
+
+CURRENT_VERSION = 1
+
+
+def _from_project(suffix: str = "") -> Derived:
+    return Derived(lambda a: f"{a.get('project') or 'cdwizard'}{suffix}", f"<project>{suffix}")
+
+
+@dataclass(frozen=True)
+class AwsAnswers:
+    region: str = ask(
+        "eu-west-1",
+        label="Region",
+        step="aws",
+        help="AWS region every resource is created in (the CodeDeploy agent is downloaded "
+        "from the same region's aws-codedeploy-<region> bucket).",
+        rules=r.REGION,
+    )
+    profile: str | None = ask(
+        None,
+        label="Profile",
+        step="aws",
+        help="Named profile from ~/.aws/config; null uses the default credential chain "
+        "(environment variables, SSO, instance role). Credentials are never written anywhere.",
+        rules=r.PROFILE,
+    )
+
+
+@dataclass(frozen=True)
+class SourceAnswers:
+    provider: Literal["codecommit"] = ask(
+        "codecommit",
+        label="Source provider",
+        step="source",
+        help="Where the pipeline takes the code from. CodeCommit for now; CodeConnections and "
+        "S3 sources are planned.",
+    )
+    repository: str = ask(
+        _from_project(),
+        label="Repository",
+        step="source",
+        help="CodeCommit repository name. It must exist unless create_repository is true.",
+        rules=r.CODECOMMIT_REPOSITORY,
+    )
+    branch: str = ask(
+        "master",
+        label="Branch",
+        step="source",
+        help="Branch whose commits start the pipeline. The first run fails if the branch does not "
+        "exist yet: push to it (or use `cdwizard ship`).",
+        rules=r.BRANCH,
+    )
+    create_repository: bool = ask(
+        False,
+        label="Create the repository",
+        step="source",
+        help="Create the CodeCommit repository with terraform (destroy then deletes it, and its "
+        "history with it). Leave false for an existing repository.",
+    )
+    change_detection: Literal["eventbridge", "poll"] = ask(
+        "eventbridge",
+        label="Change detection",
+        step="source",
+        help="How a push starts the pipeline: 'eventbridge' (an EventBridge rule, immediate, "
+        "PollForSourceChanges=false; recommended by AWS) or 'poll' (CodePipeline polls the "
+        "branch; slower, capped at 300 polling pipelines per region).",
+    )
+
+
+@dataclass(frozen=True)
+class TargetsAnswers:
+    tag_key: str = ask(
+        "Name",
+        label="Tag key",
+        step="targets",
+        help="EC2 tag key the deployment group targets (an instance is deployed to when it "
+        "carries this key with the value below).",
+        rules=r.TAG_KEY,
+    )
+    tag_value: str = ask(
+        _from_project(),
+        label="Tag value",
+        step="targets",
+        help="EC2 tag value the deployment group targets.",
+        rules=r.TAG_VALUE,
+    )
+    create_instance: bool = ask(
+        True,
+        label="Create instances",
+        step="targets",
+        help="Create EC2 instances with that tag (IMDSv2, encrypted root volume, the instance "
+        "profile). False targets instances you already run.",
+    )
+    instance_type: str = ask(
+        "t3.micro",
+        label="Instance type",
+        step="targets",
+        help="EC2 instance type of the created instances.",
+        rules=r.INSTANCE_TYPE,
+    )
+    instance_count: int = ask(
+        1,
+        label="Instance count",
+        step="targets",
+        help="How many instances to create. The deployment config decides how many are "
+        "updated at once.",
+        rules=(r.int_range(1, 50, unit="instances"),),
+    )
+    ami: str = ask(
+        "ubuntu-22.04",
+        label="AMI",
+        step="targets",
+        help="Machine image: an alias (ubuntu-22.04, ubuntu-24.04, amazon-linux-2023) resolved "
+        "through AWS's public SSM parameters at plan time, or an AMI id (ami-...).",
+        rules=r.AMI,
+    )
+    root_volume_size: int = ask(
+        16,
+        label="Root volume (GiB)",
+        step="targets",
+        advanced=True,
+        help="Size of the encrypted gp3 root volume of each created instance, in GiB.",
+        rules=(r.int_range(8, 1024, unit="GiB"),),
+    )
+    subnet_id: str | None = ask(
+        None,
+        label="Subnet",
+        step="targets",
+        advanced=True,
+        help="Subnet for created instances; null uses a default subnet of the default VPC. "
+        "The instance needs outbound HTTPS to reach CodeDeploy, S3 and (for ssm) SSM.",
+        rules=r.SUBNET_ID,
+    )
+    agent_install: Literal["user_data", "ssm", "preinstalled"] = ask(
+        "user_data",
+        label="Agent install",
+        step="targets",
+        help="How the CodeDeploy agent gets onto the instances: 'user_data' (at first boot, "
+        "created instances only), 'ssm' (a State Manager association installing the "
+        "AWSCodeDeployAgent package on every tagged instance), 'preinstalled' (your AMI has it).",
+    )
+    ssm_managed: bool = ask(
+        True,
+        label="SSM managed",
+        step="targets",
+        help="Attach AmazonSSMManagedInstanceCore to the instance role: needed for the ssm agent "
+        "install and lets `cdwizard monitor` fetch full hook logs without SSH.",
+    )
+
+
+@dataclass(frozen=True)
+class DeploymentAnswers:
+    application: str = ask(
+        _from_project(),
+        label="Application",
+        step="deployment",
+        help="CodeDeploy application name (compute platform Server).",
+        rules=r.CODEDEPLOY_NAME,
+    )
+    group: str = ask(
+        _from_project("-dg"),
+        label="Deployment group",
+        step="deployment",
+        help="CodeDeploy deployment group (in-place, without load balancer, targets the tag).",
+        rules=r.CODEDEPLOY_NAME,
+    )
+    config: Literal[
+        "CodeDeployDefault.OneAtATime",
+        "CodeDeployDefault.HalfAtATime",
+        "CodeDeployDefault.AllAtOnce",
+    ] = ask(
+        "CodeDeployDefault.OneAtATime",
+        label="Deployment config",
+        step="deployment",
+        help="OneAtATime updates one instance at a time (safest); HalfAtATime up to half; "
+        "AllAtOnce all together (fastest, the whole fleet is out of service at once).",
+    )
+    rollback_on_failure: bool = ask(
+        True,
+        label="Roll back on failure",
+        step="deployment",
+        help="Automatically redeploy the last good revision when a deployment fails.",
+    )
+    group_tags: dict[str, str] = ask(
+        {"ManagedBy": "codedeploy"},
+        label="Deployment group tags",
+        step="deployment",
+        help="Tags on the deployment group (KEY=VALUE pairs).",
+        rules=(r.tag_map(),),
+    )
+    service_role: str = ask(
+        "CodeDeployServiceRole",
+        label="Service role",
+        step="deployment",
+        help="IAM role CodeDeploy assumes (gets service-role/AWSCodeDeployRole).",
+        rules=r.IAM_NAME,
+    )
+    instance_profile: str = ask(
+        "CodeDeployDemo-EC2-Instance-Profile",
+        label="Instance profile",
+        step="deployment",
+        help="IAM role and instance profile of the instances (reads the artifact bucket and "
+        "the agent's aws-codedeploy-<region> bucket).",
+        rules=r.IAM_NAME,
+    )
+
+
+@dataclass(frozen=True)
+class PipelineAnswers:
+    name: str = ask(
+        _from_project(),
+        label="Pipeline name",
+        step="source",
+        help="CodePipeline name.",
+        rules=r.PIPELINE_NAME,
+    )
+    artifact_bucket: str | None = ask(
+        None,
+        label="Artifact bucket",
+        step="source",
+        advanced=True,
+        help="S3 bucket for pipeline artifacts; null names it <project>-artifacts-<account id>. "
+        "Created with public access blocked, encryption, versioning and ownership enforced.",
+        rules=r.BUCKET,
+    )
+    type: Literal["V2", "V1"] = ask(
+        "V2",
+        label="Pipeline type",
+        step="source",
+        advanced=True,
+        help="CodePipeline type; V2 is AWS's current default (per-minute pricing with free "
+        "tier; V1 bills per active pipeline).",
+    )
+
+
+@dataclass(frozen=True)
+class PayloadAnswers:
+    destination: str = ask(
+        "/home/snake/_target",
+        label="Destination",
+        step="payload",
+        help="Folder on the instance the revision is installed into (appspec files.destination).",
+        rules=r.DESTINATION,
+    )
+    user: str = ask(
+        "snake",
+        label="Run-as user",
+        step="payload",
+        help="Linux user the hooks and the service run as; created if missing.",
+        rules=r.LINUX_USER,
+    )
+    port: int = ask(
+        8000,
+        label="Port",
+        step="payload",
+        help="TCP port the FastAPI service listens on.",
+        rules=(r.int_range(1, 65535),),
+    )
+    health_path: str = ask(
+        "/health",
+        label="Health path",
+        step="payload",
+        help="Path ValidateService polls until it answers 200.",
+        rules=r.HEALTH_PATH,
+    )
+    hook_timeout: int = ask(
+        300,
+        label="Hook timeout (s)",
+        step="payload",
+        help="Timeout of each hook script, in seconds (CodeDeploy allows at most 3600).",
+        rules=(r.int_range(1, 3600, unit="seconds"),),
+    )
+    file_exists_behavior: Literal["OVERWRITE", "DISALLOW", "RETAIN"] = ask(
+        "OVERWRITE",
+        label="When files exist",
+        step="payload",
+        help="What Install does with files at the destination that the previous revision did not "
+        "install: OVERWRITE them, DISALLOW (fail the deployment) or RETAIN the old file.",
+    )
+
+
+@dataclass(frozen=True)
+class TerraformAnswers:
+    backend: Literal["local", "s3"] = ask(
+        "local",
+        label="State backend",
+        step="review",
+        advanced=True,
+        help="Where terraform keeps its state: 'local' (in the workspace folder) or 's3' "
+        "(a bucket you already have; locking with an S3 lock file).",
+    )
+    state_bucket: str | None = ask(
+        None,
+        label="State bucket",
+        step="review",
+        advanced=True,
+        help="Existing S3 bucket for the state when backend is s3.",
+        rules=r.BUCKET,
+    )
+    state_key: str = ask(
+        Derived(
+            lambda a: f"cdwizard/{a.get('project') or 'cdwizard'}/terraform.tfstate",
+            "cdwizard/<project>/terraform.tfstate",
+        ),
+        label="State key",
+        step="review",
+        advanced=True,
+        help="Object key of the state in the state bucket.",
+        rules=r.STATE_KEY,
+    )
+    binary: str | None = ask(
+        None,
+        label="Terraform binary",
+        step="review",
+        advanced=True,
+        help="Path of terraform or tofu; null looks at $CDWIZARD_TERRAFORM, then terraform, "
+        "then tofu on PATH.",
+        rules=r.BINARY,
+    )
+
+
+@dataclass(frozen=True)
+class Answers:
+    """All answers. Build with `wizard.core.answers.load_answers` / `validate_mapping`."""
+
+    version: Literal[1] = ask(
+        CURRENT_VERSION,
+        label="Format version",
+        step="",
+        help="Version of this file's format. Always 1 for now.",
+    )
+    project: str = ask(
+        "devops-python-service",
+        label="Project",
+        step="welcome",
+        help="Short name used as the prefix of created resources and the default of the other "
+        "names: lowercase letters, digits and hyphens, 3–32 characters.",
+        rules=r.PROJECT,
+        example="devops-python-service",
+    )
+    aws: AwsAnswers = section(AwsAnswers, title="AWS", help="Account access and region.")
+    source: SourceAnswers = section(
+        SourceAnswers, title="Source", help="The repository and branch that feed the pipeline."
+    )
+    targets: TargetsAnswers = section(
+        TargetsAnswers, title="Targets", help="The EC2 instances that receive deployments."
+    )
+    deployment: DeploymentAnswers = section(
+        DeploymentAnswers, title="Deployment", help="CodeDeploy application, group and roles."
+    )
+    pipeline: PipelineAnswers = section(
+        PipelineAnswers, title="Pipeline", help="The CodePipeline that links source and deploy."
+    )
+    payload: PayloadAnswers = section(
+        PayloadAnswers, title="Payload", help="How the service is installed and checked."
+    )
+    terraform: TerraformAnswers = section(
+        TerraformAnswers, title="Terraform", help="State backend and binary."
+    )
+    tags: dict[str, str] = ask(
+        {},
+        label="Tags",
+        step="review",
+        advanced=True,
+        help="Tags applied to every created resource (provider default_tags).",
+        rules=(r.tag_map(max_tags=40),),
+    )
+
+
+# --- rules across fields ----------------------------------------------------------------------
+
+# Each: (keys it concerns; the first is reported) -> check(flat answers) -> (message, fix) | None
+CrossRule = tuple[tuple[str, ...], Callable[[Mapping[str, Any]], tuple[str, str] | None]]
+
+
+def _user_data_needs_instances(a: Mapping[str, Any]) -> tuple[str, str] | None:
+    if a["targets.agent_install"] == "user_data" and not a["targets.create_instance"]:
+        return (
+            "'user_data' only installs the agent on instances cdwizard creates",
+            "set targets.agent_install to 'ssm' (needs the SSM agent) or 'preinstalled' for "
+            "existing instances, or set targets.create_instance to true",
+        )
+    return None
+
+
+def _ssm_needs_managed(a: Mapping[str, Any]) -> tuple[str, str] | None:
+    if a["targets.agent_install"] == "ssm" and not a["targets.ssm_managed"]:
+        return (
+            "'ssm' installs the agent through Systems Manager, which needs the instance role to "
+            "carry AmazonSSMManagedInstanceCore",
+            "set targets.ssm_managed to true, or use targets.agent_install 'user_data'",
+        )
+    return None
+
+
+def _s3_backend_needs_bucket(a: Mapping[str, Any]) -> tuple[str, str] | None:
+    if a["terraform.backend"] == "s3" and not a["terraform.state_bucket"]:
+        return (
+            "the s3 backend needs a bucket",
+            "set terraform.state_bucket to an existing bucket, or use backend 'local'",
+        )
+    return None
+
+
+def _privileged_port(a: Mapping[str, Any]) -> tuple[str, str] | None:
+    port, user = a["payload.port"], a["payload.user"]
+    if isinstance(port, int) and port < 1024 and user != "root":
+        return (
+            f"port {port} is privileged and the service runs as '{user}'",
+            "use a port of 1024 or more (e.g. 8000), or run as root",
+        )
+    return None
+
+
+def _role_names_differ(a: Mapping[str, Any]) -> tuple[str, str] | None:
+    if a["deployment.service_role"] == a["deployment.instance_profile"]:
+        return (
+            "the service role and the instance role must be different roles",
+            "give deployment.instance_profile another name",
+        )
+    return None
+
+
+CROSS_RULES: tuple[CrossRule, ...] = (
+    (("targets.agent_install", "targets.create_instance"), _user_data_needs_instances),
+    (("targets.agent_install", "targets.ssm_managed"), _ssm_needs_managed),
+    (("terraform.state_bucket", "terraform.backend"), _s3_backend_needs_bucket),
+    (("payload.port", "payload.user"), _privileged_port),
+    (("deployment.instance_profile", "deployment.service_role"), _role_names_differ),
+)

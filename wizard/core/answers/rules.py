@@ -1,0 +1,367 @@
+"""Validators for answers: AWS's documented naming rules, checked locally before any API call.
+
+Each factory returns a `Rule` with the message, the fix and the JSON Schema fragment it implies.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import posixpath
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from wizard.core.answers.fields import Rule
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "...'"
+
+
+def length(lo: int, hi: int, *, what: str = "characters") -> Rule:
+    def check(value: Any) -> str | None:
+        if not isinstance(value, str):
+            return None
+        n = len(value)
+        if lo <= n <= hi:
+            return None
+        return f"must be {lo}–{hi} {what} long, not {n}"
+
+    fix = f"use {lo} to {hi} {what}" if lo else f"use at most {hi} {what}"
+    return Rule(check, fix, {"minLength": lo, "maxLength": hi})
+
+
+def pattern(regex: str, message: str, fix: str) -> Rule:
+    compiled = re.compile(regex)
+
+    def check(value: Any) -> str | None:
+        if isinstance(value, str) and not compiled.fullmatch(value):
+            return message
+        return None
+
+    return Rule(check, fix, {"pattern": f"^(?:{regex})$"})
+
+
+def int_range(lo: int, hi: int, *, unit: str = "") -> Rule:
+    suffix = f" {unit}" if unit else ""
+
+    def check(value: Any) -> str | None:
+        if isinstance(value, int) and not lo <= value <= hi:
+            return f"must be between {lo} and {hi}{suffix} (got {value})"
+        return None
+
+    return Rule(check, f"pick a value from {lo} to {hi}{suffix}", {"minimum": lo, "maximum": hi})
+
+
+def no_control_chars() -> Rule:
+    def check(value: Any) -> str | None:
+        if isinstance(value, str) and any(ord(c) < 32 or ord(c) == 127 for c in value):
+            return "must not contain control characters (newlines, tabs, escapes)"
+        return None
+
+    return Rule(check, "remove line breaks and other control characters")
+
+
+# --- AWS names ------------------------------------------------------------------------------
+
+PROJECT = (
+    length(3, 32),
+    pattern(
+        r"[a-z][a-z0-9-]*[a-z0-9]",
+        "may only hold lowercase letters, digits and hyphens, starting with a letter and not "
+        "ending with a hyphen",
+        "use something like 'devops-python-service'",
+    ),
+    Rule(
+        lambda v: "must not contain '--'" if isinstance(v, str) and "--" in v else None,
+        "use single hyphens",
+    ),
+)
+
+REGION = (
+    pattern(
+        r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}",
+        "is not an AWS region code",
+        "use a region code like 'eu-west-1' or 'us-east-1' (not a name like 'Ireland')",
+    ),
+)
+
+PROFILE = (
+    length(1, 128),
+    pattern(
+        r"[A-Za-z0-9_.@+=,/-]+",
+        "is not a usable profile name",
+        "use the name of a profile in ~/.aws/config (letters, digits, _ . @ + = , / -), or null",
+    ),
+)
+
+CODECOMMIT_REPOSITORY = (
+    length(1, 100),
+    pattern(
+        r"[A-Za-z0-9_.-]+",
+        "may only hold letters, digits, '.', '_' and '-'",
+        "rename it using only letters, digits, '.', '_' and '-'",
+    ),
+    Rule(
+        lambda v: "must not end with '.git'" if isinstance(v, str) and v.endswith(".git") else None,
+        "drop the '.git' suffix",
+    ),
+    Rule(
+        lambda v: "cannot be '.' or '..'" if v in (".", "..") else None,
+        "pick a real name",
+    ),
+)
+
+
+def _branch_problem(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    if value.startswith(("-", "/")) or value.endswith(("/", ".", ".lock")):
+        return "is not a valid git branch name (bad start or end)"
+    bad = set(" ~^:?*[\\\x7f")
+    if any(c in bad or ord(c) < 32 for c in value):
+        return "is not a valid git branch name (it holds a space or one of ~ ^ : ? * [ \\)"
+    if ".." in value or "@{" in value or "//" in value or value == "@":
+        return "is not a valid git branch name ('..', '@{' and '//' are not allowed)"
+    if any(part.startswith(".") for part in value.split("/")):
+        return "is not a valid git branch name (a path component starts with '.')"
+    return None
+
+
+BRANCH = (
+    length(1, 256),
+    Rule(_branch_problem, "use a name git accepts, like 'main', 'master' or 'release/1.2'"),
+)
+
+_TAG_CHARS = r"[\w .:/=+@-]*"
+
+
+def _not_aws_prefixed(value: Any) -> str | None:
+    if isinstance(value, str) and value.lower().startswith("aws:"):
+        return "must not start with 'aws:' (reserved by AWS)"
+    return None
+
+
+TAG_KEY = (
+    length(1, 128),
+    Rule(_not_aws_prefixed, "choose a key without the 'aws:' prefix"),
+    pattern(
+        _TAG_CHARS,
+        "may only hold letters, digits, spaces and _ . : / = + - @",
+        "remove other characters from the tag key",
+    ),
+)
+
+TAG_VALUE = (
+    length(1, 256),
+    pattern(
+        _TAG_CHARS,
+        "may only hold letters, digits, spaces and _ . : / = + - @",
+        "remove other characters from the tag value",
+    ),
+)
+
+
+def tag_map(max_tags: int = 50) -> Rule:
+    key_rules = TAG_KEY
+    value_rules = (length(0, 256), TAG_VALUE[1])
+
+    def check(value: Any) -> str | None:
+        if not isinstance(value, Mapping):
+            return None
+        if len(value) > max_tags:
+            return f"has {len(value)} tags; AWS allows at most {max_tags}"
+        for k, v in value.items():
+            for rule in key_rules:
+                msg = rule.check(k)
+                if msg:
+                    return f"tag key {_describe(k)} {msg}"
+            for rule in value_rules:
+                msg = rule.check(v)
+                if msg:
+                    return f"value of tag {_describe(k)} {msg}"
+        return None
+
+    return Rule(
+        check,
+        f"use at most {max_tags} tags; keys 1–128 and values 0–256 characters of letters, digits, "
+        "spaces and _ . : / = + - @, keys not starting with 'aws:'",
+        {"maxProperties": max_tags},
+    )
+
+
+INSTANCE_TYPE = (
+    length(3, 32),
+    pattern(
+        r"[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[a-z0-9]+",
+        "is not an EC2 instance type",
+        "use an instance type such as 't3.micro' or 'm7g.large'",
+    ),
+)
+
+AMI_ALIASES = ("ubuntu-22.04", "ubuntu-24.04", "amazon-linux-2023")
+
+AMI = (
+    pattern(
+        "|".join(re.escape(a) for a in AMI_ALIASES) + r"|ami-[0-9a-f]{8}(?:[0-9a-f]{9})?",
+        "is neither a known alias nor an AMI id",
+        f"use one of {', '.join(AMI_ALIASES)} (resolved to the current public AMI) or an id "
+        "like 'ami-0123456789abcdef0'",
+    ),
+)
+
+SUBNET_ID = (
+    pattern(
+        r"subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?",
+        "is not a subnet id",
+        "use an id like 'subnet-0123456789abcdef0', or null for the default VPC",
+    ),
+)
+
+CODEDEPLOY_NAME = (
+    length(1, 100),
+    pattern(
+        r"[A-Za-z0-9_.-]+",
+        "may only hold letters, digits, '.', '_' and '-'",
+        "rename it using only letters, digits, '.', '_' and '-'",
+    ),
+)
+
+IAM_NAME = (
+    length(1, 64),
+    pattern(
+        r"[A-Za-z0-9+=,.@_-]+",
+        "may only hold letters, digits and + = , . @ _ -",
+        "rename it using only letters, digits and + = , . @ _ - (IAM rules)",
+    ),
+)
+
+PIPELINE_NAME = (
+    length(1, 100),
+    pattern(
+        r"[A-Za-z0-9.@_-]+",
+        "may only hold letters, digits and . @ _ -",
+        "rename it using only letters, digits and . @ _ - (CodePipeline rules)",
+    ),
+)
+
+_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
+def _bucket_problem(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]*[a-z0-9]", value):
+        return (
+            "may only hold lowercase letters, digits, '.' and '-', and must start and end "
+            "with a letter or digit"
+        )
+    if ".." in value or ".-" in value or "-." in value:
+        return "must not contain '..', '.-' or '-.'"
+    try:
+        ipaddress.IPv4Address(value)
+    except ValueError:
+        pass
+    else:
+        return "must not look like an IP address"
+    if value.startswith(_BUCKET_PREFIXES):
+        return f"must not start with {' / '.join(_BUCKET_PREFIXES)} (reserved)"
+    if value.endswith(_BUCKET_SUFFIXES):
+        return f"must not end with {' / '.join(_BUCKET_SUFFIXES)} (reserved)"
+    return None
+
+
+BUCKET = (
+    length(3, 63),
+    Rule(
+        _bucket_problem,
+        "follow the S3 bucket naming rules: 3–63 lowercase letters, digits, '-' (and '.'); "
+        "or use null to let cdwizard name it",
+    ),
+)
+
+
+def _destination_problem(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    if not value.startswith("/"):
+        return "must be an absolute path"
+    if any(part in ("..", ".") for part in value.split("/")):
+        return "must not contain '.' or '..' components"
+    if posixpath.normpath(value) != value or value.endswith("/"):
+        return "must be a normalised path (no '//' and no trailing '/')"
+    if not re.fullmatch(r"[A-Za-z0-9._/-]+", value):
+        return "may only hold letters, digits and . _ - /"
+    if value in _SYSTEM_DIRS:
+        return "must not be a system directory"
+    return None
+
+
+_SYSTEM_DIRS = frozenset(
+    {
+        "/",
+        "/bin",
+        "/boot",
+        "/dev",
+        "/etc",
+        "/home",
+        "/lib",
+        "/lib64",
+        "/opt",
+        "/proc",
+        "/root",
+        "/run",
+        "/sbin",
+        "/srv",
+        "/sys",
+        "/tmp",
+        "/usr",
+        "/var",
+        "/usr/bin",
+        "/usr/lib",
+        "/usr/local",
+        "/var/lib",
+    }
+)
+
+DESTINATION = (
+    length(2, 1024),
+    Rule(
+        _destination_problem,
+        "use a dedicated absolute folder like '/home/snake/_target' or '/srv/myapp'",
+    ),
+)
+
+LINUX_USER = (
+    length(1, 32),
+    pattern(
+        r"[a-z_][a-z0-9_-]*",
+        "is not a valid Linux user name",
+        "use lowercase letters, digits, '_' and '-', starting with a letter or '_'",
+    ),
+)
+
+HEALTH_PATH = (
+    length(1, 256),
+    pattern(
+        r"/[A-Za-z0-9._~/-]*",
+        "must be a URL path starting with '/' (letters, digits and . _ ~ / -)",
+        "use a path like '/health'",
+    ),
+)
+
+BINARY = (
+    length(1, 4096),
+    no_control_chars(),
+)
+
+STATE_KEY = (
+    length(1, 1024),
+    pattern(
+        r"[A-Za-z0-9!_.*'()/-]+",
+        "may only hold letters, digits and ! _ . * ' ( ) / -",
+        "use a key like 'cdwizard/my-project/terraform.tfstate'",
+    ),
+)

@@ -1,0 +1,63 @@
+"""A commented answers file generated from the declarations: every key, its help and default."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import yaml
+
+from wizard.core.answers.fields import Question, section_info
+from wizard.core.answers.model import Answers
+from wizard.core.answers.validate import questions, resolve
+
+
+def _scalar(value: Any) -> str:
+    """YAML for one value, via the YAML dumper (never concatenated by hand)."""
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        return yaml.safe_dump(value, default_flow_style=True, sort_keys=False).strip()
+    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True)
+    return text.removesuffix("\n...\n").strip()
+
+
+def _comment(text: str, indent: str) -> list[str]:
+    return [f"{indent}# {line}" for line in textwrap.wrap(text, width=92 - len(indent))]
+
+
+def _describe(q: Question) -> str:
+    parts = [q.help]
+    if q.choices:
+        parts.append(f"One of: {', '.join(q.choices)}.")
+    if hasattr(q.default, "compute"):
+        parts.append(f"Default: {q.default_text()}.")
+    return " ".join(parts)
+
+
+def template_text() -> str:
+    """The commented template; loading it gives the default answers."""
+    defaults = resolve({})
+    titles = section_info(Answers)
+    lines = [
+        "# cdwizard answers file. Check it with `cdwizard answers check FILE`;",
+        "# use it with `cdwizard render|plan|apply --answers FILE` or `cdwizard --answers FILE`.",
+        "# Credentials are never stored here: use aws.profile or the usual AWS environment.",
+    ]
+    opened: set[str] = set()
+    for q in questions():
+        parts = q.key.split(".")
+        for depth in range(len(parts) - 1):
+            sec = ".".join(parts[: depth + 1])
+            if sec not in opened:
+                opened.add(sec)
+                title, help_text = titles[sec]
+                lines.append("")
+                lines.extend(_comment(f"{title}: {help_text}", "  " * depth))
+                lines.append(f"{'  ' * depth}{parts[depth]}:")
+        indent = "  " * (len(parts) - 1)
+        if len(parts) == 1:
+            lines.append("")
+        lines.extend(_comment(_describe(q), indent))
+        lines.append(f"{indent}{parts[-1]}: {_scalar(defaults[q.key])}")
+    return "\n".join(lines) + "\n"

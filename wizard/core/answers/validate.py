@@ -1,0 +1,372 @@
+"""Turn a loaded mapping into `Answers`, reporting every problem at once.
+
+Each problem names the key path, the bad value and the fix. Unknown keys are problems too, with a
+"did you mean" from the known keys (in the same section first, then anywhere).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import typing
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from wizard.core.answers.fields import Question, walk
+from wizard.core.answers.model import CROSS_RULES, CURRENT_VERSION, Answers
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the answers."""
+
+    path: str
+    message: str
+    fix: str
+    value: Any = None
+    has_value: bool = True
+
+    def __str__(self) -> str:
+        shown = ""
+        if self.has_value:
+            text = repr(self.value)
+            shown = f" (got {text if len(text) <= 60 else text[:57] + '...'})"
+        where = self.path or "(file)"
+        return f"{where}: {self.message}{shown} — {self.fix}"
+
+
+class AnswersError(ValueError):
+    """The answers are invalid; `problems` lists every problem found."""
+
+    def __init__(self, problems: Iterable[Problem], source: str | None = None) -> None:
+        self.problems = list(problems)
+        self.source = source
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        where = f" in {self.source}" if self.source else ""
+        n = len(self.problems)
+        head = f"{n} problem{'s' if n != 1 else ''}{where}:"
+        return "\n".join([head, *(f"  - {p}" for p in self.problems)])
+
+
+@cache
+def questions() -> tuple[Question, ...]:
+    """Every question, in declaration (and wizard) order."""
+    return tuple(q for _, cls, q in walk(Answers) if q is not None)
+
+
+@cache
+def question_map() -> dict[str, Question]:
+    return {q.key: q for q in questions()}
+
+
+@cache
+def _section_keys() -> dict[str, tuple[str, ...]]:
+    """Section key ('' for the top) -> its child names."""
+    out: dict[str, list[str]] = {"": []}
+    for key, cls, _q in walk(Answers):
+        parent, _, name = key.rpartition(".")
+        out.setdefault(parent, []).append(name)
+        if cls is not None:
+            out.setdefault(key, [])
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _suggest(section: str, name: str) -> str:
+    siblings = _section_keys().get(section, ())
+    close = difflib.get_close_matches(name, siblings, n=1, cutoff=0.6)
+    if close:
+        target = f"{section}.{close[0]}" if section else close[0]
+        return f"did you mean '{target}'?"
+    # the right name in the wrong section?
+    everywhere = [q.key for q in questions() if q.name == name]
+    if everywhere:
+        home = everywhere[0].rsplit(".", 1)[0]
+        return f"did you mean '{everywhere[0]}'? (it belongs in section '{home}')"
+    close_any = difflib.get_close_matches(name, [q.name for q in questions()], n=1, cutoff=0.75)
+    if close_any:
+        match = next(q.key for q in questions() if q.name == close_any[0])
+        return f"did you mean '{match}'?"
+    allowed = ", ".join(siblings)
+    return f"remove it; allowed here: {allowed}"
+
+
+def coerce(question: Question, value: Any) -> tuple[Any, str | None, str | None]:
+    """Check the type of a loaded value. Returns (value, message, fix); message None if fine."""
+    if value is None:
+        if question.nullable:
+            return None, None, None
+        return value, "must not be empty", f"set a value (default: {question.default_text()})"
+    kind = question.kind
+    if kind == "str":
+        if isinstance(value, bool):
+            return value, "must be text, not true/false", "quote it: '\"yes\"'"
+        if isinstance(value, int):
+            return str(value), None, None
+        if not isinstance(value, str):
+            return value, f"must be text, not {type(value).__name__}", "write it as a quoted string"
+        return value, None, None
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, str) and value.strip().isdigit():
+                return value, "must be a number, not text", f"write it unquoted: {value.strip()}"
+            return value, "must be a whole number", "write a whole number, like 8000"
+        return value, None, None
+    if kind == "bool":
+        if not isinstance(value, bool):
+            return value, "must be true or false", "write true or false (unquoted)"
+        return value, None, None
+    if kind == "choice":
+        if isinstance(value, str) and value in question.choices:
+            return value, None, None
+        options = ", ".join(question.choices)
+        near = (
+            [c for c in question.choices if c.lower() == value.lower()]
+            if isinstance(value, str)
+            else []
+        ) or difflib.get_close_matches(str(value), question.choices, n=1, cutoff=0.5)
+        hint = f"did you mean '{near[0]}'? " if near else ""
+        return value, f"must be one of: {options}", f"{hint}pick one of the listed values"
+    if kind == "map":
+        if not isinstance(value, Mapping):
+            return value, "must be a mapping of KEY: VALUE", "write it as {Key: value, ...}"
+        fixed: dict[str, str] = {}
+        for k, v in value.items():
+            if not isinstance(k, str) or isinstance(v, (Mapping, list)) or v is None:
+                return (
+                    value,
+                    f"entry {k!r} must map text to text",
+                    "use plain KEY: VALUE text pairs",
+                )
+            fixed[k] = (
+                v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v)
+            )
+        return fixed, None, None
+    raise AssertionError(kind)  # pragma: no cover
+
+
+def check_value(question: Question, value: Any) -> list[Problem]:
+    """Type and rule problems for one (already loaded) value."""
+    coerced, message, fix = coerce(question, value)
+    if message:
+        return [Problem(question.key, message, fix or "", value)]
+    if coerced is None:
+        return []
+    problems = []
+    for rule in question.rules:
+        msg = rule.check(coerced)
+        if msg:
+            problems.append(Problem(question.key, msg, rule.fix, coerced))
+            break  # one problem per field: the first rule that fails says the most
+    return problems
+
+
+def flatten(data: Mapping[str, Any], problems: list[Problem]) -> dict[str, Any]:
+    """Nested mapping -> {dotted key: value} for known keys; unknown keys become problems."""
+    flat: dict[str, Any] = {}
+    sections = _section_keys()
+
+    def visit(section: str, node: Mapping[str, Any]) -> None:
+        for name, value in node.items():
+            key = f"{section}.{name}" if section else str(name)
+            if not isinstance(name, str) or name not in sections.get(section, ()):
+                problems.append(
+                    Problem(
+                        key, "is not a known key", _suggest(section, str(name)), has_value=False
+                    )
+                )
+                continue
+            if key in sections and key not in question_map():
+                if value is None:
+                    continue
+                if not isinstance(value, Mapping):
+                    problems.append(
+                        Problem(
+                            key,
+                            "must be a section (a mapping)",
+                            f"indent its keys under '{key}:'",
+                            value,
+                        )
+                    )
+                    continue
+                visit(key, value)
+            else:
+                flat[key] = value
+
+    visit("", data)
+    return flat
+
+
+def resolve(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """Fill in defaults (plain first, then derived ones, which may read the others)."""
+    out = dict(flat)
+    for q in questions():
+        if q.key not in out and not hasattr(q.default, "compute"):
+            out[q.key] = q.default_for(out)
+    for q in questions():
+        if q.key not in out:
+            out[q.key] = q.default_for(out)
+    return out
+
+
+def validate_flat(flat: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+    """Validate a complete {dotted key: value} mapping. Returns (coerced values, problems)."""
+    problems: list[Problem] = []
+    values: dict[str, Any] = {}
+    for q in questions():
+        value = flat.get(q.key)
+        found = check_value(q, value)
+        problems.extend(found)
+        values[q.key] = coerce(q, value)[0] if not found else value
+    if values.get("version") not in (None, CURRENT_VERSION) and not any(
+        p.path == "version" for p in problems
+    ):
+        problems.append(
+            Problem(
+                "version",
+                f"must be {CURRENT_VERSION}",
+                "this cdwizard reads version 1 files",
+                values.get("version"),
+            )
+        )
+    bad = {p.path for p in problems}
+    for keys, rule in CROSS_RULES:
+        if bad.intersection(keys):
+            continue
+        found_cross = rule(values)
+        if found_cross:
+            message, fix = found_cross
+            problems.append(Problem(keys[0], message, fix, values[keys[0]]))
+    return values, problems
+
+
+def build(values: Mapping[str, Any]) -> Answers:
+    """Construct the frozen `Answers` tree from validated flat values."""
+    return _build(Answers, "", values)
+
+
+def _build(cls: type, prefix: str, values: Mapping[str, Any]) -> Any:
+    hints = typing.get_type_hints(cls)
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        key = f"{prefix}{f.name}"
+        if "section" in f.metadata:
+            kwargs[f.name] = _build(hints[f.name], f"{key}.", values)
+        else:
+            value = values[key]
+            kwargs[f.name] = dict(value) if isinstance(value, Mapping) else value
+    return cls(**kwargs)
+
+
+def validate_mapping(data: Any, *, source: str | None = None) -> Answers:
+    """Validate a loaded answers document; raise `AnswersError` with every problem."""
+    problems: list[Problem] = []
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise AnswersError(
+            [
+                Problem(
+                    "",
+                    "the file must hold a YAML mapping of sections",
+                    "start from `cdwizard answers template`",
+                    data,
+                )
+            ],
+            source,
+        )
+    flat = flatten(data, problems)
+    if "version" not in flat:
+        problems.append(
+            Problem(
+                "version",
+                "is missing",
+                f"add 'version: {CURRENT_VERSION}' at the top",
+                has_value=False,
+            )
+        )
+        flat["version"] = CURRENT_VERSION
+    values, found = validate_flat(resolve(flat))
+    problems.extend(found)
+    if problems:
+        raise AnswersError(problems, source)
+    return build(values)
+
+
+def to_flat(answers: Answers) -> dict[str, Any]:
+    """`Answers` -> {dotted key: value} in declaration order."""
+    out: dict[str, Any] = {}
+    for q in questions():
+        node: Any = answers
+        for part in q.key.split("."):
+            node = getattr(node, part)
+        out[q.key] = dict(node) if isinstance(node, Mapping) else node
+    return out
+
+
+def to_nested(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """{dotted key: value} -> nested mapping in declaration order (for YAML output)."""
+    nested: dict[str, Any] = {}
+    for q in questions():
+        if q.key not in flat:
+            continue
+        node = nested
+        parts = q.key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = flat[q.key]
+    return nested
+
+
+def from_text(question: Question, text: str) -> tuple[Any, Problem | None]:
+    """Parse what was typed in a form field into a value, then check it like the file would.
+
+    Empty text means null for nullable questions. Maps are typed as `Key=value, Key2=value2`.
+    """
+    raw = text.strip()
+    value: Any = raw
+    if raw == "" and question.nullable:
+        return None, None
+    if question.kind == "int":
+        try:
+            value = int(raw)
+        except ValueError:
+            return raw, Problem(question.key, "must be a whole number", "type digits only", raw)
+    elif question.kind == "bool":
+        lowered = raw.lower()
+        if lowered in ("true", "yes", "y", "on", "1"):
+            value = True
+        elif lowered in ("false", "no", "n", "off", "0"):
+            value = False
+        else:
+            return raw, Problem(question.key, "must be yes or no", "type yes or no", raw)
+    elif question.kind == "map":
+        value = {}
+        for item in (part.strip() for part in raw.split(",")):
+            if not item:
+                continue
+            key, sep, val = item.partition("=")
+            if not sep or not key.strip():
+                return raw, Problem(
+                    question.key,
+                    f"entry {item!r} is not KEY=VALUE",
+                    "write Key=value, Key2=value2",
+                    raw,
+                )
+            value[key.strip()] = val.strip()
+    problems = check_value(question, value)
+    return value, (problems[0] if problems else None)
+
+
+def to_text(question: Question, value: Any) -> str:
+    """The inverse of `from_text`, for prefilling form fields."""
+    if value is None:
+        return ""
+    if question.kind == "bool":
+        return "yes" if value else "no"
+    if question.kind == "map":
+        return ", ".join(f"{k}={v}" for k, v in dict(value).items())
+    return str(value)

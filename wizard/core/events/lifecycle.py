@@ -1,0 +1,220 @@
+"""CodeDeploy deployments and their per-instance lifecycle events.
+
+Produced by the AWS deployment poller (real CodeDeploy) and by the local rehearsal (which runs the
+hooks the way the agent does), consumed by the monitor screen, plain lines and NDJSON. The names
+and status values are CodeDeploy's own, so a rehearsal and a real deployment read the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import ClassVar, Literal
+
+from wizard.core.events.base import Event, format_duration
+
+#: In-place deployment without a load balancer, in the order the service sends them.
+IN_PLACE_EVENTS: tuple[str, ...] = (
+    "ApplicationStop",
+    "DownloadBundle",
+    "BeforeInstall",
+    "Install",
+    "AfterInstall",
+    "ApplicationStart",
+    "ValidateService",
+)
+
+#: The full in-place order when traffic is blocked/allowed through a load balancer.
+IN_PLACE_EVENTS_WITH_TRAFFIC: tuple[str, ...] = (
+    "BeforeBlockTraffic",
+    "BlockTraffic",
+    "AfterBlockTraffic",
+    *IN_PLACE_EVENTS,
+    "BeforeAllowTraffic",
+    "AllowTraffic",
+    "AfterAllowTraffic",
+)
+
+#: Events the agent runs appspec hook scripts for.
+SCRIPTABLE_EVENTS: frozenset[str] = frozenset(
+    {
+        "BeforeBlockTraffic",
+        "AfterBlockTraffic",
+        "ApplicationStop",
+        "BeforeInstall",
+        "AfterInstall",
+        "ApplicationStart",
+        "ValidateService",
+        "BeforeAllowTraffic",
+        "AfterAllowTraffic",
+    }
+)
+
+#: Hooks that run the *last successful* revision's scripts, not the new one's.
+PREVIOUS_REVISION_EVENTS: frozenset[str] = frozenset(
+    {"BeforeBlockTraffic", "AfterBlockTraffic", "ApplicationStop"}
+)
+
+
+class LifecycleStatus(StrEnum):
+    """`LifecycleEvent.status` in the CodeDeploy API."""
+
+    PENDING = "Pending"
+    IN_PROGRESS = "InProgress"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    SKIPPED = "Skipped"
+    UNKNOWN = "Unknown"
+
+    @property
+    def final(self) -> bool:
+        return self in (self.SUCCEEDED, self.FAILED, self.SKIPPED)
+
+
+class DeploymentStatus(StrEnum):
+    """`DeploymentInfo.status` in the CodeDeploy API."""
+
+    CREATED = "Created"
+    QUEUED = "Queued"
+    IN_PROGRESS = "InProgress"
+    BAKING = "Baking"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    STOPPED = "Stopped"
+    READY = "Ready"
+
+    @property
+    def final(self) -> bool:
+        return self in (self.SUCCEEDED, self.FAILED, self.STOPPED)
+
+
+#: `Diagnostics.errorCode` values of the API.
+ErrorCode = Literal[
+    "Success",
+    "ScriptMissing",
+    "ScriptNotExecutable",
+    "ScriptTimedOut",
+    "ScriptFailed",
+    "UnknownError",
+]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Diagnostics:
+    """Why a lifecycle event failed, as the agent reports it (the API's `Diagnostics`)."""
+
+    error_code: str
+    script_name: str = ""
+    message: str = ""
+    log_tail: str = ""
+
+
+Origin = Literal["codedeploy", "rehearsal"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeploymentStarted(Event):
+    """A deployment was found (monitor) or begun (rehearsal)."""
+
+    kind: ClassVar[str] = "deployment.started"
+    deployment_id: str
+    application: str
+    group: str
+    origin: Origin = "codedeploy"
+    group_id: str | None = None
+    targets: tuple[str, ...] = ()
+    events: tuple[str, ...] = IN_PLACE_EVENTS
+    revision: str | None = None
+    creator: str | None = None
+
+    def summary(self) -> str:
+        where = "rehearsal" if self.origin == "rehearsal" else "deployment"
+        n = len(self.targets)
+        on = f" on {n} instance{'s' if n != 1 else ''}" if n else ""
+        rev = f" of {self.revision}" if self.revision else ""
+        return f"{where} {self.deployment_id}{rev} ({self.application}/{self.group}){on}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LifecycleEventChanged(Event):
+    """One instance's lifecycle event changed status (started, succeeded, failed, skipped)."""
+
+    kind: ClassVar[str] = "lifecycle.event"
+    deployment_id: str
+    target_id: str
+    event: str
+    status: LifecycleStatus
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    diagnostics: Diagnostics | None = None
+    #: Set for ApplicationStop & co. when the scripts came from an older revision.
+    ran_revision: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.status is LifecycleStatus.FAILED and self.level == "info":
+            object.__setattr__(self, "level", "error")
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at and self.ended_at:
+            return max(0.0, (self.ended_at - self.started_at).total_seconds())
+        return None
+
+    def summary(self) -> str:
+        took = f" in {format_duration(self.duration)}" if self.duration is not None else ""
+        line = f"{self.target_id} {self.event}: {self.status.value}{took}"
+        if self.diagnostics and self.status is LifecycleStatus.FAILED:
+            d = self.diagnostics
+            script = f" [{d.script_name}]" if d.script_name else ""
+            line += f" — {d.error_code}{script}: {d.message}"
+        return line
+
+
+@dataclass(frozen=True, kw_only=True)
+class HookOutput(Event):
+    """A line a hook script printed (rehearsal live; monitor when the full log is fetched)."""
+
+    kind: ClassVar[str] = "lifecycle.output"
+    deployment_id: str
+    target_id: str
+    event: str
+    stream: Literal["stdout", "stderr"]
+    text: str
+
+    def summary(self) -> str:
+        return f"{self.target_id} {self.event} [{self.stream}] {self.text}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeploymentFinished(Event):
+    """The deployment reached a final status."""
+
+    kind: ClassVar[str] = "deployment.finished"
+    deployment_id: str
+    status: DeploymentStatus
+    error_code: str | None = None
+    error_message: str | None = None
+    #: Plain-words explanation of an opaque error (e.g. HEALTH_CONSTRAINTS), when one is known.
+    explanation: str | None = None
+    overview: Mapping[str, int] = field(default_factory=dict)
+    duration_seconds: float | None = None
+    rollback_deployment_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.status is not DeploymentStatus.SUCCEEDED and self.level == "info":
+            object.__setattr__(self, "level", "error")
+
+    def summary(self) -> str:
+        took = (
+            f" after {format_duration(self.duration_seconds)}"
+            if self.duration_seconds is not None
+            else ""
+        )
+        line = f"deployment {self.deployment_id} {self.status.value}{took}"
+        if self.explanation:
+            line += f": {self.explanation}"
+        elif self.error_message:
+            line += f": {self.error_message}"
+        return line

@@ -1,0 +1,25 @@
+"""Process exit codes, one place. The README documents each; scripts rely on them."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Where a command stopped. Values are stable: they are part of the CLI contract."""
+
+    OK = 0
+    ERROR = 1  # an unexpected error (a bug, or something we did not foresee)
+    USAGE = 2  # bad command line (argparse uses 2 as well)
+    BAD_ANSWERS = 3  # the answers file is missing, unreadable or invalid
+    TOOL_MISSING = 4  # terraform/tofu missing or too old, or another required tool
+    PLAN_FAILED = 5  # terraform init/plan failed
+    APPLY_FAILED = 6  # terraform apply failed (some resources may exist: see the report)
+    DESTROY_FAILED = 7  # terraform destroy failed or left resources behind
+    REFUSED = 8  # a confirmation was needed and could not be asked (no TTY, no --yes)
+    RENDER_CONFLICT = 9  # re-render would overwrite files the user edited
+    DEPLOY_FAILED = 10  # the followed pipeline execution / deployment / rehearsal failed
+    DEPLOY_STOPPED = 11  # it was stopped or cancelled
+    TIMED_OUT = 12  # --timeout passed before it finished
+    AWS_ERROR = 13  # AWS credentials/permissions/API problem we could not recover from
+    INTERRUPTED = 130  # Ctrl-C
