@@ -1,0 +1,1 @@
+"""AWS access: one session/client factory, discovery and preflight, pollers, shipping."""

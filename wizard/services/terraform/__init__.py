@@ -1,0 +1,1 @@
+"""Terraform/OpenTofu: finding the binary, provider mirrors, running and parsing `-json` output."""
