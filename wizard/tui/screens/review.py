@@ -1,0 +1,196 @@
+"""Step 7: review everything before anything is created — answers, files, plan — then confirm."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import Any, ClassVar
+
+from rich.syntax import Syntax
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, Footer, Static, TabbedContent, TabPane, Tabs, Tree
+
+from wizard.core.answers import Answers, AnswersError, question_map, to_flat
+from wizard.tui.screens.base import Navigate, StepScreen
+from wizard.tui.steps import FORM_STEPS, step, step_questions
+from wizard.tui.widgets.step_indicator import StepIndicator
+
+LEXERS = {
+    ".tf": "terraform",
+    ".hcl": "terraform",
+    ".tfvars": "terraform",
+    ".sh": "bash",
+    ".yml": "yaml",
+    ".yaml": "yaml",
+    ".py": "python",
+    ".json": "json",
+    ".md": "markdown",
+    ".toml": "toml",
+    ".txt": "text",
+}
+
+
+def lexer_for(path: str) -> str:
+    return LEXERS.get(PurePosixPath(path).suffix, "text")
+
+
+def answers_summary(answers: Answers) -> str:
+    """Every form step's answers as `Label  value` lines (advanced ones included)."""
+    flat = to_flat(answers)
+    lines: list[str] = []
+    for name in FORM_STEPS:
+        lines.append(step(name).title)
+        for q in step_questions(name):
+            value = flat[q.key]
+            if isinstance(value, bool):
+                shown = "yes" if value else "no"
+            elif isinstance(value, dict):
+                shown = ", ".join(f"{k}={v}" for k, v in value.items()) or "(none)"
+            elif value is None:
+                shown = "(none)"
+            else:
+                shown = str(value)
+            lines.append(f"  {q.label:<24} {shown}")
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+class ReviewScreen(StepScreen):
+    STEP = "review"
+    BINDINGS: ClassVar = [
+        Binding("y", "confirm", "Yes, apply"),
+        Binding("n", "back", "No, go back"),
+        Binding("d", "details", "Details"),
+        Binding("escape", "back", "Back", show=False),
+        Binding("f1", "help", "Help"),
+    ]
+
+    AUTO_FOCUS = None
+    answers: Answers | None = None
+
+    def compose(self) -> ComposeResult:
+        yield self.top_bar()
+        yield StepIndicator(self.STEP, self.draft.completed, id="steps")
+        with TabbedContent(id="review-tabs", initial="tab-summary"):
+            with TabPane("Summary", id="tab-summary"), VerticalScroll(id="summary"):
+                yield Static("7. Review", classes="step-title")
+                yield Static(step("review").intro, classes="step-intro", markup=False)
+                yield Static("", id="problems", classes="problems", markup=False)
+                yield Static("", id="answers-summary", markup=False)
+            with TabPane("Files", id="tab-files"), Horizontal(id="files-pane"):
+                yield Tree("workspace", id="files")
+                with VerticalScroll(id="viewer"):
+                    yield Static("Pick a file on the left.", id="file-view", markup=False)
+            with TabPane("Settings", id="tab-settings"), VerticalScroll(id="form"):
+                yield Static(
+                    "Rarely changed: where terraform keeps its state, which binary runs it, "
+                    "and tags for every resource.",
+                    classes="step-intro",
+                    markup=False,
+                )
+                for question in step_questions(self.STEP):
+                    yield self._field(question)
+        with Horizontal(id="nav"):
+            yield Button("← Back", id="back")
+            yield Static("", id="nav-status")
+            yield Button("Apply →", id="next", variant="primary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_review()
+        self.query_one("#review-tabs", TabbedContent).query_one(Tabs).focus()
+
+    def refresh_review(self) -> None:
+        """Validate everything again and re-render the files."""
+        problems_view = self.query_one("#problems", Static)
+        try:
+            self.answers = self.draft.answers()
+        except AnswersError as exc:
+            self.answers = None
+            lines = ["Fix these before applying:"]
+            for problem in exc.problems:
+                q = question_map().get(problem.path)
+                where = f"{step(q.step).title} › {q.label}" if q and q.step else problem.path
+                lines.append(f"  ✗ {where}: {problem.message} — {problem.fix}")
+            problems_view.update("\n".join(lines))
+            problems_view.display = True
+            self.query_one("#answers-summary", Static).update("")
+            self.query_one("#next", Button).disabled = True
+            return
+        problems_view.display = False
+        self.query_one("#next", Button).disabled = False
+        self.query_one("#answers-summary", Static).update(answers_summary(self.answers))
+        self.render_files(self.answers)
+
+    @work(thread=True, exclusive=True, group="render", exit_on_error=False, name="render files")
+    def render_files(self, answers: Answers) -> None:
+        from wizard.core.render import render
+
+        tree = render(answers, sandbox=self.context.services.render_sandbox)
+        files = {path: f.content for path, f in tree.items()}
+        self.app.call_from_thread(self._show_files, files)
+
+    def _show_files(self, files: dict[str, bytes]) -> None:
+        self.files = files
+        tree: Tree[str] = self.query_one("#files", Tree)
+        tree.clear()
+        tree.root.expand()
+        folders: dict[str, Any] = {"": tree.root}
+        for path in files:
+            parts = path.split("/")
+            for depth in range(1, len(parts)):
+                folder = "/".join(parts[:depth])
+                if folder not in folders:
+                    parent = folders["/".join(parts[: depth - 1])]
+                    folders[folder] = parent.add(parts[depth - 1] + "/", expand=depth == 1)
+            folders["/".join(parts[:-1])].add_leaf(parts[-1], data=path)
+        if not files:
+            self.query_one("#file-view", Static).update("Nothing to render yet.")
+
+    @on(Tree.NodeHighlighted, "#files")
+    @on(Tree.NodeSelected, "#files")
+    def _file_chosen(self, event: Tree.NodeHighlighted[str] | Tree.NodeSelected[str]) -> None:
+        path = event.node.data
+        if path is None:
+            return
+        self.show_file(path)
+
+    def show_file(self, path: str) -> None:
+        content = self.files.get(path, b"")
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError:
+            self.query_one("#file-view", Static).update(f"{path}: binary file")
+            return
+        syntax = Syntax(
+            text,
+            lexer_for(path),
+            line_numbers=True,
+            word_wrap=False,
+            theme="monokai",
+            background_color="default",
+        )
+        self.query_one("#file-view", Static).update(syntax)
+
+    files: dict[str, bytes] = {}  # noqa: RUF012 - replaced per instance when rendered
+
+    def on_field_edited(self, key: str, text: str) -> None:
+        self.refresh_review()
+
+    def action_confirm(self) -> None:
+        self.action_next()
+
+    def action_next(self) -> None:
+        problems = self.draft.problems(self.STEP)
+        self.show_problems(problems)
+        if problems:
+            self.query_one(TabbedContent).active = "tab-settings"
+            return
+        self.refresh_review()
+        if self.answers is not None:
+            self.post_message(Navigate(self.STEP, "next"))
+
+    def action_details(self) -> None:
+        self.query_one(TabbedContent).active = "tab-files"
