@@ -4,6 +4,7 @@ constructor, so tests can hand it real services pointed at a moto server."""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import ClassVar
 
@@ -16,28 +17,27 @@ from wizard.tui import persist
 from wizard.tui.context import WizardContext
 from wizard.tui.draft import Draft
 from wizard.tui.messages import WorkerCrashed
-from wizard.tui.screens.aws import AwsStep
 from wizard.tui.screens.base import Navigate, WizardScreen
-from wizard.tui.screens.deployment import DeploymentStep
 from wizard.tui.screens.modals import ErrorScreen, QuitDialog, ResumeDialog
-from wizard.tui.screens.payload import PayloadStep
-from wizard.tui.screens.review import ReviewScreen
-from wizard.tui.screens.source import SourceStep
-from wizard.tui.screens.targets import TargetsStep
-from wizard.tui.screens.welcome import WelcomeStep
 from wizard.tui.services import WizardServices
 from wizard.tui.steps import FORM_STEPS, following, preceding, step
 from wizard.tui.theme import THEME
 
-SCREENS_BY_STEP: dict[str, type[WizardScreen]] = {
-    "welcome": WelcomeStep,
-    "aws": AwsStep,
-    "source": SourceStep,
-    "targets": TargetsStep,
-    "deployment": DeploymentStep,
-    "payload": PayloadStep,
-    "review": ReviewScreen,
+#: step -> "module:Class" of its screen; imported when first shown (keeps start-up fast)
+SCREENS_BY_STEP: dict[str, str] = {
+    "welcome": "wizard.tui.screens.welcome:WelcomeStep",
+    "aws": "wizard.tui.screens.aws:AwsStep",
+    "source": "wizard.tui.screens.source:SourceStep",
+    "targets": "wizard.tui.screens.targets:TargetsStep",
+    "deployment": "wizard.tui.screens.deployment:DeploymentStep",
+    "payload": "wizard.tui.screens.payload:PayloadStep",
+    "review": "wizard.tui.screens.review:ReviewScreen",
 }
+
+
+def screen_class(step_name: str) -> type[WizardScreen]:
+    module_name, _, class_name = SCREENS_BY_STEP[step_name].partition(":")
+    return getattr(importlib.import_module(module_name), class_name)  # type: ignore[no-any-return]
 
 
 def resume_question(saved: persist.SavedRun) -> str:
@@ -86,12 +86,12 @@ class WizardApp(App[int]):
         self.context: WizardContext | None = None
         self.current_step: str | None = None
         self.saved_to: Path | None = None
+        self.register_theme(THEME)
+        self.theme = THEME.name  # before the first stylesheet pass, not after (one CSS parse)
 
     # --- start --------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.register_theme(THEME)
-        self.theme = THEME.name
         saved = persist.load_saved(self.out)
         if saved is not None and self.resume is None:
             self.push_screen(
@@ -125,7 +125,7 @@ class WizardApp(App[int]):
 
     def show_step(self, name: str) -> None:
         assert self.context is not None
-        screen = SCREENS_BY_STEP[name](self.context)
+        screen = screen_class(name)(self.context)
         if self.current_step is None:
             self.push_screen(screen)
         else:

@@ -10,7 +10,7 @@ from textual.timer import Timer
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from wizard.tui.screens.base import REFRESH, Aside, StepScreen
+from wizard.tui.screens.base import REFRESH, Aside, StepScreen, titled
 from wizard.tui.services import Identity
 from wizard.tui.widgets.lookup import LookupStatus
 
@@ -22,18 +22,13 @@ class AwsStep(StepScreen):
     _identity_timer: Timer | None = None
 
     def compose_aside(self) -> ComposeResult:
-        yield Aside(
-            "Credentials",
-            LookupStatus("Not checked yet", id="status-identity"),
-            classes="aside-block",
-        )
+        yield titled("Credentials", LookupStatus("Not checked yet", id="status-identity"))
         yield Aside(
             "Profiles in your AWS config",
             LookupStatus("", id="status-profiles"),
             OptionList(id="profiles"),
-            classes="aside-block",
         )
-        yield Aside("Regions", LookupStatus("", id="status-regions"), classes="aside-block")
+        yield titled("Regions", LookupStatus("", id="status-regions"))
 
     def start_lookups(self) -> None:
         if self.context.services.discovery is None:

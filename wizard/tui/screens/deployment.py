@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from wizard.core.answers import question_map
-from wizard.tui.screens.base import REFRESH, Aside, StepScreen, show_clashes
+from wizard.tui.screens.base import REFRESH, StepScreen, show_clashes, titled
 from wizard.tui.screens.targets import total_targets
 from wizard.tui.widgets.lookup import LookupStatus
 
@@ -25,14 +25,8 @@ class DeploymentStep(StepScreen):
     BINDINGS: ClassVar = [REFRESH]
 
     def compose_aside(self) -> ComposeResult:
-        yield Aside(
-            "What this config means here",
-            Static("", id="explainer", markup=False),
-            classes="aside-block",
-        )
-        yield Aside(
-            "Existing resources", LookupStatus("", id="status-clashes"), classes="aside-block"
-        )
+        yield titled("What this config means here", Static("", id="explainer", markup=False))
+        yield titled("Existing resources", LookupStatus("", id="status-clashes"))
 
     def on_mount(self) -> None:
         super().on_mount()

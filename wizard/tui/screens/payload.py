@@ -6,18 +6,14 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from wizard.core.events.lifecycle import IN_PLACE_EVENTS, SCRIPTABLE_EVENTS
-from wizard.tui.screens.base import Aside, StepScreen
+from wizard.tui.screens.base import StepScreen, titled
 
 
 class PayloadStep(StepScreen):
     STEP = "payload"
 
     def compose_aside(self) -> ComposeResult:
-        yield Aside(
-            "On each instance",
-            Static("", id="payload-preview", markup=False),
-            classes="aside-block",
-        )
+        yield titled("On each instance", Static("", id="payload-preview", markup=False))
 
     def on_mount(self) -> None:
         super().on_mount()

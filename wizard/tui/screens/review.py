@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import Any, ClassVar
 
-from rich.syntax import Syntax
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -164,6 +163,8 @@ class ReviewScreen(StepScreen):
         except UnicodeDecodeError:
             self.query_one("#file-view", Static).update(f"{path}: binary file")
             return
+        from rich.syntax import Syntax  # pygments is heavy: only when a file is shown
+
         syntax = Syntax(
             text,
             lexer_for(path),

@@ -11,7 +11,7 @@ from textual.timer import Timer
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from wizard.tui.screens.base import REFRESH, Aside, StepScreen, show_clashes
+from wizard.tui.screens.base import REFRESH, Aside, StepScreen, show_clashes, titled
 from wizard.tui.widgets.lookup import LookupStatus
 
 #: answers keys whose clashes this step warns about
@@ -40,17 +40,13 @@ class SourceStep(StepScreen):
             "Repositories",
             LookupStatus("", id="status-repositories"),
             OptionList(id="repositories"),
-            classes="aside-block",
         )
         yield Aside(
             "Branches",
             LookupStatus("", id="status-branches"),
             OptionList(id="branches"),
-            classes="aside-block",
         )
-        yield Aside(
-            "Existing resources", LookupStatus("", id="status-clashes"), classes="aside-block"
-        )
+        yield titled("Existing resources", LookupStatus("", id="status-clashes"))
 
     def start_lookups(self) -> None:
         if self.context.services.discovery is None:

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from textual.app import ComposeResult
 from textual.timer import Timer
 
-from wizard.tui.screens.base import REFRESH, Aside, StepScreen
+from wizard.tui.screens.base import REFRESH, StepScreen, titled
 from wizard.tui.services import InstanceMatch
 from wizard.tui.widgets.lookup import LookupStatus
 
@@ -49,14 +49,8 @@ class TargetsStep(StepScreen):
     _refresh_timer: Timer | None = None
 
     def compose_aside(self) -> ComposeResult:
-        yield Aside(
-            "Instances with this tag",
-            LookupStatus("", id="status-instances"),
-            classes="aside-block",
-        )
-        yield Aside(
-            "What will be deployed to", LookupStatus("", id="status-plan"), classes="aside-block"
-        )
+        yield titled("Instances with this tag", LookupStatus("", id="status-instances"))
+        yield titled("What will be deployed to", LookupStatus("", id="status-plan"))
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -68,10 +62,15 @@ class TargetsStep(StepScreen):
             self.status("instances").off("Discovery is not available: no live count.")
             return
         self._look_up_instances()
-        if self._refresh_timer is None:
-            self._refresh_timer = self.set_interval(
-                self.context.services.refresh_seconds, self._look_up_instances
-            )
+
+    def _schedule_refresh(self) -> None:
+        """Look again a while after an answer arrived (never overlapping lookups; dolphie's
+        reschedule-on-complete pattern)."""
+        if self._refresh_timer is not None:
+            self._refresh_timer.stop()
+        self._refresh_timer = self.set_timer(
+            self.context.services.refresh_seconds, self._look_up_instances
+        )
 
     def _tag(self) -> tuple[str, str]:
         values = self.draft.resolved()
@@ -116,9 +115,14 @@ class TargetsStep(StepScreen):
         for key in CREATE_ONLY:
             self.field(key).display = create
 
+    def on_lookup_failed(self, what: str, failure: Any) -> None:
+        if what == "instances":
+            self._schedule_refresh()
+
     def on_lookup_done(self, what: str, result: Any) -> None:
         if what != "instances":
             return
+        self._schedule_refresh()
         match: InstanceMatch = result
         self.context.facts["instances"] = match
         status = self.status("instances")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from wizard.tui.screens.base import Aside, StepScreen
+from wizard.tui.screens.base import StepScreen, titled
 
 BUILDS = (
     "a CodePipeline fed by a CodeCommit branch",
@@ -39,11 +39,9 @@ class WelcomeStep(StepScreen):
 
     def compose_aside(self) -> ComposeResult:
         built = "\n".join(f"• {line}" for line in BUILDS)
-        yield Aside("What you get", Static(built, markup=False), classes="aside-block")
+        yield titled("What you get", Static(built, markup=False))
         keys = "\n".join(f"{key:<9} {what}" for key, what in KEYS)
-        yield Aside("Keys", Static(keys, markup=False, classes="keys"), classes="aside-block")
+        yield titled("Keys", Static(keys, markup=False, classes="keys"))
         if self.context.notes:
             notes = "\n".join(f"• {note}" for note in self.context.notes)
-            yield Aside(
-                "About your answers", Static(notes, markup=False), classes="aside-block -warn"
-            )
+            yield titled("About your answers", Static(notes, markup=False), warn=True)

@@ -13,11 +13,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.suggester import SuggestFromList
 from textual.validation import ValidationResult, Validator
 from textual.widget import Widget
-from textual.widgets import Input, Label, Select, Static, Switch
+from textual.widgets import Input, Select, Static, Switch
 
 from wizard.core.answers import Problem, Question, from_text
 
@@ -124,9 +125,7 @@ class AnswerField(Vertical):
     def compose(self) -> ComposeResult:
         self._control = self._make_control()
         with Horizontal(classes="field-row"):
-            with Vertical(classes="field-head"):
-                yield Label(self.question.label, classes="field-label")
-                yield Label(ORIGIN_BADGES.get(self.origin, ""), classes="origin")
+            yield Static(self._head(), classes="field-head")
             with Vertical(classes="field-body"):
                 yield self._control
                 yield Static(self.question.help, classes="field-help", markup=False)
@@ -169,11 +168,20 @@ class AnswerField(Vertical):
             control.cursor_position = len(text)
         self.set_origin(origin)
 
+    def _head(self) -> Content:
+        """The label in bold, and under it where the value came from (if not a default)."""
+        badge = ORIGIN_BADGES.get(self.origin, "")
+        if badge:
+            return Content.from_markup(
+                "[b]$label[/]\n[i $text-muted]$badge[/]", label=self.question.label, badge=badge
+            )
+        return Content.from_markup("[b]$label[/]", label=self.question.label)
+
     def set_origin(self, origin: str) -> None:
         if origin == self.origin:
             return
         self.origin = origin
-        self.query_one(".origin", Label).update(ORIGIN_BADGES.get(origin, ""))
+        self.query_one(".field-head", Static).update(self._head())
 
     def set_suggestions(self, values: list[str]) -> None:
         """Inline completion (→ accepts) from discovered values, for text fields."""
