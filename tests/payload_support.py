@@ -198,19 +198,25 @@ def hook_command(script: Path, runas: str | None) -> list[str]:
 
 
 def run_hook(
-    bundle: Path, event: str, env: Mapping[str, str], *, cwd: Path | None = None
+    bundle: Path,
+    event: str,
+    env: Mapping[str, str],
+    *,
+    cwd: Path | None = None,
+    as_user: str | None = None,
 ) -> list[HookResult]:
     """Run every script the bundle's appspec lists for `event`, in order, like the agent: by
-    absolute path, in the caller's working directory (`cwd` is only the directory the agent
-    would have), each in its own process group, stdin closed, with the appspec timeout. A
-    script that times out, or leaves its stdout/stderr open past it, gets TERM to its group
-    and fails the test."""
+    absolute path, in `cwd` (the agent's working directory, which the script inherits; default
+    the caller's), each in its own process group, stdin closed, with the appspec timeout and
+    `runas` through `su`. `as_user` runs every script as that user instead, whatever its
+    runas, like an agent or a rehearsal without root. A script that times out, or leaves its
+    stdout/stderr open past it, gets TERM to its group and fails the test."""
     spec = yaml.safe_load((bundle / "appspec.yml").read_text(encoding="utf-8"))
     results: list[HookResult] = []
     for entry in (spec.get("hooks") or {}).get(event) or []:
         script = (bundle / str(entry["location"]).strip()).resolve()
         timeout = int(entry.get("timeout", 3600))
-        command = hook_command(script, entry.get("runas"))
+        command = hook_command(script, as_user or entry.get("runas"))
         started = time.monotonic()
         proc = subprocess.Popen(
             command,

@@ -41,9 +41,15 @@ SUCCESS_LINE = re.compile(
 
 
 def _hook(
-    bundle: Path, event: str, env: Mapping[str, str], deployment: str, cwd: Path
+    bundle: Path,
+    event: str,
+    env: Mapping[str, str],
+    deployment: str,
+    cwd: Path,
+    *,
+    as_user: str | None = None,
 ) -> HookResult:
-    results = run_hook(bundle, event, agent_env(env, event, deployment), cwd=cwd)
+    results = run_hook(bundle, event, agent_env(env, event, deployment), cwd=cwd, as_user=as_user)
     assert len(results) == 1, event
     return results[0]
 
@@ -202,17 +208,20 @@ def _deploy(
     cwd: Path,
     destination: Path,
     previous: Path | None = None,
+    as_user: str | None = None,
 ) -> dict[str, HookResult]:
     """One deployment in the agent's order; ApplicationStop runs from the previous revision."""
     results: dict[str, HookResult] = {}
     if previous is not None:
         results["ApplicationStop"] = _hook(
-            previous, "ApplicationStop", env, deployment, cwd
+            previous, "ApplicationStop", env, deployment, cwd, as_user=as_user
         ).check()
-    results["BeforeInstall"] = _hook(bundle, "BeforeInstall", env, deployment, cwd).check()
+    results["BeforeInstall"] = _hook(
+        bundle, "BeforeInstall", env, deployment, cwd, as_user=as_user
+    ).check()
     _install(bundle, destination)
     for event in ("AfterInstall", "ApplicationStart", "ValidateService"):
-        results[event] = _hook(bundle, event, env, deployment, cwd).check()
+        results[event] = _hook(bundle, event, env, deployment, cwd, as_user=as_user).check()
     return results
 
 
@@ -363,7 +372,30 @@ def test_hooks_create_the_run_as_user_and_run_the_service_as_it(
         stop = _hook(bundle, "ApplicationStop", env, "d-NEWUSER02", tmp_path).check()
         assert "stopped" in stop.stdout
         assert not pid_alive(pid)
+
+        # the same hooks without root (a rehearsal by that user): every script runs as the user
+        home = base / "home"
+        home.mkdir()
+        os.chown(home, account.pw_uid, account.pw_gid)
+        own_destination = home / "dest"
+        own_pid_file = own_destination / "var" / "app.pid"
+        own = render_payload(
+            payload_answers(own_destination, port=port, user=user, hook_timeout=120),
+            base / "rev-own",
+        )
+        results = _deploy(
+            own, "d-NOROOT001", env, cwd=tmp_path, destination=own_destination, as_user=user
+        )
+        assert "running as root" not in "".join(r.stdout for r in results.values())
+        assert SUCCESS_LINE.search(results["ValidateService"].stdout)
+        own_pid = read_pid(own_pid_file)
+        assert own_pid is not None
+        status = Path(f"/proc/{own_pid}/status").read_text()
+        assert re.search(rf"^Uid:\s+{account.pw_uid}\s", status, re.MULTILINE), status
+        _hook(own, "ApplicationStop", env, "d-NOROOT002", tmp_path, as_user=user).check()
+        assert not pid_alive(own_pid)
     finally:
         kill_service(pid_file)
+        kill_service(base / "home" / "dest" / "var" / "app.pid")
         subprocess.run(["userdel", "--remove", user], capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
