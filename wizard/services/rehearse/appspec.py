@@ -165,9 +165,24 @@ class AppSpec:
 # --- parsing ----------------------------------------------------------------------------------
 
 
+_CACHE: dict[tuple[str, int, int, int], AppSpec] = {}
+
+
 def load_appspec(path: Path) -> AppSpec:
-    """Read and validate an appspec file (`OSError` if unreadable)."""
-    return parse_appspec(path.read_text(encoding="utf-8", errors="replace"))
+    """Read and validate an appspec file (`OSError` if unreadable; `AppSpecError`).
+
+    The agent re-parses the appspec for every event; so do we, but an unchanged file (same
+    inode, size and mtime) is parsed once per process.
+    """
+    st = path.stat()
+    key = (str(path), st.st_ino, st.st_size, st.st_mtime_ns)
+    cached = _CACHE.get(key)
+    if cached is None:
+        cached = parse_appspec(path.read_text(encoding="utf-8", errors="replace"))
+        if len(_CACHE) > 64:
+            _CACHE.clear()
+        _CACHE[key] = cached
+    return cached
 
 
 def parse_appspec(text: str) -> AppSpec:

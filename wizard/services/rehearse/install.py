@@ -27,9 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from wizard.core.atomic import write_atomic
 from wizard.services.rehearse.appspec import AppSpec, AppSpecError, Permission
-from wizard.services.rehearse.layout import DeploymentRoot, is_system_dir
+from wizard.services.rehearse.layout import DeploymentRoot, is_system_dir, replace_file
 from wizard.services.rehearse.rubyisms import expand_path, file_join
 
 Warn = Callable[[str], None]
@@ -184,7 +183,7 @@ def install(
     except OSError as exc:
         raise InstallError(errno_message(exc)) from None
     payload = {"instructions": [c.to_json() for c in commands]}
-    write_atomic(
+    replace_file(
         layout.install_file(group_id),
         json.dumps(payload, separators=(",", ":"), ensure_ascii=False),
     )

@@ -21,11 +21,10 @@ import os
 import secrets
 import shutil
 import string
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-from wizard.core.atomic import write_atomic
 
 ARCHIVES_TO_RETAIN = 5
 DEFAULT_GROUP_ID = "default-local-deployment-group"
@@ -160,10 +159,10 @@ class DeploymentRoot:
         return _read_pointer(self.most_recent_file(group_id))
 
     def record_last_successful(self, group_id: str, deployment_dir: Path) -> None:
-        write_atomic(self.last_successful_file(group_id), str(deployment_dir))
+        replace_file(self.last_successful_file(group_id), str(deployment_dir))
 
     def record_most_recent(self, group_id: str, deployment_dir: Path) -> None:
-        write_atomic(self.most_recent_file(group_id), str(deployment_dir))
+        replace_file(self.most_recent_file(group_id), str(deployment_dir))
 
     # --- pruning --------------------------------------------------------------------------
 
@@ -204,6 +203,25 @@ class DeploymentRoot:
                 yield
             finally:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def replace_file(path: Path, text: str) -> None:
+    """Write `text` via a temp file and a rename: readers see the old or the new content.
+
+    No fsync (unlike `wizard.core.atomic.write_atomic`): these are the rehearsal's own state files,
+    rewritten on every run, and the agent writes them in place without syncing either.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
 
 
 def _read_pointer(path: Path) -> Path | None:

@@ -53,7 +53,8 @@ class ScriptsLog:
     """`<deployment>/logs/scripts.log`, opened for one event (`w` if new, else append)."""
 
     def __init__(self, path: Path, clock: Clock = local_now) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.is_dir():
+            path.parent.mkdir(parents=True, exist_ok=True)
         self._handle: IO[bytes] = open(path, "ab")  # noqa: SIM115 - closed in close()
         self._clock = clock
 

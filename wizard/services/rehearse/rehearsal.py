@@ -156,6 +156,8 @@ class Rehearsal:
         self._canceller = Canceller()
         self._user = RunningUser.current()
         self._warned: set[str] = set()
+        self._base_env: dict[str, str] | None = None
+        self._made_dirs = False
 
     # --- public -----------------------------------------------------------------------------
 
@@ -273,7 +275,10 @@ class Rehearsal:
         )
 
     def _run_event(self, event: str) -> LifecycleStatus:
-        self.deployment_dir.mkdir(parents=True, exist_ok=True)  # as execute_command does
+        if not self._made_dirs or not self.deployment_dir.is_dir():
+            self.deployment_dir.mkdir(parents=True, exist_ok=True)  # as execute_command does
+            (self.deployment_dir / "logs").mkdir(exist_ok=True)
+            self._made_dirs = True
         if event == "DownloadBundle":
             return self._step(event, self._download_bundle)
         if event == "Install":
@@ -450,7 +455,10 @@ class Rehearsal:
         return _HookSource(revision_dir, appspec)
 
     def _environment(self, event: str) -> dict[str, str]:
-        env = dict(os.environ)
+        """The rehearsal's own environment (read once per run) plus the five variables."""
+        if self._base_env is None:
+            self._base_env = dict(os.environ)
+        env = dict(self._base_env)
         env.update(
             {
                 "LIFECYCLE_EVENT": event,
