@@ -224,6 +224,23 @@ def test_runas_the_current_user_runs_the_script_directly(tmp_path: Path) -> None
     assert result.succeeded and outputs(events) == [f"[stdout]ppid={os.getpid()}"]
 
 
+def test_script_commands_for_runas_and_sudo() -> None:
+    from wizard.services.rehearse.appspec import HookScript
+    from wizard.services.rehearse.hooks import RunningUser, script_command
+
+    root, dev = RunningUser("root", is_root=True), RunningUser("dev", is_root=False)
+    plain, as_snake = HookScript("s/a.sh"), HookScript("s/a.sh", runas="snake")
+    assert script_command("/x/s/a.sh", plain, root) == ["/x/s/a.sh"]
+    assert script_command("/x/s/a.sh", as_snake, root) == ["su", "snake", "-c", "/x/s/a.sh"]
+    assert script_command("/x/s a.sh", as_snake, root) == ["su", "snake", "-c", "'/x/s a.sh'"]
+    assert script_command("/x/s/a.sh", HookScript("s/a.sh", runas="root"), root) == ["/x/s/a.sh"]
+    # without root: no user switch (su would ask for a password); sudo never prompts
+    assert script_command("/x/s/a.sh", as_snake, dev) == ["/x/s/a.sh"]
+    sudo = HookScript("s/a.sh", sudo=True)
+    assert script_command("/x/s/a.sh", sudo, dev) == ["sudo", "-n", "/x/s/a.sh"]
+    assert script_command("/x/s/a.sh", sudo, root) == ["/x/s/a.sh"]
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="switching to another user with su needs root")
 def test_runas_another_user_goes_through_su(tmp_path: Path) -> None:
     try:
@@ -274,3 +291,30 @@ def test_cancel_from_another_thread_stops_the_running_script(tmp_path: Path) -> 
     assert all(status == "Skipped" for _, status in statuses(sink.events)[3:])
     script_pid, child_pid = (int(p) for p in pids.read_text().split())
     assert not process_alive(script_pid) and not process_alive(child_pid)
+
+
+def test_without_root_runas_another_user_runs_as_oneself_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wizard.services.rehearse import hooks
+
+    monkeypatch.setattr(hooks.RunningUser, "current", classmethod(lambda cls: cls("dev", False)))
+    bundle = hook_bundle(tmp_path, {"a.sh": "#!/bin/sh\necho ppid=$PPID\n"}, runas="snake")
+    result, events, _ = rehearse(bundle, tmp_path / "root")
+    assert result.succeeded and outputs(events) == [f"[stdout]ppid={os.getpid()}"]
+    assert any(
+        "asks for runas: snake" in text and "runs the script as dev" in text
+        for text in notices(events)
+    )
+
+
+def test_one_rehearsal_at_a_time_per_root_and_group(tmp_path: Path) -> None:
+    from wizard.services.rehearse import RehearsalError
+    from wizard.services.rehearse.layout import DeploymentRoot
+
+    bundle = hook_bundle(tmp_path, {"a.sh": "#!/bin/sh\n"})
+    with DeploymentRoot(tmp_path / "root").lock("default-local-deployment-group"):
+        with pytest.raises(RehearsalError, match="another rehearsal of group"):
+            rehearse(bundle, tmp_path / "root")
+        other, _, _ = rehearse(bundle, tmp_path / "root", group_id="other-group")
+        assert other.succeeded

@@ -6,9 +6,10 @@ inherited environment plus the five CodeDeploy variables, its output going to `s
 combined log, the ~2 KB tail and the caller (live `HookOutput` events). The first failure stops
 the event with the agent's error code and message.
 
-`runas` uses `su USER -c PATH` like the agent, except when USER is the user running the rehearsal:
-then the script runs directly (deviation: `su` to yourself asks non-root users for a password).
-`sudo: true` is honoured with `sudo -n` when not root (as root it is a no-op).
+`runas` uses `su USER -c PATH` like the agent (which runs as root), with two deviations: when USER
+is the user running the rehearsal the script runs directly (`su` to yourself asks non-root users
+for a password), and a rehearsal without root cannot switch users at all, so it runs the script
+as itself and says so. `sudo: true` becomes `sudo -n` without root (as root it is a no-op).
 """
 
 from __future__ import annotations
@@ -91,9 +92,10 @@ class RunningUser:
 
 
 def script_command(path: str, script: HookScript, user: RunningUser) -> list[str]:
-    """`LinuxUtil.prepare_script_command`, minus `su` to oneself and `sudo` as root."""
+    """`LinuxUtil.prepare_script_command`, minus `su` to oneself, `su` without root and `sudo`
+    as root."""
     argv = [path]
-    if script.runas is not None and script.runas != user.name:
+    if script.runas is not None and script.runas != user.name and user.is_root:
         argv = ["su", script.runas, "-c", shlex.quote(path)]
     if script.sudo and not user.is_root:
         argv = ["sudo", "-n", *argv]
@@ -169,9 +171,10 @@ class HookRun:
                 ) from None
         if script.runas is not None and script.runas != self.user.name and not self.user.is_root:
             self.warn(
-                f"{script.location} runs as user {script.runas}, but this rehearsal runs as "
-                f"{self.user.name} without root: `su` needs a password it cannot give and will "
-                f"fail. Run the rehearsal as root, or set runas: {self.user.name} to rehearse."
+                f"{script.location} asks for runas: {script.runas}, but this rehearsal runs as "
+                f"{self.user.name} without root and cannot switch users, so it runs the script as "
+                f"{self.user.name} (the agent, as root, would `su {script.runas}`). Rehearse as "
+                "root to run it as that user."
             )
         self._entry(f"Script - {script.location}\n".encode())
         try:
