@@ -24,7 +24,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -285,15 +285,3 @@ def kill_service(pid_file: Path) -> None:
             time.sleep(0.1)
         if not pid_alive(pid):
             return
-
-
-def wait_for(condition: Any, timeout: float, message: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(message)
-        time.sleep(0.05)
-
-
-def iter_scripts(bundle: Path) -> Iterator[Path]:
-    yield from sorted((bundle / "scripts").glob("*.sh"))
