@@ -37,3 +37,11 @@ class WorkerCrashed(Message):
         super().__init__()
         self.name = name
         self.error = error
+
+
+class FilesRendered(Message, bubble=False):
+    """The answers were rendered into files (path -> content) for the Review viewer."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        super().__init__()
+        self.files = files

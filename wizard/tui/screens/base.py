@@ -203,6 +203,11 @@ class StepScreen(WizardScreen):
         yield from ()
 
     def on_mount(self) -> None:
+        # Textual calls the on_mount of every class in the MRO: subclasses override `ready()`.
+        self.ready()
+
+    def ready(self) -> None:
+        """The screen is mounted: focus the first field and start looking things up."""
         fields = self.fields()
         if fields:
             fields[0].focus_control()

@@ -28,8 +28,8 @@ class DeploymentStep(StepScreen):
         yield titled("What this config means here", Static("", id="explainer", markup=False))
         yield titled("Existing resources", LookupStatus("", id="status-clashes"))
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def ready(self) -> None:
+        super().ready()
         self._explain()
 
     def start_lookups(self) -> None:

@@ -15,8 +15,8 @@ class PayloadStep(StepScreen):
     def compose_aside(self) -> ComposeResult:
         yield titled("On each instance", Static("", id="payload-preview", markup=False))
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def ready(self) -> None:
+        super().ready()
         self._preview()
 
     def on_field_edited(self, key: str, text: str) -> None:

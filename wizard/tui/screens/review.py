@@ -12,6 +12,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Static, TabbedContent, TabPane, Tabs, Tree
 
 from wizard.core.answers import Answers, AnswersError, question_map, to_flat
+from wizard.tui.messages import FilesRendered
 from wizard.tui.screens.base import Navigate, StepScreen
 from wizard.tui.steps import FORM_STEPS, step, step_questions
 from wizard.tui.widgets.step_indicator import StepIndicator
@@ -31,6 +32,10 @@ LEXERS = {
 }
 
 
+#: the file shown first in the viewer (the first one that exists)
+PREVIEW_FIRST = ("terraform/main.tf", "payload/appspec.yml")
+
+
 def lexer_for(path: str) -> str:
     return LEXERS.get(PurePosixPath(path).suffix, "text")
 
@@ -40,7 +45,7 @@ def answers_summary(answers: Answers) -> str:
     flat = to_flat(answers)
     lines: list[str] = []
     for name in FORM_STEPS:
-        lines.append(step(name).title)
+        lines.append(step(name).title.upper())
         for q in step_questions(name):
             value = flat[q.key]
             if isinstance(value, bool):
@@ -66,7 +71,7 @@ class ReviewScreen(StepScreen):
         Binding("f1", "help", "Help"),
     ]
 
-    AUTO_FOCUS = None
+    AUTO_FOCUS = ""  # not the first settings field: that would open the Settings tab
     answers: Answers | None = None
 
     def compose(self) -> ComposeResult:
@@ -79,7 +84,7 @@ class ReviewScreen(StepScreen):
                 yield Static("", id="problems", classes="problems", markup=False)
                 yield Static("", id="answers-summary", markup=False)
             with TabPane("Files", id="tab-files"), Horizontal(id="files-pane"):
-                yield Tree("workspace", id="files")
+                yield Tree(str(self.context.out), id="files")
                 with VerticalScroll(id="viewer"):
                     yield Static("Pick a file on the left.", id="file-view", markup=False)
             with TabPane("Settings", id="tab-settings"), VerticalScroll(id="form"):
@@ -97,7 +102,7 @@ class ReviewScreen(StepScreen):
             yield Button("Apply →", id="next", variant="primary")
         yield Footer()
 
-    def on_mount(self) -> None:
+    def ready(self) -> None:
         self.refresh_review()
         self.query_one("#review-tabs", TabbedContent).query_one(Tabs).focus()
 
@@ -129,10 +134,11 @@ class ReviewScreen(StepScreen):
 
         tree = render(answers, sandbox=self.context.services.render_sandbox)
         files = {path: f.content for path, f in tree.items()}
-        self.app.call_from_thread(self._show_files, files)
+        self.post_message(FilesRendered(files))
 
-    def _show_files(self, files: dict[str, bytes]) -> None:
-        self.files = files
+    @on(FilesRendered)
+    def _show_files(self, message: FilesRendered) -> None:
+        files = self.files = message.files
         tree: Tree[str] = self.query_one("#files", Tree)
         tree.clear()
         tree.root.expand()
@@ -147,6 +153,9 @@ class ReviewScreen(StepScreen):
             folders["/".join(parts[:-1])].add_leaf(parts[-1], data=path)
         if not files:
             self.query_one("#file-view", Static).update("Nothing to render yet.")
+            return
+        first = next((p for p in PREVIEW_FIRST if p in files), next(iter(files)))
+        self.show_file(first)
 
     @on(Tree.NodeHighlighted, "#files")
     @on(Tree.NodeSelected, "#files")

@@ -52,8 +52,8 @@ class TargetsStep(StepScreen):
         yield titled("Instances with this tag", LookupStatus("", id="status-instances"))
         yield titled("What will be deployed to", LookupStatus("", id="status-plan"))
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def ready(self) -> None:
+        super().ready()
         self._show_create_fields()
         self._show_plan()
 
