@@ -134,7 +134,9 @@ def _target(args: argparse.Namespace, answers: Answers | None) -> AwsTarget:
             "no AWS region: pass --region, or --answers FILE, or set AWS_REGION", ExitCode.USAGE
         )
     profile = args.profile or (answers.aws.profile if answers else None)
-    return AwsTarget(region=region, profile=profile)
+    # A custom endpoint (LocalStack, a moto server) is an emulator: APIs it lacks degrade views.
+    endpoint = os.environ.get("AWS_ENDPOINT_URL") or None
+    return AwsTarget(region=region, profile=profile, endpoint_url=endpoint)
 
 
 def _sink(args: argparse.Namespace, activity: str) -> EventSink:

@@ -221,20 +221,26 @@ FailureSubject = Literal["pipeline", "deployment"]
 class FailureExplained(Event):
     """What an opaque failure means and what to do about it.
 
-    `action` names the suggested monitor action (e.g. `redeploy_ignore_stop`, `ship`) so a screen
-    can offer it as one key; `remedy` says the same in words for plain output.
+    `headline` is the short form ("2 of 3 instances failed at AfterInstall (exit 2)"; the
+    finished event already carries it), `explanation` the why, `remedy` the next step in words.
+    `action` names the monitor action that does it (e.g. `redeploy_ignore_stop`, `ship`) so a
+    screen can offer it as one key.
     """
 
     kind: ClassVar[str] = "failure.explained"
     level: Literal["debug", "info", "warn", "error"] = "error"
     subject: FailureSubject
     subject_id: str
-    text: str
+    headline: str
+    explanation: str | None = None
     remedy: str | None = None
     action: str | None = None
 
     def summary(self) -> str:
-        return self.text + (f" → {self.remedy}" if self.remedy else "")
+        parts = [self.explanation] if self.explanation else []
+        if self.remedy:
+            parts.append(f"What to do: {self.remedy}.")
+        return " ".join(parts) or self.headline
 
 
 @dataclass(frozen=True, kw_only=True)

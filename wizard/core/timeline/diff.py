@@ -13,6 +13,7 @@ from wizard.core.events.lifecycle import (
     DeploymentFinished,
     DeploymentStarted,
     DeploymentStatusChanged,
+    HookOutput,
     LifecycleEventChanged,
     LifecycleStatus,
 )
@@ -29,6 +30,7 @@ from wizard.core.events.pipeline import (
     StageChanged,
 )
 from wizard.core.timeline.explain import explain_deployment, explain_pipeline
+from wizard.core.timeline.logs import parse_scripts_log
 from wizard.core.timeline.views import (
     DeploymentView,
     ExecutionView,
@@ -44,10 +46,13 @@ def diff(old: Snapshot | None, new: Snapshot) -> list[Event]:
     events: list[Event] = []
     events += _connection(old, new)
     old_pipeline = old.pipeline if old else None
+    deferred: list[Event] = []
     if new.pipeline is not None:
-        events += _pipeline_head(old_pipeline, new.pipeline)
+        head, deferred = _pipeline_head(old_pipeline, new.pipeline)
+        events += head
     if new.deployment is not None:
         events += _deployment(old.deployment if old else None, new.deployment)
+    events += deferred  # the deploy action's end reads best after the deployment's
     if new.pipeline is not None:
         events += _pipeline_tail(old_pipeline, new.pipeline, new.deployment)
     return events
@@ -97,8 +102,10 @@ def _started(pipeline: str, e: ExecutionView) -> PipelineExecutionStarted:
     )
 
 
-def _pipeline_head(old: PipelineView | None, new: PipelineView) -> list[Event]:
+def _pipeline_head(old: PipelineView | None, new: PipelineView) -> tuple[list[Event], list[Event]]:
+    """(events now, events to emit after the deployment's)."""
     events: list[Event] = []
+    deferred: list[Event] = []
     seen = {e.execution_id for e in old.executions} if old else set()
     followed = new.followed
     if old is not None:
@@ -107,7 +114,7 @@ def _pipeline_head(old: PipelineView | None, new: PipelineView) -> list[Event]:
             if e.execution_id not in seen and e.execution_id != new.followed_id:
                 events.append(_started(new.name, e))
     if followed is None:
-        return events
+        return events, deferred
     same = old is not None and old.followed_id == new.followed_id
     before = old.followed if same and old is not None else None
     if before is None:
@@ -141,7 +148,12 @@ def _pipeline_head(old: PipelineView | None, new: PipelineView) -> list[Event]:
         for action in stage.actions:
             was = prior_actions.get(action.name)
             if action.status is not None and (was is None or was.status != action.status):
-                events.append(
+                linked_end = (
+                    action.status != "InProgress"
+                    and action.external_execution_id is not None
+                    and action.external_execution_id == new.deployment_id
+                )
+                (deferred if linked_end else events).append(
                     ActionChanged(
                         pipeline=new.name,
                         execution_id=followed.execution_id,
@@ -171,7 +183,7 @@ def _pipeline_head(old: PipelineView | None, new: PipelineView) -> list[Event]:
                 deployment_id=new.deployment_id,
             )
         )
-    return events
+    return events, deferred
 
 
 def _pipeline_tail(
@@ -206,7 +218,8 @@ def _pipeline_tail(
             FailureExplained(
                 subject="pipeline",
                 subject_id=followed.execution_id,
-                text=report.explanation or report.headline,
+                headline=report.headline,
+                explanation=report.explanation,
                 remedy=report.remedy,
                 action=report.action,
             )
@@ -235,8 +248,28 @@ def _cell_event(
     )
 
 
+#: Failed cells per poll whose log tail is spelled out line by line (the rest: in diagnostics).
+TAILS_PER_POLL = 3
+
+
+def _tail(deployment: DeploymentView, inst: InstanceView, cell: LifecycleCell) -> list[Event]:
+    tail = cell.diagnostics.log_tail if cell.diagnostics else ""
+    return [
+        HookOutput(
+            level="error" if line.stream == "stderr" else "info",
+            deployment_id=deployment.deployment_id,
+            target_id=inst.target_id,
+            event=line.event,
+            stream=line.stream,
+            text=line.text,
+        )
+        for line in parse_scripts_log(tail, cell.name)
+    ]
+
+
 def _cells(old: DeploymentView | None, new: DeploymentView) -> list[Event]:
     events: list[Event] = []
+    tails = 0
     for inst in new.instances:
         before = old.instance(inst.target_id) if old is not None else None
         if before is inst:
@@ -251,6 +284,9 @@ def _cells(old: DeploymentView | None, new: DeploymentView) -> list[Event]:
                 )
             if changed:
                 events.append(_cell_event(new, inst, cell))
+                if cell.status is LifecycleStatus.FAILED and tails < TAILS_PER_POLL:
+                    events += _tail(new, inst, cell)
+                    tails += 1
     return events
 
 
@@ -307,7 +343,8 @@ def _deployment(old: DeploymentView | None, new: DeploymentView) -> list[Event]:
                 FailureExplained(
                     subject="deployment",
                     subject_id=new.deployment_id,
-                    text=report.explanation or report.headline,
+                    headline=report.headline,
+                    explanation=report.explanation,
                     remedy=report.remedy,
                     action=report.action,
                 )

@@ -10,12 +10,12 @@ of output, so the file travels base64-encoded in chunks of 16,000 bytes.
 from __future__ import annotations
 
 import base64
-import re
 import shlex
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from wizard.core.events.lifecycle import HookOutput
+from wizard.core.timeline.logs import parse_scripts_log
 
 if TYPE_CHECKING:
     from wizard.services.aws.session import AwsClients
@@ -25,7 +25,6 @@ CHUNK_BYTES = 16_000
 MAX_BYTES = 4_000_000
 _MISSING = "cdwizard-missing"
 _SIZE = "cdwizard-size"
-_ENTRY = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (?P<message>.*)$")
 
 
 class LogFetchError(Exception):
@@ -59,28 +58,16 @@ class FullLog:
 
     def to_events(self, deployment_id: str) -> list[HookOutput]:
         """The log as `HookOutput` events (`LifecycleEvent - X` lines set the event name)."""
-        events: list[HookOutput] = []
-        current = ""
-        for raw in self.text.splitlines():
-            found = _ENTRY.match(raw)
-            message = found.group("message") if found else raw
-            if message.startswith("LifecycleEvent - "):
-                current = message.removeprefix("LifecycleEvent - ").strip()
-                continue
-            if message.startswith("Script - "):
-                continue
-            stream = "stderr" if message.startswith("[stderr]") else "stdout"
-            text = message.removeprefix("[stderr]").removeprefix("[stdout]")
-            events.append(
-                HookOutput(
-                    deployment_id=deployment_id,
-                    target_id=self.instance_id,
-                    event=current,
-                    stream=stream,
-                    text=text,
-                )
+        return [
+            HookOutput(
+                deployment_id=deployment_id,
+                target_id=self.instance_id,
+                event=line.event,
+                stream=line.stream,
+                text=line.text,
             )
-        return events
+            for line in parse_scripts_log(self.text)
+        ]
 
 
 def _run(ssm: Any, instance_id: str, command: str, *, delay: int, attempts: int) -> dict[str, Any]:
