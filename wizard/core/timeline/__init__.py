@@ -13,6 +13,7 @@ from wizard.core.timeline.explain import (
     explain_pipeline,
     instances_headline,
 )
+from wizard.core.timeline.fold import EventFold
 from wizard.core.timeline.offers import ActionOffer, available_actions
 from wizard.core.timeline.views import (
     FINAL_TARGET_STATUSES,
@@ -39,6 +40,7 @@ __all__ = [
     "ConnectionState",
     "DeploymentSummary",
     "DeploymentView",
+    "EventFold",
     "ExecutionView",
     "FailureReport",
     "InstanceView",
