@@ -365,6 +365,19 @@ def _pipeline(status: str, deploy: str | None, *, deployment_id: str | None = No
     )
 
 
+def test_rollback_and_empty_pipeline_are_announced() -> None:
+    dep = deployment(
+        status="Failed", error_code="HEALTH_CONSTRAINTS", rollback_deployment_id="d-ROLLBACK1"
+    )
+    notes = [e for e in diff(None, snap(deployment=dep)) if type(e).__name__ == "Notice"]
+    assert [n.summary() for n in notes] == [  # type: ignore[attr-defined]
+        "CodeDeploy is rolling back with deployment d-ROLLBACK1 "
+        "(cdwizard monitor --deployment d-ROLLBACK1)"
+    ]
+    empty = diff(None, snap(pipeline=PipelineView(name="p")))
+    assert [e.summary() for e in empty] == ["pipeline p has no executions yet; waiting for one"]
+
+
 def test_pipeline_events_in_reading_order() -> None:
     start = snap(1, pipeline=_pipeline("InProgress", None))
     first = diff(None, start)

@@ -8,7 +8,7 @@ pipeline execution's end — so plain output reads top to bottom like the run ha
 
 from __future__ import annotations
 
-from wizard.core.events.base import Event
+from wizard.core.events.base import Event, Notice
 from wizard.core.events.lifecycle import (
     DeploymentFinished,
     DeploymentStarted,
@@ -114,6 +114,10 @@ def _pipeline_head(old: PipelineView | None, new: PipelineView) -> tuple[list[Ev
             if e.execution_id not in seen and e.execution_id != new.followed_id:
                 events.append(_started(new.name, e))
     if followed is None:
+        if old is None and not new.executions:
+            events.append(
+                Notice(text=f"pipeline {new.name} has no executions yet; waiting for one")
+            )
         return events, deferred
     same = old is not None and old.followed_id == new.followed_id
     before = old.followed if same and old is not None else None
@@ -338,6 +342,14 @@ def _deployment(old: DeploymentView | None, new: DeploymentView) -> list[Event]:
                 rollback_deployment_id=new.rollback_deployment_id,
             )
         )
+        if new.rollback_deployment_id:
+            events.append(
+                Notice(
+                    level="warn",
+                    text=f"CodeDeploy is rolling back with deployment {new.rollback_deployment_id}",
+                    hint=f"cdwizard monitor --deployment {new.rollback_deployment_id}",
+                )
+            )
         if report is not None and (report.explanation or report.remedy):
             events.append(
                 FailureExplained(
