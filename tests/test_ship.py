@@ -262,3 +262,36 @@ def test_ship_dry_run_pushes_nothing(
     out = capsys.readouterr().out
     assert code == 0
     assert "executable scripts/start.sh" in out and "normal     appspec.yml" in out
+
+
+def test_ship_over_http_against_the_codecommit_emulator(aws_target) -> None:  # type: ignore[no-untyped-def]
+    """No Stubber: the sandbox's CodeCommit extension implements branches and commits."""
+    pytest.importorskip(
+        "wizard.services.sandbox.extensions.codecommit",
+        reason="the sandbox CodeCommit extension (discovery branch) is not on this branch yet",
+    )
+    clients = AwsClients(aws_target, max_attempts=2)
+    codecommit = clients.client("codecommit")
+    codecommit.create_repository(repositoryName="shop")
+
+    first = execute_ship(clients, plan_ship(clients, "shop", "master", FILES), message="first")
+    assert first.created_branch and not first.unchanged
+    head = codecommit.get_branch(repositoryName="shop", branchName="master")["branch"]
+    assert head["commitId"] == first.commit_id
+    script = codecommit.get_file(repositoryName="shop", filePath="scripts/start.sh")
+    assert script["fileMode"] == "EXECUTABLE" and script["fileContent"] == FILES[1].content
+
+    again = execute_ship(clients, plan_ship(clients, "shop", "master", FILES), message="again")
+    assert again.unchanged and again.commit_id == first.commit_id
+
+    changed = [FILES[0], ShipFile("scripts/start.sh", b"#!/bin/sh\necho v2\n", executable=True)]
+    plan = plan_ship(clients, "shop", "master", changed)
+    assert plan.base == "branch" and plan.parent_commit_id == first.commit_id
+    second = execute_ship(clients, plan, message="v2")
+    parents = codecommit.get_commit(repositoryName="shop", commitId=second.commit_id)["commit"]
+    assert parents["parents"] == [first.commit_id]
+
+    release = plan_ship(clients, "shop", "release", changed)  # new branch from the default
+    assert release.base == "new-branch" and release.parent_commit_id == second.commit_id
+    made = execute_ship(clients, release, message="release")
+    assert made.created_branch and made.unchanged  # same files as its base: nothing to commit
