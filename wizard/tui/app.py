@@ -32,6 +32,7 @@ SCREENS_BY_STEP: dict[str, str] = {
     "deployment": "wizard.tui.screens.deployment:DeploymentStep",
     "payload": "wizard.tui.screens.payload:PayloadStep",
     "review": "wizard.tui.screens.review:ReviewScreen",
+    "apply": "wizard.tui.screens.apply:ApplyScreen",
 }
 
 
@@ -60,6 +61,7 @@ class WizardApp(App[int]):
         "styles/app.tcss",
         "styles/form.tcss",
         "styles/review.tcss",
+        "styles/apply.tcss",
         "styles/dialogs.tcss",
     ]
     TITLE = "cdwizard"
@@ -149,18 +151,20 @@ class WizardApp(App[int]):
         if event.direction == "next":
             self.context.draft.complete(event.step)
             self.save()
-            target = following(event.step)
-            if target not in SCREENS_BY_STEP:
-                self.notify(
-                    "Applying needs the terraform runner, which is not wired into this build.",
-                    title="Not available",
-                    severity="warning",
-                )
-                return
-            self.show_step(target)
+            self.show_step(following(event.step))
         else:
             self.save()
+            if event.step == "review":
+                self.release_runner()
             self.show_step(preceding(event.step))
+
+    def release_runner(self) -> None:
+        """Leaving Review backwards: the plan is stale; stop terraform and the sandbox."""
+        assert self.context is not None
+        runner, self.context.runner = self.context.runner, None
+        if runner is not None:
+            runner.interrupt()
+            self.run_worker(runner.close, thread=True, name="closing the runner")
 
     # --- quitting and errors ------------------------------------------------------------------
 
@@ -168,10 +172,11 @@ class WizardApp(App[int]):
         self.action_interrupt()
 
     def action_interrupt(self) -> None:
-        handler = getattr(self.screen, "request_interrupt", None)
-        if callable(handler):
-            handler()
-            return
+        below = self.screen_stack[-2] if len(self.screen_stack) > 1 else None
+        for screen in (self.screen, below):
+            handler = getattr(screen, "request_interrupt", None)
+            if callable(handler) and handler():
+                return
         if isinstance(self.screen, QuitDialog):
             self.exit(0)
             return

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 
@@ -82,6 +83,8 @@ class WizardServices:
 
     discovery: Discovery | None = None
     explain: Explainer | None = None
+    #: plans and applies (`None`: Review shows the files only and Apply is unavailable)
+    runner: RunnerFactory | None = None
     #: seconds between automatic refreshes of live discovery (the tag match count)
     refresh_seconds: float = 15.0
     #: seconds the tag must stay unchanged before it is looked up
@@ -161,3 +164,85 @@ def describe_failure(exc: BaseException, *, what: str) -> Failure:
             "check the network, proxy and region, then refresh with Ctrl+R",
         )
     return Failure(f"Looking up {what} failed: {exc}", "refresh with Ctrl+R")
+
+
+# --- terraform: plan and apply -------------------------------------------------------------------
+# Structural types matching `wizard.services.terraform.workflow.Workflow` and the progress
+# reducer in `wizard.core.progress`, so the real objects plug in without an adapter.
+
+
+class PlanItemView(Protocol):
+    action: str  # "creates", "replaces", "deletes", ...
+    what: str  # in pipeline terms: "pipeline shop", "deployment group shop-dg targeting …"
+    destructive: bool
+
+
+class PlanView(Protocol):
+    """The plan in pipeline terms (`wizard.core.events.terraform.PlanSummary`)."""
+
+    items: Sequence[PlanItemView]
+    add: int
+    change: int
+    remove: int
+    destructive: Sequence[str]
+
+    @property
+    def has_changes(self) -> bool: ...
+
+
+class RowView(Protocol):
+    """One resource of a run (`wizard.core.progress.ResourceRow`)."""
+
+    address: str
+    action: str
+    status: str  # pending | running | done | failed | interrupted
+    started_at: Any  # datetime | None
+    elapsed_seconds: float
+    error: str | None
+
+
+class ProgressView(Protocol):
+    """Per-resource progress (`wizard.core.progress.Progress`)."""
+
+    rows: Mapping[str, RowView]
+    errors: Sequence[str]
+    finished: bool
+
+    @property
+    def ok(self) -> bool: ...
+
+
+class Runner(Protocol):
+    """render → init → plan → apply for one set of answers, reporting through `emit`."""
+
+    progress: ProgressView
+    exit_code: int
+
+    def start(self) -> None:
+        """Blocking: find terraform, start the sandbox when asked (call it in a thread)."""
+
+    async def prepare(self) -> PlanView:
+        """Render the workspace, init and plan; returns the plan summary."""
+        ...
+
+    async def apply(self) -> int:
+        """Apply exactly the prepared plan; returns the exit code."""
+        ...
+
+    def interrupt(self) -> None:
+        """First call: stop terraform gracefully (SIGINT); second call: kill it."""
+
+    def close(self) -> None:
+        """Release what `start()` took (stop the sandbox)."""
+
+
+#: Makes the runner for validated answers; events go to `emit` (from any thread).
+RunnerFactory = Callable[[Any, Path, Callable[[Any], None]], Runner]
+
+
+def is_runner_error(exc: BaseException) -> bool:
+    """An expected stop of the runner (terraform missing, plan failed, interrupted) as opposed
+    to a bug: the workflow's `WorkflowError` carries an exit `code` (and maybe a `hint`)."""
+    return type(exc).__name__ == "WorkflowError" or (
+        isinstance(getattr(exc, "code", None), int) and hasattr(exc, "hint")
+    )

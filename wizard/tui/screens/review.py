@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import PurePosixPath
 from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.widgets import Button, Footer, Static, TabbedContent, TabPane, Tabs, Tree
 
 from wizard.core.answers import Answers, AnswersError, question_map, to_flat
 from wizard.tui.messages import FilesRendered
-from wizard.tui.screens.base import Navigate, StepScreen
+from wizard.tui.screens.base import Navigate, StepScreen, titled
+from wizard.tui.screens.modals import Dialog
+from wizard.tui.services import Failure, PlanView, is_runner_error
 from wizard.tui.steps import FORM_STEPS, step, step_questions
+from wizard.tui.widgets.answer_field import AnswerField, field_id
+from wizard.tui.widgets.lookup import LookupStatus
 from wizard.tui.widgets.step_indicator import StepIndicator
 
 LEXERS = {
@@ -73,6 +79,8 @@ class ReviewScreen(StepScreen):
 
     AUTO_FOCUS = ""  # not the first settings field: that would open the Settings tab
     answers: Answers | None = None
+    plan: PlanView | None = None
+    details = False
 
     def compose(self) -> ComposeResult:
         yield self.top_bar()
@@ -82,7 +90,16 @@ class ReviewScreen(StepScreen):
                 yield Static("7. Review", classes="step-title")
                 yield Static(step("review").intro, classes="step-intro", markup=False)
                 yield Static("", id="problems", classes="problems", markup=False)
-                yield Static("", id="answers-summary", markup=False)
+                yield titled(
+                    "What terraform will do",
+                    Vertical(
+                        LookupStatus("", id="status-plan"),
+                        Static("", id="plan", markup=False),
+                        id="plan-block",
+                    ),
+                )
+                yield Static("", id="confirm", markup=False)
+                yield titled("Your answers", Static("", id="answers-summary", markup=False))
             with TabPane("Files", id="tab-files"), Horizontal(id="files-pane"):
                 yield Tree(str(self.context.out), id="files")
                 with VerticalScroll(id="viewer"):
@@ -99,16 +116,20 @@ class ReviewScreen(StepScreen):
         with Horizontal(id="nav"):
             yield Button("← Back", id="back")
             yield Static("", id="nav-status")
-            yield Button("Apply →", id="next", variant="primary")
+            yield Button("Apply →", id="next", variant="primary", disabled=True)
         yield Footer()
 
     def ready(self) -> None:
+        self.set_interval(0.1, self._show_latest_event)
         self.refresh_review()
         self.query_one("#review-tabs", TabbedContent).query_one(Tabs).focus()
 
     def refresh_review(self) -> None:
-        """Validate everything again and re-render the files."""
+        """Validate everything again, re-render the files and plan again."""
         problems_view = self.query_one("#problems", Static)
+        self.plan = None
+        self.query_one("#next", Button).disabled = True
+        self.query_one("#confirm", Static).update("")
         try:
             self.answers = self.draft.answers()
         except AnswersError as exc:
@@ -121,12 +142,73 @@ class ReviewScreen(StepScreen):
             problems_view.update("\n".join(lines))
             problems_view.display = True
             self.query_one("#answers-summary", Static).update("")
-            self.query_one("#next", Button).disabled = True
+            self.status("plan").off("Nothing is planned until the answers are valid.")
             return
         problems_view.display = False
-        self.query_one("#next", Button).disabled = False
         self.query_one("#answers-summary", Static).update(answers_summary(self.answers))
         self.render_files(self.answers)
+        if self.context.services.runner is None:
+            self.status("plan").off(
+                "Planning is not available in this build (no terraform runner): the Files "
+                "tab shows everything that would be written."
+            )
+            return
+        self.make_plan(self.answers)
+
+    # --- the plan -----------------------------------------------------------------------------
+
+    @work(exclusive=True, group="plan", exit_on_error=False, name="planning")
+    async def make_plan(self, answers: Answers) -> None:
+        """Render, init and plan with the runner (async worker: terraform streams on the loop)."""
+        factory = self.context.services.runner
+        assert factory is not None
+        previous, self.context.runner = self.context.runner, None
+        if previous is not None:
+            await asyncio.to_thread(previous.close)
+        self.context.drain()
+        runner = factory(answers, self.context.out, self.context.emit)
+        self.context.runner = runner
+        status = self.status("plan")
+        status.loading("Getting terraform ready…")
+        try:
+            await asyncio.to_thread(runner.start)
+            status.loading("Planning (terraform init and plan)…")
+            plan = await runner.prepare()
+        except Exception as exc:
+            if not is_runner_error(exc):
+                raise
+            status.failed(Failure(str(exc), getattr(exc, "hint", None) or "see the log above"))
+            return
+        self.show_plan(plan)
+
+    def _show_latest_event(self) -> None:
+        """While planning, the status line follows what terraform is doing."""
+        events = self.context.drain()
+        status = self.status("plan")
+        if events and status.state == "loading":
+            last = events[-1].summary().splitlines()[0] if events[-1].summary() else ""
+            if last:
+                status.loading(last[:110])
+
+    def show_plan(self, plan: PlanView) -> None:
+        self.plan = plan
+        status = self.status("plan")
+        if not plan.has_changes:
+            status.ok("No changes: what exists already matches these answers.")
+            self.query_one("#plan", Static).update("")
+            return
+        counts = f"{plan.add} to add, {plan.change} to change, {plan.remove} to destroy"
+        if plan.destructive:
+            status.warn(f"{counts}. DESTRUCTIVE: " + "; ".join(plan.destructive))
+        else:
+            status.ok(counts)
+        self.query_one("#plan", Static).update(plan_lines(plan, details=self.details))
+        self.query_one("#next", Button).disabled = False
+        self.query_one("#confirm", Static).update(
+            "Apply this plan?   y  yes    n  no, go back    d  details"
+        )
+
+    # --- files --------------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="render", exit_on_error=False, name="render files")
     def render_files(self, answers: Answers) -> None:
@@ -186,8 +268,11 @@ class ReviewScreen(StepScreen):
 
     files: dict[str, bytes] = {}  # noqa: RUF012 - replaced per instance when rendered
 
+    # --- actions ------------------------------------------------------------------------------
+
     def on_field_edited(self, key: str, text: str) -> None:
-        self.refresh_review()
+        if not self.query_one(f"#{field_id(key)}", AnswerField).invalid:
+            self.refresh_review()
 
     def action_confirm(self) -> None:
         self.action_next()
@@ -198,9 +283,58 @@ class ReviewScreen(StepScreen):
         if problems:
             self.query_one(TabbedContent).active = "tab-settings"
             return
-        self.refresh_review()
-        if self.answers is not None:
-            self.post_message(Navigate(self.STEP, "next"))
+        if self.answers is None:
+            self.notify("Fix the answers listed under Summary first.", severity="warning")
+            return
+        plan = self.plan
+        if plan is None:
+            self.notify("The plan is not ready yet.", severity="warning")
+            return
+        if not plan.has_changes:
+            self.notify("Nothing to apply: what exists already matches the answers.")
+            return
+        if plan.destructive:
+            self.app.push_screen(
+                Dialog(
+                    "This plan destroys things",
+                    "It replaces or deletes:\n  "
+                    + "\n  ".join(plan.destructive)
+                    + "\n\nWhat they hold (history, artifacts, running instances) is lost.",
+                    "Apply anyway",
+                    "Go back",
+                    danger=True,
+                ),
+                callback=lambda yes: (
+                    self.post_message(Navigate(self.STEP, "next")) if yes else None
+                ),
+            )
+            return
+        self.post_message(Navigate(self.STEP, "next"))
 
     def action_details(self) -> None:
-        self.query_one(TabbedContent).active = "tab-files"
+        """Show the resources behind each line of the plan (and back)."""
+        self.details = not self.details
+        self.query_one(TabbedContent).active = "tab-summary"
+        if self.plan is not None:
+            self.query_one("#plan", Static).update(plan_lines(self.plan, details=self.details))
+
+
+def plan_lines(plan: PlanView, *, details: bool) -> Content:
+    """`+ creates pipeline shop` lines, destructive ones flagged; addresses with details."""
+    marks = {"creates": "+", "updates": "~", "replaces": "±", "deletes": "-", "destroys": "-"}
+    out: list[Content] = []
+    for item in plan.items:
+        mark = marks.get(item.action, "•")
+        line = Content.from_markup(
+            "[$success]$mark[/] $action $what"
+            if not item.destructive
+            else "[b $error]$mark $action $what  ⚠ DESTRUCTIVE[/]",
+            mark=mark,
+            action=item.action,
+            what=item.what,
+        )
+        out.append(line)
+        if details:
+            for address in getattr(item, "addresses", ()):
+                out.append(Content.from_markup("[dim]    $a[/]", a=address))
+    return Content("\n").join(out)
