@@ -129,7 +129,8 @@ class ReviewScreen(StepScreen):
         problems_view = self.query_one("#problems", Static)
         self.plan = None
         self.query_one("#next", Button).disabled = True
-        self.query_one("#confirm", Static).update("")
+        self._show_text("#confirm", "")
+        self._show_text("#plan", "")
         try:
             self.answers = self.draft.answers()
         except AnswersError as exc:
@@ -195,18 +196,22 @@ class ReviewScreen(StepScreen):
         status = self.status("plan")
         if not plan.has_changes:
             status.ok("No changes: what exists already matches these answers.")
-            self.query_one("#plan", Static).update("")
+            self._show_text("#plan", "")
             return
         counts = f"{plan.add} to add, {plan.change} to change, {plan.remove} to destroy"
         if plan.destructive:
             status.warn(f"{counts}. DESTRUCTIVE: " + "; ".join(plan.destructive))
         else:
             status.ok(counts)
-        self.query_one("#plan", Static).update(plan_lines(plan, details=self.details))
+        self._show_text("#plan", plan_lines(plan, details=self.details))
         self.query_one("#next", Button).disabled = False
-        self.query_one("#confirm", Static).update(
-            "Apply this plan?   y  yes    n  no, go back    d  details"
-        )
+        self._show_text("#confirm", "Apply this plan?   y  yes    n  no, go back    d  details")
+
+    def _show_text(self, selector: str, text: str | Content) -> None:
+        """Update a Static and hide it while it is empty (no blank gaps in the summary)."""
+        widget = self.query_one(selector, Static)
+        widget.update(text)
+        widget.display = bool(str(text))
 
     # --- files --------------------------------------------------------------------------------
 
@@ -316,7 +321,7 @@ class ReviewScreen(StepScreen):
         self.details = not self.details
         self.query_one(TabbedContent).active = "tab-summary"
         if self.plan is not None:
-            self.query_one("#plan", Static).update(plan_lines(self.plan, details=self.details))
+            self._show_text("#plan", plan_lines(self.plan, details=self.details))
 
 
 def plan_lines(plan: PlanView, *, details: bool) -> Content:
