@@ -135,8 +135,8 @@ class WizardScreen(Screen[None]):
     @on(DiscoveryFailed)
     def _discovery_failed(self, message: DiscoveryFailed) -> None:
         if self.wanted.get(message.what) == message.query:
-            status = self.query(f"#status-{message.what}").first(LookupStatus)
-            status.failed(message.failure)
+            for status in self.query(f"#status-{message.what}").results(LookupStatus):
+                status.failed(message.failure)
             self.on_lookup_failed(message.what, message.failure)
 
     def on_lookup_done(self, what: str, result: Any) -> None:

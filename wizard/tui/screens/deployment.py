@@ -37,6 +37,14 @@ class DeploymentStep(StepScreen):
             self.status("clashes").off("Discovery is not available: names are not checked.")
             return
         answers = self.draft.resolved()
+        if "instances" not in self.context.facts:  # resumed here: count the fleet for the text
+            key, value = str(answers["targets.tag_key"]), str(answers["targets.tag_value"])
+            self.lookup(
+                "instances",
+                (key, value),
+                lambda a: a.match_instances(key, value),
+                label="matching instances",
+            )
         self.status("clashes").loading("Checking the names against your account…")
         self.lookup(
             "clashes",
@@ -68,5 +76,8 @@ class DeploymentStep(StepScreen):
         self.query_one("#explainer", Static).update(self.explanation())
 
     def on_lookup_done(self, what: str, result: Any) -> None:
+        if what == "instances":
+            self.context.facts["instances"] = result
+            self._explain()
         if what == "clashes":
             show_clashes(self.status("clashes"), [c for c in result if c.key in CLASH_KEYS])

@@ -266,8 +266,8 @@ class ReviewScreen(StepScreen):
             lexer_for(path),
             line_numbers=True,
             word_wrap=False,
-            theme="monokai",
-            background_color="default",
+            theme="ansi_dark",
+            background_color=self.app.current_theme.background,
         )
         self.query_one("#file-view", Static).update(syntax)
 
