@@ -57,6 +57,7 @@ NOT_TERRAFORM: dict[str, str] = {
     "payload.destination": "payload (appspec.yml)",
     "payload.user": "payload (hook scripts)",
     "payload.port": "payload (service and ValidateService)",
+    "payload.bind_address": "payload (service listen address)",
     "payload.health_path": "payload (ValidateService)",
     "payload.hook_timeout": "payload (appspec.yml)",
     "payload.file_exists_behavior": "payload (appspec.yml)",
