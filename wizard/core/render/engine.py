@@ -22,6 +22,7 @@ from wizard import __version__
 from wizard.core import resources
 from wizard.core.answers import Answers, to_flat
 from wizard.core.render.filters import FILTERS
+from wizard.core.render.tfvars import root_variables
 
 #: Never copied from the static trees.
 _IGNORED_PARTS = frozenset(
@@ -90,6 +91,7 @@ def render(
         "answers": to_flat(answers),
         "cdwizard_version": __version__,
         "sandbox": sandbox,
+        "tfvars": root_variables(answers),
     }
     tree: RenderedTree = {}
 
