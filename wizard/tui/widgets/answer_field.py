@@ -127,7 +127,12 @@ class AnswerField(Vertical):
         with Horizontal(classes="field-row"):
             yield Static(self._head(), classes="field-head")
             with Vertical(classes="field-body"):
-                yield self._control
+                if isinstance(self._control, Switch):
+                    with Horizontal(classes="switch-row"):
+                        yield self._control
+                        yield Static(self.text_of_switch(), classes="switch-state")
+                else:
+                    yield self._control
                 yield Static(self.question.help, classes="field-help", markup=False)
                 yield Static("", classes="field-error", markup=False)
 
@@ -232,10 +237,15 @@ class AnswerField(Vertical):
         event.stop()
         self.post_message(self.Submitted(self))
 
+    def text_of_switch(self) -> str:
+        return "yes" if isinstance(self._control, Switch) and self._control.value else "no"
+
     @on(Select.Changed)
     @on(Switch.Changed)
     def _picked(self, event: Select.Changed | Switch.Changed) -> None:
         event.stop()
+        if isinstance(event, Switch.Changed):
+            self.query_one(".switch-state", Static).update(self.text_of_switch())
         self.show_problem(None)
         self._edited()
 
