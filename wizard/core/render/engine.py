@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +42,18 @@ RenderedTree = dict[str, RenderedFile]
 
 
 def environment(root: Path | None = None) -> jinja2.Environment:
-    """The one Jinja environment: strict undefined, no autoescape (filters escape per language)."""
+    """The one Jinja environment: strict undefined, no autoescape (filters escape per language).
+
+    Cached per templates folder: building it (and compiling templates) dominates a render, and
+    the wizard re-renders on every review. Jinja's loader still reloads templates that change.
+    """
+    return _environment(str(root or resources.templates_dir()))
+
+
+@cache
+def _environment(root: str) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(root or resources.templates_dir())),
+        loader=jinja2.FileSystemLoader(root),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,

@@ -53,6 +53,7 @@ NOT_TERRAFORM: dict[str, str] = {
     "terraform.backend": "backend.tf (backend blocks cannot use variables)",
     "terraform.state_bucket": "backend.tf",
     "terraform.state_key": "backend.tf",
+    "terraform.state_region": "backend.tf",
     "terraform.binary": "the runner's choice of terraform binary",
     "payload.destination": "payload (appspec.yml)",
     "payload.user": "payload (hook scripts)",
