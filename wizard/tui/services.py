@@ -125,6 +125,8 @@ _REJECTED = {
 def is_aws_error(exc: BaseException) -> bool:
     """Errors discovery expects (credentials, permissions, network), as opposed to bugs."""
     module = type(exc).__module__ or ""
+    if type(exc).__name__ == "DiscoveryError":  # wizard.services.aws.errors: already worded
+        return True
     return module.startswith(("botocore", "boto3", "urllib3")) or isinstance(
         exc, (OSError, ConnectionError, TimeoutError)
     )
@@ -133,6 +135,9 @@ def is_aws_error(exc: BaseException) -> bool:
 def describe_failure(exc: BaseException, *, what: str) -> Failure:
     """A clear sentence and a fix for an AWS error raised while looking up `what`."""
     name = type(exc).__name__
+    if name == "DiscoveryError":  # the discovery service words its own errors
+        message = str(getattr(exc, "message", exc))
+        return Failure(message, getattr(exc, "fix", None) or "refresh with Ctrl+R")
     if name in _CREDENTIAL_ERRORS:
         return Failure(
             f"{_CREDENTIAL_ERRORS[name]}, so {what} cannot be looked up",
