@@ -261,6 +261,7 @@ class ReviewScreen(StepScreen):
             return
         from rich.syntax import Syntax  # pygments is heavy: only when a file is shown
 
+        self.viewing = (path, lexer_for(path))
         syntax = Syntax(
             text,
             lexer_for(path),
@@ -272,6 +273,8 @@ class ReviewScreen(StepScreen):
         self.query_one("#file-view", Static).update(syntax)
 
     files: dict[str, bytes] = {}  # noqa: RUF012 - replaced per instance when rendered
+    #: (path, lexer) of the file in the viewer
+    viewing: tuple[str, str] | None = None
 
     # --- actions ------------------------------------------------------------------------------
 
