@@ -199,6 +199,8 @@ class WizardApp(App[int]):
 
     @on(WorkerCrashed)
     def _crashed(self, event: WorkerCrashed) -> None:
+        if not self.is_running:  # shutting down: workers die with their screens
+            return
         where = self.context.answers_path if self.context else self.out
         what = event.name or "working"
         if isinstance(self.screen, ErrorScreen):

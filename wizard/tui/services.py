@@ -33,10 +33,12 @@ class InstanceMatch:
     with_profile: int = 0
     #: how many report an online SSM agent (None: SSM could not be asked)
     ssm_online: int | None = None
+    #: the exact count when only the first instances are listed in `instance_ids`
+    total: int | None = None
 
     @property
     def count(self) -> int:
-        return len(self.instance_ids)
+        return self.total if self.total is not None else len(self.instance_ids)
 
 
 @dataclass(frozen=True)

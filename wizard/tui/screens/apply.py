@@ -17,6 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.style import Style
 from textual.widgets import Collapsible, Footer, Log, Static
 
 from wizard.core.events.base import format_duration
@@ -303,7 +304,7 @@ def outputs_content(outputs: dict[str, Any]) -> Content:
     for name, value in outputs.items():
         text = value if isinstance(value, str) else repr(value)
         if text.startswith("https://"):
-            shown = Content.from_markup("[link=$u]$u[/link]", u=text)
+            shown = Content(text).stylize(Style(link=text, underline=True))
         else:
             shown = Content(text)
         lines.append(Content(f"{name:<{width}}  ") + shown)

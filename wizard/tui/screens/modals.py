@@ -75,6 +75,7 @@ class ErrorScreen(ModalScreen[bool]):
         self.error = error
         self.saved_to = saved_to
         self.more = 0
+        self.last_more = ""
 
     def compose(self) -> ComposeResult:
         trace = "".join(traceback.format_exception(self.error)).rstrip()
@@ -97,15 +98,22 @@ class ErrorScreen(ModalScreen[bool]):
                 yield Button("Carry on", id="close", variant="primary")
 
     def on_mount(self) -> None:
-        self.query_one("#close", Button).focus()
+        for button in self.query("#close").results(Button):
+            button.focus()
+        self._show_more()
 
     def add(self, where: str, error: BaseException) -> None:
         """Another worker failed while this is shown: count it rather than stack dialogs."""
         self.more += 1
-        self.query_one("#more", Static).update(
-            f"and {self.more} more error{'s' if self.more != 1 else ''} "
-            f"(last: {type(error).__name__} while {where})"
-        )
+        self.last_more = f"{type(error).__name__} while {where}"
+        self._show_more()
+
+    def _show_more(self) -> None:
+        if self.more and self.is_mounted:
+            self.query_one("#more", Static).update(
+                f"and {self.more} more error{'s' if self.more != 1 else ''} "
+                f"(last: {self.last_more})"
+            )
 
     def action_close(self) -> None:
         self.dismiss(False)
