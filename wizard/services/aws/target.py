@@ -2,7 +2,8 @@
 
 `target_from_answers` builds the `AwsTarget` from the answers' region and profile, unless:
 
-- a sandbox is given (anything with an `endpoint_url`, or an `AwsTarget` itself): its endpoint;
+- a sandbox is given: an `AwsTarget`, an object with a `target` `AwsTarget` (the sandbox
+  launcher's `Sandbox`), or one with an `endpoint_url`;
 - `CDWIZARD_AWS_ENDPOINT_URL` is set: every call goes to that endpoint (an emulator such as a
   moto server) with the credentials of the default chain (e.g. `AWS_ACCESS_KEY_ID`). It exists
   for tests and for pointing cdwizard at an emulator you run yourself; a real AWS account never
@@ -28,7 +29,7 @@ def target_from_answers(answers: Answers, sandbox: Any = None) -> AwsTarget:
     if isinstance(sandbox, AwsTarget):
         return sandbox
     if sandbox is not None:
-        made = getattr(sandbox, "aws_target", None)
+        made = getattr(sandbox, "target", None)
         if isinstance(made, AwsTarget):
             return made
         return AwsTarget(region=region, endpoint_url=sandbox.endpoint_url)
