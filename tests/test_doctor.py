@@ -157,3 +157,27 @@ def test_name_clashes_respect_the_workspace_state(
     proc = doctor(env, tmp_path, "--plain")
     assert proc.returncode == 0, proc.stdout
     assert "1 already managed by this workspace" in proc.stdout
+
+
+@pytest.mark.slow
+def test_sandbox_runs_the_checks_against_the_embedded_emulator(
+    terraform_bin: str, tmp_path: Path
+) -> None:
+    pytest.importorskip("wizard.services.sandbox.launcher", reason="the sandbox launcher")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CDWIZARD_", "AWS_"))}
+    env["CDWIZARD_TERRAFORM"] = terraform_bin
+    env["CDWIZARD_PROVIDER_MIRROR"] = str(layout_mirror(tmp_path))
+    fresh = (
+        ANSWERS.replace("create_instance: false", "create_instance: true").replace(
+            "agent_install: ssm", "agent_install: user_data"
+        )
+        + "source:\n  repository: shop\n  create_repository: true\n"
+    )
+    fresh = fresh.replace("source:\n  repository: shop\n  branch: main\n", "", 1)
+    proc = doctor(env, tmp_path, "--sandbox", "--json", answers=fresh)
+    got = events(proc.stdout)
+    assert got[0]["target"].startswith("emulator http://127.0.0.1:"), proc.stdout + proc.stderr
+    status = {e["name"]: e["status"] for e in got if e["type"] == "preflight.check"}
+    assert status["credentials"] == "ok" and status["instances"] == "ok"
+    assert status["repository"] == "warn"  # an empty account: CodeCommit access is unknown
+    assert proc.returncode == 0, proc.stdout + proc.stderr

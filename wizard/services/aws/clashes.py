@@ -109,9 +109,14 @@ class ExistingResource:
     detail: str
 
     @property
+    def terraform_creates(self) -> bool:
+        """`terraform apply` will try to create it (it is not in this workspace's state)."""
+        return not self.managed
+
+    @property
     def clash(self) -> bool:
         """terraform would try to create something that is already there."""
-        return self.exists and not self.managed
+        return self.exists and self.terraform_creates
 
 
 def managed_names(state: Mapping[str, Any]) -> frozenset[tuple[str, str]]:
