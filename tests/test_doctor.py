@@ -168,12 +168,10 @@ def test_sandbox_runs_the_checks_against_the_embedded_emulator(
     env["CDWIZARD_TERRAFORM"] = terraform_bin
     env["CDWIZARD_PROVIDER_MIRROR"] = str(layout_mirror(tmp_path))
     fresh = (
-        ANSWERS.replace("create_instance: false", "create_instance: true").replace(
-            "agent_install: ssm", "agent_install: user_data"
-        )
-        + "source:\n  repository: shop\n  create_repository: true\n"
+        "version: 1\nproject: shop\n"
+        "source: {repository: shop, branch: main, create_repository: true}\n"
+        "targets: {tag_key: App, tag_value: shop, create_instance: true}\n"
     )
-    fresh = fresh.replace("source:\n  repository: shop\n  branch: main\n", "", 1)
     proc = doctor(env, tmp_path, "--sandbox", "--json", answers=fresh)
     got = events(proc.stdout)
     assert got[0]["target"].startswith("emulator http://127.0.0.1:"), proc.stdout + proc.stderr
