@@ -16,7 +16,6 @@ from wizard.services.aws.errors import (
     CODECOMMIT_CLOSED,
     CODECOMMIT_CLOSED_FIX,
     DiscoveryError,
-    error_code,
     guarded,
 )
 
@@ -421,9 +420,3 @@ def fleet_readiness(clients: AwsClients, instances: Sequence[MatchedInstance]) -
             for i in sorted(instances, key=lambda i: i.instance_id)
         )
     )
-
-
-def is_not_found(exc: BaseException, *codes: str) -> bool:
-    """True when `exc` is a `DiscoveryError`/`ClientError` with one of the not-found `codes`."""
-    code = exc.code if isinstance(exc, DiscoveryError) else error_code(exc)
-    return code in codes

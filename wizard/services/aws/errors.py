@@ -219,11 +219,3 @@ def guarded(
         yield
     except (ClientError, BotoCoreError) as exc:
         raise translate(exc, permission=permission, fallback=fallback, profile=profile) from exc
-
-
-def error_code(exc: BaseException) -> str | None:
-    """The AWS error code of a botocore `ClientError` (None for anything else)."""
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return response.get("Error", {}).get("Code")
-    return None
