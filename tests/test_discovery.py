@@ -185,3 +185,13 @@ def test_calls_from_many_threads_share_one_clients_object(clients: AwsClients) -
     with ThreadPoolExecutor(max_workers=6) as pool:
         counts = list(pool.map(lambda _: d.match_instances(clients, "App", "web").count, range(12)))
     assert counts == [3] * 12
+
+
+def test_profiles_come_from_the_config_files(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    config = tmp_path / "config"
+    config.write_text("[default]\nregion = eu-west-1\n[profile dev]\nregion = us-east-2\n")
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[ci]\naws_access_key_id = x\naws_secret_access_key = y\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    assert d.list_profiles() == ("ci", "default", "dev")

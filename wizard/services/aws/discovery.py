@@ -33,6 +33,14 @@ PIPELINE_SERVICES = ("codecommit", "codedeploy", "codepipeline", "ec2", "s3", "s
 # --- identity and regions --------------------------------------------------------------------
 
 
+def list_profiles() -> tuple[str, ...]:
+    """Profile names in ~/.aws/config and ~/.aws/credentials (or $AWS_CONFIG_FILE and
+    $AWS_SHARED_CREDENTIALS_FILE); no AWS call, no credentials read."""
+    import botocore.session
+
+    return tuple(sorted(botocore.session.Session().available_profiles))
+
+
 @dataclass(frozen=True)
 class CallerIdentity:
     account: str
