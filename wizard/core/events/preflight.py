@@ -81,13 +81,9 @@ class PreflightFinished(Event):
             object.__setattr__(self, "level", "error")
 
     def summary(self) -> str:
-        parts = [f"{self.counts.get(s.value, 0)} {label}" for s, label in _LABELS]
-        return "preflight: " + ", ".join(parts)
-
-
-_LABELS = (
-    (CheckStatus.OK, "ok"),
-    (CheckStatus.WARN, "warnings"),
-    (CheckStatus.FAIL, "failed"),
-    (CheckStatus.SKIP, "skipped"),
-)
+        n = {s: self.counts.get(s.value, 0) for s in CheckStatus}
+        warnings = f"{n[CheckStatus.WARN]} warning{'' if n[CheckStatus.WARN] == 1 else 's'}"
+        return (
+            f"preflight: {n[CheckStatus.OK]} ok, {warnings}, {n[CheckStatus.FAIL]} failed, "
+            f"{n[CheckStatus.SKIP]} skipped"
+        )

@@ -191,7 +191,8 @@ def _exists(clients: AwsClients, planned: PlannedResource) -> tuple[bool, str]:
         if exc.code in not_found[planned.kind]:
             return False, "does not exist yet"
         raise
-    return True, f"already exists in this account ({clients.target.region})"
+    where = "" if planned.kind.startswith("iam_") else f" ({clients.target.region})"
+    return True, f"already exists in this account{where}"
 
 
 def _bucket_exists(clients: AwsClients, name: str) -> tuple[bool, str]:
