@@ -380,3 +380,5 @@ def test_check_events_render_for_plain_and_json() -> None:
     done = PreflightFinished(counts={"ok": 3, "fail": 1}, exit_code=13, first_failure="repository")
     assert done.level == "error"
     assert done.summary() == "preflight: 3 ok, 0 warnings, 1 failed, 0 skipped"
+    one = PreflightFinished(counts={"ok": 1, "warn": 1})
+    assert one.level == "info" and "1 ok, 1 warning, 0 failed" in one.summary()
