@@ -51,7 +51,14 @@ def test_planned_resources_follow_the_answers() -> None:
         ("codedeploy_group", "shop/shop-dg"),
         ("codepipeline", "shop"),
         ("s3_bucket", f"shop-artifacts-{ACCOUNT}"),
+        ("iam_role", "shop-codepipeline"),
+        ("iam_role", "shop-events"),
+        ("events_rule", "shop-source-change"),
     }
+    polled = validate_mapping(
+        {"version": 1, "project": "shop", "source": {"change_detection": "poll"}}
+    )
+    assert "events_rule" not in {p.kind for p in c.planned_resources(polled)}
     with_repo = c.planned_resources(_answers(create_repository=True))
     assert ("codecommit_repository", "shop") in {(p.kind, p.name) for p in with_repo}
     assert not any(p.kind == "s3_bucket" for p in with_repo)  # no account: name unknown
@@ -122,6 +129,9 @@ def test_clashes_appear_as_resources_are_created(aws_target) -> None:  # type: i
         CreateBucketConfiguration={"LocationConstraint": "eu-west-1"},
     )
     clients.client("codecommit").create_repository(repositoryName="shop")
+    clients.client("events").put_rule(
+        Name="shop-source-change", EventPattern='{"source": ["aws.codecommit"]}'
+    )
 
     after = {(r.planned.kind, r.planned.name): r for r in c.find_existing(clients, planned)}
     assert {k for k, r in after.items() if r.clash} == {
@@ -132,6 +142,7 @@ def test_clashes_appear_as_resources_are_created(aws_target) -> None:  # type: i
         ("codepipeline", "shop"),
         ("s3_bucket", f"shop-artifacts-{ACCOUNT}"),
         ("codecommit_repository", "shop"),
+        ("events_rule", "shop-source-change"),
     }
     assert not after[("iam_role", "shop-ec2")].exists
     assert "already exists" in after[("codepipeline", "shop")].detail

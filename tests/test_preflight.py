@@ -382,3 +382,22 @@ def test_check_events_render_for_plain_and_json() -> None:
     assert done.summary() == "preflight: 3 ok, 0 warnings, 1 failed, 0 skipped"
     one = PreflightFinished(counts={"ok": 1, "warn": 1})
     assert one.level == "info" and "1 ok, 1 warning, 0 failed" in one.summary()
+
+
+def test_the_s3_state_backend_needs_its_bucket(clients: AwsClients, tmp_path: Path) -> None:
+    repo_with_branch(clients)
+    instance(clients)
+    local = run(clients, answers(), tmp_path)[0].by_name("state_backend")
+    assert local.status is CheckStatus.SKIP and "local state" in local.detail
+
+    s3 = answers(terraform={"backend": "s3", "state_bucket": "shop-tf-state"})
+    missing = run(clients, s3, tmp_path)[0].by_name("state_backend")
+    assert missing.status is CheckStatus.FAIL and "does not exist" in missing.detail
+    assert "aws s3 mb s3://shop-tf-state --region eu-west-1" in (missing.fix or "")
+
+    clients.client("s3").create_bucket(
+        Bucket="shop-tf-state", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    found = run(clients, s3, tmp_path)[0].by_name("state_backend")
+    assert found.status is CheckStatus.OK
+    assert found.detail == "state goes to s3://shop-tf-state/cdwizard/shop/terraform.tfstate"

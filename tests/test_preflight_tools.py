@@ -133,3 +133,20 @@ def test_unreachable_registry_points_at_the_mirror_option() -> None:
     assert check.status is CheckStatus.FAIL and check.area == "tool"
     assert "cannot reach the Terraform registry" in check.detail
     assert "CDWIZARD_PROVIDER_MIRROR" in (check.fix or "")
+
+
+def test_the_s3_backend_needs_terraform_1_10(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for tool, version in (("terraform", "1.9.8"), ("tofu", "1.9.0")):
+        binary = tmp_path / tool
+        binary.write_text(f'#!/bin/sh\necho \'{{"terraform_version": "{version}"}}\'\n')
+        binary.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("CDWIZARD_TERRAFORM", raising=False)
+    ok, found = terraform_check()  # 1.5 is enough for the local backend
+    assert ok.status is CheckStatus.OK and found and found.tool == "terraform"
+    check, found = terraform_check(minimum=(1, 10, 0))
+    assert check.status is CheckStatus.FAIL and found is None
+    assert "Terraform 1.9.8" in check.detail and "OpenTofu 1.9.0" in check.detail
+    assert "Terraform >= 1.10.0" in (check.fix or "")

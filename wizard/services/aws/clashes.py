@@ -28,6 +28,7 @@ ResourceKind = Literal[
     "codepipeline",
     "s3_bucket",
     "codecommit_repository",
+    "events_rule",
 ]
 
 #: How each kind reads in messages.
@@ -39,6 +40,7 @@ KIND_LABELS: dict[str, str] = {
     "codepipeline": "pipeline",
     "s3_bucket": "S3 bucket",
     "codecommit_repository": "CodeCommit repository",
+    "events_rule": "EventBridge rule",
 }
 
 #: terraform resource type -> (kind, how to read its name from the state attributes)
@@ -53,6 +55,7 @@ _STATE_NAMES: dict[str, tuple[str, Callable[[Mapping[str, Any]], str | None]]] =
     "aws_codepipeline": ("codepipeline", lambda a: a.get("name")),
     "aws_s3_bucket": ("s3_bucket", lambda a: a.get("bucket")),
     "aws_codecommit_repository": ("codecommit_repository", lambda a: a.get("repository_name")),
+    "aws_cloudwatch_event_rule": ("events_rule", lambda a: a.get("name")),
 }
 
 
@@ -87,7 +90,14 @@ def planned_resources(answers: Answers, account: str | None = None) -> tuple[Pla
         PlannedResource("codedeploy_app", d.application, "deployment.application"),
         PlannedResource("codedeploy_group", f"{d.application}/{d.group}", "deployment.group"),
         PlannedResource("codepipeline", answers.pipeline.name, "pipeline.name"),
+        # the root module names these after the project (templates/terraform/main.tf.j2)
+        PlannedResource("iam_role", f"{answers.project}-codepipeline", "project"),
     ]
+    if answers.source.change_detection == "eventbridge":
+        planned += [
+            PlannedResource("iam_role", f"{answers.project}-events", "project"),
+            PlannedResource("events_rule", f"{answers.project}-source-change", "project"),
+        ]
     bucket = artifact_bucket_name(answers, account)
     if bucket:
         planned.append(PlannedResource("s3_bucket", bucket, "pipeline.artifact_bucket"))
@@ -155,6 +165,7 @@ def _exists(clients: AwsClients, planned: PlannedResource) -> tuple[bool, str]:
         ),
         "codepipeline": ("PipelineNotFoundException",),
         "codecommit_repository": ("RepositoryDoesNotExistException",),
+        "events_rule": ("ResourceNotFoundException",),
     }
     calls: dict[str, tuple[str, Callable[[], Any]]] = {
         "iam_role": ("iam:GetRole", lambda: clients.client("iam").get_role(RoleName=name)),
@@ -180,6 +191,10 @@ def _exists(clients: AwsClients, planned: PlannedResource) -> tuple[bool, str]:
             "codecommit:GetRepository",
             lambda: clients.client("codecommit").get_repository(repositoryName=name),
         ),
+        "events_rule": (
+            "events:DescribeRule",
+            lambda: clients.client("events").describe_rule(Name=name),
+        ),
     }
     if planned.kind == "s3_bucket":
         return _bucket_exists(clients, name)
@@ -195,8 +210,12 @@ def _exists(clients: AwsClients, planned: PlannedResource) -> tuple[bool, str]:
     return True, f"already exists in this account{where}"
 
 
-def _bucket_exists(clients: AwsClients, name: str) -> tuple[bool, str]:
-    """Bucket names are global: 404 is free, 403 is someone else's, 200/301 are yours."""
+BucketStatus = Literal["yours", "missing", "forbidden", "elsewhere"]
+
+
+def bucket_status(clients: AwsClients, name: str) -> BucketStatus:
+    """HeadBucket: `yours` (200), `missing` (404: the global name is free), `forbidden` (403:
+    someone else's, or no s3:ListBucket), `elsewhere` (301: it lives in another region)."""
     from botocore.exceptions import ClientError
 
     with guarded("s3:ListBucket", profile=clients.target.profile):
@@ -204,17 +223,28 @@ def _bucket_exists(clients: AwsClients, name: str) -> tuple[bool, str]:
             clients.client("s3").head_bucket(Bucket=name)
         except ClientError as exc:
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if status == 404:
-                return False, "the name is free"
-            if status == 403:
-                return True, (
-                    "the name is taken: the bucket exists but you cannot read it "
-                    "(another account owns it, or you lack s3:ListBucket)"
-                )
-            if status == 301:
-                return True, "the bucket already exists in another region"
+            found: dict[int, BucketStatus] = {404: "missing", 403: "forbidden", 301: "elsewhere"}
+            if status in found:
+                return found[status]
             raise
-    return True, "a bucket of this name already exists in your account"
+    return "yours"
+
+
+_BUCKET_DETAILS: dict[str, tuple[bool, str]] = {
+    "missing": (False, "the name is free"),
+    "forbidden": (
+        True,
+        "the name is taken: the bucket exists but you cannot read it (another account owns "
+        "it, or you lack s3:ListBucket)",
+    ),
+    "elsewhere": (True, "the bucket already exists in another region"),
+    "yours": (True, "a bucket of this name already exists in your account"),
+}
+
+
+def _bucket_exists(clients: AwsClients, name: str) -> tuple[bool, str]:
+    """Bucket names are global: a name someone else holds clashes too."""
+    return _BUCKET_DETAILS[bucket_status(clients, name)]
 
 
 def find_existing(

@@ -6,8 +6,9 @@ Checks (names are stable; they appear in `--json` output):
 
     credentials        STS GetCallerIdentity works
     region             the region exists, is enabled, and offers the pipeline's services
-    terraform          terraform >= 1.5 (or tofu) is installed
+    terraform          terraform >= 1.5 (1.10 with the s3 backend), or tofu, is installed
     provider           hashicorp/aws can be installed: from --provider-mirror or the registry
+    state_backend      the s3 backend's state bucket exists and is readable (local: skip)
     repository         the CodeCommit repository exists (or can be created)
     branch             the branch exists (a missing one only warns: `cdwizard ship` creates it)
     instances          running instances carry the tag (or cdwizard creates them)
@@ -55,6 +56,7 @@ CHECKS: tuple[tuple[str, str], ...] = (
     ("region", "Region"),
     ("terraform", "Terraform"),
     ("provider", "AWS provider"),
+    ("state_backend", "State backend"),
     ("repository", "Repository"),
     ("branch", "Branch"),
     ("instances", "Target instances"),
@@ -206,8 +208,42 @@ class _Run:
         return self.result("region", CheckStatus.OK, f"{name} is enabled")
 
     def terraform_binary(self) -> PreflightCheck:
-        check, self.terraform = terraform_check(self.answers.terraform.binary)
+        # the s3 backend's lock file (use_lockfile) needs 1.10, see templates/terraform/versions
+        minimum = (1, 10, 0) if self.answers.terraform.backend == "s3" else (1, 5, 0)
+        check, self.terraform = terraform_check(self.answers.terraform.binary, minimum)
         return check
+
+    def state_backend(self) -> PreflightCheck:
+        tf = self.answers.terraform
+        if tf.backend != "s3":
+            return self.result(
+                "state_backend", CheckStatus.SKIP, "local state, kept in the workspace folder"
+            )
+        bucket = tf.state_bucket or ""
+        where = tf.state_region or self.answers.aws.region
+        status = clashes.bucket_status(self.clients, bucket)
+        if status in ("yours", "elsewhere"):
+            return self.result(
+                "state_backend",
+                CheckStatus.OK,
+                f"state goes to s3://{bucket}/{tf.state_key}",
+            )
+        if status == "missing":
+            return self.result(
+                "state_backend",
+                CheckStatus.FAIL,
+                f"the state bucket {bucket} does not exist",
+                f"create it first (`aws s3 mb s3://{bucket} --region {where}`, with versioning) "
+                "or fix terraform.state_bucket",
+            )
+        return self.result(
+            "state_backend",
+            CheckStatus.FAIL,
+            f"no access to the state bucket {bucket} (it belongs to another account, or "
+            "s3:ListBucket is missing)",
+            "use a bucket of this account that you can read and write, or ask for "
+            "s3:ListBucket, s3:GetObject, s3:PutObject and s3:DeleteObject on it",
+        )
 
     def provider(self) -> PreflightCheck:
         plat = self.terraform.platform if self.terraform else None
@@ -427,6 +463,7 @@ class _Run:
             ("region", self.region),
             ("terraform", self.terraform_binary),
             ("provider", self.provider),
+            ("state_backend", lambda: self.aws("state_backend", self.state_backend)),
             ("repository", lambda: self.aws("repository", self.repository)),
             ("branch", lambda: self.aws("branch", self.branch)),
             ("instances", lambda: self.aws("instances", self.instances)),

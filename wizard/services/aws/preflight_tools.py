@@ -76,8 +76,14 @@ def _probe(path: str) -> FoundTerraform:
     )
 
 
-def terraform_check(configured: str | None = None) -> tuple[PreflightCheck, FoundTerraform | None]:
-    """Find terraform/tofu: the answers' binary, $CDWIZARD_TERRAFORM, then PATH."""
+def terraform_check(
+    configured: str | None = None, minimum: tuple[int, int, int] = MIN_TERRAFORM
+) -> tuple[PreflightCheck, FoundTerraform | None]:
+    """Find terraform/tofu: the answers' binary, $CDWIZARD_TERRAFORM, then PATH.
+
+    `minimum` is 1.5 by default; the s3 backend's lock file needs 1.10 (of either tool). Every
+    OpenTofu release (1.6+) is newer than 1.5.
+    """
     tried: list[str] = []
     names = [configured, os.environ.get("CDWIZARD_TERRAFORM"), "terraform", "tofu"]
     for name in [n for n in names if n]:
@@ -91,8 +97,9 @@ def terraform_check(configured: str | None = None) -> tuple[PreflightCheck, Foun
         except (OSError, ValueError, KeyError, subprocess.SubprocessError) as exc:
             tried.append(f"{path} did not report its version ({exc})")
             continue
-        if found.tool == "terraform" and found.version < MIN_TERRAFORM:
-            tried.append(f"{path} is Terraform {_text(found.version)}")
+        if found.version < minimum and (found.tool == "terraform" or minimum > MIN_TERRAFORM):
+            shown = "OpenTofu" if found.tool == "tofu" else "Terraform"
+            tried.append(f"{path} is {shown} {_text(found.version)}")
             continue
         name_shown = "OpenTofu" if found.tool == "tofu" else "Terraform"
         check = PreflightCheck(
@@ -109,8 +116,8 @@ def terraform_check(configured: str | None = None) -> tuple[PreflightCheck, Foun
             name="terraform",
             title="Terraform",
             status=CheckStatus.FAIL,
-            detail=f"no usable terraform >= {_text(MIN_TERRAFORM)}: {detail}",
-            fix=INSTALL_TERRAFORM,
+            detail=f"no usable terraform >= {_text(minimum)}: {detail}",
+            fix=INSTALL_TERRAFORM.replace(">= 1.5", f">= {_text(minimum)}"),
             area="tool",
         ),
         None,
