@@ -401,3 +401,5 @@ def test_the_s3_state_backend_needs_its_bucket(clients: AwsClients, tmp_path: Pa
     found = run(clients, s3, tmp_path)[0].by_name("state_backend")
     assert found.status is CheckStatus.OK
     assert found.detail == "state goes to s3://shop-tf-state/cdwizard/shop/terraform.tfstate"
+    in_sandbox = run(clients, s3, tmp_path, sandbox=True)[0].by_name("state_backend")
+    assert in_sandbox.status is CheckStatus.SKIP and "sandbox" in in_sandbox.detail

@@ -131,6 +131,7 @@ def _run(args: argparse.Namespace) -> int:
             provider_mirror=resolve_mirror(args),
             state_file=state if state.is_file() else None,
             probe_codecommit=args.probe_codecommit,
+            sandbox=sandboxed,
         )
         # few retries: a preflight should answer quickly, even without a network
         clients = AwsClients(target, max_attempts=3)

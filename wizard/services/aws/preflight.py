@@ -78,6 +78,8 @@ class PreflightOptions:
     state_file: Path | None = None
     #: create and delete a throw-away repository to learn whether CodeCommit is open to us
     probe_codecommit: bool = False
+    #: the AWS calls go to the embedded sandbox (which keeps terraform state local)
+    sandbox: bool = False
 
 
 @dataclass(frozen=True)
@@ -215,6 +217,12 @@ class _Run:
 
     def state_backend(self) -> PreflightCheck:
         tf = self.answers.terraform
+        if self.options.sandbox:
+            return self.result(
+                "state_backend",
+                CheckStatus.SKIP,
+                "the sandbox keeps terraform state in the workspace folder",
+            )
         if tf.backend != "s3":
             return self.result(
                 "state_backend", CheckStatus.SKIP, "local state, kept in the workspace folder"
