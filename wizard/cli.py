@@ -176,6 +176,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader of our output went away (`cdwizard monitor --json | head`): stop quietly
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover
