@@ -22,12 +22,18 @@ def out(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def moto_services(aws_target):  # type: ignore[no-untyped-def]
-    """Real discovery calls over HTTP to the moto server (test adapter until discovery lands)."""
-    from tests.tui.moto_discovery import MotoDiscovery
+def moto_services(moto_endpoint: str, out: Path, monkeypatch: pytest.MonkeyPatch) -> WizardServices:
+    """The product's discovery and explainer, talking HTTP to the moto server."""
+    from wizard.services.aws.target import ENDPOINT_ENV
+    from wizard.tui.adapters import AwsDiscovery, explain_text
 
+    monkeypatch.setenv(ENDPOINT_ENV, moto_endpoint)
+    # no profiles from whoever runs the tests: the AWS step lists none, always
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(out.parent / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(out.parent / "no-aws-credentials"))
     return WizardServices(
-        discovery=MotoDiscovery(aws_target),
+        discovery=AwsDiscovery(out),
+        explain=explain_text,
         refresh_seconds=3600,
         debounce_seconds=0.05,
         clock=lambda: 1_700_000_000.0,

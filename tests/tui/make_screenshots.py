@@ -19,9 +19,10 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from tests.tui.keys import keys_for
-from tests.tui.moto_discovery import MotoDiscovery
 from tests.tui.waiting import wait_for
 from wizard.services.aws.session import AwsClients, AwsTarget
+from wizard.services.aws.target import ENDPOINT_ENV
+from wizard.tui.adapters import AwsDiscovery, explain_text
 from wizard.tui.app import WizardApp
 from wizard.tui.services import WizardServices
 from wizard.tui.widgets.lookup import LookupStatus
@@ -93,8 +94,12 @@ async def main() -> None:
         secret_access_key="testing",
     )
     seed(target)
+    os.environ[ENDPOINT_ENV] = target.endpoint_url or ""
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     services = WizardServices(
-        discovery=MotoDiscovery(target),
+        discovery=AwsDiscovery(Path("cdwizard-out")),
+        explain=explain_text,
         refresh_seconds=3600,
         debounce_seconds=0.05,
         target_label="sandbox",

@@ -12,9 +12,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.tui.keys import field, retype
-from tests.tui.moto_discovery import MotoDiscovery
 from tests.tui.waiting import wait_for
 from wizard.services.aws.session import AwsClients, AwsTarget
+from wizard.services.aws.target import ENDPOINT_ENV
+from wizard.tui.adapters import AwsDiscovery
 from wizard.tui.app import WizardApp
 from wizard.tui.screens.modals import ErrorScreen
 from wizard.tui.services import WizardServices
@@ -184,15 +185,15 @@ async def test_missing_credentials_are_explained(
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    target = AwsTarget(region="eu-west-1", endpoint_url=moto_endpoint)
-    services = WizardServices(discovery=MotoDiscovery(target, max_attempts=1))
+    monkeypatch.setenv(ENDPOINT_ENV, moto_endpoint)
+    services = WizardServices(discovery=AwsDiscovery(out))
     start_at(out, "aws")
     app = WizardApp(out=out, services=services, resume=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: status(app, "identity").state == "failed", what="failure")
         text = status(app, "identity").text
-        assert text.startswith("No AWS credentials were found")
-        assert "aws configure" in text
+        assert "credentials" in text.lower()
+        assert "aws configure" in text or "aws sso login" in text, text
         assert app.screen.is_mounted and not isinstance(app.screen, ErrorScreen)
 
 
@@ -202,20 +203,18 @@ async def test_unreachable_aws_is_explained(out: Path, monkeypatch: pytest.Monke
     with socket.socket() as sock:  # a loopback port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    target = AwsTarget(
-        region="eu-west-1",
-        endpoint_url=f"http://127.0.0.1:{port}",
-        access_key_id="testing",
-        secret_access_key="testing",
-    )
-    services = WizardServices(
-        discovery=MotoDiscovery(target, max_attempts=1, connect_timeout=1, read_timeout=1)
-    )
+    monkeypatch.setenv(ENDPOINT_ENV, f"http://127.0.0.1:{port}")
+    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+        monkeypatch.setenv(name, value)
+    services = WizardServices(discovery=AwsDiscovery(out))
     start_at(out, "aws")
     app = WizardApp(out=out, services=services, resume=True)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: status(app, "identity").state == "failed", what="failure")
-        assert "could not be reached" in status(app, "identity").text
+        await wait_for(
+            pilot, lambda: status(app, "identity").state == "failed", what="failure", timeout=30
+        )
+        text = status(app, "identity").text.lower()
+        assert "reach" in text or "connect" in text, text
 
 
 class BrokenDiscovery:

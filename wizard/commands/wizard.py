@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from wizard.tui.adapters import SandboxSession
     from wizard.tui.app import WizardApp
     from wizard.tui.services import WizardServices
 
@@ -65,11 +66,44 @@ def non_interactive_help(answers: Path | None, out: Path) -> str:
     return "\n".join(lines)
 
 
+def runner_available() -> bool:
+    """The terraform workflow and the sandbox launcher arrive with the runner work; until they
+    are in this build the wizard reviews files without a plan, and `--sandbox` is refused."""
+    import importlib.util
+
+    return all(
+        importlib.util.find_spec(name) is not None
+        for name in ("wizard.services.terraform.workflow", "wizard.services.sandbox.launcher")
+    )
+
+
 def build_services(args: argparse.Namespace) -> WizardServices:
-    """The real services for this run (discovery and runner plug in here as they land)."""
+    """The real services: AWS discovery, the deployment explainer, the terraform workflow, and
+    with `--sandbox` the embedded emulator (started in the background: the first screen never
+    waits for it)."""
+    from wizard.cli import resolve_mirror, resolve_out
+    from wizard.tui.adapters import AwsDiscovery, SandboxSession, explain_text, workflow_factory
     from wizard.tui.services import WizardServices
 
-    return WizardServices(target_label="sandbox" if getattr(args, "sandbox", False) else "aws")
+    out = resolve_out(args)
+    if not runner_available():
+        return WizardServices(discovery=AwsDiscovery(out), explain=explain_text)
+    sandbox: SandboxSession | None = None
+    render_sandbox = None
+    if getattr(args, "sandbox", False):
+        from wizard.services.sandbox import sandbox_render_context
+
+        sandbox = SandboxSession(out)
+        sandbox.start_in_background()
+        render_sandbox = sandbox_render_context()
+    return WizardServices(
+        discovery=AwsDiscovery(out, sandbox),
+        explain=explain_text,
+        runner=workflow_factory(sandbox=sandbox, mirror=resolve_mirror(args)),
+        target_label="sandbox" if sandbox is not None else "aws",
+        render_sandbox=render_sandbox,
+        extra={"sandbox": sandbox} if sandbox is not None else {},
+    )
 
 
 def build_app(args: argparse.Namespace) -> WizardApp:
@@ -97,8 +131,16 @@ def run(args: argparse.Namespace) -> int:
     if not interactive():
         print(non_interactive_help(answers, out), file=sys.stderr)
         return ExitCode.REFUSED
+    if getattr(args, "sandbox", False) and not runner_available():
+        error("--sandbox needs the sandbox launcher, which is not in this build yet")
+        return ExitCode.TOOL_MISSING
     app = build_app(args)
-    code = app.run()
+    try:
+        code = app.run()
+    finally:
+        sandbox = app.services.extra.get("sandbox")
+        if sandbox is not None:
+            sandbox.stop()  # saves the emulator's state in the workspace
     if app.saved_to is not None:
         print(f"Answers saved in {app.saved_to}.")
         print("Run `cdwizard` again (same folder) to resume, or without questions:")

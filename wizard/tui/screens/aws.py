@@ -78,6 +78,7 @@ class AwsStep(StepScreen):
             options = self.query_one("#profiles", OptionList)
             options.clear_options()
             options.add_options([Option(p, id=p) for p in profiles])
+            options.display = bool(profiles)
             if profiles:
                 self.status("profiles").ok(f"{len(profiles)} found; Enter picks one")
             else:

@@ -115,6 +115,8 @@ class SourceStep(StepScreen):
             status.ok(f"{count}; '{repository}' exists")
         elif self.draft.value("source.create_repository"):
             status.ok(f"{count}; '{repository}' will be created")
+        elif self.context.services.target_label == "sandbox":
+            status.ok(f"{count}; the sandbox creates '{repository}' when you apply")
         else:
             status.warn(
                 f"{count}; '{repository}' does not exist.\n"
