@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
+from textual.widgets import OptionList, Static
 
-from tests.tui.keys import field, retype
+from tests.tui.keys import field, pick, retype
 from tests.tui.waiting import wait_for
 from wizard.services.aws.session import AwsClients, AwsTarget
 from wizard.services.aws.target import ENDPOINT_ENV
@@ -136,30 +136,25 @@ async def test_existing_names_are_flagged_before_clobbering(
     async with app.run_test(size=SIZE) as pilot:
         clashes = lambda: status(app, "clashes")  # noqa: E731
         await wait_for(pilot, lambda: clashes().state == "warn", what="the clash warning")
-        assert "CodeDeploy application 'shop' already exists" in clashes().text
-        assert "IAM role 'CodeDeployServiceRole' already exists" in clashes().text
+        assert "CodeDeploy application 'shop': already exists" in clashes().text
+        assert "IAM role 'CodeDeployServiceRole': already exists" in clashes().text
         await retype(pilot, "deployment.application", "shop-two")
         await retype(pilot, "deployment.service_role", "ShopDeploy")
         await wait_for(pilot, lambda: clashes().state == "ok", what="no clash after renaming")
 
 
-def _codecommit_listing(aws_target: AwsTarget) -> None:
-    try:
-        AwsClients(aws_target, max_attempts=1).client("codecommit").list_repositories()
-    except ClientError as exc:
-        pytest.skip(
-            "moto lacks CodeCommit ListRepositories/ListBranches; the sandbox extension from "
-            f"the discovery work adds them ({exc.response['Error'].get('Code')})"
-        )
-
-
 async def test_repositories_and_branches_are_listed(
     out: Path, moto_services: WizardServices, aws_target: AwsTarget
 ) -> None:
-    _codecommit_listing(aws_target)
     codecommit = AwsClients(aws_target).client("codecommit")
     codecommit.create_repository(repositoryName="shop-api")
     codecommit.create_repository(repositoryName="shop-web")
+    first = codecommit.create_commit(
+        repositoryName="shop-api",
+        branchName="main",
+        putFiles=[{"filePath": "README.md", "fileContent": b"hello"}],
+    )["commitId"]
+    codecommit.create_branch(repositoryName="shop-api", branchName="release", commitId=first)
     start_at(out, "source")
     app = WizardApp(out=out, services=moto_services, resume=True)
     async with app.run_test(size=SIZE) as pilot:
@@ -169,11 +164,31 @@ async def test_repositories_and_branches_are_listed(
             what="the repository list",
         )
         assert "'shop' does not exist" in status(app, "repositories").text
+        listed = app.screen.query_one("#repositories", OptionList)
+        assert [listed.get_option_at_index(i).id for i in range(listed.option_count)] == [
+            "shop-api",
+            "shop-web",
+        ]
         await retype(pilot, "source.repository", "shop-api")
         await wait_for(
             pilot,
             lambda: "'shop-api' exists" in status(app, "repositories").text,
             what="the repository check",
+        )
+        # its branches are listed, and 'master' (the default) gives way to 'main'
+        await wait_for(
+            pilot,
+            lambda: status(app, "branches").text == "2 found; 'main' exists",
+            what="the branches of shop-api",
+        )
+        assert field(pilot, "source.branch").text == "main"
+        assert field(pilot, "source.branch").origin == "discovered"
+        # picking from the list fills the field
+        branches = app.screen.query_one("#branches", OptionList)
+        branches.focus()
+        await pilot.press("end", "enter")
+        await wait_for(
+            pilot, lambda: field(pilot, "source.branch").text == "release", what="the picked branch"
         )
 
 
@@ -245,4 +260,26 @@ async def test_a_crashing_worker_shows_the_error_view(out: Path) -> None:
             pilot,
             lambda: [getattr(s, "STEP", "") for s in app.screen_stack][1] == "source",
             what="the next step (whose lookups crash as well)",
+        )
+
+
+async def test_the_config_is_explained_for_the_fleet(
+    out: Path, moto_services: WizardServices, aws_target: AwsTarget
+) -> None:
+    run_instances(aws_target, 3, {"Name": "shop"})
+    start_at(out, "deployment")
+    app = WizardApp(out=out, services=moto_services, resume=True)
+    async with app.run_test(size=SIZE) as pilot:
+        explainer = lambda: str(app.screen.query_one("#explainer", Static).content)  # noqa: E731
+        # 3 running instances carry the tag, and cdwizard creates 1 more
+        await wait_for(
+            pilot,
+            lambda: explainer().startswith("4 instances, OneAtATime"),
+            what="the explanation for 4 instances",
+        )
+        await pick(pilot, "deployment.config", "CodeDeployDefault.AllAtOnce")
+        await wait_for(
+            pilot,
+            lambda: explainer().startswith("4 instances, AllAtOnce"),
+            what="the explanation of AllAtOnce",
         )

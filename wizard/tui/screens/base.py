@@ -321,8 +321,5 @@ def show_clashes(status: LookupStatus, clashes: list[Clash]) -> None:
     if not clashes:
         status.ok("None of these names is taken")
         return
-    lines = [
-        f"{c.kind} '{c.name}' already exists" + (f": {c.detail}" if c.detail else "")
-        for c in clashes
-    ]
+    lines = [f"{c.kind} '{c.name}': {c.detail or 'already exists'}" for c in clashes]
     status.warn("\n  ".join(lines) + "\n  terraform would fail or take it over: rename it.")
