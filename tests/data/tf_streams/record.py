@@ -69,13 +69,25 @@ def run(name: str, argv: list[str], cwd: Path, env: dict[str, str]) -> None:
 
 def interrupted_apply(cwd: Path, env: dict[str, str]) -> None:
     """Apply a plan whose provisioner sleeps; SIGINT once after the first progress line."""
-    subprocess.run(["terraform", "destroy", "-auto-approve"], cwd=cwd, env=env, check=True,
-                   capture_output=True)
-    subprocess.run(["terraform", "plan", "-input=false", "-out=tfplan"], cwd=cwd, env=env,
-                   check=True, capture_output=True)
-    proc = subprocess.Popen(["terraform", "apply", "-input=false", "-json", "tfplan"], cwd=cwd,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    subprocess.run(
+        ["terraform", "destroy", "-auto-approve"], cwd=cwd, env=env, check=True, capture_output=True
+    )
+    subprocess.run(
+        ["terraform", "plan", "-input=false", "-out=tfplan"],
+        cwd=cwd,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    proc = subprocess.Popen(
+        ["terraform", "apply", "-input=false", "-json", "tfplan"],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     assert proc.stdout is not None
     lines = []
     for line in proc.stdout:
@@ -99,15 +111,24 @@ def main() -> int:
         env = dict(os.environ, CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1")
         quiet = dict(env, TF_CLI_CONFIG_FILE=os.devnull)
         missing_cfg = dict(env, TF_CLI_CONFIG_FILE=str(work / "no-such-terraformrc"))
-        subprocess.run(["terraform", "init", "-input=false"], cwd=work, env=quiet, check=True,
-                       capture_output=True)
+        subprocess.run(
+            ["terraform", "init", "-input=false"],
+            cwd=work,
+            env=quiet,
+            check=True,
+            capture_output=True,
+        )
         plan = ["plan", "-input=false", "-json", "-detailed-exitcode"]
         # a missing CLI config file: terraform warns on stderr, in plain text, even with -json
         run("plan", [*plan, "-out=tfplan"], work, missing_cfg)
         run("apply", ["apply", "-input=false", "-json", "tfplan"], work, quiet)
         run("plan_nochanges", [*plan, "-out=tfplan2"], work, quiet)
-        run("plan_replace", [*plan, "-out=tfplan3", "-var", "fail=true",
-                             "-replace=terraform_data.slow"], work, quiet)
+        run(
+            "plan_replace",
+            [*plan, "-out=tfplan3", "-var", "fail=true", "-replace=terraform_data.slow"],
+            work,
+            quiet,
+        )
         run("apply_failed", ["apply", "-input=false", "-json", "tfplan3"], work, quiet)
         run("destroy", ["destroy", "-input=false", "-json", "-auto-approve"], work, quiet)
         (work / "bad.tf").write_text('resource "terraform_data" "x" { input = var.nope }\n')

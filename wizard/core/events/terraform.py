@@ -14,7 +14,9 @@ from typing import Any, ClassVar, Literal
 from wizard.core.events.base import Event, Level, format_duration
 
 #: `planned_change.change.action` / `hook.action` values.
-Action = Literal["noop", "create", "read", "update", "replace", "delete", "move", "import", "forget"]
+Action = Literal[
+    "noop", "create", "read", "update", "replace", "delete", "move", "import", "forget"
+]
 
 _VERBS = {
     "create": "creating",
@@ -59,8 +61,8 @@ class TfResourceEvent(TfEvent):
     @property
     def is_data_read(self) -> bool:
         """Data sources are read during plan/apply; they are not infrastructure changes."""
-        return self.action == "read" or self.address.startswith("data.") or ".data." in (
-            self.address
+        return (
+            self.action == "read" or self.address.startswith("data.") or ".data." in (self.address)
         )
 
 
@@ -118,11 +120,11 @@ class TfUnknown(TfEvent):
     """A message type this version of cdwizard does not model; shown by its `@message`."""
 
     kind: ClassVar[str] = "terraform.unknown"
-    type: str
+    message_type: str
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def summary(self) -> str:
-        return self.message or self.type
+        return self.message or self.message_type
 
 
 # --- plan -------------------------------------------------------------------------------------
@@ -184,7 +186,9 @@ class TfOutputs(TfEvent):
     def values(self) -> dict[str, Any]:
         """name -> value for the non-sensitive outputs that have a value."""
         return {
-            k: v["value"] for k, v in self.outputs.items() if "value" in v and not v.get("sensitive")
+            k: v["value"]
+            for k, v in self.outputs.items()
+            if "value" in v and not v.get("sensitive")
         }
 
     def summary(self) -> str:

@@ -41,19 +41,22 @@ def terraform_env(
     base: Mapping[str, str] | None = None,
     *,
     cli_config: Path | None = None,
-    extra: Mapping[str, str] | None = None,
-    drop: Sequence[str] = (),
+    extra: Mapping[str, str | None] | None = None,
 ) -> dict[str, str]:
-    """Environment for terraform processes only (never applied to our own `os.environ`)."""
+    """Environment for terraform processes only (never applied to our own `os.environ`).
+
+    `extra` values of `None` remove the variable (the sandbox drops real-AWS credentials)."""
     env = dict(os.environ if base is None else base)
     env["TF_IN_AUTOMATION"] = "1"  # no "run terraform apply next" hints meant for humans
     env["TF_INPUT"] = "0"  # never prompt
     env["CHECKPOINT_DISABLE"] = "1"  # no version check over the network
     if cli_config is not None:
         env["TF_CLI_CONFIG_FILE"] = str(Path(cli_config).resolve())
-    for key in drop:
-        env.pop(key, None)
-    env.update(extra or {})
+    for key, value in (extra or {}).items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
     return env
 
 

@@ -85,12 +85,12 @@ def parse_message(data: Mapping[str, Any]) -> Event:
     }
     builder = _BUILDERS.get(kind)
     if builder is None:
-        return TfUnknown(type=kind, raw=dict(data), **common)
+        return TfUnknown(message_type=kind, raw=dict(data), **common)
     try:
         return builder(data, common)
     except (KeyError, TypeError, ValueError, AttributeError):
         # A known type with an unexpected shape (a future UI version): keep its message.
-        return TfUnknown(type=kind, raw=dict(data), **common)
+        return TfUnknown(message_type=kind, raw=dict(data), **common)
 
 
 def _timestamp(value: Any) -> datetime:
@@ -174,6 +174,9 @@ def _planned_change(data: Mapping[str, Any], common: dict[str, Any]) -> TfEvent:
 
 def _drift(data: Mapping[str, Any], common: dict[str, Any]) -> TfEvent:
     change = data["change"]
+    # Terraform's human UI shows drift only when it matters to the plan; -json reports all of it
+    # (e.g. `tags: null -> {}` after every create), so it is detail, not news.
+    common = {**common, "level": "debug"}
     return TfResourceDrift(action=str(change.get("action", "")), **_resource(change), **common)
 
 
@@ -246,7 +249,8 @@ def _provision(phase: str) -> Callable[[Mapping[str, Any], dict], TfEvent]:
 
 
 def _log(data: Mapping[str, Any], common: dict[str, Any]) -> Event:
-    return LogLine(source="terraform", text=common["message"], level=common["level"])
+    text = " ".join(part.strip() for part in common["message"].strip().splitlines() if part.strip())
+    return LogLine(source="terraform", text=text, level=common["level"], at=common["at"])
 
 
 _BUILDERS: dict[str, Callable[[Mapping[str, Any], dict[str, Any]], Event]] = {
