@@ -90,7 +90,7 @@ def test_failed_apply_has_errored_hook_then_diagnostic_with_address_and_snippet(
     assert (diag.filename, diag.line) == ("main.tf", diag.snippet.start_line)
     assert "[terraform_data.slow]" in diag.summary()
     assert not any(isinstance(e, TfChangeSummary) for e in evs)
-    replace = [e for e in evs if isinstance(e, TfPlannedChange)][0]
+    replace = next(e for e in evs if isinstance(e, TfPlannedChange))
     assert (replace.action, replace.reason) == ("replace", "requested")
     assert "(requested)" in replace.summary()
 

@@ -323,6 +323,26 @@ class TfCommandFinished(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class TfProgress(Event):
+    """Counts after a resource finished (from `wizard.core.progress`): "5/21 done, 2 running"."""
+
+    kind: ClassVar[str] = "terraform.progress"
+    operation: str = "apply"
+    done: int = 0
+    total: int = 0
+    running: int = 0
+    failed: int = 0
+
+    def summary(self) -> str:
+        parts = [f"{self.done}/{self.total} done"]
+        if self.running:
+            parts.append(f"{self.running} running")
+        if self.failed:
+            parts.append(f"{self.failed} failed")
+        return f"{self.operation} progress: " + ", ".join(parts)
+
+
+@dataclass(frozen=True, kw_only=True)
 class PlanItem:
     """One line of the plan summary: a thing in pipeline terms and what happens to it."""
 

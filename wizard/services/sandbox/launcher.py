@@ -40,7 +40,8 @@ _REAL_AWS_ENV = (
 )
 
 _lock = threading.Lock()
-_running: Sandbox | None = None
+#: the sandbox running in this process, if any (moto's backends are process-wide)
+_running: list[Sandbox] = []
 
 
 class SandboxError(Exception):
@@ -68,7 +69,6 @@ class Sandbox:
 
     def start(self) -> str:
         """Install shims and extensions, restore saved state, start the server; its URL."""
-        global _running
         try:
             from moto.server import ThreadedMotoServer
         except ImportError as exc:  # pragma: no cover - depends on the install
@@ -77,9 +77,9 @@ class Sandbox:
                 f"(or 'moto[server]>=5.2') ({exc})"
             ) from None
         with _lock:
-            if _running is not None:
+            if _running:
                 raise SandboxError("a sandbox is already running in this process")
-            _running = self
+            _running.append(self)
         try:
             from wizard.services.sandbox.extensions import install_all
             from wizard.services.sandbox.shims import install_shims
@@ -135,10 +135,9 @@ class Sandbox:
         BackendDict.reset()
 
     def _release(self) -> None:
-        global _running
         with _lock:
-            if _running is self:
-                _running = None
+            if self in _running:
+                _running.remove(self)
         if self._log_handler is not None:
             logging.getLogger("werkzeug").removeHandler(self._log_handler)
             self._log_handler.close()

@@ -135,13 +135,12 @@ def list_associations(self: Any) -> Any:
     return json.dumps({"Associations": items})
 
 
-_installed = False
+_state = {"installed": False}
 
 
 def install() -> None:
     """Add the association APIs to moto's SSM responses, and "Association" as a tag target."""
-    global _installed
-    if _installed:
+    if _state["installed"]:
         return
     from moto.ssm.models import SimpleSystemManagerBackend
     from moto.ssm.responses import SimpleSystemManagerResponse
@@ -167,4 +166,4 @@ def install() -> None:
         return validate(self, resource_type, resource_id)
 
     SimpleSystemManagerBackend._validate_resource_type_and_id = validate_with_associations  # type: ignore[method-assign]
-    _installed = True
+    _state["installed"] = True
