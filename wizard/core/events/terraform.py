@@ -387,7 +387,15 @@ class PlanSummary(Event):
     def summary(self) -> str:
         if not self.has_changes:
             return "no changes: the infrastructure matches the answers"
-        head = ", ".join(f"{i.action} {i.what}" for i in self.items)
+        parts: list[str] = []
+        verb = None
+        for item in self.items:  # "creates pipeline X, deployment group Y …; deletes …"
+            if item.action != verb:
+                parts.append(("; " if parts else "") + f"{item.action} {item.what}")
+                verb = item.action
+            else:
+                parts.append(f", {item.what}")
+        head = "".join(parts)
         counts = f"({self.add} to add, {self.change} to change, {self.remove} to destroy)"
         warn = ""
         if self.destructive:
@@ -423,7 +431,7 @@ class RunReport(Event):
     def lines(self) -> list[str]:
         out: list[str] = []
         done = "destroyed" if self.operation == "destroy" else "done"
-        if self.completed:
+        if self.completed and not self.ok:
             out.append(f"{done} ({len(self.completed)}): " + ", ".join(self.completed))
         for f in self.failed:
             out.append(f"FAILED {f.address} ({f.action}): {f.reason}")

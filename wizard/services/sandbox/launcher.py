@@ -97,6 +97,9 @@ class Sandbox:
                         f"cannot read the sandbox state {self.state_file}: {exc}. Delete it to "
                         "start from an empty sandbox (its resources are then forgotten)."
                     ) from None
+            from wizard.services.sandbox.seed import seed_public_parameters
+
+            seed_public_parameters(ACCOUNT_ID, self.region)
             self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
             self._server.start()
             host, port = self._server.get_host_and_port()

@@ -6,8 +6,9 @@ back before the next server starts. The file is written atomically with mode 060
 ever read from the user's own workspace (unpickling runs code: never load a file you did not
 write -- the same trust as the terraform state next to it).
 
-A few moto backends hold `defaultdict(lambda: ...)`, which pickle cannot store; those factories
-are saved as "a fresh copy of what the lambda returned when empty", which is what they do.
+Two kinds of objects in moto's backends cannot be pickled as they are: `defaultdict(lambda: ...)`
+factories, saved as "a fresh copy of what the lambda returned when empty" (which is what they
+do), and `cryptography` private keys (KMS, EC2 key pairs), saved as PKCS#8 PEM.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import copy
 import gzip
 import io
 import pickle
-import types
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -38,17 +38,48 @@ class _Fresh:
 
 class _Pickler(pickle.Pickler):
     def reducer_override(self, obj: Any) -> Any:
-        if isinstance(obj, defaultdict) and isinstance(obj.default_factory, types.LambdaType):
+        if type(obj).__module__.startswith("cryptography.") and hasattr(obj, "private_bytes"):
+            # KMS/EC2 key material (Rust objects, not picklable): store as PKCS#8 PEM
+            return (_load_private_key, (_private_pem(obj),))
+        if isinstance(obj, defaultdict):
             factory = obj.default_factory
             if getattr(factory, "__name__", "") == "<lambda>":
-                fresh = _Fresh(factory())
-                return (_rebuild_defaultdict, (fresh, dict(obj)))
+                factory = _Fresh(factory())  # type: ignore[misc]
+            if type(obj) is defaultdict and factory is obj.default_factory:
+                return NotImplemented  # plain and picklable: the default reduction works
+            # a lambda factory, or a subclass whose __init__ takes other arguments
+            # (moto's ssm ParameterDict): rebuild without calling __init__
+            state = dict(getattr(obj, "__dict__", {}))
+            return (_rebuild_defaultdict, (type(obj), factory, dict(obj), state))
         return NotImplemented
 
 
-def _rebuild_defaultdict(factory: Any, items: dict[Any, Any]) -> defaultdict[Any, Any]:
-    out: defaultdict[Any, Any] = defaultdict(factory)
-    out.update(items)
+def _private_pem(key: Any) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+
+
+def _load_private_key(pem: bytes) -> Any:
+    from cryptography.hazmat.primitives import serialization
+
+    return serialization.load_pem_private_key(pem, password=None)
+
+
+def _rebuild_defaultdict(
+    cls: type[defaultdict[Any, Any]], factory: Any, items: dict[Any, Any], state: dict[str, Any]
+) -> defaultdict[Any, Any]:
+    out = cls.__new__(cls)
+    defaultdict.__init__(out, factory)
+    dict.update(out, items)
+    if state:
+        out.__dict__.update(state)
     return out
 
 

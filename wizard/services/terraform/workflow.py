@@ -30,7 +30,6 @@ from wizard.core.events.terraform import (
     RunReport,
     TfApplyComplete,
     TfApplyErrored,
-    TfOutputs,
     TfProgress,
 )
 from wizard.core.exitcodes import ExitCode
@@ -234,8 +233,7 @@ class Workflow:
         elif code != 0:
             self.exit_code = ExitCode.APPLY_FAILED
         else:
-            await self._emit_outputs()
-            self.exit_code = ExitCode.OK
+            self.exit_code = ExitCode.OK  # the apply stream already carried the outputs
         return self.exit_code
 
     async def destroy(self) -> int:
@@ -270,8 +268,16 @@ class Workflow:
     def close(self) -> None:
         """Stop the sandbox (saving its state). Safe to call twice."""
         box, self.sandbox = self.sandbox, None
-        if box is not None:
+        if box is None:
+            return
+        try:
             box.stop()
+        except Exception as exc:  # never lose the run's result over the emulator's state file
+            self.notice(
+                f"sandbox: could not save its state ({exc})",
+                "the next --sandbox run starts from an empty emulator",
+                level="warn",
+            )
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -334,15 +340,6 @@ class Workflow:
         except Exception as exc:  # a permission problem must not hide the destroy result
             self.emit(LogLine(source="cdwizard", text=f"could not check leftovers: {exc}"))
             return []
-
-    async def _emit_outputs(self) -> None:
-        outputs = await self._require_runner().outputs()
-        safe = {}
-        for name, out in outputs.items():
-            entry = {k: v for k, v in out.items() if k != "value" or not out.get("sensitive")}
-            safe[name] = entry
-        if safe:
-            self.emit(TfOutputs(outputs=safe, message=f"Outputs: {len(safe)}"))
 
     def _report(
         self, operation: Literal["apply", "destroy"], left_behind: list[str] | None = None
