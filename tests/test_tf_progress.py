@@ -100,3 +100,15 @@ def test_running_rows_become_interrupted_when_the_command_stops() -> None:
     s = reduce(s, TfCommandFinished(command="apply", exit_code=130, interrupted=True))
     assert s.rows["aws_instance.a"].status == "interrupted"
     assert s.counts().line() == "0/1 done, 1 interrupted"
+
+
+def test_full_stack_apply_on_the_sandbox() -> None:
+    """The real provider's stream (22 resources, modules, indexed addresses, data reads)."""
+    state = run("sandbox_apply", "apply", 0)
+    counts = state.counts()
+    assert (counts.total, counts.done, counts.failed) == (22, 22, 0)
+    assert not any(addr.startswith("data.") or ".data." in addr for addr in state.rows)
+    assert "module.instance.aws_instance.this[0]" in state.rows
+    instance = state.rows["module.instance.aws_instance.this[0]"]
+    assert instance.id_value and instance.id_value.startswith("i-")
+    assert instance.elapsed_seconds >= 10

@@ -143,6 +143,10 @@ def summarize(
     destructive: list[str] = []
     for ch in changes:
         noun, plural, name, detail = _describe(ch)
+        if ch.action == "replace" and ch.before:
+            old = _describe(_Change(ch.address, ch.type, ch.action, ch.before, ch.before))[2]
+            if old and name and old != name:
+                name = f"{old} -> {name}"
         key = (ch.action, noun)
         group = groups.get(key)
         if group is None:
