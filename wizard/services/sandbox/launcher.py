@@ -121,6 +121,8 @@ class Sandbox:
                 self._server.stop()
             finally:
                 self._server = None
+                self._endpoint = None
+                self._clients = None
                 self._release()
 
     def save(self) -> int:
