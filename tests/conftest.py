@@ -5,6 +5,8 @@
 - `tf_env`: environment for running terraform offline against that mirror
 - `moto_endpoint`: a moto server on 127.0.0.1 (one per test session, reset for each test)
 - `aws_target`: an `AwsTarget` pointing at it with throw-away credentials
+- `payload_wheelhouse`, `payload_pip_env`: the payload's wheels, built once
+  (tests/payload_support.py)
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# Fixtures for deploying the payload (`payload_wheelhouse`, `payload_pip_env`): see the module.
+pytest_plugins = ["tests.payload_support"]
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -1,16 +1,284 @@
-"""Placeholder until its issue lands (see the issue tracker)."""
+"""`cdwizard monitor` and `cdwizard ship`.
+
+monitor: follow a pipeline's execution (commit -> stages -> CodeDeploy deployment -> every
+instance's lifecycle events) or one deployment, until it ends; exit 0 on success, 10 failed,
+11 stopped, 12 `--timeout`, 13 AWS error.
+ship: push the rendered payload to the pipeline's branch through the CodeCommit API, then follow
+the execution it triggers (same exit codes).
+
+Only the standard library is imported at module level (`cdwizard --help` stays fast).
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from wizard.core.answers import Answers
+    from wizard.core.output import EventSink
+    from wizard.services.aws.session import AwsTarget
+
+PARENTS = {
+    "monitor": ("answers", "out", "output", "sandbox"),
+    "ship": ("answers", "out", "output", "sandbox"),
+}
+
+_DURATION = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+(?:\.\d+)?)s?)?$")
+
+
+def parse_duration(text: str) -> float:
+    """`90`, `45s`, `10m`, `1h30m` -> seconds (argparse type)."""
+    found = _DURATION.match(text.strip())
+    if not text.strip() or found is None or not any(found.groupdict().values()):
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a duration: use seconds or units, e.g. 90, 45s, 10m, 1h30m"
+        )
+    h, m, s = (found.group(k) for k in ("h", "m", "s"))
+    return int(h or 0) * 3600 + int(m or 0) * 60 + float(s or 0)
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return value
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
-    return None
+    aws = parser.add_argument_group("AWS (default: from --answers, else the AWS environment)")
+    aws.add_argument("--region", metavar="REGION", help="AWS region (overrides the answers)")
+    aws.add_argument("--profile", metavar="NAME", help="AWS profile (overrides the answers)")
+    watch = parser.add_argument_group("watching")
+    watch.add_argument(
+        "--timeout",
+        type=parse_duration,
+        metavar="DURATION",
+        help="give up after this long (exit 12), e.g. 30m; default: wait as long as it takes",
+    )
+    watch.add_argument(
+        "--poll-interval",
+        type=_positive,
+        default=3.0,
+        metavar="SECONDS",
+        help="seconds between polls while something runs (default 3; idle: 20; AWS throttling "
+        "widens it)",
+    )
+    if name == "monitor":
+        what = parser.add_argument_group("what to follow (default: the pipeline of --answers)")
+        what.add_argument("--pipeline", metavar="NAME", help="CodePipeline name")
+        what.add_argument(
+            "--deployment", metavar="ID", help="follow this CodeDeploy deployment only"
+        )
+        what.add_argument(
+            "--execution", metavar="ID", help="follow this pipeline execution (default: newest)"
+        )
+        what.add_argument(
+            "--follow",
+            action="store_true",
+            help="keep watching new executions after this one ends (until Ctrl-C or --timeout)",
+        )
+    else:
+        ship = parser.add_argument_group("ship")
+        ship.add_argument(
+            "--message", "-m", metavar="TEXT", help="commit message (default names the project)"
+        )
+        ship.add_argument("--author", default="cdwizard", metavar="NAME", help="commit author")
+        ship.add_argument("--email", metavar="ADDRESS", help="commit author e-mail")
+        ship.add_argument(
+            "--dry-run", action="store_true", help="show what would be pushed, push nothing"
+        )
+        ship.add_argument(
+            "--no-follow", action="store_true", help="push, then exit without following"
+        )
+        ship.add_argument(
+            "--trigger-wait",
+            type=parse_duration,
+            default=60.0,
+            metavar="DURATION",
+            help="how long the push may take to start the pipeline before cdwizard starts it "
+            "with StartPipelineExecution (default 60s)",
+        )
 
 
 def run(args: argparse.Namespace) -> int:
-    from wizard.commands.common import error
+    from wizard.commands.common import run_guarded
 
-    error("this command is not built yet")
-    return 1
+    return run_guarded(_ship if args.command == "ship" else _monitor, args)
+
+
+# --- shared -----------------------------------------------------------------------------------
+
+
+def _target(args: argparse.Namespace, answers: Answers | None) -> AwsTarget:
+    from wizard.commands.common import CommandError
+    from wizard.core.exitcodes import ExitCode
+    from wizard.services.aws.session import AwsTarget
+
+    if getattr(args, "sandbox", False):
+        raise CommandError(
+            "--sandbox needs the sandbox launcher, which this build does not have yet; point "
+            "AWS_ENDPOINT_URL at a running emulator instead",
+            ExitCode.USAGE,
+        )
+    region = (
+        args.region
+        or (answers.aws.region if answers else None)
+        or os.environ.get("AWS_REGION")
+        or os.environ.get("AWS_DEFAULT_REGION")
+    )
+    if not region:
+        raise CommandError(
+            "no AWS region: pass --region, or --answers FILE, or set AWS_REGION", ExitCode.USAGE
+        )
+    profile = args.profile or (answers.aws.profile if answers else None)
+    # A custom endpoint (LocalStack, a moto server) is an emulator: APIs it lacks degrade views.
+    endpoint = os.environ.get("AWS_ENDPOINT_URL") or None
+    return AwsTarget(region=region, profile=profile, endpoint_url=endpoint)
+
+
+def _sink(args: argparse.Namespace, activity: str) -> EventSink:
+    from wizard.cli import resolve_output
+    from wizard.commands.common import make_sink
+
+    mode = resolve_output(args)
+    # The monitor screen (TUI) is built separately; until it lands a terminal gets plain lines.
+    return make_sink("json" if mode == "json" else "plain", activity=activity)
+
+
+def _intervals(args: argparse.Namespace) -> Any:
+    from wizard.services.aws.monitor import PollIntervals
+
+    active = float(args.poll_interval)
+    return PollIntervals(active=active, idle=max(20.0, active * 4))
+
+
+# --- monitor ----------------------------------------------------------------------------------
+
+
+def _monitor(args: argparse.Namespace) -> int:
+    from wizard.commands.common import CommandError, load_answers_arg
+    from wizard.core.exitcodes import ExitCode
+    from wizard.services.aws.monitor import (
+        ExecutionSelector,
+        FollowSpec,
+        Monitor,
+        monitor_clients,
+    )
+    from wizard.services.aws.monitor.follow import follow
+
+    answers = load_answers_arg(args, required=False)
+    pipeline = args.pipeline or (answers.pipeline.name if answers else None)
+    if args.deployment:
+        pipeline = args.pipeline  # an explicit deployment is followed on its own
+    if not pipeline and not args.deployment:
+        raise CommandError(
+            "nothing to follow: give --answers FILE, --pipeline NAME or --deployment ID",
+            ExitCode.USAGE,
+        )
+    if args.execution and args.follow:
+        raise CommandError("--execution and --follow exclude each other", ExitCode.USAGE)
+    selector = ExecutionSelector("id", args.execution) if args.execution else ExecutionSelector()
+    spec = FollowSpec(
+        pipeline=pipeline,
+        deployment_id=args.deployment,
+        execution=ExecutionSelector("newest") if args.follow else selector,
+        keep_following=bool(args.follow),
+        application=answers.deployment.application if answers else None,
+        group=answers.deployment.group if answers else None,
+    )
+    clients = monitor_clients(_target(args, answers))
+    sink = _sink(args, "watching")
+    try:
+        monitor = Monitor(clients, spec, intervals=_intervals(args))
+        return follow(monitor, sink, timeout=args.timeout).exit_code
+    finally:
+        sink.close()
+
+
+# --- ship -------------------------------------------------------------------------------------
+
+
+def _payload_files(args: argparse.Namespace, answers: Answers) -> tuple[list[Any], str]:
+    """The workspace's payload (with the user's edits) if rendered, else a fresh rendering."""
+    from wizard.cli import resolve_out
+    from wizard.core.render import render
+    from wizard.services.aws.ship import files_from_dir, files_from_tree
+
+    workspace = resolve_out(args) / "payload"
+    if workspace.is_dir():
+        return files_from_dir(workspace), f"the workspace's {workspace}"
+    return files_from_tree(render(answers)), "a fresh rendering of the answers"
+
+
+def _ship(args: argparse.Namespace) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from wizard.commands.common import CommandError, load_answers_arg
+    from wizard.core.events.base import Notice
+    from wizard.core.events.pipeline import CommitPushed
+    from wizard.core.exitcodes import ExitCode
+    from wizard.services.aws.monitor import (
+        ExecutionSelector,
+        FollowSpec,
+        Monitor,
+        monitor_clients,
+    )
+    from wizard.services.aws.monitor.errors import classify
+    from wizard.services.aws.monitor.follow import follow_commit
+    from wizard.services.aws.ship import ShipError, execute_ship, plan_ship
+
+    answers = load_answers_arg(args, required=True)
+    assert answers is not None
+    clients = monitor_clients(_target(args, answers))
+    sink = _sink(args, "shipping")
+    try:
+        files, source = _payload_files(args, answers)
+        try:
+            plan = plan_ship(clients, answers.source.repository, answers.source.branch, files)
+            sink.emit(Notice(text=plan.describe(), hint=f"from {source}"))
+            if args.dry_run:
+                for f in plan.files:
+                    sink.emit(Notice(text=f"  {f.mode.lower():10} {f.path}"))
+                return int(ExitCode.OK)
+            message = args.message or f"cdwizard ship: {answers.project} payload"
+            result = execute_ship(
+                clients, plan, message=message, author=args.author, email=args.email
+            )
+        except ShipError as exc:
+            raise CommandError(str(exc), ExitCode.AWS_ERROR) from None
+        except (BotoCoreError, ClientError) as exc:
+            raise CommandError(classify(exc).text, ExitCode.AWS_ERROR) from None
+        sink.emit(
+            CommitPushed(
+                repository=result.repository,
+                branch=result.branch,
+                commit_id=result.commit_id,
+                files=result.files,
+                created_branch=result.created_branch,
+                unchanged=result.unchanged,
+            )
+        )
+        if args.no_follow:
+            return int(ExitCode.OK)
+        spec = FollowSpec(
+            pipeline=answers.pipeline.name,
+            execution=ExecutionSelector("commit", result.commit_id),
+            application=answers.deployment.application,
+            group=answers.deployment.group,
+        )
+        monitor = Monitor(clients, spec, intervals=_intervals(args))
+        return follow_commit(
+            monitor,
+            sink,
+            release_now=result.unchanged,
+            trigger_wait=args.trigger_wait,
+            timeout=args.timeout,
+        ).exit_code
+    finally:
+        sink.close()
+
+
+__all__ = ["PARENTS", "configure", "parse_duration", "run"]

@@ -1,16 +1,157 @@
-"""Placeholder until its issue lands (see the issue tracker)."""
+"""`cdwizard rehearse [BUNDLE_DIR]`: run a payload's appspec hooks locally as the agent would.
+
+The bundle defaults to the rendered workspace's `payload/` folder (`--out`, default
+`./cdwizard-out`). Deployments go under `--root` (default `~/.cdwizard/deployment-root`) in the
+agent's own layout, so the logs and pointers can be inspected like on an instance.
+"""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from wizard.commands.common import run_guarded
+
+PARENTS = {"rehearse": ("answers", "out", "output")}
+
+_BEHAVIORS = ("DISALLOW", "OVERWRITE", "RETAIN")
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
-    return None
+    parser.add_argument(
+        "bundle",
+        nargs="?",
+        type=Path,
+        metavar="BUNDLE_DIR",
+        help="revision to deploy: a folder with appspec.yml, or a tar/tgz/zip "
+        "(default: the rendered workspace's payload/ folder)",
+    )
+    parser.add_argument(
+        "--root",
+        type=Path,
+        metavar="DIR",
+        help="deployment root (default ~/.cdwizard/deployment-root; the agent uses "
+        "/opt/codedeploy-agent/deployment-root)",
+    )
+    parser.add_argument(
+        "--group-id",
+        metavar="ID",
+        help="DEPLOYMENT_GROUP_ID and the folder under the root (default "
+        "default-local-deployment-group); rehearsals of one group share ApplicationStop history",
+    )
+    parser.add_argument(
+        "--application",
+        metavar="NAME",
+        help="APPLICATION_NAME (default: the answers' application, else the bundle location "
+        "as codedeploy-local does)",
+    )
+    parser.add_argument(
+        "--group",
+        metavar="NAME",
+        help="DEPLOYMENT_GROUP_NAME (default: the answers' deployment group, else LocalFleet)",
+    )
+    parser.add_argument(
+        "--events",
+        metavar="LIST",
+        help="comma-separated lifecycle events to run instead of the default order; "
+        "DownloadBundle and Install are added when missing (codedeploy-local's rules)",
+    )
+    parser.add_argument(
+        "--traffic",
+        action="store_true",
+        help="also run BeforeBlockTraffic, AfterBlockTraffic, BeforeAllowTraffic and "
+        "AfterAllowTraffic, as a deployment group with a load balancer does",
+    )
+    parser.add_argument(
+        "--file-exists-behavior",
+        type=str.upper,
+        choices=_BEHAVIORS,
+        metavar="{DISALLOW,OVERWRITE,RETAIN}",
+        help="for files at a destination the previous revision did not install (default: the "
+        "answers' payload.file_exists_behavior, else DISALLOW); the appspec's value wins",
+    )
+    parser.add_argument(
+        "--type",
+        dest="bundle_type",
+        choices=("directory", "tar", "tgz", "zip"),
+        help="bundle format (default: detected)",
+    )
+    parser.add_argument(
+        "--max-revisions",
+        type=int,
+        default=5,
+        metavar="N",
+        help="revisions kept per deployment group, the last successful one always (default 5)",
+    )
+    parser.add_argument(
+        "--allow-system-destinations",
+        action="store_true",
+        help="let appspec files install straight into /, /usr, /etc and similar folders",
+    )
+
+
+def _run(args: argparse.Namespace) -> int:
+    from wizard.cli import resolve_out, resolve_output
+    from wizard.commands.common import CommandError, load_answers_arg, make_sink
+    from wizard.core.events.lifecycle import DeploymentStatus
+    from wizard.core.exitcodes import ExitCode
+    from wizard.services.rehearse import (
+        DEFAULT_GROUP_ID,
+        DEFAULT_GROUP_NAME,
+        Rehearsal,
+        RehearsalError,
+        RehearsalOptions,
+        default_root,
+        parse_events_arg,
+    )
+
+    answers = load_answers_arg(args, required=False)
+    bundle: Path | None = args.bundle
+    if bundle is None:
+        bundle = resolve_out(args) / "payload"
+        if not bundle.exists():
+            raise CommandError(
+                f"no payload at {bundle}: render the workspace first (`cdwizard render --answers "
+                "FILE`), pass --out DIR of a rendered workspace, or give BUNDLE_DIR",
+                ExitCode.USAGE,
+            )
+    application = args.application or (answers.deployment.application if answers else None)
+    group = args.group or (answers.deployment.group if answers else DEFAULT_GROUP_NAME)
+    behavior = args.file_exists_behavior or (
+        answers.payload.file_exists_behavior if answers else "DISALLOW"
+    )
+    try:
+        rehearsal = Rehearsal(
+            RehearsalOptions(
+                bundle=bundle,
+                root=args.root or default_root(),
+                group_id=args.group_id or DEFAULT_GROUP_ID,
+                group_name=group,
+                application=application,
+                events=parse_events_arg(args.events) if args.events is not None else None,
+                traffic=args.traffic,
+                file_exists_behavior=behavior,
+                max_revisions=args.max_revisions,
+                bundle_type=args.bundle_type,
+                allow_system_destinations=args.allow_system_destinations,
+            )
+        )
+    except RehearsalError as exc:
+        raise CommandError(str(exc), ExitCode.USAGE) from None
+    mode = resolve_output(args)
+    sink = make_sink("json" if mode == "json" else "plain", activity="rehearsing")
+    try:
+        result = rehearsal.run(sink)
+    except RehearsalError as exc:
+        raise CommandError(str(exc), ExitCode.ERROR) from None
+    finally:
+        sink.close()
+    if result.status is DeploymentStatus.SUCCEEDED:
+        return ExitCode.OK
+    if result.status is DeploymentStatus.STOPPED:
+        return ExitCode.DEPLOY_STOPPED
+    return ExitCode.DEPLOY_FAILED
 
 
 def run(args: argparse.Namespace) -> int:
-    from wizard.commands.common import error
-
-    error("this command is not built yet")
-    return 1
+    return run_guarded(_run, args)

@@ -270,6 +270,15 @@ class PayloadAnswers:
         help="TCP port the FastAPI service listens on.",
         rules=(r.int_range(1, 65535),),
     )
+    bind_address: Literal["0.0.0.0", "127.0.0.1"] = ask(
+        "0.0.0.0",
+        label="Listen address",
+        step="payload",
+        advanced=True,
+        help="Address the service listens on: '0.0.0.0' (every interface: reachable from outside "
+        "when the security group allows the port) or '127.0.0.1' (this host only, e.g. behind a "
+        "local reverse proxy, or for a local rehearsal). ValidateService always checks 127.0.0.1.",
+    )
     health_path: str = ask(
         "/health",
         label="Health path",

@@ -188,6 +188,27 @@ class HookOutput(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DeploymentStatusChanged(Event):
+    """A running deployment changed status or instance counts (InProgress, 1 of 3 done)."""
+
+    kind: ClassVar[str] = "deployment.status"
+    deployment_id: str
+    status: DeploymentStatus
+    previous_status: DeploymentStatus | None = None
+    overview: Mapping[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        counts = ", ".join(
+            f"{n} {name.lower().replace('inprogress', 'in progress')}"
+            for name, n in self.overview.items()
+            if n
+        )
+        return f"deployment {self.deployment_id} {self.status.value}" + (
+            f": {counts}" if counts else ""
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
 class DeploymentFinished(Event):
     """The deployment reached a final status."""
 

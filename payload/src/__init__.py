@@ -1,0 +1,1 @@
+"""The sample FastAPI service that cdwizard deploys with CodeDeploy."""

@@ -1,0 +1,234 @@
+"""Translate opaque failures into what happened and what to do.
+
+- `HEALTH_CONSTRAINTS` -> "2 of 3 instances failed at AfterInstall (exit 2)".
+- An ApplicationStop failure -> the script that ran is the *previous* revision's (the agent runs
+  ApplicationStop from the last successfully installed revision), so fixing it in the new commit
+  cannot help; the remedy is to redeploy with `ignoreApplicationStopFailures`.
+- A source action failing because the branch is missing -> "branch 'x' does not exist", and the
+  remedy is `cdwizard ship`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from wizard.core.events.lifecycle import DeploymentStatus, Diagnostics
+from wizard.core.timeline.views import (
+    DeploymentView,
+    InstanceView,
+    PipelineView,
+    Snapshot,
+    exit_detail,
+)
+
+#: Suggested action keys (see `wizard.core.timeline.offers`).
+REDEPLOY_IGNORE_STOP = "redeploy_ignore_stop"
+FETCH_LOG = "fetch_log"
+SHIP = "ship"
+RETRY_FAILED = "retry_failed"
+
+_BRANCH_MISSING = (
+    re.compile(r"no branch named (?P<branch>\S+?) was found", re.IGNORECASE),
+    re.compile(r"branch (?P<branch>\S+?) does not exist", re.IGNORECASE),
+    re.compile(r"no branch \[(?P<branch>[^\]]+)\] found", re.IGNORECASE),
+)
+_REPOSITORY = re.compile(r"repository (?P<repo>[\w.-]+)", re.IGNORECASE)
+
+#: Deployment `errorInformation.code`s worth a plain sentence when no instance detail explains them.
+_DEPLOYMENT_CODES: dict[str, tuple[str, str | None]] = {
+    "NO_INSTANCES": (
+        "no instance matched the deployment group",
+        "check that instances carrying the group's tag are running (cdwizard doctor)",
+    ),
+    "AGENT_ISSUE": (
+        "the CodeDeploy agent did not answer on the instances",
+        "check the agent: `sudo systemctl status codedeploy-agent` on the instance",
+    ),
+    "IAM_ROLE_MISSING": ("the CodeDeploy service role is missing", "re-run `cdwizard apply`"),
+    "IAM_ROLE_PERMISSIONS": (
+        "the CodeDeploy service role lacks permissions",
+        "re-run `cdwizard apply` to restore the role's policy",
+    ),
+    "REVISION_MISSING": ("the revision bundle was not found", "ship the payload again"),
+    "TIMEOUT": ("the deployment timed out", None),
+    "MANUAL_STOP": ("the deployment was stopped by hand", None),
+    "DEPLOYMENT_GROUP_MISSING": ("the deployment group no longer exists", None),
+    "APPLICATION_MISSING": ("the application no longer exists", None),
+}
+
+
+@dataclass(frozen=True)
+class FailureReport:
+    """What the failure panel shows: a headline, the why, the remedy, the first failing cell."""
+
+    subject: Literal["pipeline", "deployment"]
+    subject_id: str
+    headline: str
+    explanation: str | None = None
+    remedy: str | None = None
+    action: str | None = None
+    instance_id: str | None = None
+    event: str | None = None
+    diagnostics: Diagnostics | None = None
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def instances_headline(deployment: DeploymentView) -> str | None:
+    """`2 of 3 instances failed at AfterInstall (exit 2)`; None when no instance failed."""
+    failed = deployment.failed_instances
+    total = deployment.total_instances
+    if not failed:
+        if deployment.overview.failed:
+            return f"{deployment.overview.failed} of {_plural(total, 'instance')} failed"
+        return None
+    groups: Counter[tuple[str, str]] = Counter()
+    for inst in failed:
+        cell = inst.failed_cell
+        assert cell is not None
+        groups[(cell.name, exit_detail(cell.diagnostics))] += 1
+    head = f"{len(failed)} of {_plural(total, 'instance')} failed"
+    if len(groups) == 1:
+        (event, detail), _ = next(iter(groups.items()))
+        return f"{head} at {event} ({detail})"
+    parts = ", ".join(f"{n} at {event} ({detail})" for (event, detail), n in groups.most_common())
+    return f"{head}: {parts}"
+
+
+def _first_failure(deployment: DeploymentView) -> InstanceView | None:
+    failed = deployment.failed_instances
+    return failed[0] if failed else None
+
+
+def explain_deployment(deployment: DeploymentView) -> FailureReport | None:
+    """A report for a failed or stopped deployment, or one with failing instances; else None."""
+    first = _first_failure(deployment)
+    failing = deployment.status in (DeploymentStatus.FAILED, DeploymentStatus.STOPPED)
+    if first is None and not failing:
+        return None
+    cell = first.failed_cell if first else None
+    headline = instances_headline(deployment)
+    base = FailureReport(
+        subject="deployment",
+        subject_id=deployment.deployment_id,
+        headline=headline or "",
+        instance_id=first.target_id if first else None,
+        event=cell.name if cell else None,
+        diagnostics=cell.diagnostics if cell else None,
+    )
+    if (
+        cell is not None
+        and cell.runs_previous_revision
+        and not (deployment.ignore_application_stop_failures)
+    ):
+        previous = (
+            f" ({deployment.previous_revision.describe()})" if deployment.previous_revision else ""
+        )
+        return _with(
+            base,
+            explanation=(
+                f"{cell.name} runs the script of the revision last installed successfully on the "
+                f"instance{previous}, not the one being deployed: fixing the script in this "
+                "commit cannot help."
+            ),
+            remedy=(
+                "redeploy this revision with ignoreApplicationStopFailures (skips the old "
+                f"{cell.name} script once; later deployments run the new one)"
+            ),
+            action=REDEPLOY_IGNORE_STOP,
+        )
+    if cell is not None:
+        script = cell.diagnostics.script_name if cell.diagnostics else ""
+        why = (
+            f"CodeDeploy stopped the deployment ({deployment.error_code}): too many instances "
+            f"failed for {deployment.config_name or 'its deployment configuration'}."
+            if deployment.error_code == "HEALTH_CONSTRAINTS"
+            else None
+        )
+        target = f"fix {script} and ship again" if script else "fix the hook and ship again"
+        return _with(
+            base,
+            explanation=why,
+            remedy=f"read the log tail (or fetch the full scripts.log), {target}",
+            action=FETCH_LOG,
+        )
+    code = deployment.error_code or ""
+    plain, remedy = _DEPLOYMENT_CODES.get(code, (deployment.error_message or "", None))
+    if deployment.status is DeploymentStatus.STOPPED and not plain:
+        plain = "the deployment was stopped"
+    return _with(
+        base, headline=headline or plain, explanation=deployment.error_message, remedy=remedy
+    )
+
+
+def _with(report: FailureReport, **changes: object) -> FailureReport:
+    return replace(report, **changes)  # type: ignore[arg-type]
+
+
+def branch_missing(message: str | None) -> str | None:
+    """The branch a 'branch does not exist' source failure names, or None."""
+    for pattern in _BRANCH_MISSING:
+        found = pattern.search(message or "")
+        if found:
+            return found.group("branch").strip("'\".,")
+    return None
+
+
+def explain_pipeline(pipeline: PipelineView) -> FailureReport | None:
+    """A report for a failed action of the followed execution (None if nothing failed)."""
+    action = pipeline.failed_action
+    followed = pipeline.followed
+    if action is None:
+        if followed is not None and followed.status == "Failed":
+            return FailureReport(
+                subject="pipeline",
+                subject_id=followed.execution_id,
+                headline=followed.status_summary or "the pipeline execution failed",
+            )
+        return None
+    subject_id = followed.execution_id if followed else pipeline.followed_id or ""
+    branch = branch_missing(action.error_message)
+    if branch is not None:
+        repo = action.config("RepositoryName")
+        if repo is None:
+            found = _REPOSITORY.search(action.error_message or "")
+            repo = found.group("repo").rstrip(".") if found else None
+        where = f" in repository '{repo}'" if repo else ""
+        return FailureReport(
+            subject="pipeline",
+            subject_id=subject_id,
+            headline=f"branch '{branch}' does not exist{where}",
+            explanation=(
+                f"The source stage reads branch '{branch}'{where}, and that branch does not "
+                "exist yet: a new repository has no branches until its first commit."
+            ),
+            remedy="push the payload to it with `cdwizard ship --answers FILE` "
+            "(creates the branch through the CodeCommit API, no git credentials needed)",
+            action=SHIP,
+        )
+    return FailureReport(
+        subject="pipeline",
+        subject_id=subject_id,
+        headline=(
+            f"stage {action.stage} action {action.name} failed: "
+            f"{action.error_message or action.error_code or 'no details'}"
+        ),
+        remedy="fix the cause, then retry the failed actions",
+        action=RETRY_FAILED,
+    )
+
+
+def explain(snapshot: Snapshot) -> FailureReport | None:
+    """The failure worth showing first: the deployment's (most specific), else the pipeline's."""
+    if snapshot.deployment is not None:
+        report = explain_deployment(snapshot.deployment)
+        if report is not None:
+            return report
+    if snapshot.pipeline is not None:
+        return explain_pipeline(snapshot.pipeline)
+    return None

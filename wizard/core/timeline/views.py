@@ -1,0 +1,383 @@
+"""Frozen views of what the monitor knows: pipeline, deployment, per-instance lifecycle grid.
+
+A `Snapshot` is immutable and self-contained, so a background poller can hand it to any thread
+(the TUI, a plain/JSON printer) without locks. Pollers reuse unchanged sub-views between snapshots
+(same object), which keeps diffing 1,000 instances cheap: unchanged rows are skipped by identity.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Any, Literal
+
+from wizard.core.events.lifecycle import (
+    PREVIOUS_REVISION_EVENTS,
+    DeploymentStatus,
+    Diagnostics,
+    LifecycleStatus,
+)
+from wizard.core.events.pipeline import FINAL_EXECUTION_STATUSES
+from wizard.core.exitcodes import ExitCode
+
+#: `TargetStatus` values after which an instance never changes again in that deployment.
+FINAL_TARGET_STATUSES: frozenset[str] = frozenset({"Succeeded", "Failed", "Skipped"})
+
+_EXIT_CODE = re.compile(r"exit code (\d+)")
+
+
+def _seconds(start: datetime | None, end: datetime | None) -> float | None:
+    if start and end:
+        return max(0.0, (end - start).total_seconds())
+    return None
+
+
+# --- pipeline ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExecutionView:
+    """One pipeline execution (a row of the history)."""
+
+    execution_id: str
+    status: str
+    status_summary: str | None = None
+    started_at: datetime | None = None
+    updated_at: datetime | None = None
+    commit_id: str | None = None
+    commit_message: str | None = None
+    trigger_type: str | None = None
+    trigger_detail: str | None = None
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL_EXECUTION_STATUSES
+
+    @property
+    def duration(self) -> float | None:
+        return _seconds(self.started_at, self.updated_at) if self.final else None
+
+
+@dataclass(frozen=True)
+class ActionView:
+    """One action of a stage, with its run in the followed execution (status None: not run)."""
+
+    stage: str
+    name: str
+    provider: str | None = None
+    status: str | None = None
+    summary: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    external_execution_id: str | None = None
+    external_url: str | None = None
+    started_at: datetime | None = None
+    updated_at: datetime | None = None
+    #: The action's configuration from the pipeline definition (RepositoryName, BranchName, ...).
+    configuration: tuple[tuple[str, str], ...] = ()
+
+    def config(self, key: str) -> str | None:
+        return dict(self.configuration).get(key)
+
+    @property
+    def duration(self) -> float | None:
+        return _seconds(self.started_at, self.updated_at) if self.status != "InProgress" else None
+
+
+@dataclass(frozen=True)
+class StageView:
+    """A stage as a step of the flow; `status` is for the followed execution (None: not reached)."""
+
+    name: str
+    status: str | None = None
+    actions: tuple[ActionView, ...] = ()
+
+
+@dataclass(frozen=True)
+class PipelineView:
+    """The pipeline: its stages for the followed execution, and the recent executions."""
+
+    name: str
+    stages: tuple[StageView, ...] = ()
+    #: Newest first.
+    executions: tuple[ExecutionView, ...] = ()
+    followed_id: str | None = None
+    #: The CodeDeploy deployment the followed execution's deploy action started.
+    deployment_id: str | None = None
+
+    @property
+    def followed(self) -> ExecutionView | None:
+        return next((e for e in self.executions if e.execution_id == self.followed_id), None)
+
+    @property
+    def actions(self) -> tuple[ActionView, ...]:
+        return tuple(a for s in self.stages for a in s.actions)
+
+    def action_by_provider(self, provider: str) -> ActionView | None:
+        return next((a for a in self.actions if a.provider == provider), None)
+
+    @property
+    def failed_action(self) -> ActionView | None:
+        return next((a for a in self.actions if a.status == "Failed"), None)
+
+    @property
+    def failed_stage(self) -> StageView | None:
+        return next((s for s in self.stages if s.status == "Failed"), None)
+
+
+# --- deployment -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Overview:
+    """`deploymentOverview`: instance counts by status."""
+
+    pending: int = 0
+    in_progress: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    skipped: int = 0
+    ready: int = 0
+
+    @property
+    def total(self) -> int:
+        done = self.succeeded + self.failed + self.skipped + self.ready
+        return self.pending + self.in_progress + done
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "Pending": self.pending,
+            "InProgress": self.in_progress,
+            "Succeeded": self.succeeded,
+            "Failed": self.failed,
+            "Skipped": self.skipped,
+            "Ready": self.ready,
+        }
+
+
+@dataclass(frozen=True)
+class RevisionRef:
+    """A deployable revision (`RevisionLocation`), enough to deploy it again."""
+
+    revision_type: str
+    bucket: str | None = None
+    key: str | None = None
+    bundle_type: str | None = None
+    version: str | None = None
+    etag: str | None = None
+    repository: str | None = None
+    commit_id: str | None = None
+    content: str | None = None
+
+    def describe(self) -> str:
+        if self.revision_type == "S3" and self.bucket:
+            kind = f" ({self.bundle_type})" if self.bundle_type else ""
+            return f"s3://{self.bucket}/{self.key}{kind}"
+        if self.revision_type == "GitHub" and self.commit_id:
+            return f"{self.repository}@{self.commit_id[:7]}"
+        return self.revision_type
+
+    def to_api(self) -> dict[str, Any]:
+        """The `RevisionLocation` request structure for `create_deployment`."""
+        out: dict[str, Any] = {"revisionType": self.revision_type}
+        if self.revision_type == "S3":
+            s3 = {"bucket": self.bucket, "key": self.key, "bundleType": self.bundle_type}
+            s3 |= {"version": self.version, "eTag": self.etag}
+            out["s3Location"] = {k: v for k, v in s3.items() if v}
+        elif self.revision_type == "GitHub":
+            out["gitHubLocation"] = {"repository": self.repository, "commitId": self.commit_id}
+        elif self.revision_type == "String":
+            out["string"] = {"content": self.content}
+        elif self.revision_type == "AppSpecContent":
+            out["appSpecContent"] = {"content": self.content}
+        return out
+
+
+def exit_detail(diagnostics: Diagnostics | None) -> str:
+    """`exit 2`, `timed out`, `script missing`, ... — how a hook failed, in two words."""
+    if diagnostics is None:
+        return "failed"
+    code = diagnostics.error_code
+    if code == "ScriptFailed":
+        found = _EXIT_CODE.search(diagnostics.message or "")
+        return f"exit {found.group(1)}" if found else "script failed"
+    return {
+        "ScriptTimedOut": "timed out",
+        "ScriptMissing": "script missing",
+        "ScriptNotExecutable": "script not executable",
+        "UnknownError": "agent error",
+        "Success": "succeeded",
+    }.get(code, code or "failed")
+
+
+@dataclass(frozen=True)
+class LifecycleCell:
+    """One instance × lifecycle event cell of the grid."""
+
+    name: str
+    status: LifecycleStatus
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    diagnostics: Diagnostics | None = None
+
+    @property
+    def duration(self) -> float | None:
+        return _seconds(self.started_at, self.ended_at)
+
+    @property
+    def runs_previous_revision(self) -> bool:
+        return self.name in PREVIOUS_REVISION_EVENTS
+
+
+@dataclass(frozen=True)
+class InstanceView:
+    """One deployment target (an EC2 instance) and its lifecycle events in order."""
+
+    target_id: str
+    status: str
+    updated_at: datetime | None = None
+    events: tuple[LifecycleCell, ...] = ()
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL_TARGET_STATUSES
+
+    def cell(self, name: str) -> LifecycleCell | None:
+        return next((c for c in self.events if c.name == name), None)
+
+    @property
+    def failed_cell(self) -> LifecycleCell | None:
+        return next((c for c in self.events if c.status is LifecycleStatus.FAILED), None)
+
+    @property
+    def running_cell(self) -> LifecycleCell | None:
+        return next((c for c in self.events if c.status is LifecycleStatus.IN_PROGRESS), None)
+
+
+@dataclass(frozen=True)
+class DeploymentView:
+    """A CodeDeploy deployment with its per-instance grid (empty until targets are known)."""
+
+    deployment_id: str
+    application: str
+    group: str
+    status: DeploymentStatus
+    overview: Overview = field(default_factory=Overview)
+    error_code: str | None = None
+    error_message: str | None = None
+    creator: str | None = None
+    config_name: str | None = None
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    revision: RevisionRef | None = None
+    previous_revision: RevisionRef | None = None
+    ignore_application_stop_failures: bool = False
+    rollback_deployment_id: str | None = None
+    rollback_message: str | None = None
+    #: Sorted by target id.
+    instances: tuple[InstanceView, ...] = ()
+    #: False when the endpoint cannot list targets (e.g. an emulator without that API).
+    targets_available: bool = True
+
+    @property
+    def final(self) -> bool:
+        return self.status.final
+
+    @property
+    def duration(self) -> float | None:
+        return _seconds(self.started_at or self.created_at, self.completed_at)
+
+    @cached_property
+    def _index(self) -> dict[str, InstanceView]:
+        return {i.target_id: i for i in self.instances}
+
+    def instance(self, target_id: str) -> InstanceView | None:
+        return self._index.get(target_id)
+
+    @property
+    def failed_instances(self) -> tuple[InstanceView, ...]:
+        return tuple(i for i in self.instances if i.failed_cell is not None)
+
+    @property
+    def total_instances(self) -> int:
+        return len(self.instances) or self.overview.total
+
+
+@dataclass(frozen=True)
+class DeploymentSummary:
+    """A past deployment of the group (history, duration sparkline)."""
+
+    deployment_id: str
+    status: DeploymentStatus
+    created_at: datetime | None = None
+    completed_at: datetime | None = None
+    creator: str | None = None
+
+    @property
+    def duration(self) -> float | None:
+        return _seconds(self.created_at, self.completed_at)
+
+
+# --- the whole picture ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConnectionState:
+    """Whether the last poll reached AWS; the banner the screen shows while it does not."""
+
+    ok: bool = True
+    problem: str | None = None
+    since: datetime | None = None
+    service: str | None = None
+    operation: str | None = None
+
+
+OutcomeResult = Literal["succeeded", "failed", "stopped", "error"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How the followed execution/deployment ended (or why watching it had to stop)."""
+
+    result: OutcomeResult
+    subject: Literal["pipeline", "deployment"]
+    subject_id: str
+    message: str
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return {
+            "succeeded": ExitCode.OK,
+            "failed": ExitCode.DEPLOY_FAILED,
+            "stopped": ExitCode.DEPLOY_STOPPED,
+            "error": ExitCode.AWS_ERROR,
+        }[self.result]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the monitor knows after one poll cycle. Never mutated."""
+
+    sequence: int
+    taken_at: datetime
+    pipeline: PipelineView | None = None
+    deployment: DeploymentView | None = None
+    history: tuple[DeploymentSummary, ...] = ()
+    connection: ConnectionState = field(default_factory=ConnectionState)
+    #: The operation AWS throttled in this cycle, when it did.
+    throttled_operation: str | None = None
+    next_poll_seconds: float = 0.0
+    #: Things the user should know about the data itself (an API the endpoint lacks, ...).
+    notes: tuple[str, ...] = ()
+    outcome: Outcome | None = None
+
+    @property
+    def active(self) -> bool:
+        """Something is running: poll fast."""
+        followed = self.pipeline.followed if self.pipeline else None
+        if followed is not None and not followed.final:
+            return True
+        return self.deployment is not None and not self.deployment.final
