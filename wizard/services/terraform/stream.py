@@ -200,6 +200,8 @@ def _outputs(data: Mapping[str, Any], common: dict[str, Any]) -> TfEvent:
         if entry.get("sensitive"):
             entry.pop("value", None)  # never carry secrets into logs or NDJSON
         outs[str(name)] = entry
+    if outs and not any("value" in o for o in outs.values()):
+        common = {**common, "level": "debug"}  # plan time: only "(create)"/"(noop)" markers
     return TfOutputs(outputs=outs, **common)
 
 
