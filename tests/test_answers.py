@@ -156,6 +156,14 @@ def test_every_problem_is_reported_at_once_with_path_value_and_fix() -> None:
         ({"aws": {"region": "Ireland"}}, "aws.region: is not an AWS region code"),
         ({"project": "ab"}, "project: must be 3–32 characters long, not 2"),
         ({"payload": {"destination": "/home/snake/../etc"}}, "must not contain '.' or '..'"),
+        ({"terraform": {"state_region": "Frankfurt"}}, "terraform.state_region: is not an AWS"),
+        (
+            {
+                "tags": {f"T{i}": "x" for i in range(30)},
+                "deployment": {"group_tags": {f"G{i}": "y" for i in range(25)}},
+            },
+            "deployment.group_tags: the deployment group would carry 56 tags",
+        ),
     ],
 )
 def test_rules(data: dict, expected: str) -> None:

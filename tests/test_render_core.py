@@ -138,3 +138,20 @@ def test_render_uses_strict_undefined(tmp_path: Path) -> None:
     (tmp_path / "terraform" / "x.tf.j2").write_text("{{ a.nope }}\n")
     with pytest.raises(jinja2.UndefinedError):
         render(default_answers(), templates=tmp_path)
+
+
+def test_s3_state_bucket_may_live_in_another_region() -> None:
+    from wizard.core.answers import validate_mapping
+    from wizard.core.render import render
+
+    answers = validate_mapping(
+        {
+            "version": 1,
+            "aws": {"region": "eu-west-1"},
+            "terraform": {"backend": "s3", "state_bucket": "my-state", "state_region": "us-east-1"},
+        }
+    )
+    backend = render(answers)["terraform/backend.tf"].content.decode()
+    assert 'region       = "us-east-1"' in backend
+    same = validate_mapping({"version": 1, "terraform": {"backend": "s3", "state_bucket": "st8"}})
+    assert 'region       = "eu-west-1"' in render(same)["terraform/backend.tf"].content.decode()

@@ -331,6 +331,14 @@ class TerraformAnswers:
         help="Object key of the state in the state bucket.",
         rules=r.STATE_KEY,
     )
+    state_region: str | None = ask(
+        None,
+        label="State bucket region",
+        step="review",
+        advanced=True,
+        help="Region of the state bucket when it is not aws.region; null means aws.region.",
+        rules=r.REGION,
+    )
     binary: str | None = ask(
         None,
         label="Terraform binary",
@@ -444,10 +452,27 @@ def _role_names_differ(a: Mapping[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+#: Tags cdwizard adds to every resource itself (provider default_tags).
+RESERVED_TAGS = 1  # cdwizard:project
+
+
+def _group_tag_budget(a: Mapping[str, Any]) -> tuple[str, str] | None:
+    tags, group_tags = a["tags"] or {}, a["deployment.group_tags"] or {}
+    total = len(set(tags) | set(group_tags)) + RESERVED_TAGS
+    if total > 50:
+        return (
+            f"the deployment group would carry {total} tags (group_tags, tags and cdwizard's own "
+            "cdwizard:project); AWS allows 50",
+            "drop some group_tags or tags",
+        )
+    return None
+
+
 CROSS_RULES: tuple[CrossRule, ...] = (
     (("targets.agent_install", "targets.create_instance"), _user_data_needs_instances),
     (("targets.agent_install", "targets.ssm_managed"), _ssm_needs_managed),
     (("terraform.state_bucket", "terraform.backend"), _s3_backend_needs_bucket),
     (("payload.port", "payload.user"), _privileged_port),
     (("deployment.instance_profile", "deployment.service_role"), _role_names_differ),
+    (("deployment.group_tags", "tags"), _group_tag_budget),
 )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from wizard import __version__
 from wizard.core import resources
 from wizard.core.answers import Answers, to_flat
 from wizard.core.render.filters import FILTERS
+from wizard.core.render.tfvars import root_variables
 
 #: Never copied from the static trees.
 _IGNORED_PARTS = frozenset(
@@ -40,9 +42,18 @@ RenderedTree = dict[str, RenderedFile]
 
 
 def environment(root: Path | None = None) -> jinja2.Environment:
-    """The one Jinja environment: strict undefined, no autoescape (filters escape per language)."""
+    """The one Jinja environment: strict undefined, no autoescape (filters escape per language).
+
+    Cached per templates folder: building it (and compiling templates) dominates a render, and
+    the wizard re-renders on every review. Jinja's loader still reloads templates that change.
+    """
+    return _environment(str(root or resources.templates_dir()))
+
+
+@cache
+def _environment(root: str) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(root or resources.templates_dir())),
+        loader=jinja2.FileSystemLoader(root),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
@@ -90,6 +101,7 @@ def render(
         "answers": to_flat(answers),
         "cdwizard_version": __version__,
         "sandbox": sandbox,
+        "tfvars": root_variables(answers),
     }
     tree: RenderedTree = {}
 

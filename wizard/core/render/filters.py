@@ -72,9 +72,9 @@ def yaml_value(value: Any) -> str:
     return text.removesuffix("\n...\n").removesuffix("\n")
 
 
-def json_value(value: Any) -> str:
-    """A JSON value (strings quoted and escaped by the encoder)."""
-    return json.dumps(value, ensure_ascii=False)
+def json_value(value: Any, indent: int | None = None) -> str:
+    """A JSON value (strings quoted and escaped by the encoder); `indent` pretty-prints."""
+    return json.dumps(value, ensure_ascii=False, indent=indent)
 
 
 FILTERS = {"hcl": hcl, "sh": sh, "yaml": yaml_value, "json": json_value}

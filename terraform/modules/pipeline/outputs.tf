@@ -1,0 +1,34 @@
+output "pipeline_name" {
+  description = "Name of the pipeline."
+  value       = aws_codepipeline.this.name
+}
+
+output "pipeline_arn" {
+  description = "ARN of the pipeline."
+  value       = aws_codepipeline.this.arn
+}
+
+output "stage_names" {
+  description = "Stage names in order; each stage has one action of the same name."
+  value       = [for stage in aws_codepipeline.this.stage : stage.name]
+}
+
+output "role_arn" {
+  description = "ARN of the role CodePipeline assumes."
+  value       = aws_iam_role.this.arn
+}
+
+output "repository_name" {
+  description = "Name of the source repository."
+  value       = var.repository_name
+}
+
+output "repository_arn" {
+  description = "ARN of the source repository (created here or existing)."
+  value       = local.repository_arn
+}
+
+output "repository_clone_url_http" {
+  description = "HTTPS clone URL of the source repository (push here to start the pipeline)."
+  value       = local.clone_url_http
+}

@@ -1,0 +1,123 @@
+variable "name" {
+  description = "Name of the pipeline."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9.@_-]{1,100}$", var.name))
+    error_message = "name must be 1-100 characters of letters, digits and . @ _ - (CodePipeline naming rules)."
+  }
+}
+
+variable "role_name" {
+  description = "Name of the IAM role CodePipeline assumes."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.role_name))
+    error_message = "role_name must be 1-64 characters of letters, digits and + = , . @ _ - (IAM naming rules)."
+  }
+}
+
+variable "pipeline_type" {
+  description = "CodePipeline type, V2 (current default, per-minute pricing) or V1. Set explicitly: AWS may otherwise create V2 and drift."
+  type        = string
+  default     = "V2"
+
+  validation {
+    condition     = contains(["V1", "V2"], var.pipeline_type)
+    error_message = "pipeline_type must be V1 or V2."
+  }
+}
+
+variable "artifact_bucket_name" {
+  description = "Name of the S3 bucket CodePipeline stores artifacts in."
+  type        = string
+}
+
+variable "artifact_bucket_arn" {
+  description = "ARN of that bucket (the pipeline role reads and writes its objects)."
+  type        = string
+}
+
+variable "source_provider" {
+  description = "Source action provider. Only codecommit is implemented."
+  type        = string
+  default     = "codecommit"
+
+  validation {
+    condition     = contains(["codecommit"], var.source_provider)
+    error_message = "source_provider must be codecommit (other sources are not implemented yet)."
+  }
+}
+
+variable "repository_name" {
+  description = "CodeCommit repository the pipeline takes the source from."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]{1,100}$", var.repository_name)) && !endswith(var.repository_name, ".git")
+    error_message = "repository_name must be 1-100 characters of letters, digits, '.', '_' and '-', not ending in .git."
+  }
+}
+
+variable "create_repository" {
+  description = "Create the CodeCommit repository here (destroy deletes it and its history)."
+  type        = bool
+  default     = false
+}
+
+variable "branch" {
+  description = "Branch whose commits start the pipeline."
+  type        = string
+
+  validation {
+    condition     = length(var.branch) >= 1 && length(var.branch) <= 256
+    error_message = "branch must be 1-256 characters."
+  }
+}
+
+variable "poll_for_source_changes" {
+  description = "Let CodePipeline poll the branch (true), or rely on an EventBridge rule to start it (false; no duplicate runs)."
+  type        = bool
+  default     = false
+}
+
+variable "application_name" {
+  description = "CodeDeploy application the deploy stage deploys with."
+  type        = string
+}
+
+variable "application_arn" {
+  description = "ARN of that application (scopes the pipeline role)."
+  type        = string
+}
+
+variable "deployment_group_name" {
+  description = "CodeDeploy deployment group the deploy stage deploys to."
+  type        = string
+}
+
+variable "deployment_group_arn" {
+  description = "ARN of that deployment group (scopes the pipeline role)."
+  type        = string
+}
+
+variable "region" {
+  description = "AWS region of the pipeline and the repository."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$", var.region))
+    error_message = "region must be an AWS region code such as eu-west-1."
+  }
+}
+
+variable "account_id" {
+  description = "AWS account ID (builds the ARNs of the repository and the deployment configs)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.account_id))
+    error_message = "account_id must be a 12-digit AWS account ID."
+  }
+}

@@ -1,0 +1,169 @@
+"""Hostile answers on their way into Terraform: each is rejected by validation (naming the field)
+or arrives inert — terraform reads back exactly the text that was typed.
+
+User values reach Terraform through `terraform.tfvars.json` (read literally: no `${}`/`%{}`
+interpretation) and, for the backend block only, through the `hcl` filter.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+
+from tests.render_terraform_support import (
+    ROOT_VALUES,
+    answers_for,
+    console_value,
+    hcl_text,
+    init_for_console,
+    render_root,
+    validate,
+    write_tree,
+)
+from wizard.core.answers import AnswersError
+from wizard.core.render.tfvars import root_variables
+
+TEMPLATE_INJECTIONS = ["${aws_iam_role.x.arn}", "%{ if true }x%{ endif }", "$${x}"]
+SHELL_INJECTIONS = ["$(touch /tmp/pwned)", "`id`", "a; rm -rf /"]
+QUOTING = ['say "hi"', "back\\slash", "line\nbreak", "tab\there", "nul\x00byte"]
+
+
+def _problems(overrides: dict[str, Any]) -> list[str]:
+    with pytest.raises(AnswersError) as caught:
+        answers_for(overrides)
+    return [p.path for p in caught.value.problems]
+
+
+def _nest(key: str, value: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    node = out
+    parts = key.split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+    return out
+
+
+# --- rejected with a field error ------------------------------------------------------------
+
+REJECTED: list[tuple[str, Any]] = [
+    *[("tags", {"Owner": v}) for v in [*TEMPLATE_INJECTIONS, *SHELL_INJECTIONS, *QUOTING]],
+    ("tags", {"k${x}": "v"}),
+    ("tags", {"aws:owner": "v"}),
+    ("tags", {"Owner": "x" * 257}),
+    *[("deployment.group_tags", {"ManagedBy": v}) for v in [*TEMPLATE_INJECTIONS, *QUOTING]],
+    ("deployment.group_tags", {'"quoted"': "v"}),
+    *[("targets.tag_value", v) for v in [*TEMPLATE_INJECTIONS, *SHELL_INJECTIONS, *QUOTING]],
+    ("targets.tag_value", "x" * 257),
+    *[("targets.tag_key", v) for v in ["aws:Name", "${x}", 'a"b', "k" * 129]],
+    *[("source.branch", v) for v in ["a b", "x\ny", "-x", "a..b", "x@{1}", "../x", "a\\b", "a:b"]],
+    *[("source.repository", v) for v in ["repo.git", "a/b", "${x}", "..", "x" * 101]],
+    *[("pipeline.name", v) for v in ["a b", "a/b", "${x}", "p" * 101]],
+    *[("pipeline.artifact_bucket", v) for v in ["My_Bucket", "a..b", "${x}", "../x", "10.0.0.1"]],
+    *[("terraform.state_key", v) for v in ["a b", "${x}", 'a"b', "a\nb"]],
+    *[("aws.profile", v) for v in ["a b", "${x}", 'a"b', "a\\b"]],
+    *[("aws.region", v) for v in ["eu-west-1${x}", "Ireland", "eu-west-1\n"]],
+    *[("targets.ami", v) for v in ["ami-${x}", "ubuntu", "ami-123"]],
+    *[("targets.subnet_id", v) for v in ["subnet-${x}", "default"]],
+    *[("targets.instance_type", v) for v in ["t3.micro${x}", "t3 micro"]],
+    *[("deployment.service_role", v) for v in ["role name", "role${x}", "r" * 65]],
+    *[("deployment.application", v) for v in ["app name", "app/${x}"]],
+]
+
+
+@pytest.mark.parametrize(("key", "value"), REJECTED, ids=lambda v: repr(v)[:40])
+def test_rejected_with_the_field_named(key: str, value: Any) -> None:
+    assert key in _problems(_nest(key, value))
+
+
+# --- accepted and inert ---------------------------------------------------------------------
+
+BRANCHES = [
+    "feat/${aws_iam_role.x.arn}",
+    "fix/%{if_true}x%{endif}",
+    "exp/$(touch_pwned)",
+    "exp/`id`",
+    "q/'single'\"double\"",
+    "ünïcødé/日本語",
+    "x" * 256,
+]
+
+HOSTILE_BUT_VALID: dict[str, Any] = {
+    "tags": {
+        "Owner": "Ünïcødé team @ HQ",
+        "Path": "../../etc/passwd",
+        "Mix": "a=b+c:d/e_f.g-h @ i",
+        "Long": "v" * 256,
+        "日本": "値 タグ",
+        "Empty": "",
+    },
+    "deployment": {"group_tags": {"ManagedBy": "codedeploy", "Note": "spaces and @ signs ünïcødé"}},
+    "targets": {"tag_key": "Deploy Group", "tag_value": "../blue @ green=1+1"},
+    "source": {"branch": BRANCHES[0], "create_repository": True},
+    "pipeline": {"name": "a.b@c_d-e", "artifact_bucket": "my.bucket-1.example"},
+    "terraform": {"backend": "s3", "state_bucket": "st.ate", "state_key": "a/b(1)!*'.tfstate"},
+    "aws": {"profile": "dev@corp+x=y,z/w"},
+}
+
+
+def _tf_sources(tree: dict[str, Any]) -> dict[str, str]:
+    return {rel: f.content.decode() for rel, f in tree.items() if rel.endswith(".tf")}
+
+
+@pytest.mark.parametrize("branch", BRANCHES, ids=lambda b: b[:24])
+def test_hostile_branch_is_accepted_and_only_travels_as_json(branch: str) -> None:
+    tree = render_root({"source": {"branch": branch}})
+    assert json.loads(tree["terraform.tfvars.json"].content)["branch"] == branch
+    for rel, text in _tf_sources(tree).items():
+        hcl2.loads(text)  # still parses
+        assert branch not in text, f"{rel} embeds the branch as source text"
+
+
+def test_hostile_but_valid_values_round_trip_through_tfvars_and_backend() -> None:
+    answers = answers_for(HOSTILE_BUT_VALID)
+    tree = render_root(HOSTILE_BUT_VALID)
+    tfvars = json.loads(tree["terraform.tfvars.json"].content)
+    assert tfvars == root_variables(answers)
+    assert tfvars["tags"] == HOSTILE_BUT_VALID["tags"]
+    assert tfvars["group_tags"] == HOSTILE_BUT_VALID["deployment"]["group_tags"]
+    assert tfvars["tag_key"] == "Deploy Group"
+    assert tfvars["tag_value"] == "../blue @ green=1+1"
+    assert tfvars["branch"] == BRANCHES[0]
+
+    backend = hcl2.loads(tree["backend.tf"].content.decode())["terraform"][0]["backend"][0]['"s3"']
+    assert hcl_text(backend["key"]) == "a/b(1)!*'.tfstate"
+    assert hcl_text(backend["profile"]) == "dev@corp+x=y,z/w"
+    assert hcl_text(backend["bucket"]) == "st.ate"
+
+    sources = _tf_sources(tree)
+    for text in sources.values():
+        hcl2.loads(text)
+    user_text = [*HOSTILE_BUT_VALID["tags"].values(), "../blue @ green=1+1", BRANCHES[0]]
+    for value in filter(None, user_text):
+        assert not any(value in text for text in sources.values()), value
+
+
+@pytest.mark.terraform
+@pytest.mark.mirror
+def test_terraform_sees_exactly_the_hostile_values_and_validates(
+    terraform_bin: str, tf_env: dict[str, str], tmp_path: Path
+) -> None:
+    write_tree(render_root(HOSTILE_BUT_VALID), tmp_path)
+    init_for_console(terraform_bin, tmp_path, tf_env)
+    seen = console_value(
+        terraform_bin,
+        tmp_path,
+        tf_env,
+        ROOT_VALUES,
+    )
+    assert seen["vars"] == root_variables(answers_for(HOSTILE_BUT_VALID))
+    assert seen["tags"] == {
+        "cdwizard:project": "devops-python-service",
+        **HOSTILE_BUT_VALID["tags"],
+    }
+    result = validate(terraform_bin, tmp_path, tf_env)
+    assert result["valid"], json.dumps(result["diagnostics"], indent=2)

@@ -1,0 +1,71 @@
+"""Answers -> the root module's variables (`terraform/terraform.tfvars.json`).
+
+User values reach Terraform as JSON values, never as HCL source: terraform reads a `.tfvars.json`
+literally (no `${...}` or `%{...}` interpretation), so whatever the answers allow arrives intact.
+Only the backend block, which cannot use variables, is written as HCL (through the `hcl` filter).
+
+Every answers key is either mapped to a variable here or listed in `NOT_TERRAFORM` with the reason;
+a test keeps both complete, so a new question cannot silently miss the stack.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wizard.core.answers import Answers, to_flat
+
+#: Root variable name -> answers key. Order is the order of `terraform.tfvars.json`.
+VARIABLES: dict[str, str] = {
+    "project": "project",
+    "region": "aws.region",
+    "aws_profile": "aws.profile",
+    "tags": "tags",
+    "source_provider": "source.provider",
+    "repository_name": "source.repository",
+    "branch": "source.branch",
+    "create_repository": "source.create_repository",
+    "change_detection": "source.change_detection",
+    "tag_key": "targets.tag_key",
+    "tag_value": "targets.tag_value",
+    "create_instance": "targets.create_instance",
+    "instance_type": "targets.instance_type",
+    "instance_count": "targets.instance_count",
+    "ami": "targets.ami",
+    "root_volume_size": "targets.root_volume_size",
+    "subnet_id": "targets.subnet_id",
+    "agent_install": "targets.agent_install",
+    "ssm_managed": "targets.ssm_managed",
+    "application_name": "deployment.application",
+    "deployment_group_name": "deployment.group",
+    "deployment_config": "deployment.config",
+    "rollback_on_failure": "deployment.rollback_on_failure",
+    "group_tags": "deployment.group_tags",
+    "service_role_name": "deployment.service_role",
+    "instance_profile_name": "deployment.instance_profile",
+    "pipeline_name": "pipeline.name",
+    "pipeline_type": "pipeline.type",
+    "artifact_bucket": "pipeline.artifact_bucket",
+}
+
+#: Answers keys that deliberately do not become root variables, and where they go instead.
+NOT_TERRAFORM: dict[str, str] = {
+    "version": "format version of the answers file",
+    "terraform.backend": "backend.tf (backend blocks cannot use variables)",
+    "terraform.state_bucket": "backend.tf",
+    "terraform.state_key": "backend.tf",
+    "terraform.state_region": "backend.tf",
+    "terraform.binary": "the runner's choice of terraform binary",
+    "payload.destination": "payload (appspec.yml)",
+    "payload.user": "payload (hook scripts)",
+    "payload.port": "payload (service and ValidateService)",
+    "payload.bind_address": "payload (service listen address)",
+    "payload.health_path": "payload (ValidateService)",
+    "payload.hook_timeout": "payload (appspec.yml)",
+    "payload.file_exists_behavior": "payload (appspec.yml)",
+}
+
+
+def root_variables(answers: Answers) -> dict[str, Any]:
+    """The values of every root variable, in declaration order (maps as plain dicts)."""
+    flat = to_flat(answers)
+    return {name: flat[key] for name, key in VARIABLES.items()}
