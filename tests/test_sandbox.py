@@ -128,3 +128,27 @@ def test_a_corrupt_state_file_says_how_to_recover(tmp_path: Path) -> None:
         Sandbox(state_file=state).start()
     with Sandbox() as box:  # the failed start released the process-wide slot
         assert box.endpoint
+
+
+def test_sandbox_keeps_state_local_even_with_an_s3_backend(
+    tmp_path: Path, tf_env: dict[str, str], terraform_bin: str
+) -> None:
+    from wizard.core.answers import validate_mapping
+    from wizard.core.render import write_workspace
+
+    answers = validate_mapping(
+        {"version": 1, "terraform": {"backend": "s3", "state_bucket": "my-real-state-bucket"}}
+    )
+    write_workspace(render(answers, sandbox=sandbox_render_context()), tmp_path)
+    work = tmp_path / "terraform"
+    assert 'backend "s3"' in (work / "backend.tf").read_text()
+    proc = subprocess.run(
+        [terraform_bin, "init", "-input=false", "-no-color"],
+        cwd=work,
+        env={**tf_env, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert 'Successfully configured the backend "local"' in proc.stdout
