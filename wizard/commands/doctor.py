@@ -1,16 +1,147 @@
-"""Placeholder until its issue lands (see the issue tracker)."""
+"""`cdwizard doctor [--answers FILE] [--sandbox] [--plain|--json]`: the preflight checks, each
+✓ / ! / ✗ with the fix.
+
+Exit codes: 0 when no check failed (warnings do not fail); otherwise the code of the *first*
+failed check in the listed order: 4 (TOOL_MISSING) when it is terraform or the provider, 13
+(AWS_ERROR) for credentials, region, repository, instances, profiles, SSM agents or name
+clashes. 3 (BAD_ANSWERS) when the answers file is invalid.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from wizard.commands.common import CommandError, load_answers_arg, run_guarded
+
+if TYPE_CHECKING:
+    from wizard.core.events.base import Event
+
+PARENTS = {"doctor": ("answers", "out", "output", "sandbox", "mirror")}
+
+_TITLE_WIDTH = 18
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
-    return None
+    parser.add_argument(
+        "--probe-codecommit",
+        action="store_true",
+        help="create and delete a throw-away CodeCommit repository to learn whether this account "
+        "may create repositories (only when source.create_repository is true)",
+    )
+    parser.epilog = (
+        "Exit codes: 0 no check failed (warnings allowed); 4 the first failure is terraform or "
+        "the provider; 13 the first failure is an AWS check; 3 bad answers file."
+    )
+
+
+class ChecklistSink:
+    """Plain checklist: one aligned line per check, its fix underneath, counts at the end."""
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stdout
+
+    def emit(self, event: Event) -> None:
+        from wizard.core.events.base import Notice
+        from wizard.core.events.preflight import (
+            PreflightCheck,
+            PreflightFinished,
+            PreflightStarted,
+        )
+
+        if isinstance(event, PreflightStarted):
+            self._write(f"cdwizard doctor: checking against {event.target}")
+        elif isinstance(event, PreflightCheck):
+            self._write(f"  {event.status.mark} {event.title:<{_TITLE_WIDTH}} {event.detail}")
+            if event.fix:
+                self._write(f"    {'':<{_TITLE_WIDTH}} fix: {event.fix}")
+        elif isinstance(event, PreflightFinished):
+            self._write(event.summary().removeprefix("preflight: "))
+        elif isinstance(event, Notice):
+            self._write(event.summary())
+
+    def _write(self, line: str) -> None:
+        self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.flush()
+
+
+def _sink(mode: str) -> Any:
+    if mode == "json":
+        from wizard.core.output import JsonSink
+
+        return JsonSink(heartbeat=None)
+    return ChecklistSink()
+
+
+def _sandbox_target(region: str, out: Path) -> tuple[Any, Any]:
+    """Start the embedded emulator on this workspace's saved sandbox state: (sandbox, target)."""
+    from wizard.core.exitcodes import ExitCode
+
+    try:
+        from wizard.services.sandbox import STATE_FILE  # type: ignore[attr-defined]
+        from wizard.services.sandbox.launcher import Sandbox, SandboxError  # type: ignore[import-not-found]
+    except ImportError:
+        raise CommandError(
+            "--sandbox needs the embedded emulator, which this build does not have yet; "
+            "run doctor against your AWS account instead",
+            ExitCode.TOOL_MISSING,
+        ) from None
+    box = Sandbox(region=region, state_file=out / STATE_FILE)
+    try:
+        box.start()
+    except SandboxError as exc:
+        raise CommandError(str(exc), ExitCode.TOOL_MISSING) from None
+    return box, box.target
+
+
+def _run(args: argparse.Namespace) -> int:
+    from wizard.cli import resolve_mirror, resolve_out, resolve_output
+    from wizard.core.answers import default_answers
+    from wizard.core.events.base import Notice
+    from wizard.services.aws.preflight import PreflightOptions, run_preflight
+    from wizard.services.aws.session import AwsClients
+    from wizard.services.aws.target import target_from_answers
+
+    answers = load_answers_arg(args, required=False)
+    mode = resolve_output(args)
+    sink = _sink(mode)
+    if answers is None:
+        answers = default_answers()
+        sink.emit(
+            Notice(
+                text="no --answers given: checking the default answers",
+                hint="see `cdwizard answers template`",
+            )
+        )
+    out = resolve_out(args)
+    box = None
+    sandboxed = getattr(args, "sandbox", False)
+    try:
+        if sandboxed:
+            box, target = _sandbox_target(answers.aws.region, out)
+        else:
+            target = target_from_answers(answers)
+        state = out / "terraform" / "terraform.tfstate"
+        options = PreflightOptions(
+            provider_mirror=resolve_mirror(args),
+            state_file=state if state.is_file() else None,
+            probe_codecommit=args.probe_codecommit,
+            sandbox=sandboxed,
+        )
+        # few retries: a preflight should answer quickly, even without a network
+        clients = AwsClients(target, max_attempts=3)
+        report = run_preflight(answers, clients, options, emit=sink.emit)
+    finally:
+        sink.close()
+        if box is not None:
+            box.stop(save=False)
+    return report.exit_code
 
 
 def run(args: argparse.Namespace) -> int:
-    from wizard.commands.common import error
-
-    error("this command is not built yet")
-    return 1
+    return run_guarded(_run, args)

@@ -1,0 +1,38 @@
+"""`target_from_answers`: the one place that decides where AWS calls go."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from wizard.core.answers import validate_mapping
+from wizard.services.aws.session import AwsTarget
+from wizard.services.aws.target import ENDPOINT_ENV, target_from_answers
+
+ANSWERS = validate_mapping({"version": 1, "aws": {"region": "us-east-2", "profile": "dev"}})
+
+
+def test_real_aws_uses_the_answers_region_and_profile(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ENDPOINT_ENV, raising=False)
+    target = target_from_answers(ANSWERS)
+    assert target == AwsTarget(region="us-east-2", profile="dev")
+    assert not target.is_emulator
+
+
+def test_the_endpoint_override_points_at_an_emulator(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENDPOINT_ENV, "http://127.0.0.1:5000")
+    target = target_from_answers(ANSWERS)
+    assert target.endpoint_url == "http://127.0.0.1:5000" and target.region == "us-east-2"
+    assert target.profile is None and target.access_key_id is None
+
+
+def test_a_sandbox_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENDPOINT_ENV, "http://127.0.0.1:5000")
+    own = AwsTarget(region="eu-west-1", endpoint_url="http://127.0.0.1:6000")
+    assert target_from_answers(ANSWERS, sandbox=own) is own
+    assert target_from_answers(ANSWERS, sandbox=SimpleNamespace(target=own)) is own
+    bare = target_from_answers(
+        ANSWERS, sandbox=SimpleNamespace(endpoint_url="http://127.0.0.1:7000")
+    )
+    assert bare == AwsTarget(region="us-east-2", endpoint_url="http://127.0.0.1:7000")

@@ -1,0 +1,520 @@
+"""Preflight: every check `cdwizard doctor` runs, in order, each a typed `PreflightCheck` event.
+
+    report = run_preflight(answers, AwsClients(target), PreflightOptions(...), emit=sink.emit)
+
+Checks (names are stable; they appear in `--json` output):
+
+    credentials        STS GetCallerIdentity works
+    region             the region exists, is enabled, and offers the pipeline's services
+    terraform          terraform >= 1.5 (1.10 with the s3 backend), or tofu, is installed
+    provider           hashicorp/aws can be installed: from --provider-mirror or the registry
+    state_backend      the s3 backend's state bucket exists and is readable (local: skip)
+    repository         the CodeCommit repository exists (or can be created)
+    branch             the branch exists (a missing one only warns: `cdwizard ship` creates it)
+    instances          running instances carry the tag (or cdwizard creates them)
+    deployment_config  the deployment config can deploy to that many instances
+    instance_profile   matched instances have an instance profile
+    ssm_agent          matched instances have an online SSM agent (agent_install=ssm or ssm_managed)
+    clashes            none of the names terraform will create is taken
+
+A check that cannot run (no credentials yet, nothing to look at) is `skip`; a look-up the caller
+lacks permission for is a `warn` naming the permission. The exit code is that of the first
+failed check: `TOOL_MISSING` for terraform/provider, `AWS_ERROR` for the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from wizard.core.events.base import Event
+from wizard.core.events.preflight import (
+    CheckStatus,
+    PreflightCheck,
+    PreflightFinished,
+    PreflightStarted,
+)
+from wizard.core.exitcodes import ExitCode
+from wizard.core.explain import explain
+from wizard.services.aws import clashes, discovery
+from wizard.services.aws.errors import DiscoveryError
+from wizard.services.aws.preflight_tools import (
+    REGISTRY_URL,
+    FoundTerraform,
+    provider_check,
+    terraform_check,
+)
+
+if TYPE_CHECKING:
+    from wizard.core.answers import Answers
+    from wizard.services.aws.session import AwsClients
+
+CHECKS: tuple[tuple[str, str], ...] = (
+    ("credentials", "AWS credentials"),
+    ("region", "Region"),
+    ("terraform", "Terraform"),
+    ("provider", "AWS provider"),
+    ("state_backend", "State backend"),
+    ("repository", "Repository"),
+    ("branch", "Branch"),
+    ("instances", "Target instances"),
+    ("deployment_config", "Deployment config"),
+    ("instance_profile", "Instance profiles"),
+    ("ssm_agent", "SSM agents"),
+    ("clashes", "Name clashes"),
+)
+_TITLES = dict(CHECKS)
+#: Instance ids listed in a message before "and N more".
+_SHOW_IDS = 5
+
+
+@dataclass(frozen=True)
+class PreflightOptions:
+    provider_mirror: Path | None = None
+    registry_url: str = REGISTRY_URL
+    #: a local terraform state of this workspace: what it manages is not a clash
+    state_file: Path | None = None
+    #: create and delete a throw-away repository to learn whether CodeCommit is open to us
+    probe_codecommit: bool = False
+    #: the AWS calls go to the embedded sandbox (which keeps terraform state local)
+    sandbox: bool = False
+
+
+@dataclass(frozen=True)
+class PreflightReport:
+    checks: tuple[PreflightCheck, ...]
+    exit_code: int
+
+    def by_name(self, name: str) -> PreflightCheck:
+        return next(c for c in self.checks if c.name == name)
+
+    @property
+    def failed(self) -> tuple[PreflightCheck, ...]:
+        return tuple(c for c in self.checks if c.status is CheckStatus.FAIL)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _ids(ids: tuple[str, ...] | list[str]) -> str:
+    shown = ", ".join(ids[:_SHOW_IDS])
+    return shown + (f" and {len(ids) - _SHOW_IDS} more" if len(ids) > _SHOW_IDS else "")
+
+
+@dataclass
+class _Run:
+    """One preflight run: the checks share what earlier ones found."""
+
+    answers: Answers
+    clients: AwsClients
+    options: PreflightOptions
+    identity: discovery.CallerIdentity | None = None
+    region_ok: bool = True
+    repository_exists: bool | None = None
+    branches: discovery.BranchList | None = None
+    match: discovery.InstanceMatch | None = None
+    terraform: FoundTerraform | None = None
+    done: list[PreflightCheck] = field(default_factory=list)
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def result(
+        self, name: str, status: CheckStatus, detail: str, fix: str | None = None
+    ) -> PreflightCheck:
+        area = "tool" if name in ("terraform", "provider") else "aws"
+        return PreflightCheck(
+            name=name, title=_TITLES[name], status=status, detail=detail, fix=fix, area=area
+        )
+
+    def from_error(self, name: str, exc: DiscoveryError) -> PreflightCheck:
+        if exc.kind == "permission":
+            return self.result(
+                name,
+                CheckStatus.WARN,
+                f"could not check: {exc.message}",
+                exc.fix or "ask your AWS administrator for it",
+            )
+        return self.result(name, CheckStatus.FAIL, exc.message, exc.fix)
+
+    def aws(self, name: str, check: Callable[[], PreflightCheck]) -> PreflightCheck:
+        if self.identity is None:
+            return self.result(name, CheckStatus.SKIP, "needs working AWS credentials")
+        if not self.region_ok:
+            return self.result(name, CheckStatus.SKIP, "needs a usable region")
+        try:
+            return check()
+        except DiscoveryError as exc:
+            return self.from_error(name, exc)
+
+    # --- the checks ---------------------------------------------------------------------------
+
+    def credentials(self) -> PreflightCheck:
+        try:
+            self.identity = discovery.caller_identity(self.clients)
+        except DiscoveryError as exc:
+            return self.from_error("credentials", exc)
+        who = self.identity
+        return self.result(
+            "credentials", CheckStatus.OK, f"{who.principal} in account {who.account}"
+        )
+
+    def region(self) -> PreflightCheck:
+        name = self.answers.aws.region
+        if self.identity is None:
+            known = name in discovery.known_regions()
+            status = CheckStatus.SKIP if known else CheckStatus.FAIL
+            self.region_ok = known
+            detail = (
+                "known region; enablement needs credentials"
+                if known
+                else (f"'{name}' is not an AWS region")
+            )
+            return self.result("region", status, detail, None if known else "fix aws.region")
+        try:
+            status = discovery.region_status(self.clients, name)
+        except DiscoveryError as exc:
+            return self.from_error("region", exc)
+        if not status.known:
+            self.region_ok = False
+            return self.result(
+                "region",
+                CheckStatus.FAIL,
+                f"'{name}' is not an AWS region",
+                "set aws.region to a region such as eu-west-1 (see `aws ec2 describe-regions`)",
+            )
+        if status.enabled is False:
+            self.region_ok = False
+            return self.result(
+                "region",
+                CheckStatus.FAIL,
+                f"{name} is an opt-in region this account has not enabled",
+                "enable it (AWS console → Account → AWS Regions) or pick an enabled region",
+            )
+        if status.missing_services:
+            return self.result(
+                "region",
+                CheckStatus.WARN,
+                f"{name}: botocore lists no {', '.join(status.missing_services)} endpoint there",
+                "pick a region where CodeCommit, CodeDeploy and CodePipeline are all offered",
+            )
+        if status.enabled is None:
+            return self.result(
+                "region",
+                CheckStatus.WARN,
+                f"{name} is a known region; could not check that it is enabled "
+                "(missing permission ec2:DescribeRegions)",
+            )
+        return self.result("region", CheckStatus.OK, f"{name} is enabled")
+
+    def terraform_binary(self) -> PreflightCheck:
+        # the s3 backend's lock file (use_lockfile) needs 1.10, see templates/terraform/versions
+        minimum = (1, 10, 0) if self.answers.terraform.backend == "s3" else (1, 5, 0)
+        check, self.terraform = terraform_check(self.answers.terraform.binary, minimum)
+        return check
+
+    def state_backend(self) -> PreflightCheck:
+        tf = self.answers.terraform
+        if self.options.sandbox:
+            return self.result(
+                "state_backend",
+                CheckStatus.SKIP,
+                "the sandbox keeps terraform state in the workspace folder",
+            )
+        if tf.backend != "s3":
+            return self.result(
+                "state_backend", CheckStatus.SKIP, "local state, kept in the workspace folder"
+            )
+        bucket = tf.state_bucket or ""
+        where = tf.state_region or self.answers.aws.region
+        status = clashes.bucket_status(self.clients, bucket)
+        if status in ("yours", "elsewhere"):
+            return self.result(
+                "state_backend",
+                CheckStatus.OK,
+                f"state goes to s3://{bucket}/{tf.state_key}",
+            )
+        if status == "missing":
+            return self.result(
+                "state_backend",
+                CheckStatus.FAIL,
+                f"the state bucket {bucket} does not exist",
+                f"create it first (`aws s3 mb s3://{bucket} --region {where}`, with versioning) "
+                "or fix terraform.state_bucket",
+            )
+        return self.result(
+            "state_backend",
+            CheckStatus.FAIL,
+            f"no access to the state bucket {bucket} (it belongs to another account, or "
+            "s3:ListBucket is missing)",
+            "use a bucket of this account that you can read and write, or ask for "
+            "s3:ListBucket, s3:GetObject, s3:PutObject and s3:DeleteObject on it",
+        )
+
+    def provider(self) -> PreflightCheck:
+        plat = self.terraform.platform if self.terraform else None
+        return provider_check(
+            self.options.provider_mirror, plat, registry=self.options.registry_url
+        )
+
+    def repository(self) -> PreflightCheck:
+        source = self.answers.source
+        if source.create_repository:
+            access = (
+                discovery.probe_codecommit(self.clients)
+                if self.options.probe_codecommit
+                else discovery.codecommit_access(self.clients)
+            )
+            status = {
+                "available": CheckStatus.OK,
+                "unknown": CheckStatus.WARN,
+                "unavailable": CheckStatus.FAIL,
+            }[access.status]
+            detail = f"terraform creates '{source.repository}'; {access.detail}"
+            return self.result("repository", status, detail, access.fix)
+        try:
+            self.branches = discovery.list_branches(self.clients, source.repository)
+        except DiscoveryError as exc:
+            if exc.kind == "not_found":
+                self.repository_exists = False
+                return self.result(
+                    "repository",
+                    CheckStatus.FAIL,
+                    exc.message,
+                    f"create it (`aws codecommit create-repository --repository-name "
+                    f"{source.repository}`), fix source.repository, or set "
+                    "source.create_repository: true",
+                )
+            raise
+        self.repository_exists = True
+        count = len(self.branches.branches)
+        return self.result(
+            "repository",
+            CheckStatus.OK,
+            f"'{source.repository}' exists ({count} branch{'es' if count != 1 else ''})",
+        )
+
+    def branch(self) -> PreflightCheck:
+        source = self.answers.source
+        if source.create_repository:
+            return self.result(
+                "branch",
+                CheckStatus.SKIP,
+                f"the new repository starts empty: push to '{source.branch}' after apply "
+                "(`cdwizard ship`)",
+            )
+        if not self.branches:
+            return self.result("branch", CheckStatus.SKIP, "needs the repository")
+        if source.branch in self.branches.branches:
+            head = discovery.branch_head(self.clients, source.repository, source.branch)
+            at = f" at {head[:8]}" if head else ""
+            return self.result("branch", CheckStatus.OK, f"'{source.branch}' exists{at}")
+        if self.branches.empty:
+            return self.result(
+                "branch",
+                CheckStatus.WARN,
+                f"'{source.repository}' is empty, so the pipeline's first run fails until "
+                f"'{source.branch}' exists",
+                "push the payload to it after apply: `cdwizard ship`",
+            )
+        return self.result(
+            "branch",
+            CheckStatus.WARN,
+            f"'{source.branch}' does not exist; the repository has "
+            + ", ".join(self.branches.branches),
+            f"set source.branch to one of them, or push '{source.branch}' (`cdwizard ship`)",
+        )
+
+    def instances(self) -> PreflightCheck:
+        t = self.answers.targets
+        self.match = discovery.match_instances(self.clients, t.tag_key, t.tag_value)
+        found = self.match.count
+        tag = f"{t.tag_key}={t.tag_value}"
+        ids = _ids([i.instance_id for i in self.match.instances])
+        if t.create_instance:
+            made = f"cdwizard creates {_count(t.instance_count, 'instance')} tagged {tag}"
+            if found:
+                return self.result(
+                    "instances",
+                    CheckStatus.WARN,
+                    f"{made}; {found} running instance{'s' if found != 1 else ''} already "
+                    f"carr{'ies' if found == 1 else 'y'} the tag and will receive deployments "
+                    f"too ({ids})",
+                    "give those instances another tag, or pick another targets.tag_value",
+                )
+            return self.result("instances", CheckStatus.OK, made)
+        if not found:
+            return self.result(
+                "instances",
+                CheckStatus.FAIL,
+                f"no pending or running instance is tagged {tag} in {self.answers.aws.region}; "
+                "every deployment would fail (NO_INSTANCES)",
+                f"tag your instances (`aws ec2 create-tags --resources i-… --tags "
+                f"Key={t.tag_key},Value={t.tag_value}`) or set targets.create_instance: true",
+            )
+        return self.result(
+            "instances",
+            CheckStatus.OK,
+            f"{found} running instance{'s' if found != 1 else ''} tagged {tag}: {ids}",
+        )
+
+    def deployment_config(self) -> PreflightCheck:
+        t = self.answers.targets
+        count = (self.match.count if self.match else 0) + (
+            t.instance_count if t.create_instance else 0
+        )
+        if self.match is None and not t.create_instance:
+            return self.result("deployment_config", CheckStatus.SKIP, "needs the instance count")
+        told = explain(self.answers.deployment.config, count)
+        if not told.deployable:
+            return self.result(
+                "deployment_config",
+                CheckStatus.FAIL,
+                told.headline,
+                "use CodeDeployDefault.OneAtATime (deployment.config) or change the fleet",
+            )
+        return self.result("deployment_config", CheckStatus.OK, told.headline)
+
+    def instance_profile(self) -> PreflightCheck:
+        existing = self.match.instances if self.match else ()
+        if not existing:
+            return self.result(
+                "instance_profile",
+                CheckStatus.SKIP,
+                "no existing instance to check; created instances get "
+                f"'{self.answers.deployment.instance_profile}'",
+            )
+        missing = [i.instance_id for i in existing if i.profile_arn is None]
+        if missing:
+            name = self.answers.deployment.instance_profile
+            return self.result(
+                "instance_profile",
+                CheckStatus.FAIL,
+                f"{_count(len(missing), 'matched instance')} without an instance profile (the "
+                f"CodeDeploy agent cannot fetch revisions): {_ids(missing)}",
+                f"after apply: `aws ec2 associate-iam-instance-profile --instance-id <id> "
+                f"--iam-instance-profile Name={name}`",
+            )
+        profiles = sorted({i.profile_name or "" for i in existing})
+        return self.result(
+            "instance_profile",
+            CheckStatus.OK,
+            f"all {len(existing)} matched instances have one ({', '.join(profiles)})",
+        )
+
+    def ssm_agent(self) -> PreflightCheck:
+        t = self.answers.targets
+        if t.agent_install != "ssm" and not t.ssm_managed:
+            return self.result(
+                "ssm_agent",
+                CheckStatus.SKIP,
+                f"not used (agent_install={t.agent_install}, ssm_managed=false)",
+            )
+        existing = self.match.instances if self.match else ()
+        if not existing:
+            return self.result(
+                "ssm_agent",
+                CheckStatus.SKIP,
+                "no existing instance to check; created instances register with SSM a few "
+                "minutes after boot",
+            )
+        fleet = discovery.fleet_readiness(self.clients, existing)
+        offline = fleet.agent_offline
+        if not offline:
+            return self.result(
+                "ssm_agent", CheckStatus.OK, f"online on all {len(existing)} matched instances"
+            )
+        needed = t.agent_install == "ssm"
+        why = (
+            "agent_install=ssm installs the CodeDeploy agent through SSM"
+            if needed
+            else "monitor uses SSM to fetch full hook logs"
+        )
+        return self.result(
+            "ssm_agent",
+            CheckStatus.FAIL if needed else CheckStatus.WARN,
+            f"no online SSM agent on {_ids(list(offline))} ({why})",
+            "run the SSM agent (preinstalled on Amazon Linux and Ubuntu AMIs) and give the "
+            "instance role AmazonSSMManagedInstanceCore (cdwizard's role has it when "
+            "targets.ssm_managed is true); check Fleet Manager",
+        )
+
+    def clashes(self) -> PreflightCheck:
+        account = self.identity.account if self.identity else None
+        planned = clashes.planned_resources(self.answers, account)
+        managed = (
+            clashes.managed_names_in(self.options.state_file) if self.options.state_file else ()
+        )
+        found = clashes.find_existing(self.clients, planned, managed=managed)
+        taken = [r for r in found if r.clash]
+        ours = [r for r in found if r.exists and r.managed]
+        if taken:
+            listed = "; ".join(f"{r.planned.label}: {r.detail}" for r in taken)
+            fields = ", ".join(dict.fromkeys(r.planned.field for r in taken))
+            return self.result(
+                "clashes",
+                CheckStatus.FAIL,
+                f"terraform would try to create what already exists: {listed}",
+                f"choose other names ({fields}), delete the old resources, or `terraform import` "
+                "them into this workspace",
+            )
+        note = f"; {len(ours)} already managed by this workspace" if ours else ""
+        return self.result(
+            "clashes", CheckStatus.OK, f"none of the {len(planned)} names is taken{note}"
+        )
+
+    def steps(self) -> list[tuple[str, Callable[[], PreflightCheck]]]:
+        return [
+            ("credentials", self.credentials),
+            ("region", self.region),
+            ("terraform", self.terraform_binary),
+            ("provider", self.provider),
+            ("state_backend", lambda: self.aws("state_backend", self.state_backend)),
+            ("repository", lambda: self.aws("repository", self.repository)),
+            ("branch", lambda: self.aws("branch", self.branch)),
+            ("instances", lambda: self.aws("instances", self.instances)),
+            ("deployment_config", self.deployment_config),
+            ("instance_profile", lambda: self.aws("instance_profile", self.instance_profile)),
+            ("ssm_agent", lambda: self.aws("ssm_agent", self.ssm_agent)),
+            ("clashes", lambda: self.aws("clashes", self.clashes)),
+        ]
+
+
+def describe_target(clients: AwsClients) -> str:
+    t = clients.target
+    if t.is_emulator:
+        return f"emulator {t.endpoint_url} ({t.region})"
+    return f"profile {t.profile} ({t.region})" if t.profile else f"default credentials ({t.region})"
+
+
+def exit_code_for(checks: tuple[PreflightCheck, ...] | list[PreflightCheck]) -> int:
+    """0, or the first failure's code: TOOL_MISSING for terraform/provider, else AWS_ERROR."""
+    for check in checks:
+        if check.status is CheckStatus.FAIL:
+            return int(ExitCode.TOOL_MISSING if check.area == "tool" else ExitCode.AWS_ERROR)
+    return int(ExitCode.OK)
+
+
+def run_preflight(
+    answers: Answers,
+    clients: AwsClients,
+    options: PreflightOptions | None = None,
+    *,
+    emit: Callable[[Event], None] | None = None,
+) -> PreflightReport:
+    """Run every check in order, emitting each result as it is known."""
+    run = _Run(answers, clients, options or PreflightOptions())
+    steps = run.steps()
+    send = emit or (lambda _event: None)
+    send(PreflightStarted(target=describe_target(clients), checks=tuple(n for n, _ in steps)))
+    for _, step in steps:
+        check = step()
+        run.done.append(check)
+        send(check)
+    code = exit_code_for(run.done)
+    counts = {s.value: sum(1 for c in run.done if c.status is s) for s in CheckStatus}
+    first = next((c.name for c in run.done if c.status is CheckStatus.FAIL), None)
+    send(PreflightFinished(counts=counts, exit_code=code, first_failure=first))
+    return PreflightReport(tuple(run.done), code)
