@@ -8,9 +8,12 @@ seeded with a few instances so the live tag count has something to show. Output:
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -145,8 +148,53 @@ async def main() -> None:
             await shoot("review-files", "review", services, review_files)
     finally:
         server.stop()
+    if shutil.which("terraform") and os.environ.get("CDWIZARD_PROVIDER_MIRROR"):
+        # a fresh process: moto's backends are process-wide, and the sandbox sets them up itself
+        subprocess.run(
+            [sys.executable, "-m", "tests.tui.make_screenshots", "--apply"], cwd=REPO, check=True
+        )
+    else:
+        print("skipped the apply screenshots: needs terraform and CDWIZARD_PROVIDER_MIRROR")
+
+
+async def shoot_apply() -> None:
+    """Review with a real plan and the finished apply, against the embedded sandbox."""
+    from wizard.commands.wizard import build_services
+    from wizard.tui.screens.apply import ApplyScreen
+
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chdir(tmp)
+        out = Path("cdwizard-sandbox")
+        saved_until(out, "review")
+        (out / "answers.yml").write_text("version: 1\nproject: demo\n", encoding="utf-8")
+        args = argparse.Namespace(
+            out=out, sandbox=True, provider_mirror=None, answers=None, command=None
+        )
+        services = build_services(args)
+        app = WizardApp(out=out, services=services, resume=True)
+        try:
+            async with app.run_test(size=SIZE) as pilot:
+                plan = pilot.app.screen.query_one("#status-plan", LookupStatus)
+                await wait_for(pilot, lambda: plan.state != "loading", what="plan", timeout=600)
+                await pilot.pause(0.3)
+                app.save_screenshot("review-plan.svg", path=str(DEST))
+                print(f"wrote {DEST / 'review-plan'}.svg")
+                await pilot.press("y")
+                await wait_for(pilot, lambda: isinstance(app.screen, ApplyScreen), what="apply")
+                screen = app.screen
+                assert isinstance(screen, ApplyScreen)
+                await wait_for(
+                    pilot, lambda: screen.finished is not None, what="apply", timeout=900
+                )
+                await pilot.pause(0.3)
+                app.save_screenshot("apply-done.svg", path=str(DEST))
+                print(f"wrote {DEST / 'apply-done'}.svg")
+        finally:
+            sandbox = services.extra.get("sandbox")
+            if sandbox is not None:
+                sandbox.stop()
 
 
 if __name__ == "__main__":
     sys.path.insert(0, str(REPO))
-    asyncio.run(main())
+    asyncio.run(shoot_apply() if "--apply" in sys.argv else main())

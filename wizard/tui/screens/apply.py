@@ -113,8 +113,9 @@ class ApplyScreen(WizardScreen):
         plan = getattr(self.context.runner, "summary", None)
         labels: dict[str, str] = {}
         for item in getattr(plan, "items", ()) or ():
-            for address in getattr(item, "addresses", ()) or ():
-                labels[address] = item.what
+            addresses = getattr(item, "addresses", ()) or ()
+            if len(addresses) == 1:  # a group ("4 IAM roles") would repeat on every row
+                labels[addresses[0]] = item.what
         return labels
 
     @work(group="apply", exit_on_error=False, name="applying")
@@ -218,6 +219,7 @@ class ApplyScreen(WizardScreen):
         if self.outputs:
             self.query_one("#outputs").display = True
             self.query_one("#outputs", Static).update(outputs_content(self.outputs))
+        result.scroll_visible(animate=False, top=True)
 
     # --- keys ---------------------------------------------------------------------------------
 
@@ -298,10 +300,11 @@ def _changes(progress: ProgressView | None) -> tuple[int, int, int]:
 
 
 def outputs_content(outputs: dict[str, Any]) -> Content:
-    """`name  value` lines; https values become clickable links."""
+    """`name  value` lines, console links first; https values become clickable links."""
     lines: list[Content] = []
     width = max((len(k) for k in outputs), default=0)
-    for name, value in outputs.items():
+    links_first = sorted(outputs.items(), key=lambda kv: not str(kv[1]).startswith("https://"))
+    for name, value in links_first:
         text = value if isinstance(value, str) else repr(value)
         if text.startswith("https://"):
             shown = Content(text).stylize(Style(link=text, underline=True))
