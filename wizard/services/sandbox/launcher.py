@@ -84,8 +84,12 @@ class Sandbox:
             from wizard.services.sandbox.extensions import install_all
             from wizard.services.sandbox.shims import install_shims
 
-            install_shims()  # before any backend exists (IAM reads its setting at creation)
+            install_shims()
             install_all()
+            # A sandbox starts empty (or from its state file), never with backends some earlier
+            # moto use in this process left behind -- those were also created before the shims
+            # set MOTO_IAM_LOAD_MANAGED_POLICIES, so IAM would lack the AWS managed policies.
+            self.reset()
             self._quiet_server_log()
             if self.state_file and self.state_file.is_file():
                 from wizard.services.sandbox.persistence import load_state
