@@ -190,8 +190,9 @@ class AwsFeed:
         #: after a push: (monotonic deadline, commit) for starting the pipeline ourselves
         self._release_at: tuple[float, str] | None = None
         self.monitor = self._make(spec)
-        #: True while `run` loops (tests check it ends with the screen)
+        #: True while `run` loops; `ended` is set when it returned (it ends with the screen)
         self.running = False
+        self.ended = threading.Event()
         self.cycles = 0
 
     # -- the loop ----------------------------------------------------------------------------
@@ -219,6 +220,7 @@ class AwsFeed:
                 self._pause(self._delay(snapshot))
         finally:
             self.running = False
+            self.ended.set()
 
     def _delay(self, snapshot: Snapshot) -> float | None:
         """Seconds to the next poll; None: only when woken (a fatal error is on screen)."""
@@ -495,6 +497,7 @@ class RehearsalFeed:
         self.result: Any = None
         self.error: str | None = None
         self.running = False
+        self.ended = threading.Event()
         self._started = False
 
     def run(self, emit: Emit, cancelled: Callable[[], bool]) -> None:
@@ -511,6 +514,7 @@ class RehearsalFeed:
             emit(FeedUpdate(None, (Notice(level="error", text=str(exc)),)))
         finally:
             self.running = False
+            self.ended.set()
 
     def wake(self) -> None:
         return None

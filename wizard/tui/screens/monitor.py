@@ -267,10 +267,12 @@ class MonitorScreen(Screen[int]):
 
     def apply_update(self, update: FeedUpdate) -> None:
         """Log the events, then patch every part with the new snapshot."""
-        for event in update.events:
-            line = activity_line(event)
-            if line is not None:
-                self._write_activity(line)
+        lines = [line for line in map(activity_line, update.events) if line is not None]
+        for line in lines:
+            self._write_activity(line)
+        if lines:  # after the layout settles: the failure panel may just have taken room
+            log = self.query_one("#activity", RichLog)
+            self.call_after_refresh(log.scroll_end, animate=False)
         snapshot = update.snapshot
         if snapshot is None:
             return
