@@ -124,7 +124,7 @@ class LifecycleGrid(DataTable[Text]):
         #: cells written by the last `show()` (a rebuild writes them all)
         self.cells_written = 0
         self.rebuilds = 0
-        self._running: dict[tuple[str, str], LifecycleCell] = {}
+        self._running_cells: dict[tuple[str, str], LifecycleCell] = {}
 
     # --- applying views -----------------------------------------------------------------------
 
@@ -135,7 +135,7 @@ class LifecycleGrid(DataTable[Text]):
             if old is not None:
                 self.clear(columns=True)
                 self.columns_shown = ()
-                self._running = {}
+                self._running_cells = {}
             self.cells_written = 0
             return
         same = (
@@ -156,7 +156,7 @@ class LifecycleGrid(DataTable[Text]):
         self.add_column("Status", key="status", width=STATUS_WIDTH)
         for name in names:
             self.add_column(SHORT_NAMES.get(name, name[:CELL_WIDTH]), key=name, width=CELL_WIDTH)
-        self._running = {}
+        self._running_cells = {}
         for inst in deployment.instances:
             cells = [cell_text(inst.cell(name), now) for name in names]
             self.add_row(Text(inst.target_id), status_text(inst), *cells, key=inst.target_id)
@@ -193,16 +193,16 @@ class LifecycleGrid(DataTable[Text]):
         for cell in inst.events:
             key = (inst.target_id, cell.name)
             if cell.status is LifecycleStatus.IN_PROGRESS:
-                self._running[key] = cell
+                self._running_cells[key] = cell
             else:
-                self._running.pop(key, None)
+                self._running_cells.pop(key, None)
 
     def tick(self) -> None:
         """Refresh the elapsed time of running cells (only those)."""
-        if not self._running:
+        if not self._running_cells:
             return
         now = self.clock()
-        for (target, name), cell in self._running.items():
+        for (target, name), cell in self._running_cells.items():
             self.update_cell(target, name, cell_text(cell, now))
 
     # --- selection ----------------------------------------------------------------------------
