@@ -13,7 +13,6 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
-from wizard.core.events.base import utcnow
 from wizard.tui import persist
 from wizard.tui.context import WizardContext
 from wizard.tui.draft import Draft
@@ -179,7 +178,6 @@ class WizardApp(App[int]):
         self.push_screen(
             MonitorScreen(
                 feed,
-                clock=self.services.extra.get("monitor_clock") or utcnow,
                 intro="✓ Applied. Watching the new pipeline; Esc goes back to the apply summary.",
                 leave_label="Back",
             )
@@ -187,15 +185,12 @@ class WizardApp(App[int]):
 
     def monitor_feed(self) -> MonitorFeed:
         """The new pipeline (newest execution, kept following), in the account or sandbox the
-        apply used; tests may hand a factory in `services.extra["monitor_feed"]`."""
+        apply used."""
         from wizard.services.aws.target import target_from_answers
         from wizard.tui.monitor_feed import feed_after_apply
 
         assert self.context is not None
         answers = self.context.draft.answers()
-        factory = self.services.extra.get("monitor_feed")
-        if factory is not None:
-            return factory(answers, self.context.out)  # type: ignore[no-any-return]
         session = self.services.extra.get("sandbox")
         if session is not None and session.target is None:
             raise RuntimeError("the sandbox is not running")
