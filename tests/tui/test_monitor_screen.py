@@ -130,6 +130,15 @@ async def test_ten_of_a_thousand_instances_moving_patch_ten_rows() -> None:
         # an identical snapshot writes nothing at all
         await session.post(snap(3, deployment=moved))
         assert (grid.rebuilds, grid.cells_written) == (1, 0)
+        # the row cursor scrolls through the fleet under a header that stays
+        grid.focus()
+        await pilot.press("end")
+        assert grid.selected_instance() == moved.instances[-1].target_id
+        assert grid.scroll_offset.y > 0
+        assert "Instance" in grid.render_line(0).text
+        await pilot.press("home", "down", "down")
+        assert grid.selected_instance() == moved.instances[2].target_id
+        assert grid.scroll_offset.y == 0
         # another deployment is a new grid
         await session.post(snap(4, deployment=replace(moved, deployment_id="d-OTHER0001")))
         assert grid.rebuilds == 2
