@@ -100,8 +100,10 @@ def main() -> None:
     ratio = r["patch"] / r["rebuild"]
     verdict = "met" if ratio <= 0.1 else "NOT met"
     print("   grid of 1,000 instances x 7 events; a snapshot where 10 instances changed (20 cells)")
-    print(f"   patch   (apply + settle): {ms['patch']:8.2f} ms  (the call alone {ms['patch_call']:.2f} ms)")
-    print(f"   rebuild (all + settle):   {ms['rebuild']:8.2f} ms  (the call alone {ms['rebuild_call']:.2f} ms)")
+    rows = (("patch   (apply + settle)", "patch"), ("rebuild (all + settle)  ", "rebuild"))
+    for label, key in rows:
+        alone = ms[f"{key}_call"]
+        print(f"   {label}: {ms[key]:8.2f} ms  (the call alone {alone:.2f} ms)")
     print(f"   ratio patch/rebuild: {ratio:.3f}x  (goal <= 0.1x: {verdict})")
     print(f"   ratio of the calls alone: {r['patch_call'] / r['rebuild_call']:.4f}x")
     print(f"   whole screen handler for the same snapshot: {ms['screen']:.2f} ms")

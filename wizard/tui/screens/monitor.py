@@ -284,6 +284,7 @@ class MonitorScreen(Screen[int]):
         flow = self.query_one("#flow", Static)
         history = self.query_one("#history", ExecutionHistory)
         flow.display = history.display = pipeline is not None
+        self.query_one("#mon-top").set_class(pipeline is None, "-no-pipeline")
         if pipeline is not None:
             flow.border_title = f"Pipeline {pipeline.name}"
             flow.update(flow_content(pipeline, now))

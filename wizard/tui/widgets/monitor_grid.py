@@ -303,8 +303,10 @@ class LifecycleGrid(ScrollView, can_focus=True):
             if not self._keys:
                 return Strip.blank(width, base)
             style = base + self.get_component_rich_style("lifecycle-grid--header")
-            return self._header_strip().apply_style(style).crop_extend(
-                scroll_x, scroll_x + width, style
+            return (
+                self._header_strip()
+                .apply_style(style)
+                .crop_extend(scroll_x, scroll_x + width, style)
             )
         index = scroll_y + y - 1
         if index >= len(self._order):

@@ -331,7 +331,11 @@ def overview_content(
         )
         if p
     )
-    revision = dep.revision.describe() if dep.revision else ""
+    revision = ""
+    if dep.revision is not None:
+        rev = dep.revision
+        local = rev.revision_type == "String" and rev.content  # a rehearsal: the bundle
+        revision = rev.content if local else rev.describe()
     o = dep.overview
     done = o.succeeded + o.ready + o.failed + o.skipped
     counts = Content.from_markup(
