@@ -26,6 +26,7 @@ def as_path(text: str) -> Path:
 
     return Path(text)
 
+
 #: subcommand -> (module, one-line help). Order is the order of `--help`.
 COMMANDS: dict[str, tuple[str, str]] = {
     "answers": (

@@ -3,7 +3,8 @@
 Run: `python -m tests.tui.make_screenshots` (from the repository root).
 
 Discovery runs against a moto server started here on 127.0.0.1 (the same emulator the tests use),
-seeded with a few instances so the live tag count has something to show. Output: tests/tui/screenshots/ (the README shows them).
+seeded with a few instances so the live tag count has something to show.
+Output: tests/tui/screenshots/ (the README shows them).
 """
 
 from __future__ import annotations
