@@ -22,6 +22,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 ROUNDS = int(os.environ.get("CDWIZARD_BENCH_ROUNDS", "7"))
 
+#: what pip's generated `cdwizard` console script runs (no `-m`/runpy in between)
+CONSOLE_SCRIPT = (
+    "import re, sys\n"
+    "from wizard.cli import main\n"
+    "sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
+    "sys.exit(main())\n"
+)
+
 #: the wizard, built exactly as `cdwizard` builds it, stopped once its first step is on screen
 WIZARD_CHILD = """
 import sys
@@ -101,7 +109,7 @@ def main() -> None:
         )
     _compare(
         "cdwizard --help (vs python -c pass)",
-        [python, "-m", "wizard", "--help"],
+        [python, "-c", CONSOLE_SCRIPT, "--help"],
         [python, "-c", "pass"],
         3.0,
     )

@@ -69,3 +69,28 @@ def test_output_into_a_closed_pipe_stops_quietly() -> None:
     )
     assert proc.stdout.count("line") == 2
     assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        (["--out", "apply", "plan"], "plan"),
+        (["-a", "x.yml", "--sandbox", "monitor", "--json"], "monitor"),
+        (["--provider-mirror", "/m"], None),
+        (["--help"], None),
+        (["nonsense"], None),
+    ],
+)
+def test_requested_command_skips_option_values(argv: list[str], command: str | None) -> None:
+    from wizard.cli import requested_command
+
+    assert requested_command(argv) == command
+
+
+def test_lazy_parser_parses_like_the_full_one() -> None:
+    from wizard.cli import build_parser
+
+    argv = ["--sandbox", "apply", "--answers", "a.yml", "--yes", "--json"]
+    lazy = vars(build_parser(argv).parse_args(argv))
+    full = vars(build_parser().parse_args(argv))
+    assert lazy == full and lazy["command"] == "apply" and lazy["yes"] is True

@@ -4,7 +4,8 @@ Run: `python -m tests.tui.make_screenshots` (from the repository root); `--monit
 the monitor screen's shots.
 
 Discovery runs against a moto server started here on 127.0.0.1 (the same emulator the tests use),
-seeded with a few instances so the live tag count has something to show. Output: docs/screenshots/.
+seeded with a few instances so the live tag count has something to show.
+Output: tests/tui/screenshots/ (the README shows them).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from wizard.tui.services import WizardServices
 from wizard.tui.widgets.lookup import LookupStatus
 
 REPO = Path(__file__).resolve().parents[2]
-DEST = REPO / "docs" / "screenshots"
+DEST = Path(__file__).resolve().parent / "screenshots"
 SIZE = (120, 36)
 ORDER = ["welcome", "aws", "source", "targets", "deployment", "payload"]
 
