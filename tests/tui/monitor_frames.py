@@ -334,6 +334,8 @@ class QuietFeed:
     actions are the real planned actions a test hands it (`planned[key]`), or unavailable."""
 
     label = "pipeline shop · frozen snapshots"
+    polls = True
+    following_newest = False
 
     def __init__(self, planned: Mapping[str, Callable[[], PlannedAction]] | None = None) -> None:
         self.planned = dict(planned or {})

@@ -103,6 +103,12 @@ async def test_release_change_asks_then_starts_and_follows_an_execution(clients)
         (started,) = executions
         assert feed.monitor.spec.execution == ExecutionSelector("id", started)
         assert any(f"started execution {started}" in line for line in screen.activity)
+        # pinned to that execution now; n goes back to following whatever is newest
+        assert screen.check_action("follow_newest", ())
+        await pilot.press("n")
+        assert feed.monitor.spec.keep_following
+        assert feed.monitor.spec.execution == ExecutionSelector("newest")
+        assert not screen.check_action("follow_newest", ())
 
 
 async def test_retry_failed_actions_retries_only_the_failed_ones(clients) -> None:  # type: ignore[no-untyped-def]

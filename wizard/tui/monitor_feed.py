@@ -78,6 +78,8 @@ class MonitorFeed(Protocol):
 
     #: what is watched, for the top bar: "pipeline shop · AWS eu-west-1"
     label: str
+    #: it polls (so "poll now" means something); a rehearsal streams instead
+    polls: bool
 
     def run(self, emit: Emit, cancelled: Callable[[], bool]) -> None:
         """Produce updates until `cancelled()` or `close()` (or the source ends)."""
@@ -162,6 +164,8 @@ def ship_source(answers: Answers, out: Path, *, render_sandbox: Any = None) -> S
 
 class AwsFeed:
     """The AWS monitor as a feed. See the module docstring."""
+
+    polls = True
 
     def __init__(
         self,
@@ -268,6 +272,10 @@ class AwsFeed:
             keep_following=False,
         )
         self._switch(spec, f"following execution {execution_id}")
+
+    @property
+    def following_newest(self) -> bool:
+        return self.monitor.spec.keep_following
 
     def follow_newest(self) -> None:
         """Follow whatever execution is newest, now and as new ones start."""
@@ -489,6 +497,8 @@ class _FoldingSink:
 
 class RehearsalFeed:
     """`cdwizard rehearse --watch`: one local rehearsal, run once, shown live."""
+
+    polls = False
 
     def __init__(self, rehearsal: Rehearsal, *, label: str = "") -> None:
         self.rehearsal = rehearsal

@@ -342,7 +342,7 @@ class MonitorScreen(Screen[int]):
             parts.append(f"⋯ {self.busy}")
         if snap is not None:
             parts.append(f"updated {ago(snap.taken_at, now)}")
-            if snap.connection.ok and snap.next_poll_seconds and self.feed.supports("release"):
+            if snap.connection.ok and snap.next_poll_seconds and self.feed.polls:
                 parts.append(f"polling every {format_duration(snap.next_poll_seconds)}")
             code = result_code(snap)
             done = finished(snap)
@@ -378,9 +378,10 @@ class MonitorScreen(Screen[int]):
             return None if self.busy else True
         if action == "follow_newest":
             pipeline = self.snapshot.pipeline if self.snapshot else None
-            return pipeline is not None and hasattr(self.feed, "follow_newest")
+            already = getattr(self.feed, "following_newest", True)
+            return pipeline is not None and hasattr(self.feed, "follow_newest") and not already
         if action == "poll_now":
-            return self.feed.supports("release") or self.feed.supports("stop_rollback")
+            return self.feed.polls
         return True
 
     def action_act(self, key: str) -> None:
@@ -487,6 +488,7 @@ class MonitorScreen(Screen[int]):
         follow = getattr(self.feed, "follow_newest", None)
         if callable(follow):
             follow()
+            self.refresh_bindings()
 
     @on(DataTable.RowSelected, "#history")
     def _follow_selected(self, event: DataTable.RowSelected) -> None:
@@ -496,6 +498,7 @@ class MonitorScreen(Screen[int]):
             pipeline = self.snapshot.pipeline if self.snapshot else None
             if pipeline is None or execution != pipeline.followed_id:
                 follow(execution)
+                self.refresh_bindings()
 
     def action_toggle_activity(self) -> None:
         log = self.query_one("#activity", RichLog)
