@@ -18,7 +18,7 @@ from wizard.cli import build_parser
 from wizard.commands.monitor import follow_spec, monitor_app
 from wizard.core.answers import load_answers
 from wizard.core.exitcodes import ExitCode
-from wizard.services.aws.monitor import ExecutionSelector
+from wizard.services.aws.monitor import ExecutionSelector, FollowSpec
 from wizard.services.aws.session import AwsClients
 from wizard.tui.monitor_app import MonitorApp
 from wizard.tui.monitor_feed import AwsFeed
@@ -67,6 +67,30 @@ async def test_monitor_in_a_terminal_opens_the_screen_on_the_newest_execution(
     assert feed.ended.wait(5)
     pinned = follow_spec(terminal_args("monitor", "--pipeline", "shop", "--execution", "abc"), None)
     assert not pinned.keep_following and pinned.execution == ExecutionSelector("id", "abc")
+
+
+async def test_ship_in_a_terminal_follows_the_push_on_the_screen(
+    aws_target, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.monitor_scenarios import moto_backend
+    from wizard.commands.monitor import ship_app
+
+    create_pipeline(AwsClients(aws_target), name="shop", repository="shop")
+    path = answers_file(tmp_path)
+    answers = load_answers(path)
+    args = terminal_args("ship", "--answers", str(path), "--trigger-wait", "5s")
+    spec = FollowSpec(pipeline="shop", execution=ExecutionSelector("commit", "c" * 40))
+    # nothing new was pushed (the branch held this payload): the pipeline is released at once
+    app = ship_app(args, aws_target, spec, answers, commit_id="c" * 40, unchanged=True)
+    (released,) = moto_backend("codepipeline").pipelines["shop"].executions
+    assert app.intro == f"the branch already held this payload: released it again ({released})"
+    assert app.feed.monitor.spec.execution == ExecutionSelector("id", released)
+    assert app.feed.trigger_wait == 5.0
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), what="monitor")
+        await wait_for(pilot, lambda: app.screen.updates >= 1, what="the first poll", timeout=30)
+        assert released[:8] in str(app.screen.query_one("#flow").content)
+    assert app.feed.ended.wait(5)
 
 
 async def test_timeout_on_the_screen_exits_12_while_nothing_finished(aws_target) -> None:  # type: ignore[no-untyped-def]

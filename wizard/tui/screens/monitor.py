@@ -202,14 +202,12 @@ class MonitorScreen(Screen[int]):
         clock: Callable[[], datetime] = utcnow,
         intro: str | None = None,
         leave_label: str = "Quit",
-        start: bool = True,
     ) -> None:
         super().__init__()
         self.feed = feed
         self.clock = clock
         self.intro = intro
         self.leave_label = leave_label
-        self.start_feed = start
         self.snapshot: Snapshot | None = None
         self.report: FailureReport | None = None
         self.offered: frozenset[str] = frozenset()
@@ -243,10 +241,9 @@ class MonitorScreen(Screen[int]):
         self.query_one("#overview", Static).update(overview_content(None, (), self.clock()))
         self.query_one("#mon-status", Static).update("connecting…")
         self.set_interval(1.0, self._tick)
-        if self.start_feed:
-            self.run_worker(
-                self._watch, thread=True, group="monitor-feed", name="watching", exit_on_error=False
-            )
+        self.run_worker(
+            self._watch, thread=True, group="monitor-feed", name="watching", exit_on_error=False
+        )
 
     def on_unmount(self) -> None:
         self.feed.close()
@@ -303,7 +300,7 @@ class MonitorScreen(Screen[int]):
         banner = self.query_one("#banner", Static)
         found = banner_content(snapshot, now)
         banner.display = found is not None
-        banner.set_classes("")
+        banner.remove_class("-error", "-warn", "-note")
         if found is not None:
             text, severity = found
             banner.add_class(severity)
