@@ -1,6 +1,7 @@
 """Write the README screenshots (SVG) by driving the real app.
 
-Run: `python -m tests.tui.make_screenshots` (from the repository root).
+Run: `python -m tests.tui.make_screenshots` (from the repository root); `--monitor` writes only
+the monitor screen's shots.
 
 Discovery runs against a moto server started here on 127.0.0.1 (the same emulator the tests use),
 seeded with a few instances so the live tag count has something to show.
@@ -19,6 +20,7 @@ import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from textual.pilot import Pilot
 
@@ -149,6 +151,7 @@ async def main() -> None:
             await shoot("review-files", "review", services, review_files)
     finally:
         server.stop()
+    await shoot_monitor()
     if shutil.which("terraform") and os.environ.get("CDWIZARD_PROVIDER_MIRROR"):
         # a fresh process: moto's backends are process-wide, and the sandbox sets them up itself
         subprocess.run(
@@ -196,6 +199,66 @@ async def shoot_apply() -> None:
                 sandbox.stop()
 
 
+async def shoot_monitor() -> None:
+    """The live monitor: a deployment running and one that failed (frozen snapshots on a frozen
+    clock, as the poller posts them), and a real local rehearsal whose hook fails."""
+    from tests.test_rehearse_support import write_bundle
+    from tests.tui.monitor_frames import (
+        QuietFeed,
+        failed_snapshot,
+        frozen_clock,
+        running_snapshot,
+        update,
+    )
+    from wizard.commands.rehearse import watch_app
+    from wizard.core.timeline import diff
+    from wizard.services.rehearse import Rehearsal, RehearsalOptions
+    from wizard.tui.monitor_app import MonitorApp
+    from wizard.tui.screens.monitor import MonitorScreen, SnapshotArrived
+
+    DEST.mkdir(parents=True, exist_ok=True)
+
+    async def frozen(name: str, frames: list[Any]) -> None:
+        app = MonitorApp(QuietFeed(), clock=frozen_clock)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), what="screen")
+            previous = None
+            for snap in frames:
+                app.screen.post_message(SnapshotArrived(update(snap, *diff(previous, snap))))
+                previous = snap
+            await wait_for(pilot, lambda: app.screen.updates == len(frames), what="snapshots")
+            await pilot.pause(0.2)
+            app.save_screenshot(f"{name}.svg", path=str(DEST))
+        print(f"wrote {DEST / name}.svg")
+
+    await frozen("monitor-running", [running_snapshot()])
+    await frozen("monitor-failure", [running_snapshot(1), failed_snapshot(2)])
+    appspec = (
+        "version: 0.0\nos: linux\nhooks:\n"
+        "  AfterInstall:\n    - location: scripts/after_install.sh\n"
+    )
+    script = (
+        "#!/bin/sh\necho 'installing the service requirements'\n"
+        "echo 'ERROR: No matching distribution found for fastapi==99' >&2\nexit 1\n"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        bundle = write_bundle(Path(tmp) / "payload", appspec, {"scripts/after_install.sh": script})
+        app = watch_app(Rehearsal(RehearsalOptions(bundle=bundle, root=Path(tmp) / "root")))
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, app.feed.ended.is_set, what="the rehearsal")  # type: ignore[attr-defined]
+            await wait_for(
+                pilot, lambda: getattr(app.screen, "report", None) is not None, what="failure"
+            )
+            await pilot.pause(0.2)
+            app.save_screenshot("monitor-rehearsal.svg", path=str(DEST))
+        print(f"wrote {DEST / 'monitor-rehearsal'}.svg")
+
+
 if __name__ == "__main__":
     sys.path.insert(0, str(REPO))
-    asyncio.run(shoot_apply() if "--apply" in sys.argv else main())
+    if "--apply" in sys.argv:
+        asyncio.run(shoot_apply())
+    elif "--monitor" in sys.argv:
+        asyncio.run(shoot_monitor())
+    else:
+        asyncio.run(main())

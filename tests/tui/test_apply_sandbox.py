@@ -19,6 +19,7 @@ from wizard.core.exitcodes import ExitCode
 from wizard.tui.app import WizardApp
 from wizard.tui.screens.apply import ApplyScreen
 from wizard.tui.screens.modals import ErrorScreen, InterruptDialog
+from wizard.tui.screens.monitor import MonitorScreen
 from wizard.tui.widgets.lookup import LookupStatus
 
 pytestmark = [pytest.mark.slow, pytest.mark.terraform, pytest.mark.mirror]
@@ -86,6 +87,14 @@ async def test_wizard_applies_against_the_sandbox(
             assert len(screen.query(".resource-row")) >= 10, "one row per resource"
             assert any("console" in name for name in screen.outputs), screen.outputs
             assert "cdwizard monitor" in str(screen.query_one("#next-steps", Static).content)
+            # ... and the wizard lands on the live monitor of the pipeline it just created
+            await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), what="monitor")
+            monitor = app.screen
+            assert isinstance(monitor, MonitorScreen)
+            await wait_for(pilot, lambda: monitor.updates >= 1, what="its first poll", timeout=60)
+            assert monitor.snapshot is not None and monitor.snapshot.pipeline is not None
+            assert monitor.snapshot.pipeline.name == "shop"
+            assert {"release", "ship"} <= monitor.offered
     finally:
         sandbox = services.extra.get("sandbox")
         if sandbox is not None:

@@ -6,20 +6,29 @@ instance's lifecycle events) or one deployment, until it ends; exit 0 on success
 ship: push the rendered payload to the pipeline's branch through the CodeCommit API, then follow
 the execution it triggers (same exit codes).
 
+In a terminal both open the live monitor screen (`wizard.tui.screens.monitor`); `--plain` and
+`--json` (and no terminal) print events instead. `--sandbox` watches the embedded emulator an
+earlier `apply --sandbox` left in the workspace (`--out`): it is started from its saved state and
+saved again on exit. Without `--answers`, the workspace's `answers.yml` is used when present.
+
 Only the standard library is imported at module level (`cdwizard --help` stays fast).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from wizard.core.answers import Answers
     from wizard.core.output import EventSink
+    from wizard.services.aws.monitor import FollowSpec
     from wizard.services.aws.session import AwsTarget
+    from wizard.tui.monitor_app import MonitorApp
 
 PARENTS = {
     "monitor": ("answers", "out", "output", "sandbox"),
@@ -112,17 +121,63 @@ def run(args: argparse.Namespace) -> int:
 # --- shared -----------------------------------------------------------------------------------
 
 
+def _answers(args: argparse.Namespace, *, required: bool, saved: bool = True) -> Answers | None:
+    """`--answers`, else (with `saved`) the workspace's `answers.yml` that the wizard or an
+    apply left there."""
+    from wizard.cli import resolve_out
+    from wizard.commands.common import load_answers_arg
+
+    if saved and getattr(args, "answers", None) is None:
+        saved = resolve_out(args) / "answers.yml"
+        if saved.is_file():
+            args.answers = saved
+    return load_answers_arg(args, required=required)
+
+
+@contextlib.contextmanager
+def aws_target(args: argparse.Namespace, answers: Answers | None) -> Iterator[AwsTarget]:
+    """Where to talk to: the workspace's sandbox (started for the command, saved after), or
+    AWS (`--region`/`--profile`, the answers, the environment)."""
+    if not getattr(args, "sandbox", False):
+        yield _target(args, answers)
+        return
+    box = start_sandbox(args, answers)
+    try:
+        yield box.target
+    finally:
+        box.stop()  # saves what the command changed (a push, a release, a redeploy)
+
+
+def start_sandbox(args: argparse.Namespace, answers: Answers | None) -> Any:
+    """The emulator an earlier `apply --sandbox` left in the workspace, running again."""
+    from wizard.cli import resolve_out
+    from wizard.commands.common import CommandError
+    from wizard.core.exitcodes import ExitCode
+    from wizard.services.sandbox import LOG_FILE, STATE_FILE
+    from wizard.services.sandbox.launcher import Sandbox, SandboxError
+
+    out = resolve_out(args)
+    state = out / STATE_FILE
+    if not state.is_file():
+        raise CommandError(
+            f"no sandbox in {out} (no {STATE_FILE}): create one with `cdwizard apply --sandbox "
+            "--answers FILE` or the wizard (`cdwizard --sandbox`), or point --out at its folder",
+            ExitCode.USAGE,
+        )
+    region = args.region or (answers.aws.region if answers else None) or "eu-west-1"
+    box = Sandbox(region=region, state_file=state, log_file=out / LOG_FILE)
+    try:
+        box.start()
+    except SandboxError as exc:
+        raise CommandError(str(exc), ExitCode.TOOL_MISSING) from None
+    return box
+
+
 def _target(args: argparse.Namespace, answers: Answers | None) -> AwsTarget:
     from wizard.commands.common import CommandError
     from wizard.core.exitcodes import ExitCode
     from wizard.services.aws.session import AwsTarget
 
-    if getattr(args, "sandbox", False):
-        raise CommandError(
-            "--sandbox needs the sandbox launcher, which this build does not have yet; point "
-            "AWS_ENDPOINT_URL at a running emulator instead",
-            ExitCode.USAGE,
-        )
     region = (
         args.region
         or (answers.aws.region if answers else None)
@@ -144,8 +199,40 @@ def _sink(args: argparse.Namespace, activity: str) -> EventSink:
     from wizard.commands.common import make_sink
 
     mode = resolve_output(args)
-    # The monitor screen (TUI) is built separately; until it lands a terminal gets plain lines.
     return make_sink("json" if mode == "json" else "plain", activity=activity)
+
+
+def _tui(args: argparse.Namespace) -> bool:
+    from wizard.cli import resolve_output
+
+    return resolve_output(args) == "tui"
+
+
+def _ship_source(args: argparse.Namespace, answers: Answers | None) -> Any:
+    if answers is None:
+        return None
+    from wizard.cli import resolve_out
+    from wizard.tui.monitor_feed import ship_source
+
+    return ship_source(answers, resolve_out(args))
+
+
+def monitor_app(
+    args: argparse.Namespace, target: AwsTarget, spec: FollowSpec, answers: Answers | None
+) -> MonitorApp:
+    """The monitor screen as `cdwizard monitor` runs it in a terminal (tests drive this too)."""
+    from wizard.tui.monitor_app import MonitorApp
+    from wizard.tui.monitor_feed import aws_feed
+
+    feed = aws_feed(target, spec, ship=_ship_source(args, answers), intervals=_intervals(args))
+    return MonitorApp(feed, timeout=args.timeout)
+
+
+def _run_app(app: MonitorApp) -> int:
+    from wizard.core.exitcodes import ExitCode
+
+    code = app.run()
+    return int(code) if code is not None else int(app.return_code or ExitCode.ERROR)
 
 
 def _intervals(args: argparse.Namespace) -> Any:
@@ -158,18 +245,13 @@ def _intervals(args: argparse.Namespace) -> Any:
 # --- monitor ----------------------------------------------------------------------------------
 
 
-def _monitor(args: argparse.Namespace) -> int:
-    from wizard.commands.common import CommandError, load_answers_arg
+def follow_spec(args: argparse.Namespace, answers: Answers | None) -> FollowSpec:
+    """What `monitor` follows. On the screen, with nothing pinned, it keeps following the newest
+    execution (it is a live view); printed output follows one execution to its end."""
+    from wizard.commands.common import CommandError
     from wizard.core.exitcodes import ExitCode
-    from wizard.services.aws.monitor import (
-        ExecutionSelector,
-        FollowSpec,
-        Monitor,
-        monitor_clients,
-    )
-    from wizard.services.aws.monitor.follow import follow
+    from wizard.services.aws.monitor import ExecutionSelector, FollowSpec
 
-    answers = load_answers_arg(args, required=False)
     pipeline = args.pipeline or (answers.pipeline.name if answers else None)
     if args.deployment:
         pipeline = args.pipeline  # an explicit deployment is followed on its own
@@ -181,21 +263,34 @@ def _monitor(args: argparse.Namespace) -> int:
     if args.execution and args.follow:
         raise CommandError("--execution and --follow exclude each other", ExitCode.USAGE)
     selector = ExecutionSelector("id", args.execution) if args.execution else ExecutionSelector()
-    spec = FollowSpec(
+    keep = bool(args.follow) or (_tui(args) and not args.execution and not args.deployment)
+    return FollowSpec(
         pipeline=pipeline,
         deployment_id=args.deployment,
-        execution=ExecutionSelector("newest") if args.follow else selector,
-        keep_following=bool(args.follow),
+        execution=ExecutionSelector("newest") if keep else selector,
+        keep_following=keep,
         application=answers.deployment.application if answers else None,
         group=answers.deployment.group if answers else None,
     )
-    clients = monitor_clients(_target(args, answers))
-    sink = _sink(args, "watching")
-    try:
-        monitor = Monitor(clients, spec, intervals=_intervals(args))
-        return follow(monitor, sink, timeout=args.timeout).exit_code
-    finally:
-        sink.close()
+
+
+def _monitor(args: argparse.Namespace) -> int:
+    from wizard.services.aws.monitor import Monitor, monitor_clients
+    from wizard.services.aws.monitor.follow import follow
+
+    named = bool(args.pipeline or args.deployment)
+    answers = _answers(args, required=False, saved=not named)
+    spec = follow_spec(args, answers)
+    with aws_target(args, answers) as target:
+        if _tui(args):
+            return _run_app(monitor_app(args, target, spec, answers))
+        clients = monitor_clients(target)
+        sink = _sink(args, "watching")
+        try:
+            monitor = Monitor(clients, spec, intervals=_intervals(args))
+            return follow(monitor, sink, timeout=args.timeout).exit_code
+        finally:
+            sink.close()
 
 
 # --- ship -------------------------------------------------------------------------------------
@@ -214,9 +309,16 @@ def _payload_files(args: argparse.Namespace, answers: Answers) -> tuple[list[Any
 
 
 def _ship(args: argparse.Namespace) -> int:
+    answers = _answers(args, required=True)
+    assert answers is not None
+    with aws_target(args, answers) as target:
+        return _ship_to(args, answers, target)
+
+
+def _ship_to(args: argparse.Namespace, answers: Answers, target: AwsTarget) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from wizard.commands.common import CommandError, load_answers_arg
+    from wizard.commands.common import CommandError
     from wizard.core.events.base import Notice
     from wizard.core.events.pipeline import CommitPushed
     from wizard.core.exitcodes import ExitCode
@@ -230,9 +332,8 @@ def _ship(args: argparse.Namespace) -> int:
     from wizard.services.aws.monitor.follow import follow_commit
     from wizard.services.aws.ship import ShipError, execute_ship, plan_ship
 
-    answers = load_answers_arg(args, required=True)
-    assert answers is not None
-    clients = monitor_clients(_target(args, answers))
+    clients = monitor_clients(target)
+    tui = _tui(args)
     sink = _sink(args, "shipping")
     try:
         files, source = _payload_files(args, answers)
@@ -269,6 +370,17 @@ def _ship(args: argparse.Namespace) -> int:
             application=answers.deployment.application,
             group=answers.deployment.group,
         )
+        if tui:
+            sink.close()
+            app = ship_app(
+                args,
+                target,
+                spec,
+                answers,
+                commit_id=result.commit_id,
+                unchanged=result.unchanged,
+            )
+            return _run_app(app)
         monitor = Monitor(clients, spec, intervals=_intervals(args))
         return follow_commit(
             monitor,
@@ -281,4 +393,40 @@ def _ship(args: argparse.Namespace) -> int:
         sink.close()
 
 
-__all__ = ["PARENTS", "configure", "parse_duration", "run"]
+def ship_app(
+    args: argparse.Namespace,
+    target: AwsTarget,
+    spec: FollowSpec,
+    answers: Answers,
+    *,
+    commit_id: str,
+    unchanged: bool,
+) -> MonitorApp:
+    """After `ship` pushed: the monitor screen following the execution of that commit."""
+    from wizard.services.aws.monitor import monitor_clients
+    from wizard.tui.monitor_app import MonitorApp
+    from wizard.tui.monitor_feed import AwsFeed
+
+    feed = AwsFeed(
+        monitor_clients(target),
+        spec,
+        ship=_ship_source(args, answers),
+        intervals=_intervals(args),
+        trigger_wait=args.trigger_wait,
+    )
+    note = feed.expect_commit(commit_id, unchanged=unchanged)
+    pushed = f"pushed {commit_id[:8]} to {answers.source.repository}/{answers.source.branch}"
+    return MonitorApp(feed, timeout=args.timeout, intro=note or f"✓ {pushed}")
+
+
+__all__ = [
+    "PARENTS",
+    "aws_target",
+    "configure",
+    "follow_spec",
+    "monitor_app",
+    "parse_duration",
+    "run",
+    "ship_app",
+    "start_sandbox",
+]

@@ -3,14 +3,24 @@
 The bundle defaults to the rendered workspace's `payload/` folder (`--out`, default
 `./cdwizard-out`). Deployments go under `--root` (default `~/.cdwizard/deployment-root`) in the
 agent's own layout, so the logs and pointers can be inspected like on an instance.
+
+`--watch` shows the rehearsal live on the monitor screen (the same grid and failure panel as a
+real deployment); without a terminal it prints plain lines instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wizard.commands.common import run_guarded
+
+if TYPE_CHECKING:
+    from wizard.core.events.lifecycle import DeploymentStatus
+    from wizard.services.rehearse import Rehearsal
+    from wizard.tui.monitor_app import MonitorApp
 
 PARENTS = {"rehearse": ("answers", "out", "output")}
 
@@ -84,6 +94,12 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
         help="revisions kept per deployment group, the last successful one always (default 5)",
     )
     parser.add_argument(
+        "--watch",
+        action="store_true",
+        help="show the rehearsal live on the monitor screen (instances × lifecycle events, the "
+        "failure panel, the full scripts.log on l); needs a terminal, else plain lines",
+    )
+    parser.add_argument(
         "--allow-system-destinations",
         action="store_true",
         help="let appspec files install straight into /, /usr, /etc and similar folders",
@@ -93,7 +109,6 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
 def _run(args: argparse.Namespace) -> int:
     from wizard.cli import resolve_out, resolve_output
     from wizard.commands.common import CommandError, load_answers_arg, make_sink
-    from wizard.core.events.lifecycle import DeploymentStatus
     from wizard.core.exitcodes import ExitCode
     from wizard.services.rehearse import (
         DEFAULT_GROUP_ID,
@@ -139,6 +154,15 @@ def _run(args: argparse.Namespace) -> int:
     except RehearsalError as exc:
         raise CommandError(str(exc), ExitCode.USAGE) from None
     mode = resolve_output(args)
+    if args.watch and getattr(args, "output", None):
+        raise CommandError(
+            f"--watch shows the monitor screen; it does not combine with --{args.output}",
+            ExitCode.USAGE,
+        )
+    if args.watch and mode == "tui":
+        return watch(rehearsal)
+    if args.watch:
+        print("cdwizard: --watch needs a terminal; printing plain lines instead", file=sys.stderr)
     sink = make_sink("json" if mode == "json" else "plain", activity="rehearsing")
     try:
         result = rehearsal.run(sink)
@@ -146,11 +170,43 @@ def _run(args: argparse.Namespace) -> int:
         raise CommandError(str(exc), ExitCode.ERROR) from None
     finally:
         sink.close()
-    if result.status is DeploymentStatus.SUCCEEDED:
+    return exit_code(result.status)
+
+
+def exit_code(status: DeploymentStatus) -> int:
+    from wizard.core.events.lifecycle import DeploymentStatus as Status
+    from wizard.core.exitcodes import ExitCode
+
+    if status is Status.SUCCEEDED:
         return ExitCode.OK
-    if result.status is DeploymentStatus.STOPPED:
+    if status is Status.STOPPED:
         return ExitCode.DEPLOY_STOPPED
     return ExitCode.DEPLOY_FAILED
+
+
+def watch_app(rehearsal: Rehearsal) -> MonitorApp:
+    """The monitor screen watching `rehearsal` (started when the screen mounts)."""
+    from wizard.tui.monitor_app import MonitorApp
+    from wizard.tui.monitor_feed import RehearsalFeed
+
+    return MonitorApp(RehearsalFeed(rehearsal), workspace=str(rehearsal.root))
+
+
+def watch(rehearsal: Rehearsal) -> int:
+    """Run the rehearsal on the screen; the exit code is the rehearsal's (quitting early stops
+    it: exit 11)."""
+    from wizard.core.exitcodes import ExitCode
+
+    app = watch_app(rehearsal)
+    code = app.run()
+    result = getattr(app.feed, "result", None)
+    if result is not None:
+        return exit_code(result.status)
+    error = getattr(app.feed, "error", None)
+    if error:
+        print(f"cdwizard: {error}", file=sys.stderr)
+        return ExitCode.ERROR
+    return int(code) if code is not None else int(app.return_code or ExitCode.ERROR)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -155,8 +155,8 @@ class SandboxSession:
     """One emulator for the whole wizard (moto allows one per process).
 
     Started in a background thread at launch; discovery waits for it from its own threads.
-    While terraform runs, the runner's workflow owns the emulator (`suspend`/`resume` hand the
-    saved state back and forth through the state file).
+    terraform's workflow uses the same running emulator (`box()`), so its endpoint never changes
+    and the monitor can watch what the apply created.
     """
 
     def __init__(self, out: Path, region: str = "eu-west-1") -> None:
@@ -197,21 +197,17 @@ class SandboxSession:
             raise self.error or RuntimeError("the sandbox is not running")
         return self._box.clients  # type: ignore[no-any-return]
 
+    def box(self) -> Any:
+        """The running `Sandbox`, once it is up (blocks the calling worker thread)."""
+        if not self._ready.wait(60):
+            raise TimeoutError("the sandbox did not start within 60 seconds")
+        if self._box is None:
+            raise self.error or RuntimeError("the sandbox is not running")
+        return self._box
+
     @property
     def target(self) -> AwsTarget | None:
         return self._box.target if self._box is not None else None
-
-    def suspend(self) -> None:
-        """Stop (saving state) so terraform's workflow can run the emulator."""
-        self._ready.wait(60)
-        with self._lock:
-            box, self._box = self._box, None
-            self._ready.clear()
-        if box is not None:
-            box.stop()
-
-    def resume(self) -> None:
-        self._start()
 
     def stop(self) -> None:
         self._ready.wait(60)
@@ -246,7 +242,7 @@ class WorkflowRunner:
 
     def start(self) -> None:
         if self.sandbox is not None:
-            self.sandbox.suspend()
+            self.flow.share_sandbox(self.sandbox.box())
         self.flow.start()
 
     async def prepare(self) -> Any:
@@ -259,11 +255,7 @@ class WorkflowRunner:
         self.flow.interrupt()
 
     def close(self) -> None:
-        try:
-            self.flow.close()
-        finally:
-            if self.sandbox is not None:
-                self.sandbox.resume()
+        self.flow.close()  # saves the shared sandbox's state; it keeps running
 
 
 def workflow_factory(

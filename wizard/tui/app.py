@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import App
@@ -22,6 +22,9 @@ from wizard.tui.screens.modals import ErrorScreen, QuitDialog, ResumeDialog
 from wizard.tui.services import WizardServices
 from wizard.tui.steps import FORM_STEPS, following, preceding, step
 from wizard.tui.theme import THEME
+
+if TYPE_CHECKING:
+    from wizard.tui.monitor_feed import MonitorFeed
 
 #: step -> "module:Class" of its screen; imported when first shown (keeps start-up fast)
 SCREENS_BY_STEP: dict[str, str] = {
@@ -148,6 +151,9 @@ class WizardApp(App[int]):
     @on(Navigate)
     def _navigate(self, event: Navigate) -> None:
         assert self.context is not None
+        if event.step == "apply" and event.direction == "next":
+            self.open_monitor()
+            return
         if event.direction == "next":
             self.context.draft.complete(event.step)
             self.save()
@@ -157,6 +163,39 @@ class WizardApp(App[int]):
             if event.step == "review":
                 self.release_runner()
             self.show_step(preceding(event.step))
+
+    def open_monitor(self) -> None:
+        """After a successful apply: the live monitor over the apply summary (Esc returns)."""
+        from wizard.tui.screens.monitor import MonitorScreen
+
+        if isinstance(self.screen, MonitorScreen):
+            return
+        try:
+            feed = self.monitor_feed()
+        except Exception as exc:  # no answers or no sandbox: say so, stay on the summary
+            self.notify(f"The monitor cannot start: {exc}", severity="error")
+            return
+        self.push_screen(
+            MonitorScreen(
+                feed,
+                intro="✓ Applied. Watching the new pipeline; Esc goes back to the apply summary.",
+                leave_label="Back",
+            )
+        )
+
+    def monitor_feed(self) -> MonitorFeed:
+        """The new pipeline (newest execution, kept following), in the account or sandbox the
+        apply used."""
+        from wizard.services.aws.target import target_from_answers
+        from wizard.tui.monitor_feed import feed_after_apply
+
+        assert self.context is not None
+        answers = self.context.draft.answers()
+        session = self.services.extra.get("sandbox")
+        if session is not None and session.target is None:
+            raise RuntimeError("the sandbox is not running")
+        target = target_from_answers(answers, session.target if session is not None else None)
+        return feed_after_apply(answers, self.context.out, target)
 
     def release_runner(self) -> None:
         """Leaving Review backwards: the plan is stale; stop terraform and the sandbox."""

@@ -6,9 +6,10 @@ back before the next server starts. The file is written atomically with mode 060
 ever read from the user's own workspace (unpickling runs code: never load a file you did not
 write -- the same trust as the terraform state next to it).
 
-Two kinds of objects in moto's backends cannot be pickled as they are: `defaultdict(lambda: ...)`
+Three kinds of objects in moto's backends cannot be pickled as they are: `defaultdict(lambda: ...)`
 factories, saved as "a fresh copy of what the lambda returned when empty" (which is what they
-do), and `cryptography` private keys (KMS, EC2 key pairs), saved as PKCS#8 PEM.
+do), `cryptography` private keys (KMS, EC2 key pairs), saved as PKCS#8 PEM, and locks (the
+CodeCommit extension's per-repository writer lock), restored as fresh unlocked locks.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import copy
 import gzip
 import io
 import pickle
+import threading
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,8 @@ from typing import Any
 from wizard.core.atomic import write_atomic
 
 FORMAT = 1
+
+_LOCKS = (type(threading.Lock()), type(threading.RLock()))
 
 
 class _Fresh:
@@ -38,6 +42,8 @@ class _Fresh:
 
 class _Pickler(pickle.Pickler):
     def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, _LOCKS):  # nobody holds it in the saved state: a fresh one
+            return (threading.RLock if isinstance(obj, _LOCKS[1]) else threading.Lock, ())
         if type(obj).__module__.startswith("cryptography.") and hasattr(obj, "private_bytes"):
             # KMS/EC2 key material (Rust objects, not picklable): store as PKCS#8 PEM
             return (_load_private_key, (_private_pem(obj),))

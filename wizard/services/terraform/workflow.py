@@ -71,6 +71,7 @@ class Options:
 class Workflow:
     def __init__(self, options: Options, emit: Callable[[Event], None]) -> None:
         self.options = options
+        self._shared_sandbox: Any = None
         self._emit_cb = emit
         self.exit_code: int = ExitCode.OK
         self.progress = Progress()
@@ -103,6 +104,11 @@ class Workflow:
     def notice(self, text: str, hint: str | None = None, level: str = "info") -> None:
         self.emit(Notice(text=text, hint=hint, level=level))  # type: ignore[arg-type]
 
+    def share_sandbox(self, box: Any) -> None:
+        """Use an emulator that is already running (the wizard's) for `options.sandbox` instead
+        of starting one; `close()` then saves its state and leaves it running. Before `start()`."""
+        self._shared_sandbox = box
+
     def interrupt(self) -> None:
         """Ctrl-C: forward to terraform (first), kill it (second); no further steps start."""
         self._interrupted = True
@@ -128,7 +134,16 @@ class Workflow:
             raise self._fail(ExitCode.TOOL_MISSING, str(exc)) from None
         self.notice(f"using {binary.describe()}")
         extra: dict[str, str | None] = {}
-        if self.options.sandbox:
+        if self.options.sandbox and self._shared_sandbox is not None:
+            box = self._shared_sandbox
+            endpoint = box.endpoint
+            self.sandbox = box
+            self.notice(
+                f"sandbox: AWS emulator at {endpoint} (account 123456789012)",
+                "nothing here touches a real AWS account",
+            )
+            extra.update(box.terraform_env())
+        elif self.options.sandbox:
             from wizard.services.sandbox import LOG_FILE, STATE_FILE
             from wizard.services.sandbox.launcher import Sandbox, SandboxError
 
@@ -266,12 +281,16 @@ class Workflow:
         return self.exit_code
 
     def close(self) -> None:
-        """Stop the sandbox (saving its state). Safe to call twice."""
+        """Stop the sandbox (saving its state; a shared one is saved and left running). Safe
+        to call twice."""
         box, self.sandbox = self.sandbox, None
         if box is None:
             return
         try:
-            box.stop()
+            if box is self._shared_sandbox:
+                box.save()
+            else:
+                box.stop()
         except Exception as exc:  # never lose the run's result over the emulator's state file
             self.notice(
                 f"sandbox: could not save its state ({exc})",

@@ -68,6 +68,7 @@ class ApplyScreen(WizardScreen):
     STEP = "apply"
     BINDINGS: ClassVar = [
         Binding("l", "toggle_log", "Raw log"),
+        Binding("m", "monitor", "Monitor"),
         Binding("escape", "back", "Back to review", show=False),
     ]
 
@@ -77,6 +78,7 @@ class ApplyScreen(WizardScreen):
     finished: float | None = None
     failure: Failure | None = None
     code: int | None = None
+    succeeded = False
 
     def compose(self) -> ComposeResult:
         yield self.top_bar()
@@ -199,6 +201,8 @@ class ApplyScreen(WizardScreen):
             self.query_one("#next-steps", Static).update(
                 "Next:\n" + "\n".join(f"  • {step}" for step in NEXT_STEPS)
             )
+            self.succeeded = True
+            self.post_message(Navigate(self.STEP, "next"))  # land on the live monitor
         else:
             stopped = self.stopping or (
                 progress is not None and getattr(progress, "interrupted", 0)
@@ -256,6 +260,12 @@ class ApplyScreen(WizardScreen):
         if stop and self.running and runner is not None and not self.stopping:
             self.stopping = 1
             runner.interrupt()
+
+    def action_monitor(self) -> None:
+        if self.succeeded:
+            self.post_message(Navigate(self.STEP, "next"))
+        else:
+            self.notify("The monitor opens once the apply has succeeded.")
 
     def action_toggle_log(self) -> None:
         log = self.query_one("#raw-log", Collapsible)
