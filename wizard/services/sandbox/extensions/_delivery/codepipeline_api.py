@@ -38,8 +38,9 @@ def _execution(world: World, pipeline: Any, execution_id: Any) -> ExecutionRun:
 
 def _visible(pipeline: Any, t: float) -> list[ExecutionRun]:
     """Executions started by `t`, newest first."""
-    started = [e for e in engine.runs_of(pipeline).executions if e.start <= t]
-    return sorted(started, key=lambda e: e.start, reverse=True)
+    executions = engine.runs_of(pipeline).executions
+    started = [(e.start, i, e) for i, e in enumerate(executions) if e.start <= t]
+    return [e for _, _, e in sorted(started, key=lambda x: x[:2], reverse=True)]
 
 
 def _times(ex: ExecutionRun, t: float) -> list[float]:
@@ -57,11 +58,12 @@ def _times(ex: ExecutionRun, t: float) -> list[float]:
 
 
 def _source_actions(ex: ExecutionRun, t: float) -> list[ActionRun]:
+    """Source actions that hold a revision by `t` (from when they start: the commit is known)."""
     return [
         run
         for stage in ex.stages
         for run in stage.actions
-        if run.revision is not None and run.status_at(t) == "Succeeded"
+        if run.revision is not None and run.start <= t
     ]
 
 
@@ -403,6 +405,7 @@ def install_create_trigger() -> None:
                 created = backend.pipelines[pipeline["name"]]
                 now = clock.now()
                 engine.advance(world, now)
+                engine.remember_heads(world, created)
                 engine.start_execution(
                     world, created, "CreatePipeline", engine.caller_arn(world), now
                 )

@@ -235,6 +235,8 @@ class PipelineRuns:
     waiting: dict[str, list[str]] = field(default_factory=dict)
     #: PollForSourceChanges: when polling will notice the branch moved
     poll_due: float | None = None
+    #: "<repository>/<branch>" -> the head last seen (None: no branch)
+    heads: dict[str, str | None] = field(default_factory=dict)
 
     def execution(self, execution_id: str) -> ExecutionRun | None:
         return next((e for e in self.executions if e.execution_id == execution_id), None)

@@ -9,6 +9,10 @@ Stage locks follow the pipeline's execution mode: a stage holds one execution at
 SUPERSEDED mode (V1, and V2's default) an execution that must wait to enter a stage replaces an
 older one waiting there, which ends `Superseded`; QUEUED waits in order; PARALLEL never waits.
 
+Pushes: whenever it advances, the scheduler compares the branches pipelines watch with the heads
+it saw last (the CodeCommit extension's content model), so a CreateCommit or CreateBranch starts
+the pipelines watching that branch at the next call, whatever made the push.
+
 Actions: CodeCommit sources resolve the branch head (or StartPipelineExecution's sourceRevisions
 override), zip the commit into the artifact bucket, and fail with CodePipeline's own message when
 the branch does not exist; CodeDeploy actions create a deployment (`deploy.create`) from the input
@@ -131,28 +135,51 @@ def _rule_arn(world: World, pipeline: Any, repository: str, branch: str) -> str:
     return f"arn:{world.partition}:events:{world.region}:{world.account}:rule/{name}"
 
 
-def branch_updated(world: World, repository: str, branch: str, at: float) -> None:
-    """A push to `repository`/`branch`: start (or schedule) the pipelines that watch it."""
-    for name in sorted(world.codepipeline.pipelines):
-        pipeline = world.codepipeline.pipelines[name]
-        watching = [
-            a
-            for stage in _stages(pipeline)[:1]
-            for a in stage.get("actions") or []
-            if a.get("actionTypeId", {}).get("provider") == "CodeCommit"
-            and (a.get("configuration") or {}).get("RepositoryName") == repository
-            and (a.get("configuration") or {}).get("BranchName") == branch
-        ]
-        if not watching:
+def _watched(pipeline: Any) -> list[tuple[str, str, bool]]:
+    """(repository, branch, polls) of the CodeCommit source actions of the first stage."""
+    found = []
+    for action in (_stages(pipeline)[:1] or [{}])[0].get("actions") or []:
+        if action.get("actionTypeId", {}).get("provider") != "CodeCommit":
             continue
-        polls = str((watching[0].get("configuration") or {}).get("PollForSourceChanges", "true"))
-        if polls.lower() == "false":
-            detail = _rule_arn(world, pipeline, repository, branch)
-            start_execution(world, pipeline, "CloudWatchEvent", detail, at)
-        else:
-            runs = runs_of(pipeline)
-            if runs.poll_due is None:
-                runs.poll_due = round(at + clock.duration(POLL_SECONDS, name, str(at)), 3)
+        config = action.get("configuration") or {}
+        polls = str(config.get("PollForSourceChanges", "true")).lower() != "false"
+        found.append((str(config.get("RepositoryName")), str(config.get("BranchName")), polls))
+    return found
+
+
+def branch_head(world: World, repository: str, branch: str) -> str | None:
+    """The branch's head commit in the CodeCommit content model (None: no such branch)."""
+    repo = world.codecommit.repositories.get(repository)
+    store = getattr(repo, "_cdwizard_git", None)  # the codecommit extension's content store
+    return (getattr(store, "branches", None) or {}).get(branch)
+
+
+def remember_heads(world: World, pipeline: Any) -> None:
+    """Note the heads the pipeline watches now (pushes are changes from these)."""
+    runs = runs_of(pipeline)
+    for repository, branch, _ in _watched(pipeline):
+        runs.heads[f"{repository}/{branch}"] = branch_head(world, repository, branch)
+
+
+def notice_pushes(world: World, now: float) -> None:
+    """Start (or schedule the poll of) the pipelines whose watched branch moved since last seen:
+    CloudWatchEvent at once when the source has PollForSourceChanges false (the EventBridge rule
+    case), else PollForSourceChanges when polling notices, a few seconds later."""
+    for pipeline in _pipelines(world):
+        runs = runs_of(pipeline)
+        for repository, branch, polls in _watched(pipeline):
+            key = f"{repository}/{branch}"
+            head = branch_head(world, repository, branch)
+            seen = runs.heads.get(key, head)
+            runs.heads[key] = head
+            if head is None or head == seen:
+                continue
+            if not polls:
+                detail = _rule_arn(world, pipeline, repository, branch)
+                start_execution(world, pipeline, "CloudWatchEvent", detail, now)
+            elif runs.poll_due is None:
+                name = pipeline.pipeline["name"]
+                runs.poll_due = round(now + clock.duration(POLL_SECONDS, name, str(now)), 3)
 
 
 # --- the scheduler ----------------------------------------------------------------------------
@@ -178,6 +205,7 @@ def advance(world: World, now: float) -> None:
             deploy.advance(world, rollback)
             continue
         if best is None or best[0] > now:
+            notice_pushes(world, now)
             return
         at, _, _, pipeline, ex = best
         if ex is None:
