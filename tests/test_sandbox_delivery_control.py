@@ -290,3 +290,23 @@ def test_lifecycle_events_carry_no_diagnostics_before_they_end(
             break
         sim_clock.advance(0.25)
     assert {"Pending", "InProgress", "Succeeded"} <= seen
+
+
+def test_a_push_is_noticed_even_when_the_commit_handler_was_replaced(
+    stack: Stack, sim_clock: FakeClock
+) -> None:
+    from wizard.services.sandbox.extensions import codecommit
+
+    stack.create(instances=1)
+    sim_clock.advance(5)
+    codecommit.install()  # the CodeCommit extension installed again: plain handlers
+    try:
+        before = {e["pipelineExecutionId"] for e in stack.executions()}
+        commit = stack.push(payload(), "noticed at the next call")
+        sim_clock.advance(7)
+        [new] = [e for e in stack.executions() if e["pipelineExecutionId"] not in before]
+        assert new["trigger"]["triggerType"] == "CloudWatchEvent"
+        assert new["startTime"].timestamp() == pytest.approx(sim_clock.t)  # when it was noticed
+        assert [r["revisionId"] for r in new["sourceRevisions"]] == [commit]
+    finally:
+        delivery.install()

@@ -9,8 +9,8 @@ the run finished); every read computes the state at the current time from that s
 What the sandbox simulates:
 
 - CodePipeline: executions start on CreatePipeline, StartPipelineExecution and a push to the
-  source branch (a CreateCommit/CreateBranch seen in the CodeCommit extension's content model at
-  the next call: CloudWatchEvent when the source has `PollForSourceChanges` false, else
+  source branch (CreateCommit/CreateBranch in the CodeCommit extension's content model:
+  CloudWatchEvent when the source has `PollForSourceChanges` false, else
   PollForSourceChanges a few seconds later);
   stage locks with SUPERSEDED (default), QUEUED or PARALLEL execution mode; GetPipelineExecution,
   ListPipelineExecutions, GetPipelineState, ListActionExecutions, StopPipelineExecution (stop or
@@ -51,16 +51,22 @@ def use_clock(clock: Callable[[], float] | None) -> None:
 
 
 def install() -> None:
-    """Patch moto's CodePipeline, CodeDeploy and SSM handlers (idempotent) and
+    """Patch moto's CodePipeline, CodeDeploy, CodeCommit and SSM handlers (idempotent) and
     switch the simulation on (`set_enabled(False)` turns it off: plain moto behaviour)."""
     from moto.codedeploy.responses import CodeDeployResponse
     from moto.codepipeline.responses import CodePipelineResponse
 
-    from wizard.services.sandbox.extensions._delivery import codedeploy_api, codepipeline_api, ssm
+    from wizard.services.sandbox.extensions._delivery import (
+        codedeploy_api,
+        codepipeline_api,
+        pushes,
+        ssm,
+    )
     from wizard.services.sandbox.extensions._delivery.api import install_handlers
 
     set_enabled(True)
     install_handlers(CodePipelineResponse, codepipeline_api.HANDLERS)
     install_handlers(CodeDeployResponse, codedeploy_api.HANDLERS)
     codepipeline_api.install_create_trigger()
+    pushes.install()
     ssm.install()

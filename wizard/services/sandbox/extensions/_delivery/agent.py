@@ -101,11 +101,16 @@ def shell_for(content: bytes) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=8)
+def _which(shell: str, search_path: str) -> str | None:
+    return shutil.which(shell, path=search_path or None)
+
+
 def syntax_check(content: bytes, path: str) -> tuple[int, str]:
     """(`<shell> -n` exit status, its stderr with the script named `path`); (0, "") when the
     script is not a shell script or the shell is not installed here."""
     shell = shell_for(content)
-    program = shutil.which(shell) if shell else None
+    program = _which(shell, os.environ.get("PATH", "")) if shell else None
     if program is None:
         return 0, ""
     key = (program, hashlib.sha256(content).hexdigest())

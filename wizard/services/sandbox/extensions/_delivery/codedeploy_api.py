@@ -119,14 +119,18 @@ def list_deployment_targets(self: Any, world: World, now: float) -> dict[str, An
     return {"targetIds": chunk, "nextToken": token}
 
 
-def _target(run: DeploymentRun, target_id: str, now: float) -> dict[str, Any]:
-    target = run.target(target_id)
-    if target is None:
-        raise error(
-            "DeploymentTargetDoesNotExistException",
-            f"The target {target_id} does not belong to deployment {run.deployment_id}.",
-        )
-    return deploy.render_target(run, target, now)
+def _targets(run: DeploymentRun, target_ids: list[str], now: float) -> list[dict[str, Any]]:
+    by_id = {t.instance_id: t for t in run.targets}
+    out = []
+    for target_id in target_ids:
+        target = by_id.get(target_id)
+        if target is None:
+            raise error(
+                "DeploymentTargetDoesNotExistException",
+                f"The target {target_id} does not belong to deployment {run.deployment_id}.",
+            )
+        out.append(deploy.render_target(run, target, now))
+    return out
 
 
 def batch_get_deployment_targets(self: Any, world: World, now: float) -> dict[str, Any]:
@@ -139,7 +143,7 @@ def batch_get_deployment_targets(self: Any, world: World, now: float) -> dict[st
             "DeploymentTargetListSizeExceededException",
             f"The maximum number of targets that can be requested is {BATCH_LIMIT}.",
         )
-    return {"deploymentTargets": [_target(run, i, now) for i in ids]}
+    return {"deploymentTargets": _targets(run, ids, now)}
 
 
 def get_deployment_target(self: Any, world: World, now: float) -> dict[str, Any]:
@@ -147,7 +151,7 @@ def get_deployment_target(self: Any, world: World, now: float) -> dict[str, Any]
     target_id = self._get_param("targetId")
     if not target_id:
         raise error("DeploymentTargetIdRequiredException", "A target ID must be specified.")
-    return {"deploymentTarget": _target(run, target_id, now)}
+    return {"deploymentTarget": _targets(run, [target_id], now)[0]}
 
 
 def stop_deployment(self: Any, world: World, now: float) -> dict[str, Any]:

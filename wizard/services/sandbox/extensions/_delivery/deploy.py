@@ -102,19 +102,21 @@ def last_success(world: World, group_id: str, before: float) -> DeploymentRun | 
     return max(done, key=lambda r: r.end, default=None)
 
 
-def _previous_install(
-    world: World, group_id: str, instance_id: str, before: float
-) -> Previous | None:
-    """The agent's last-successful-install pointer for this group on this instance."""
-    best: tuple[float, DeploymentRun] | None = None
+def _last_installs(world: World, group_id: str, before: float) -> dict[str, Previous]:
+    """The agent's last-successful-install pointer for this group, per instance: the latest
+    deployment whose Install succeeded there by `before` (one pass over the group's runs)."""
+    best: dict[str, tuple[float, DeploymentRun]] = {}
     for _, run in runs(world):
         if run.group_id != group_id:
             continue
-        target = run.target(instance_id)
-        installed = target.install_end() if target else None
-        if installed is not None and installed <= before and (best is None or installed > best[0]):
-            best = (installed, run)
-    return Previous(best[1].deployment_id, best[1].bundle) if best else None
+        for target in run.targets:
+            installed = target.install_end()
+            if installed is None or installed > before:
+                continue
+            known = best.get(target.instance_id)
+            if known is None or installed > known[0]:
+                best[target.instance_id] = (installed, run)
+    return {i: Previous(r.deployment_id, r.bundle) for i, (_, r) in best.items()}
 
 
 def _download(world: World, revision: dict[str, Any]) -> tuple[dict[str, bytes] | None, str | None]:
@@ -238,6 +240,7 @@ def _schedule(
 ) -> None:
     instances = target_instances(world.ec2, group)
     events = _events_for(group)
+    installed = _last_installs(world, run.group_id, at)
     results = [
         simulate_instance(
             InstanceInput(
@@ -247,7 +250,7 @@ def _schedule(
                 events=events,
                 files=files,
                 problem=problem,
-                previous=_previous_install(world, run.group_id, instance.id, at),
+                previous=installed.get(instance.id),
                 ignore_stop_failures=run.ignore_stop_failures,
             )
         )

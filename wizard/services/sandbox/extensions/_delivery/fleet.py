@@ -14,6 +14,7 @@ waiting instances are skipped; at the end it succeeds when at least max(M, 1) su
 from __future__ import annotations
 
 import heapq
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -47,7 +48,12 @@ def rule_for(config: str) -> MinimumHealthyHosts | None:
     return PREDEFINED.get(config)
 
 
-def _tags(instance: Any) -> dict[str, str]:
+def _tags(ec2_backend: Any, instance: Any) -> dict[str, str]:
+    # moto's `get_tags()` scans every tag of the region (quadratic over a fleet); its tag
+    # store is keyed by resource id
+    store = getattr(ec2_backend, "tags", None)
+    if isinstance(store, dict):
+        return dict(store.get(instance.id, {}))
     return {t["key"]: t["value"] for t in instance.get_tags()}
 
 
@@ -75,7 +81,9 @@ def selects(group: Any, tags: Mapping[str, str]) -> bool:
 def target_instances(ec2_backend: Any, group: Any) -> list[Any]:
     """Running instances the group selects, by instance id."""
     found = [
-        i for i in ec2_backend.all_instances() if i.state == "running" and selects(group, _tags(i))
+        i
+        for i in ec2_backend.all_instances()
+        if i.state == "running" and selects(group, _tags(ec2_backend, i))
     ]
     return sorted(found, key=lambda i: i.id)
 
@@ -114,7 +122,7 @@ def pace_fleet(
     free = explained.at_once
     must = max(explained.minimum_healthy, 1)
     starts: list[float | None] = [None] * count
-    waiting = list(range(count))
+    waiting = deque(range(count))
     running: list[tuple[float, int]] = []
     now = start
     ok = 0
@@ -122,7 +130,7 @@ def pace_fleet(
     def launch(at: float) -> None:
         nonlocal free
         while free > 0 and waiting:
-            index = waiting.pop(0)
+            index = waiting.popleft()
             starts[index] = at
             heapq.heappush(running, (at + durations[index], index))
             free -= 1

@@ -9,9 +9,9 @@ Stage locks follow the pipeline's execution mode: a stage holds one execution at
 SUPERSEDED mode (V1, and V2's default) an execution that must wait to enter a stage replaces an
 older one waiting there, which ends `Superseded`; QUEUED waits in order; PARALLEL never waits.
 
-Pushes: whenever it advances, the scheduler compares the branches pipelines watch with the heads
-it saw last (the CodeCommit extension's content model), so a CreateCommit or CreateBranch starts
-the pipelines watching that branch at the next call, whatever made the push.
+Pushes: the scheduler compares the branches pipelines watch with the heads it saw last (the
+CodeCommit extension's content model) right after CreateCommit/CreateBranch (`pushes`) and on
+every call it serves, so a push starts the pipelines watching that branch whatever made it.
 
 Actions: CodeCommit sources resolve the branch head (or StartPipelineExecution's sourceRevisions
 override), zip the commit into the artifact bucket, and fail with CodePipeline's own message when
