@@ -78,6 +78,8 @@ def test_stop_deployment_skips_what_has_not_run_and_fails_the_action(
     for target in stack.targets(deployment_id).values():
         assert target["status"] == "Skipped"
         assert all(e["status"] in ("Succeeded", "Skipped") for e in target["lifecycleEvents"])
+        skipped = [e for e in target["lifecycleEvents"] if e["status"] == "Skipped"]
+        assert skipped and all("diagnostics" not in e for e in skipped)
     with pytest.raises(ClientError) as again:
         codedeploy.stop_deployment(deploymentId=deployment_id)
     assert again.value.response["Error"]["Code"] == "DeploymentAlreadyCompletedException"

@@ -436,6 +436,7 @@ def _event(event: EventRun, t: float) -> dict[str, Any]:
         out["startTime"] = event.start
         if t >= event.end:
             out["endTime"] = event.end
+        if status in ("Succeeded", "Failed"):
             out["diagnostics"] = {
                 "errorCode": event.error_code,
                 "scriptName": event.script_name,
