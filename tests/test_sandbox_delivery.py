@@ -274,6 +274,10 @@ def test_a_syntax_error_fails_the_hook_with_exit_2_and_rolls_back(
 def test_application_stop_runs_the_previous_revision_until_ignored(
     stack: Stack, sim_clock: FakeClock
 ) -> None:
+    from wizard.core.timeline.explain import explain_deployment
+    from wizard.services.aws.monitor.actions import redeploy_ignoring_stop_failures
+    from wizard.services.aws.monitor.deployment_poller import DeploymentPoller
+
     codedeploy = stack.client("codedeploy")
     stack.create(instances=1, rollback=False)
     # revision A: a broken stop script, harmless on a first deployment (ApplicationStop is skipped)
@@ -303,13 +307,12 @@ def test_application_stop_runs_the_previous_revision_until_ignored(
     assert f"[stderr]{old_script}: line 4: syntax error" in stop["diagnostics"]["logTail"]
     assert events_of(target)["DownloadBundle"]["status"] == "Skipped"
 
-    # the monitor's remedy: redeploy the same revision ignoring ApplicationStop failures
-    redeploy = codedeploy.create_deployment(
-        applicationName=stack.application,
-        deploymentGroupName=stack.group,
-        revision=info["revision"],
-        ignoreApplicationStopFailures=True,
-    )["deploymentId"]
+    # the monitor explains it and offers the remedy: redeploy ignoring ApplicationStop failures
+    view = DeploymentPoller(codedeploy, deployment_id).poll()
+    report = explain_deployment(view)
+    assert report is not None and report.action == "redeploy_ignore_stop"
+    plan = redeploy_ignoring_stop_failures(stack.clients, view)
+    redeploy = plan.execute().ids["deploymentId"]
     done = run_until(sim_clock, lambda: _deployment_done(stack, redeploy))
     assert done["status"] == "Succeeded"
     assert done["ignoreApplicationStopFailures"] is True
