@@ -46,3 +46,51 @@ def test_help_and_version_do_not_import_heavy_modules(argv: list[str]) -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_output_into_a_closed_pipe_stops_quietly() -> None:
+    code = (
+        "from wizard.core.output import PlainSink\n"
+        "from wizard.core.events import Notice\n"
+        "sink = PlainSink(heartbeat=None)\n"
+        "import sys\n"
+        "try:\n"
+        "    for i in range(100000):\n"
+        "        sink.emit(Notice(text=f'line {i}'))\n"
+        "except BrokenPipeError:\n"
+        "    sys.exit(141)\n"
+    )
+    proc = subprocess.run(
+        f'{sys.executable} -c "{code}" | head -n 2',
+        shell=True,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.stdout.count("line") == 2
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        (["--out", "apply", "plan"], "plan"),
+        (["-a", "x.yml", "--sandbox", "monitor", "--json"], "monitor"),
+        (["--provider-mirror", "/m"], None),
+        (["--help"], None),
+        (["nonsense"], None),
+    ],
+)
+def test_requested_command_skips_option_values(argv: list[str], command: str | None) -> None:
+    from wizard.cli import requested_command
+
+    assert requested_command(argv) == command
+
+
+def test_lazy_parser_parses_like_the_full_one() -> None:
+    from wizard.cli import build_parser
+
+    argv = ["--sandbox", "apply", "--answers", "a.yml", "--yes", "--json"]
+    lazy = vars(build_parser(argv).parse_args(argv))
+    full = vars(build_parser().parse_args(argv))
+    assert lazy == full and lazy["command"] == "apply" and lazy["yes"] is True

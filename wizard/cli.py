@@ -12,9 +12,20 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wizard import __version__
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def as_path(text: str) -> Path:
+    """argparse type for paths; pathlib is imported only when a path is actually given."""
+    from pathlib import Path
+
+    return Path(text)
+
 
 #: subcommand -> (module, one-line help). Order is the order of `--help`.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -42,7 +53,7 @@ def _shared_parents() -> dict[str, argparse.ArgumentParser]:
     answers.add_argument(
         "--answers",
         "-a",
-        type=Path,
+        type=as_path,
         metavar="FILE",
         help="answers file (YAML); see `answers template`",
     )
@@ -50,7 +61,7 @@ def _shared_parents() -> dict[str, argparse.ArgumentParser]:
     out.add_argument(
         "--out",
         "-o",
-        type=Path,
+        type=as_path,
         metavar="DIR",
         help=f"workspace folder (default ./{DEFAULT_OUT}; ./{DEFAULT_SANDBOX_OUT} with --sandbox)",
     )
@@ -80,7 +91,7 @@ def _shared_parents() -> dict[str, argparse.ArgumentParser]:
     mirror = argparse.ArgumentParser(add_help=False)
     mirror.add_argument(
         "--provider-mirror",
-        type=Path,
+        type=as_path,
         metavar="DIR",
         default=argparse.SUPPRESS,
         help="install providers from this filesystem mirror (air-gapped); "
@@ -98,7 +109,30 @@ def _shared_parents() -> dict[str, argparse.ArgumentParser]:
     }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def requested_command(argv: Sequence[str]) -> str | None:
+    """The subcommand named in `argv`, skipping top-level options and their values."""
+    takes_value = {"--answers", "-a", "--out", "-o", "--provider-mirror"}
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+            continue
+        if token == "--":
+            return None
+        if token in takes_value:
+            skip = True
+            continue
+        if token.startswith("-"):
+            continue
+        return token if token in COMMANDS else None
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The full parser. Only the subcommand named in `argv` (all of them when `argv` is None)
+    imports its module to declare its options; the others are listed with their help line, so
+    `cdwizard --help` imports no subcommand at all."""
+    only = requested_command(argv) if argv is not None else None
     parser = argparse.ArgumentParser(
         prog="cdwizard",
         description="From nothing to a working CodeCommit -> CodeDeploy pipeline on EC2, "
@@ -109,8 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
         "130 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"cdwizard {__version__}")
-    parser.add_argument("--answers", "-a", type=Path, metavar="FILE", help="prefill the wizard")
-    parser.add_argument("--out", "-o", type=Path, metavar="DIR", help="workspace folder")
+    parser.add_argument("--answers", "-a", type=as_path, metavar="FILE", help="prefill the wizard")
+    parser.add_argument("--out", "-o", type=as_path, metavar="DIR", help="workspace folder")
     parser.add_argument(
         "--sandbox",
         action="store_true",
@@ -119,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--provider-mirror",
-        type=Path,
+        type=as_path,
         metavar="DIR",
         default=None,
         help="install providers from this filesystem mirror; env CDWIZARD_PROVIDER_MIRROR",
@@ -127,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     parents = _shared_parents()
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
+        if argv is not None and name != only:
+            sub.add_parser(name, help=help_text, description=help_text)
+            continue
         module = importlib.import_module(module_name)
         wanted = getattr(module, "PARENTS", {}).get(name, ())
         sp = sub.add_parser(
@@ -143,8 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
 def resolve_out(args: argparse.Namespace) -> Path:
     """The workspace folder: `--out`, else a default that keeps sandbox and real apart."""
     if getattr(args, "out", None):
-        return Path(args.out)
-    return Path(DEFAULT_SANDBOX_OUT if getattr(args, "sandbox", False) else DEFAULT_OUT)
+        return as_path(str(args.out))
+    return as_path(DEFAULT_SANDBOX_OUT if getattr(args, "sandbox", False) else DEFAULT_OUT)
 
 
 def resolve_output(args: argparse.Namespace) -> str:
@@ -161,13 +198,14 @@ def resolve_mirror(args: argparse.Namespace) -> Path | None:
     """`--provider-mirror`, else `$CDWIZARD_PROVIDER_MIRROR`, else none (use the registry)."""
     given = getattr(args, "provider_mirror", None)
     if given:
-        return Path(given)
+        return as_path(str(given))
     env = os.environ.get("CDWIZARD_PROVIDER_MIRROR")
-    return Path(env) if env else None
+    return as_path(env) if env else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     module_name = getattr(args, "_module", "wizard.commands.wizard")
     module = importlib.import_module(module_name)
@@ -176,6 +214,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader of our output went away (`cdwizard monitor --json | head`): stop quietly
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,16 +1,139 @@
-"""Placeholder until its issue lands (see the issue tracker)."""
+"""`cdwizard plan|apply|destroy --answers FILE [--out DIR] [--yes] [--plain|--json] [--sandbox]`.
+
+One module for the three commands: `configure(parser, name)` gets the command name. The work is
+done by `wizard.services.terraform.workflow.Workflow`; this module only picks the output mode,
+asks for confirmation (or refuses without a terminal), and maps the outcome to an exit code.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import TYPE_CHECKING
+
+from wizard.commands.common import CommandError, load_answers_arg, make_sink, run_guarded
+
+if TYPE_CHECKING:
+    from wizard.core.events.base import Event
+    from wizard.core.events.terraform import PlanSummary
+
+_COMMON = ("answers", "out", "output", "sandbox", "mirror")
+PARENTS = {"plan": _COMMON, "apply": (*_COMMON, "yes"), "destroy": (*_COMMON, "yes")}
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
-    return None
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite files you edited in the workspace since the last render "
+        "(default: stop with exit code 9 and write FILE.new next to them)",
+    )
+    parser.epilog = (
+        "Exit codes: 0 ok, 3 bad answers, 4 terraform (or the sandbox's moto) missing, "
+        "5 init/plan failed, 6 apply failed, 7 destroy failed or left resources behind, "
+        "8 confirmation refused (no terminal and no --yes, or answered no), "
+        "9 render conflict, 130 interrupted."
+    )
+
+
+def _rerun(args: argparse.Namespace, command: str) -> str:
+    parts = ["cdwizard", command]
+    if getattr(args, "answers", None):
+        parts += ["--answers", str(args.answers)]
+    if getattr(args, "out", None):
+        parts += ["--out", str(args.out)]
+    if getattr(args, "sandbox", False):
+        parts.append("--sandbox")
+    return " ".join(parts)
+
+
+def _confirm(summary: PlanSummary, command: str) -> bool:
+    """Ask on the terminal. Destructive plans need the word `yes`, others `y`."""
+    out = sys.stderr
+    out.write("\n")
+    for line in summary.lines():
+        out.write(f"  {line}\n")
+    if summary.destructive:
+        out.write("\nDESTRUCTIVE: " + "; ".join(summary.destructive) + "\n")
+        prompt = f"Type 'yes' to {command} anyway: "
+        accepted = {"yes"}
+    else:
+        verb = "destroy all of this" if command == "destroy" else "apply this plan"
+        prompt = f"{verb[0].upper()}{verb[1:]}? [y/N] "
+        accepted = {"y", "yes"}
+    out.flush()
+    try:
+        answer = input(prompt)
+    except EOFError:
+        return False
+    return answer.strip().lower() in accepted
+
+
+def _run(args: argparse.Namespace) -> int:
+    from wizard.cli import resolve_mirror, resolve_out, resolve_output
+    from wizard.core.events.base import Notice
+    from wizard.core.events.terraform import TfCommandStarted
+    from wizard.core.exitcodes import ExitCode
+    from wizard.services.terraform.workflow import Options, Workflow, WorkflowError, run_sync
+
+    command: str = args.command
+    answers = load_answers_arg(args)
+    assert answers is not None
+    needs_confirm = command in ("apply", "destroy") and not getattr(args, "yes", False)
+    if needs_confirm and not sys.stdin.isatty():
+        raise CommandError(
+            f"refusing to {command} without confirmation: there is no terminal to ask on. "
+            f"Review with `{_rerun(args, 'plan')}`, then re-run with --yes.",
+            ExitCode.REFUSED,
+        )
+    mode = resolve_output(args)
+    if mode == "tui":  # the TUI's apply screen consumes the same events; until then: lines
+        mode = "plain"
+    sink = make_sink(mode, activity=f"running {command}")
+
+    def emit(event: Event) -> None:
+        if isinstance(event, TfCommandStarted) and hasattr(sink, "set_activity"):
+            sink.set_activity(f"running terraform {event.command}")
+        sink.emit(event)
+
+    flow = Workflow(
+        Options(
+            answers=answers,
+            out=resolve_out(args),
+            sandbox=bool(getattr(args, "sandbox", False)),
+            mirror=resolve_mirror(args),
+            force_render=args.force,
+            rerun_apply=_rerun(args, "apply"),
+            rerun_destroy=_rerun(args, "destroy"),
+        ),
+        emit=emit,
+    )
+    try:
+        flow.start()
+        summary = run_sync(lambda: flow.prepare(destroy=command == "destroy"), flow.interrupt)
+        if command == "plan":
+            return ExitCode.OK
+        if command == "apply" and not summary.has_changes:
+            emit(Notice(text="nothing to apply: the infrastructure matches the answers"))
+            return ExitCode.OK
+        if needs_confirm and summary.has_changes:
+            try:
+                agreed = _confirm(summary, command)
+            except KeyboardInterrupt:
+                return ExitCode.INTERRUPTED
+            if not agreed:
+                emit(Notice(text=f"{command} cancelled: nothing was changed", level="warn"))
+                return ExitCode.REFUSED
+        if command == "apply":
+            return run_sync(flow.apply, flow.interrupt)
+        return run_sync(flow.destroy, flow.interrupt)
+    except WorkflowError as exc:
+        emit(Notice(text=str(exc), hint=exc.hint, level="error"))
+        return exc.code
+    finally:
+        flow.close()
+        sink.close()
 
 
 def run(args: argparse.Namespace) -> int:
-    from wizard.commands.common import error
-
-    error("this command is not built yet")
-    return 1
+    return run_guarded(_run, args)

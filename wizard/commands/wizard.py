@@ -1,16 +1,150 @@
-"""Placeholder until its issue lands (see the issue tracker)."""
+"""`cdwizard` with no subcommand: the interactive wizard.
+
+Its options (`--answers`, `--out`, `--sandbox`, `--provider-mirror`) are the top-level ones parsed
+in `wizard.cli`. Without a terminal it never waits for input: it says what is missing and how to
+run without questions, and exits non-zero.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from wizard.tui.adapters import SandboxSession
+    from wizard.tui.app import WizardApp
+    from wizard.tui.services import WizardServices
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
-    return None
+    return None  # the wizard's options are the top-level ones (see wizard.cli)
+
+
+def interactive() -> bool:
+    """A person at a terminal: stdin and stdout are TTYs and this is not CI."""
+    if os.environ.get("CI"):
+        return False
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def non_interactive_help(answers: Path | None, out: Path) -> str:
+    """What is missing and the commands that do the same without questions."""
+    from wizard.core.answers import AnswersError, load_answers
+
+    lines = [
+        "cdwizard: the interactive wizard needs a terminal, and this is not one "
+        "(stdin or stdout is not a TTY, or CI is set). Nothing was asked or changed.",
+        "",
+    ]
+    candidate = answers
+    if candidate is None and (out / "answers.yml").is_file():
+        candidate = out / "answers.yml"
+        lines.append(f"An earlier wizard run saved answers in {candidate}.")
+    if candidate is None:
+        lines += [
+            "Missing: an answers file. Write one (every question, with its default and help):",
+            "  cdwizard answers template > answers.yml",
+        ]
+        candidate = Path("answers.yml")
+    else:
+        try:
+            load_answers(candidate)
+        except AnswersError as exc:
+            lines += [f"Missing or invalid in {candidate}:", str(exc), ""]
+            lines += ["Fix them, then check again with:", f"  cdwizard answers check {candidate}"]
+        else:
+            lines.append(f"{candidate} is complete and valid.")
+    lines += [
+        "",
+        "Then run without questions:",
+        f"  cdwizard plan --answers {candidate}",
+        f"  cdwizard apply --answers {candidate} --yes",
+    ]
+    return "\n".join(lines)
+
+
+def runner_available() -> bool:
+    """The terraform workflow and the sandbox launcher arrive with the runner work; until they
+    are in this build the wizard reviews files without a plan, and `--sandbox` is refused."""
+    import importlib.util
+
+    return all(
+        importlib.util.find_spec(name) is not None
+        for name in ("wizard.services.terraform.workflow", "wizard.services.sandbox.launcher")
+    )
+
+
+def build_services(args: argparse.Namespace) -> WizardServices:
+    """The real services: AWS discovery, the deployment explainer, the terraform workflow, and
+    with `--sandbox` the embedded emulator (started in the background: the first screen never
+    waits for it)."""
+    from wizard.cli import resolve_mirror, resolve_out
+    from wizard.tui.adapters import AwsDiscovery, SandboxSession, explain_text, workflow_factory
+    from wizard.tui.services import WizardServices
+
+    out = resolve_out(args)
+    if not runner_available():
+        return WizardServices(discovery=AwsDiscovery(out), explain=explain_text)
+    sandbox: SandboxSession | None = None
+    render_sandbox = None
+    if getattr(args, "sandbox", False):
+        from wizard.services.sandbox import sandbox_render_context
+
+        sandbox = SandboxSession(out)
+        sandbox.start_in_background()
+        render_sandbox = sandbox_render_context()
+    return WizardServices(
+        discovery=AwsDiscovery(out, sandbox),
+        explain=explain_text,
+        runner=workflow_factory(sandbox=sandbox, mirror=resolve_mirror(args)),
+        target_label="sandbox" if sandbox is not None else "aws",
+        render_sandbox=render_sandbox,
+        extra={"sandbox": sandbox} if sandbox is not None else {},
+    )
+
+
+def build_app(args: argparse.Namespace) -> WizardApp:
+    """The App exactly as `cdwizard` runs it (the startup benchmark uses this too)."""
+    from wizard.cli import resolve_out
+    from wizard.tui.app import WizardApp
+
+    return WizardApp(
+        out=resolve_out(args),
+        services=build_services(args),
+        answers_file=getattr(args, "answers", None),
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    from wizard.cli import resolve_out
     from wizard.commands.common import error
+    from wizard.core.exitcodes import ExitCode
 
-    error("this command is not built yet")
-    return 1
+    out = resolve_out(args)
+    answers: Path | None = getattr(args, "answers", None)
+    if answers is not None and not answers.is_file():
+        error(f"--answers {answers}: file not found")
+        return ExitCode.BAD_ANSWERS
+    if not interactive():
+        print(non_interactive_help(answers, out), file=sys.stderr)
+        return ExitCode.REFUSED
+    if getattr(args, "sandbox", False) and not runner_available():
+        error("--sandbox needs the sandbox launcher, which is not in this build yet")
+        return ExitCode.TOOL_MISSING
+    app = build_app(args)
+    try:
+        code = app.run()
+    finally:
+        sandbox = app.services.extra.get("sandbox")
+        if sandbox is not None:
+            sandbox.stop()  # saves the emulator's state in the workspace
+    if app.saved_to is not None:
+        print(f"Answers saved in {app.saved_to}.")
+        print("Run `cdwizard` again (same folder) to resume, or without questions:")
+        print(f"  cdwizard apply --answers {app.saved_to} --yes")
+    if code is None:  # the app stopped on an exception (textual printed it)
+        return app.return_code or ExitCode.ERROR
+    return int(code)

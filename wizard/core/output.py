@@ -5,7 +5,10 @@ The TUI is the third consumer; it lives in `wizard.tui` and receives the same `E
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import os
 import sys
 import threading
 import time
@@ -34,6 +37,7 @@ class _LineWriter:
         self._started = self._last
         self._activity = activity
         self._stop = threading.Event()
+        self._broken = False
         self._thread: threading.Thread | None = None
         if heartbeat:
             self._thread = threading.Thread(
@@ -49,12 +53,26 @@ class _LineWriter:
         while not self._stop.wait(min(every, 1.0)):
             now = time.monotonic()
             if now - self._last >= every:
-                self.emit(Heartbeat(activity=self._activity, elapsed_seconds=now - self._started))
+                try:
+                    self.emit(
+                        Heartbeat(activity=self._activity, elapsed_seconds=now - self._started)
+                    )
+                except BrokenPipeError:
+                    return  # the reader went away; the main thread reports it on its next write
 
     def write(self, line: str) -> None:
+        """Write one line. A closed pipe (`| head`) raises BrokenPipeError once, after pointing
+        the stream at /dev/null so the interpreter's final flush stays quiet."""
         with self._lock:
-            self._stream.write(line + "\n")
-            self._stream.flush()
+            if self._broken:
+                raise BrokenPipeError(errno.EPIPE, "output closed")
+            try:
+                self._stream.write(line + "\n")
+                self._stream.flush()
+            except BrokenPipeError:
+                self._broken = True
+                _silence(self._stream)
+                raise
             self._last = time.monotonic()
 
     def emit(self, event: Event) -> None:  # pragma: no cover - overridden
@@ -64,8 +82,22 @@ class _LineWriter:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=2)
-        with self._lock:
-            self._stream.flush()
+        with self._lock, contextlib.suppress(BrokenPipeError, ValueError):
+            if not self._broken:
+                self._stream.flush()
+
+
+def _silence(stream: IO[str]) -> None:
+    """Point a stream's file descriptor at /dev/null (after its reader closed the pipe)."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
 
 
 class PlainSink(_LineWriter):

@@ -6,6 +6,7 @@ every consumer (TUI, plain lines, NDJSON).
 - `lifecycle`: CodeDeploy deployments and their per-instance lifecycle events (monitor + rehearse)
 - `terraform`: terraform's machine-readable UI, typed (runner)
 - `pipeline`: CodePipeline executions and stages (monitor)
+- `preflight`: `cdwizard doctor` checks (discovery)
 """
 
 from wizard.core.events.base import Event, Heartbeat, LogLine, Notice, event_types

@@ -1,0 +1,119 @@
+"""Start-up time, measured against baselines taken in the same run.
+
+1. `cdwizard` (the wizard as the command builds it) from process launch until its first
+   interactive screen is mounted, vs a minimal Textual app (one Label) timed the same way.
+   Goal: at most 1.5x.
+2. `cdwizard --help` vs a bare `python -c pass`. Goal: at most 3x.
+
+Each timing is the wall time of a fresh process (interpreter start, imports, first screen, exit),
+repeated and interleaved with its baseline; medians are compared.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+ROUNDS = int(os.environ.get("CDWIZARD_BENCH_ROUNDS", "7"))
+
+#: what pip's generated `cdwizard` console script runs (no `-m`/runpy in between)
+CONSOLE_SCRIPT = (
+    "import re, sys\n"
+    "from wizard.cli import main\n"
+    "sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
+    "sys.exit(main())\n"
+)
+
+#: the wizard, built exactly as `cdwizard` builds it, stopped once its first step is on screen
+WIZARD_CHILD = """
+import sys
+from wizard.cli import build_parser
+from wizard.commands.wizard import build_app
+from wizard.tui.screens.base import StepScreen
+
+app = build_app(build_parser().parse_args(["--out", sys.argv[1]]))
+
+async def stop_when_ready(pilot):
+    while not (isinstance(app.screen, StepScreen) and app.screen.is_mounted):
+        await pilot.pause(0.001)
+    app.exit(0)
+
+app.run(headless=True, size=(120, 40), auto_pilot=stop_when_ready)
+"""
+
+#: the smallest Textual app, stopped the same way
+MINIMAL_CHILD = """
+from textual.app import App
+from textual.widgets import Label
+
+class Minimal(App):
+    def compose(self):
+        yield Label("hello")
+
+app = Minimal()
+
+async def stop_when_ready(pilot):
+    while not (app.screen.is_mounted and app.screen.query(Label)):
+        await pilot.pause(0.001)
+    app.exit(0)
+
+app.run(headless=True, size=(120, 40), auto_pilot=stop_when_ready)
+"""
+
+
+def _timed(argv: list[str]) -> float:
+    env = dict(os.environ)
+    env.pop("CI", None)
+    env["PYTHONPATH"] = str(REPO)
+    started = time.perf_counter()
+    subprocess.run(argv, cwd=REPO, env=env, check=True, capture_output=True, timeout=120)
+    return time.perf_counter() - started
+
+
+def _compare(name: str, subject: list[str], baseline: list[str], goal: float) -> float:
+    _timed(subject), _timed(baseline)  # warm the file cache once
+    ours, base = [], []
+    for _ in range(ROUNDS):
+        ours.append(_timed(subject))
+        base.append(_timed(baseline))
+    ratio = statistics.median(ours) / statistics.median(base)
+    verdict = "ok" if ratio <= goal else "OVER GOAL"
+    print(f"   {name}")
+    print(
+        f"     cdwizard  median {statistics.median(ours) * 1000:7.1f} ms   "
+        f"min {min(ours) * 1000:7.1f} ms"
+    )
+    print(
+        f"     baseline  median {statistics.median(base) * 1000:7.1f} ms   "
+        f"min {min(base) * 1000:7.1f} ms"
+    )
+    print(f"     ratio {ratio:.2f}x (goal <= {goal}x) {verdict}")
+    return ratio
+
+
+def main() -> None:
+    python = sys.executable
+    print(f"   {ROUNDS} rounds each, interleaved; python {sys.version.split()[0]}")
+    with tempfile.TemporaryDirectory() as workspace:
+        _compare(
+            "launch -> first interactive screen (vs a minimal Textual app)",
+            [python, "-c", WIZARD_CHILD, str(Path(workspace) / "out")],
+            [python, "-c", MINIMAL_CHILD],
+            1.5,
+        )
+    _compare(
+        "cdwizard --help (vs python -c pass)",
+        [python, "-c", CONSOLE_SCRIPT, "--help"],
+        [python, "-c", "pass"],
+        3.0,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+"""The README stays true: its answers reference is generated from the declarations, its test
+command is the one `.ci/run` runs, every subcommand is documented, and every image exists."""
+
+from __future__ import annotations
+
+import re
+
+from tests.conftest import REPO
+from wizard.cli import COMMANDS
+from wizard.core.answers.docs import END, START, markdown_reference
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def test_answers_reference_is_current() -> None:
+    block = README[README.index(START) : README.index(END) + len(END)]
+    assert block == markdown_reference(), "regenerate: python -m wizard.core.answers.docs"
+
+
+def test_ci_runs_the_readme_test_command_verbatim() -> None:
+    commands = re.findall(r"```bash\n(python3 -m venv .*?)\n```", README)
+    test_command = next(c for c in commands if "pytest" in c)
+    assert test_command in (REPO / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_every_subcommand_has_a_section() -> None:
+    for name in COMMANDS:
+        if name in ("plan", "apply", "destroy"):
+            assert "## plan, apply, destroy" in README
+        else:
+            assert f"`cdwizard {name}" in README, name
+
+
+def test_every_linked_image_exists() -> None:
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", README)
+    assert images
+    for path in images:
+        assert (REPO / path).is_file(), path

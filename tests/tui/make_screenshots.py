@@ -1,0 +1,201 @@
+"""Write the README screenshots (SVG) by driving the real app.
+
+Run: `python -m tests.tui.make_screenshots` (from the repository root).
+
+Discovery runs against a moto server started here on 127.0.0.1 (the same emulator the tests use),
+seeded with a few instances so the live tag count has something to show.
+Output: tests/tui/screenshots/ (the README shows them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from tests.tui.keys import keys_for
+from tests.tui.waiting import wait_for
+from wizard.services.aws.session import AwsClients, AwsTarget
+from wizard.services.aws.target import ENDPOINT_ENV
+from wizard.tui.adapters import AwsDiscovery, explain_text
+from wizard.tui.app import WizardApp
+from wizard.tui.services import WizardServices
+from wizard.tui.widgets.lookup import LookupStatus
+
+REPO = Path(__file__).resolve().parents[2]
+DEST = Path(__file__).resolve().parent / "screenshots"
+SIZE = (120, 36)
+ORDER = ["welcome", "aws", "source", "targets", "deployment", "payload"]
+
+
+def saved_until(out: Path, step: str) -> None:
+    done = ORDER[: ORDER.index(step)] if step in ORDER else ORDER
+    (out / ".cdwizard").mkdir(parents=True, exist_ok=True)
+    (out / "answers.yml").write_text("version: 1\nproject: shop\n", encoding="utf-8")
+    (out / ".cdwizard" / "wizard.json").write_text(json.dumps({"completed": done}))
+
+
+def settled(pilot: Pilot) -> Callable[[], bool]:
+    return lambda: all(
+        s.state not in ("idle", "loading") for s in pilot.app.screen.query(LookupStatus)
+    )
+
+
+async def shoot(
+    name: str,
+    step: str | None,
+    services: WizardServices,
+    steer: Callable[[Pilot], Awaitable[None]],
+) -> None:
+    out = Path("cdwizard-out")
+    if step is not None:
+        saved_until(out, step)
+    app = WizardApp(out=out, services=services, resume=step is not None)
+    async with app.run_test(size=SIZE) as pilot:
+        await steer(pilot)
+        await pilot.pause()
+        app.save_screenshot(f"{name}.svg", path=str(DEST))
+    print(f"wrote {DEST / name}.svg")
+
+
+def seed(target: AwsTarget) -> None:
+    ec2 = AwsClients(target).client("ec2")
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    ec2.run_instances(
+        ImageId=image,
+        MinCount=3,
+        MaxCount=3,
+        InstanceType="t3.micro",
+        TagSpecifications=[
+            {"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "shop"}]}
+        ],
+    )
+    AwsClients(target).client("codedeploy").create_application(applicationName="shop")
+
+
+async def main() -> None:
+    from moto.server import ThreadedMotoServer
+
+    from wizard.services.sandbox.extensions import install_all
+
+    install_all()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    target = AwsTarget(
+        region="eu-west-1",
+        endpoint_url=f"http://{host}:{port}",
+        access_key_id="testing",
+        secret_access_key="testing",
+    )
+    seed(target)
+    os.environ[ENDPOINT_ENV] = target.endpoint_url or ""
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    services = WizardServices(
+        discovery=AwsDiscovery(Path("cdwizard-out")),
+        explain=explain_text,
+        refresh_seconds=3600,
+        debounce_seconds=0.05,
+        target_label="sandbox",
+    )
+    DEST.mkdir(parents=True, exist_ok=True)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            os.chdir(tmp)
+
+            async def welcome(pilot: Pilot) -> None:
+                await wait_for(
+                    pilot,
+                    lambda: getattr(pilot.app.screen, "STEP", "") == "welcome",
+                    what="welcome",
+                )
+
+            async def targets(pilot: Pilot) -> None:
+                await wait_for(pilot, settled(pilot), what="lookups")
+                await pilot.press("tab", "f1")
+                await wait_for(pilot, settled(pilot), what="lookups")
+
+            async def source_errors(pilot: Pilot) -> None:
+                await wait_for(pilot, settled(pilot), what="lookups")
+                await pilot.press("tab", "ctrl+a", "ctrl+k", *keys_for("shop.git"))
+                await pilot.press("tab", "ctrl+a", "ctrl+k", *keys_for("feature..x"), "ctrl+n")
+
+            async def deployment(pilot: Pilot) -> None:
+                await wait_for(pilot, settled(pilot), what="lookups")
+
+            async def review_files(pilot: Pilot) -> None:
+                await wait_for(
+                    pilot,
+                    lambda: bool(getattr(pilot.app.screen, "files", None)),
+                    what="rendered files",
+                )
+                await pilot.press("right")
+                await pilot.pause(0.2)
+
+            await shoot("welcome", None, services, welcome)
+            await shoot("source-errors", "source", services, source_errors)
+            await shoot("targets-live-count", "targets", services, targets)
+            await shoot("deployment-explained", "deployment", services, deployment)
+            await shoot("review-files", "review", services, review_files)
+    finally:
+        server.stop()
+    if shutil.which("terraform") and os.environ.get("CDWIZARD_PROVIDER_MIRROR"):
+        # a fresh process: moto's backends are process-wide, and the sandbox sets them up itself
+        subprocess.run(
+            [sys.executable, "-m", "tests.tui.make_screenshots", "--apply"], cwd=REPO, check=True
+        )
+    else:
+        print("skipped the apply screenshots: needs terraform and CDWIZARD_PROVIDER_MIRROR")
+
+
+async def shoot_apply() -> None:
+    """Review with a real plan and the finished apply, against the embedded sandbox."""
+    from wizard.commands.wizard import build_services
+    from wizard.tui.screens.apply import ApplyScreen
+
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chdir(tmp)
+        out = Path("cdwizard-sandbox")
+        saved_until(out, "review")
+        (out / "answers.yml").write_text("version: 1\nproject: demo\n", encoding="utf-8")
+        args = argparse.Namespace(
+            out=out, sandbox=True, provider_mirror=None, answers=None, command=None
+        )
+        services = build_services(args)
+        app = WizardApp(out=out, services=services, resume=True)
+        try:
+            async with app.run_test(size=SIZE) as pilot:
+                plan = pilot.app.screen.query_one("#status-plan", LookupStatus)
+                await wait_for(pilot, lambda: plan.state != "loading", what="plan", timeout=600)
+                await pilot.pause(0.3)
+                app.save_screenshot("review-plan.svg", path=str(DEST))
+                print(f"wrote {DEST / 'review-plan'}.svg")
+                await pilot.press("y")
+                await wait_for(pilot, lambda: isinstance(app.screen, ApplyScreen), what="apply")
+                screen = app.screen
+                assert isinstance(screen, ApplyScreen)
+                await wait_for(
+                    pilot, lambda: screen.finished is not None, what="apply", timeout=900
+                )
+                await pilot.pause(0.3)
+                app.save_screenshot("apply-done.svg", path=str(DEST))
+                print(f"wrote {DEST / 'apply-done'}.svg")
+        finally:
+            sandbox = services.extra.get("sandbox")
+            if sandbox is not None:
+                sandbox.stop()
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(REPO))
+    asyncio.run(shoot_apply() if "--apply" in sys.argv else main())

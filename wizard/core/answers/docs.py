@@ -1,0 +1,44 @@
+"""The answers reference as Markdown, generated from the declarations (the README embeds it and
+a test keeps the two identical)."""
+
+from __future__ import annotations
+
+from wizard.core.answers.fields import Question
+from wizard.core.answers.validate import questions
+
+START = "<!-- answers-reference:start (generated: python -m wizard.core.answers.docs) -->"
+END = "<!-- answers-reference:end -->"
+
+
+def _type(q: Question) -> str:
+    base = {"str": "text", "int": "integer", "bool": "true/false", "map": "map"}.get(q.kind, "")
+    if q.choices:
+        base = " \\| ".join(f"`{c}`" for c in q.choices)
+    return f"{base} or null" if q.nullable else base
+
+
+def _default(q: Question) -> str:
+    if hasattr(q.default, "compute"):
+        return f"`{q.default_text()}`"
+    if q.default is None:
+        return "null"
+    if isinstance(q.default, bool):
+        return "true" if q.default else "false"
+    if isinstance(q.default, dict):
+        inner = ", ".join(f"{k}: {v}" for k, v in q.default.items())
+        return f"`{{{inner}}}`"
+    return f"`{q.default}`"
+
+
+def markdown_reference() -> str:
+    """A table of every key: type, default and help, in declaration order."""
+    rows = [START, "", "| key | type | default | what it is |", "|---|---|---|---|"]
+    for q in questions():
+        help_text = q.help.replace("|", "\\|")
+        rows.append(f"| `{q.key}` | {_type(q)} | {_default(q)} | {help_text} |")
+    rows += ["", END]
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(markdown_reference())

@@ -1,0 +1,231 @@
+"""The embedded AWS emulator: moto in server mode, in this process, on 127.0.0.1:<free port>.
+
+    with Sandbox(state_file=out / ".cdwizard/sandbox-state.pkl.gz") as box:
+        env = terraform_env(extra=box.terraform_env())    # for terraform processes only
+        box.ensure_repository("devops-python-service")
+        ...                                                # state is saved on exit
+
+moto keeps its data in module-level backends, so there is one sandbox per process at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from wizard.services.aws.session import AwsClients, AwsTarget
+from wizard.services.sandbox import ENDPOINT_VARIABLE
+
+#: moto's default account; every ARN in the sandbox has it.
+ACCOUNT_ID = "123456789012"
+#: Throw-away credentials: the emulator accepts any; they exist only in this process's children.
+FAKE_KEY = "cdwizard-sandbox"
+
+#: Variables that would send the provider to a real account or a proxy instead of the emulator.
+_REAL_AWS_ENV = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_ENDPOINT_URL",
+)
+
+_lock = threading.Lock()
+#: the sandbox running in this process, if any (moto's backends are process-wide)
+_running: list[Sandbox] = []
+
+
+class SandboxError(Exception):
+    """The emulator could not start (moto missing, another sandbox running, bad state file)."""
+
+
+class Sandbox:
+    def __init__(
+        self,
+        *,
+        region: str = "eu-west-1",
+        state_file: Path | None = None,
+        log_file: Path | None = None,
+    ) -> None:
+        self.region = region
+        self.state_file = Path(state_file) if state_file else None
+        self.log_file = Path(log_file) if log_file else None
+        self.restored = 0
+        self._server: Any = None
+        self._endpoint: str | None = None
+        self._clients: AwsClients | None = None
+        self._log_handler: logging.Handler | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> str:
+        """Install shims and extensions, restore saved state, start the server; its URL."""
+        try:
+            from moto.server import ThreadedMotoServer
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise SandboxError(
+                "the sandbox needs moto's server: pip install 'cdwizard[sandbox]' "
+                f"(or 'moto[server]>=5.2') ({exc})"
+            ) from None
+        with _lock:
+            if _running:
+                raise SandboxError("a sandbox is already running in this process")
+            _running.append(self)
+        try:
+            from wizard.services.sandbox.extensions import install_all
+            from wizard.services.sandbox.shims import install_shims
+
+            install_shims()
+            install_all()
+            # A sandbox starts empty (or from its state file), never with backends some earlier
+            # moto use in this process left behind -- those were also created before the shims
+            # set MOTO_IAM_LOAD_MANAGED_POLICIES, so IAM would lack the AWS managed policies.
+            self.reset()
+            self._quiet_server_log()
+            if self.state_file and self.state_file.is_file():
+                from wizard.services.sandbox.persistence import load_state
+
+                try:
+                    self.restored = load_state(self.state_file)
+                except Exception as exc:
+                    raise SandboxError(
+                        f"cannot read the sandbox state {self.state_file}: {exc}. Delete it to "
+                        "start from an empty sandbox (its resources are then forgotten)."
+                    ) from None
+            from wizard.services.sandbox.seed import seed_public_parameters
+
+            seed_public_parameters(ACCOUNT_ID, self.region)
+            self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+            self._server.start()
+            host, port = self._server.get_host_and_port()
+            self._endpoint = f"http://{host}:{port}"
+            return self._endpoint
+        except BaseException:
+            self._release()
+            raise
+
+    def stop(self, *, save: bool = True) -> None:
+        """Stop the server (and save the state first when a state file is set)."""
+        if self._server is None:
+            return
+        try:
+            if save:
+                self.save()
+        finally:
+            try:
+                self._server.stop()
+            finally:
+                self._server = None
+                self._endpoint = None
+                self._clients = None
+                self._release()
+
+    def save(self) -> int:
+        """Write the state file now (no-op without one); returns the number of backends."""
+        if not self.state_file:
+            return 0
+        from wizard.services.sandbox.persistence import save_state
+
+        return save_state(self.state_file)
+
+    def reset(self) -> None:
+        """Forget every emulated resource (moto's own reset)."""
+        from moto.core.base_backend import BackendDict
+
+        BackendDict.reset()
+
+    def _release(self) -> None:
+        with _lock:
+            if self in _running:
+                _running.remove(self)
+        if self._log_handler is not None:
+            logging.getLogger("werkzeug").removeHandler(self._log_handler)
+            self._log_handler.close()
+            self._log_handler = None
+
+    def _quiet_server_log(self) -> None:
+        # werkzeug logs each request and the traceback of any emulator error to stderr; that
+        # would interleave with our output, so it goes to the sandbox log file (or nowhere).
+        log = logging.getLogger("werkzeug")
+        log.propagate = False
+        if self.log_file:
+            self.log_file.parent.mkdir(parents=True, exist_ok=True)
+            handler: logging.Handler = logging.FileHandler(self.log_file, encoding="utf-8")
+        else:
+            handler = logging.NullHandler()
+        log.addHandler(handler)
+        self._log_handler = handler
+
+    def __enter__(self) -> Sandbox:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # --- what others need ---------------------------------------------------------------------
+
+    @property
+    def endpoint(self) -> str:
+        if self._endpoint is None:
+            raise SandboxError("the sandbox is not running")
+        return self._endpoint
+
+    @property
+    def target(self) -> AwsTarget:
+        return AwsTarget(
+            region=self.region,
+            endpoint_url=self.endpoint,
+            access_key_id=FAKE_KEY,
+            secret_access_key=FAKE_KEY,
+        )
+
+    @property
+    def clients(self) -> AwsClients:
+        if self._clients is None or self._clients.target.endpoint_url != self.endpoint:
+            self._clients = AwsClients(self.target, max_attempts=2)
+        return self._clients
+
+    def terraform_env(self) -> dict[str, str | None]:
+        """Environment changes for terraform processes: endpoint variable, fake credentials,
+        no real-AWS credentials, no proxy for loopback. `None` values mean "remove"."""
+        env: dict[str, str | None] = {key: None for key in _REAL_AWS_ENV}
+        env.update(
+            {
+                f"TF_VAR_{ENDPOINT_VARIABLE}": self.endpoint,
+                "AWS_ACCESS_KEY_ID": FAKE_KEY,
+                "AWS_SECRET_ACCESS_KEY": FAKE_KEY,
+                "AWS_REGION": self.region,
+                "AWS_DEFAULT_REGION": self.region,
+                "AWS_EC2_METADATA_DISABLED": "true",
+                "NO_PROXY": "127.0.0.1,localhost",
+                "no_proxy": "127.0.0.1,localhost",
+            }
+        )
+        return env
+
+    def ensure_repository(self, name: str) -> bool:
+        """Create the CodeCommit repository unless it exists; True when it was created."""
+        cc = self.clients.client("codecommit")
+        try:
+            cc.get_repository(repositoryName=name)
+            return False
+        except cc.exceptions.RepositoryDoesNotExistException:
+            cc.create_repository(
+                repositoryName=name, repositoryDescription="created by the cdwizard sandbox"
+            )
+            return True

@@ -1,0 +1,374 @@
+"""Small, reversible patches that let the real terraform AWS provider run against moto.
+
+Each shim fixes one observed gap between moto (5.2.x) and what hashicorp/aws (5.x/6.x) needs, and
+is patched onto moto's response/backend classes before the server starts. None changes anything
+cdwizard renders for real AWS. `tests/test_sandbox_shims.py` checks each one both ways: the gap
+still exists in plain moto (so a moto upgrade that fixes it makes the test fail and the shim can go)
+and the shim's behaviour is what the provider needs.
+
+Not shims, but requirements met elsewhere (and tested too):
+- RunInstances without a root `VolumeSize` fails in moto ("MissingParameter"); the instance module
+  always sets `root_block_device.volume_size` (a good practice on real AWS too).
+- `skip_requesting_account_id` must stay off: with it the provider cannot build CodeDeploy ARNs and
+  `tags_all` drifts; moto's STS answers GetCallerIdentity, so the sandbox provider asks it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+Undo = Callable[[], None]
+
+
+@dataclass(frozen=True)
+class Shim:
+    name: str
+    why: str
+    install: Callable[[], Undo]
+
+
+_installed: dict[str, Undo] = {}
+
+
+def _patch(owner: type, attr: str, value: Any) -> Undo:
+    """Set `owner.attr = value`; the returned function restores the original (or removes it)."""
+    missing = object()
+    original = owner.__dict__.get(attr, missing)
+    setattr(owner, attr, value)
+
+    def undo() -> None:
+        if original is missing:
+            delattr(owner, attr)
+        else:
+            setattr(owner, attr, original)
+
+    return undo
+
+
+def _chain(*undos: Undo) -> Undo:
+    def undo() -> None:
+        for fn in reversed(undos):
+            fn()
+
+    return undo
+
+
+# --- IAM: AWS managed policies ----------------------------------------------------------------
+
+
+def _iam_managed_policies() -> Undo:
+    # moto only knows AWS managed policies (service-role/AWSCodeDeployRole,
+    # AmazonSSMManagedInstanceCore, …) when this is set before the IAM backend is created;
+    # without them every aws_iam_role_policy_attachment fails with NoSuchEntity.
+    key = "MOTO_IAM_LOAD_MANAGED_POLICIES"
+    previous = os.environ.get(key)
+    os.environ[key] = "true"
+
+    def undo() -> None:
+        if previous is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = previous
+
+    return undo
+
+
+# --- CodePipeline: timestamps as epoch numbers ------------------------------------------------
+
+
+def _epoch(value: Any) -> Any:
+    if isinstance(value, str):
+        from datetime import datetime
+
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    return value
+
+
+def _codepipeline_epoch_timestamps() -> Undo:
+    # GetPipeline returns metadata.created/updated as ISO-8601 strings; CodePipeline speaks JSON
+    # 1.1, where timestamps are epoch seconds, and the Go SDK fails to deserialize a string
+    # ("expected Timestamp to be a JSON Number") -- so terraform cannot read the pipeline back.
+    from moto.codepipeline.responses import CodePipelineResponse
+
+    original = CodePipelineResponse.get_pipeline
+
+    def get_pipeline(self: Any) -> str:
+        body = json.loads(original(self))
+        meta = body.get("metadata") or {}
+        for key in ("created", "updated", "pollingDisabledAt"):
+            if key in meta:
+                meta[key] = _epoch(meta[key])
+        return json.dumps(body)
+
+    return _patch(CodePipelineResponse, "get_pipeline", get_pipeline)
+
+
+# --- CodeDeploy: no empty loadBalancerInfo ----------------------------------------------------
+
+
+def _codedeploy_no_empty_load_balancer_info() -> Undo:
+    # GetDeploymentGroup always returns "loadBalancerInfo": {} (AWS omits it when there is no
+    # load balancer); the provider reads that as one empty load_balancer_info block and plans to
+    # remove it on every run -- a perpetual diff.
+    from moto.codedeploy import responses
+
+    original = responses._deployment_group_info
+
+    def info(group: Any) -> dict[str, Any]:
+        out = original(group)
+        if not out.get("loadBalancerInfo"):
+            out.pop("loadBalancerInfo", None)
+        return out
+
+    return _patch_module(responses, "_deployment_group_info", info)
+
+
+def _patch_module(module: Any, attr: str, value: Any) -> Undo:
+    original = getattr(module, attr)
+    setattr(module, attr, value)
+    return lambda: setattr(module, attr, original)
+
+
+# --- CodeDeploy: the update/delete calls terraform makes --------------------------------------
+
+
+def _codedeploy_update_and_delete() -> Undo:
+    # moto has no UpdateDeploymentGroup, DeleteDeploymentGroup or DeleteApplication: any change to
+    # a group makes terraform retry a 500 until it times out, and destroy fails. These follow the
+    # API: deletes are idempotent and return hooksNotCleanedUp; update changes only what is sent.
+    from moto.codedeploy.responses import CodeDeployResponse
+    from moto.core.responses import ActionResult, EmptyResult
+
+    def delete_application(self: Any) -> Any:
+        backend = self.codedeploy_backend
+        name = self._get_param("applicationName")
+        for group in list(backend.deployment_groups.get(name, {})):
+            backend.tagger.delete_all_tags_for_resource(backend._deployment_group_arn(name, group))
+        backend.deployment_groups.pop(name, None)
+        if backend.applications.pop(name, None) is not None:
+            backend.tagger.delete_all_tags_for_resource(backend._application_arn(name))
+        return EmptyResult()
+
+    def delete_deployment_group(self: Any) -> Any:
+        backend = self.codedeploy_backend
+        app = self._get_param("applicationName")
+        name = self._get_param("deploymentGroupName")
+        if backend.deployment_groups.get(app, {}).pop(name, None) is not None:
+            backend.tagger.delete_all_tags_for_resource(backend._deployment_group_arn(app, name))
+        return ActionResult({"hooksNotCleanedUp": []})
+
+    fields = {  # API parameter -> DeploymentGroup attribute
+        "deploymentConfigName": "deployment_config_name",
+        "ec2TagFilters": "ec2_tag_filters",
+        "onPremisesInstanceTagFilters": "on_premises_instance_tag_filters",
+        "autoScalingGroups": "auto_scaling_groups",
+        "serviceRoleArn": "service_role_arn",
+        "triggerConfigurations": "trigger_configurations",
+        "alarmConfiguration": "alarm_configuration",
+        "autoRollbackConfiguration": "auto_rollback_configuration",
+        "outdatedInstancesStrategy": "outdated_instances_strategy",
+        "deploymentStyle": "deployment_style",
+        "blueGreenDeploymentConfiguration": "blue_green_deployment_configuration",
+        "loadBalancerInfo": "load_balancer_info",
+        "ec2TagSet": "ec2_tag_set",
+        "ecsServices": "ecs_services",
+        "onPremisesTagSet": "on_premises_tag_set",
+        "terminationHookEnabled": "termination_hook_enabled",
+    }
+
+    def update_deployment_group(self: Any) -> Any:
+        backend = self.codedeploy_backend
+        app = self._get_param("applicationName")
+        current = self._get_param("currentDeploymentGroupName")
+        group = backend.get_deployment_group(app, current)  # raises the API's not-found errors
+        for param, attr in fields.items():
+            value = self._get_param(param)
+            if value is not None:
+                setattr(group, attr, value)
+        new_name = self._get_param("newDeploymentGroupName")
+        if new_name and new_name != current:
+            groups = backend.deployment_groups[app]
+            groups[new_name] = groups.pop(current)
+            group.deployment_group_name = new_name
+            old_arn = backend._deployment_group_arn(app, current)
+            tags = backend.tagger.list_tags_for_resource(old_arn).get("Tags", [])
+            backend.tagger.delete_all_tags_for_resource(old_arn)
+            if tags:
+                backend.tagger.tag_resource(backend._deployment_group_arn(app, new_name), tags)
+        return ActionResult({"hooksNotCleanedUp": []})
+
+    return _chain(
+        _patch(CodeDeployResponse, "delete_application", delete_application),
+        _patch(CodeDeployResponse, "delete_deployment_group", delete_deployment_group),
+        _patch(CodeDeployResponse, "update_deployment_group", update_deployment_group),
+    )
+
+
+# --- CodeCommit: epoch timestamps and tags ---------------------------------------------------
+
+
+def _codecommit_epoch_dates_and_tags() -> Undo:
+    # CreateRepository/GetRepository return creationDate/lastModifiedDate as ISO strings (the Go
+    # SDK wants epoch numbers: "expected CreationDate to be a JSON Number"), and moto has no
+    # TagResource/UntagResource/ListTagsForResource for CodeCommit, which the provider calls for
+    # tags (provider default_tags make every repository tagged).
+    from moto.codecommit.responses import CodeCommitResponse
+    from moto.utilities.tagging_service import TaggingService
+
+    def tagger(backend: Any) -> TaggingService:
+        if not hasattr(backend, "cdwizard_tags"):
+            backend.cdwizard_tags = TaggingService(key_name="key", value_name="value")
+        return backend.cdwizard_tags
+
+    def with_epoch(body: str) -> str:
+        data = json.loads(body)
+        meta = data.get("repositoryMetadata") or {}
+        for key in ("creationDate", "lastModifiedDate"):
+            if key in meta:
+                meta[key] = _epoch(meta[key])
+        return json.dumps(data)
+
+    create_original = CodeCommitResponse.create_repository
+    get_original = CodeCommitResponse.get_repository
+    delete_original = CodeCommitResponse.delete_repository
+
+    def create_repository(self: Any) -> str:
+        body = with_epoch(create_original(self))
+        tags = self._get_param("tags") or {}
+        if tags:
+            arn = json.loads(body)["repositoryMetadata"]["Arn"]
+            tagger(self.codecommit_backend).tag_resource(
+                arn, [{"key": k, "value": v} for k, v in tags.items()]
+            )
+        return body
+
+    def get_repository(self: Any) -> str:
+        return with_epoch(get_original(self))
+
+    def delete_repository(self: Any) -> str:
+        name = self._get_param("repositoryName")
+        repo = self.codecommit_backend.repositories.get(name)
+        if repo is not None:
+            arn = repo.repository_metadata["Arn"]
+            tagger(self.codecommit_backend).delete_all_tags_for_resource(arn)
+        return delete_original(self)
+
+    def tag_resource(self: Any) -> str:
+        tags = self._get_param("tags") or {}
+        tagger(self.codecommit_backend).tag_resource(
+            self._get_param("resourceArn"), [{"key": k, "value": v} for k, v in tags.items()]
+        )
+        return "{}"
+
+    def untag_resource(self: Any) -> str:
+        tagger(self.codecommit_backend).untag_resource_using_names(
+            self._get_param("resourceArn"), self._get_param("tagKeys") or []
+        )
+        return "{}"
+
+    def list_tags_for_resource(self: Any) -> str:
+        tags = tagger(self.codecommit_backend).get_tag_dict_for_resource(
+            self._get_param("resourceArn")
+        )
+        return json.dumps({"tags": tags})
+
+    return _chain(
+        _patch(CodeCommitResponse, "create_repository", create_repository),
+        _patch(CodeCommitResponse, "get_repository", get_repository),
+        _patch(CodeCommitResponse, "delete_repository", delete_repository),
+        _patch(CodeCommitResponse, "tag_resource", tag_resource),
+        _patch(CodeCommitResponse, "untag_resource", untag_resource),
+        _patch(CodeCommitResponse, "list_tags_for_resource", list_tags_for_resource),
+    )
+
+
+# --- EC2: detailed monitoring -----------------------------------------------------------------
+
+
+def _ec2_monitor_instances() -> Undo:
+    # MonitorInstances/UnmonitorInstances raise NotImplementedError (HTTP 500), and the provider
+    # calls them for `monitoring = true` -- terraform retries until it times out.
+    from moto.ec2.responses.monitoring import Monitoring
+
+    def toggle(state: str) -> Callable[[Any], str]:
+        def action(self: Any) -> str:
+            self.error_on_dryrun()
+            ids = self._get_param("InstanceIds", [])
+            items = []
+            for instance in self.ec2_backend.get_multi_instances_by_id(ids):
+                instance.monitoring_state = state
+                items.append(
+                    f"<item><instanceId>{instance.id}</instanceId>"
+                    f"<monitoring><state>{state}</state></monitoring></item>"
+                )
+            name = (
+                "MonitorInstancesResponse" if state == "enabled" else ("UnmonitorInstancesResponse")
+            )
+            return (
+                f'<{name} xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">'
+                "<requestId>59dbff89-35bd-4eac-99ed-be587EXAMPLE</requestId>"
+                f"<instancesSet>{''.join(items)}</instancesSet></{name}>"
+            )
+
+        return action
+
+    return _chain(
+        _patch(Monitoring, "monitor_instances", toggle("enabled")),
+        _patch(Monitoring, "unmonitor_instances", toggle("disabled")),
+    )
+
+
+SHIMS: tuple[Shim, ...] = (
+    Shim(
+        "iam_managed_policies",
+        "AWS managed policies exist only with MOTO_IAM_LOAD_MANAGED_POLICIES=true",
+        _iam_managed_policies,
+    ),
+    Shim(
+        "codepipeline_epoch_timestamps",
+        "GetPipeline metadata.created/updated as epoch numbers (the Go SDK rejects ISO strings)",
+        _codepipeline_epoch_timestamps,
+    ),
+    Shim(
+        "codedeploy_no_empty_load_balancer_info",
+        "GetDeploymentGroup omits an empty loadBalancerInfo (else a perpetual diff)",
+        _codedeploy_no_empty_load_balancer_info,
+    ),
+    Shim(
+        "codedeploy_update_and_delete",
+        "UpdateDeploymentGroup, DeleteDeploymentGroup and DeleteApplication (missing in moto)",
+        _codedeploy_update_and_delete,
+    ),
+    Shim(
+        "codecommit_epoch_dates_and_tags",
+        "CodeCommit repository dates as epoch numbers; Tag/Untag/ListTagsForResource (missing)",
+        _codecommit_epoch_dates_and_tags,
+    ),
+    Shim(
+        "ec2_monitor_instances",
+        "MonitorInstances/UnmonitorInstances (missing in moto; used by monitoring = true)",
+        _ec2_monitor_instances,
+    ),
+)
+
+
+def install_shims() -> list[str]:
+    """Install every shim once (idempotent); returns their names."""
+    for shim in SHIMS:
+        if shim.name not in _installed:
+            _installed[shim.name] = shim.install()
+    return [s.name for s in SHIMS]
+
+
+def uninstall_shims() -> None:
+    """Restore moto as it was (tests use this to show each gap still exists)."""
+    for name in reversed(list(_installed)):
+        _installed.pop(name)()
+
+
+def installed() -> list[str]:
+    return list(_installed)

@@ -1,0 +1,165 @@
+"""Around `destroy`: what the state holds, emptying versioned buckets, and what is left after.
+
+Terraform cannot delete a non-empty bucket (unless `force_destroy`), and a versioned artifact
+bucket keeps every old version and delete marker; so before destroying, each bucket in the state
+is emptied. Afterwards every named resource from the state and the answers is looked up again
+through the API: anything that still answers is reported as left behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from wizard.core.answers import Answers
+from wizard.services.aws.session import AwsClients
+
+
+@dataclass(frozen=True)
+class Named:
+    """A resource we can look up by name: `kind` is the AWS noun, `key` its identifier."""
+
+    kind: str
+    key: str
+    extra: str = ""
+
+    def label(self) -> str:
+        return f"{self.kind} {self.key}" + (f"/{self.extra}" if self.extra else "")
+
+
+def state_resources(state: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every resource in `terraform show -json` state output, all modules."""
+
+    def walk(module: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        yield from module.get("resources") or []
+        for child in module.get("child_modules") or []:
+            yield from walk(child)
+
+    yield from walk((state.get("values") or {}).get("root_module") or {})
+
+
+def inventory(state: Mapping[str, Any], answers: Answers) -> list[Named]:
+    """The named things this stack owns: from the state, plus the answers' names."""
+    found: dict[tuple[str, str, str], Named] = {}
+
+    def add(kind: str, key: Any, extra: Any = "") -> None:
+        if key:
+            item = Named(kind, str(key), str(extra or ""))
+            found[(item.kind, item.key, item.extra)] = item
+
+    for res in state_resources(state):
+        if res.get("mode") != "managed":
+            continue
+        v = res.get("values") or {}
+        t = res.get("type")
+        if t == "aws_codepipeline":
+            add("pipeline", v.get("name"))
+        elif t == "aws_codedeploy_app":
+            add("CodeDeploy application", v.get("name"))
+        elif t == "aws_codedeploy_deployment_group":
+            add("deployment group", v.get("app_name"), v.get("deployment_group_name"))
+        elif t == "aws_iam_role":
+            add("IAM role", v.get("name"))
+        elif t == "aws_iam_instance_profile":
+            add("instance profile", v.get("name"))
+        elif t == "aws_s3_bucket":
+            add("bucket", v.get("bucket"))
+        elif t == "aws_instance":
+            add("EC2 instance", v.get("id"))
+        elif t == "aws_codecommit_repository":
+            add("repository", v.get("repository_name"))
+        elif t == "aws_cloudwatch_event_rule":
+            add("EventBridge rule", v.get("name"))
+        elif t == "aws_ssm_association":
+            add("SSM association", v.get("association_id") or v.get("id"))
+    add("pipeline", answers.pipeline.name)
+    add("CodeDeploy application", answers.deployment.application)
+    add("deployment group", answers.deployment.application, answers.deployment.group)
+    add("IAM role", answers.deployment.service_role)
+    add("instance profile", answers.deployment.instance_profile)
+    if answers.pipeline.artifact_bucket:
+        add("bucket", answers.pipeline.artifact_bucket)
+    if answers.source.create_repository:
+        add("repository", answers.source.repository)
+    return list(found.values())
+
+
+def buckets(state: Mapping[str, Any]) -> list[str]:
+    return [
+        str((r.get("values") or {}).get("bucket"))
+        for r in state_resources(state)
+        if r.get("mode") == "managed"
+        and r.get("type") == "aws_s3_bucket"
+        and (r.get("values") or {}).get("bucket")
+    ]
+
+
+def empty_bucket(clients: AwsClients, bucket: str) -> int:
+    """Delete every object version and delete marker; returns how many were deleted."""
+    s3 = clients.client("s3")
+    deleted = 0
+    try:
+        pages = s3.get_paginator("list_object_versions").paginate(Bucket=bucket)
+        for page in pages:
+            keys = [
+                {"Key": item["Key"], "VersionId": item["VersionId"]}
+                for item in (page.get("Versions") or []) + (page.get("DeleteMarkers") or [])
+            ]
+            for start in range(0, len(keys), 1000):
+                chunk = keys[start : start + 1000]
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": chunk, "Quiet": True})
+                deleted += len(chunk)
+    except s3.exceptions.NoSuchBucket:
+        return deleted
+    return deleted
+
+
+def still_exists(clients: AwsClients, item: Named) -> bool:
+    """True when the API still returns `item` (live instances only)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        if item.kind == "pipeline":
+            clients.client("codepipeline").get_pipeline(name=item.key)
+        elif item.kind == "CodeDeploy application":
+            clients.client("codedeploy").get_application(applicationName=item.key)
+        elif item.kind == "deployment group":
+            clients.client("codedeploy").get_deployment_group(
+                applicationName=item.key, deploymentGroupName=item.extra
+            )
+        elif item.kind == "IAM role":
+            clients.client("iam").get_role(RoleName=item.key)
+        elif item.kind == "instance profile":
+            clients.client("iam").get_instance_profile(InstanceProfileName=item.key)
+        elif item.kind == "bucket":
+            clients.client("s3").head_bucket(Bucket=item.key)
+        elif item.kind == "repository":
+            clients.client("codecommit").get_repository(repositoryName=item.key)
+        elif item.kind == "EventBridge rule":
+            clients.client("events").describe_rule(Name=item.key)
+        elif item.kind == "SSM association":
+            clients.client("ssm").describe_association(AssociationId=item.key)
+        elif item.kind == "EC2 instance":
+            reservations = clients.client("ec2").describe_instances(InstanceIds=[item.key])
+            states = [
+                i["State"]["Name"]
+                for r in reservations.get("Reservations", [])
+                for i in r.get("Instances", [])
+            ]
+            return any(s not in ("terminated", "shutting-down") for s in states)
+        else:
+            return False
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if status == 404 or "NotFound" in code or "NoSuch" in code or "DoesNotExist" in code:
+            return False
+        if code in ("InvalidInstanceID.NotFound", "PipelineNotFoundException"):
+            return False
+        raise
+    return True
+
+
+def left_behind(clients: AwsClients, items: list[Named]) -> list[str]:
+    return [item.label() for item in items if still_exists(clients, item)]

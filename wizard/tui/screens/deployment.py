@@ -1,0 +1,83 @@
+"""Step 5: CodeDeploy application, group, rollout config (explained for this fleet), roles."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.widgets import Static
+
+from wizard.core.answers import question_map
+from wizard.tui.screens.base import REFRESH, StepScreen, show_clashes, titled
+from wizard.tui.screens.targets import total_targets
+from wizard.tui.widgets.lookup import LookupStatus
+
+CLASH_KEYS = (
+    "deployment.application",
+    "deployment.group",
+    "deployment.service_role",
+    "deployment.instance_profile",
+)
+
+
+class DeploymentStep(StepScreen):
+    STEP = "deployment"
+    BINDINGS: ClassVar = [REFRESH]
+
+    def compose_aside(self) -> ComposeResult:
+        yield titled("What this config means here", Static("", id="explainer", markup=False))
+        yield titled("Existing resources", LookupStatus("", id="status-clashes"))
+
+    def ready(self) -> None:
+        super().ready()
+        self._explain()
+
+    def start_lookups(self) -> None:
+        if self.context.services.discovery is None:
+            self.status("clashes").off("Discovery is not available: names are not checked.")
+            return
+        answers = self.draft.resolved()
+        if "instances" not in self.context.facts:  # resumed here: count the fleet for the text
+            key, value = str(answers["targets.tag_key"]), str(answers["targets.tag_value"])
+            self.lookup(
+                "instances",
+                (key, value),
+                lambda a: a.match_instances(key, value),
+                label="matching instances",
+            )
+        self.status("clashes").loading("Checking the names against your account…")
+        self.lookup(
+            "clashes",
+            tuple(sorted((k, str(answers[k])) for k in CLASH_KEYS)),
+            lambda a: list(a.clashes(answers)),
+            label="existing resources",
+        )
+
+    def on_field_edited(self, key: str, text: str) -> None:
+        if key == "deployment.config":
+            self._explain()
+        elif key in CLASH_KEYS:
+            self.start_lookups()
+
+    def explanation(self) -> str:
+        values = self.draft.resolved()
+        config = str(values["deployment.config"])
+        count = total_targets(values, self.context.facts.get("instances"))
+        explain = self.context.services.explain
+        if explain is not None:
+            return explain(config, count)
+        short = config.removeprefix("CodeDeployDefault.")
+        return (
+            f"{short} on {count} instance{'s' if count != 1 else ''}.\n\n"
+            f"{question_map()['deployment.config'].help}"
+        )
+
+    def _explain(self) -> None:
+        self.query_one("#explainer", Static).update(self.explanation())
+
+    def on_lookup_done(self, what: str, result: Any) -> None:
+        if what == "instances":
+            self.context.facts["instances"] = result
+            self._explain()
+        if what == "clashes":
+            show_clashes(self.status("clashes"), [c for c in result if c.key in CLASH_KEYS])

@@ -1,0 +1,348 @@
+"""Step 7: review everything before anything is created — answers, files, plan — then confirm."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import PurePosixPath
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.widgets import Button, Footer, Static, TabbedContent, TabPane, Tabs, Tree
+
+from wizard.core.answers import Answers, AnswersError, question_map, to_flat
+from wizard.tui.messages import FilesRendered
+from wizard.tui.screens.base import Navigate, StepScreen, titled
+from wizard.tui.screens.modals import Dialog
+from wizard.tui.services import Failure, PlanView, is_runner_error
+from wizard.tui.steps import FORM_STEPS, step, step_questions
+from wizard.tui.widgets.answer_field import AnswerField, field_id
+from wizard.tui.widgets.lookup import LookupStatus
+from wizard.tui.widgets.step_indicator import StepIndicator
+
+LEXERS = {
+    ".tf": "terraform",
+    ".hcl": "terraform",
+    ".tfvars": "terraform",
+    ".sh": "bash",
+    ".yml": "yaml",
+    ".yaml": "yaml",
+    ".py": "python",
+    ".json": "json",
+    ".md": "markdown",
+    ".toml": "toml",
+    ".txt": "text",
+}
+
+
+#: the file shown first in the viewer (the first one that exists)
+PREVIEW_FIRST = ("terraform/main.tf", "payload/appspec.yml")
+
+
+def lexer_for(path: str) -> str:
+    return LEXERS.get(PurePosixPath(path).suffix, "text")
+
+
+def answers_summary(answers: Answers) -> str:
+    """Every form step's answers as `Label  value` lines (advanced ones included)."""
+    flat = to_flat(answers)
+    lines: list[str] = []
+    for name in FORM_STEPS:
+        lines.append(step(name).title.upper())
+        for q in step_questions(name):
+            value = flat[q.key]
+            if isinstance(value, bool):
+                shown = "yes" if value else "no"
+            elif isinstance(value, dict):
+                shown = ", ".join(f"{k}={v}" for k, v in value.items()) or "(none)"
+            elif value is None:
+                shown = "(none)"
+            else:
+                shown = str(value)
+            lines.append(f"  {q.label:<24} {shown}")
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+class ReviewScreen(StepScreen):
+    STEP = "review"
+    BINDINGS: ClassVar = [
+        Binding("y", "confirm", "Yes, apply"),
+        Binding("n", "back", "No, go back"),
+        Binding("d", "details", "Details"),
+        Binding("escape", "back", "Back", show=False),
+        Binding("f1", "help", "Help"),
+    ]
+
+    AUTO_FOCUS = ""  # not the first settings field: that would open the Settings tab
+    answers: Answers | None = None
+    plan: PlanView | None = None
+    details = False
+
+    def compose(self) -> ComposeResult:
+        yield self.top_bar()
+        yield StepIndicator(self.STEP, self.draft.completed, id="steps")
+        with TabbedContent(id="review-tabs", initial="tab-summary"):
+            with TabPane("Summary", id="tab-summary"), VerticalScroll(id="summary"):
+                yield Static("7. Review", classes="step-title")
+                yield Static(step("review").intro, classes="step-intro", markup=False)
+                yield Static("", id="problems", classes="problems", markup=False)
+                yield titled(
+                    "What terraform will do",
+                    Vertical(
+                        LookupStatus("", id="status-plan"),
+                        Static("", id="plan", markup=False),
+                        id="plan-block",
+                    ),
+                )
+                yield Static("", id="confirm", markup=False)
+                yield titled("Your answers", Static("", id="answers-summary", markup=False))
+            with TabPane("Files", id="tab-files"), Horizontal(id="files-pane"):
+                yield Tree(str(self.context.out), id="files")
+                with VerticalScroll(id="viewer"):
+                    yield Static("Pick a file on the left.", id="file-view", markup=False)
+            with TabPane("Settings", id="tab-settings"), VerticalScroll(id="form"):
+                yield Static(
+                    "Rarely changed: where terraform keeps its state, which binary runs it, "
+                    "and tags for every resource.",
+                    classes="step-intro",
+                    markup=False,
+                )
+                for question in step_questions(self.STEP):
+                    yield self._field(question)
+        with Horizontal(id="nav"):
+            yield Button("← Back", id="back")
+            yield Static("", id="nav-status")
+            yield Button("Apply →", id="next", variant="primary", disabled=True)
+        yield Footer()
+
+    def ready(self) -> None:
+        self.set_interval(0.1, self._show_latest_event)
+        self.refresh_review()
+        self.query_one("#review-tabs", TabbedContent).query_one(Tabs).focus()
+
+    def refresh_review(self) -> None:
+        """Validate everything again, re-render the files and plan again."""
+        problems_view = self.query_one("#problems", Static)
+        self.plan = None
+        self.query_one("#next", Button).disabled = True
+        self._show_text("#confirm", "")
+        self._show_text("#plan", "")
+        try:
+            self.answers = self.draft.answers()
+        except AnswersError as exc:
+            self.answers = None
+            lines = ["Fix these before applying:"]
+            for problem in exc.problems:
+                q = question_map().get(problem.path)
+                where = f"{step(q.step).title} › {q.label}" if q and q.step else problem.path
+                lines.append(f"  ✗ {where}: {problem.message} — {problem.fix}")
+            problems_view.update("\n".join(lines))
+            problems_view.display = True
+            self.query_one("#answers-summary", Static).update("")
+            self.status("plan").off("Nothing is planned until the answers are valid.")
+            return
+        problems_view.display = False
+        self.query_one("#answers-summary", Static).update(answers_summary(self.answers))
+        self.render_files(self.answers)
+        if self.context.services.runner is None:
+            self.status("plan").off(
+                "Planning is not available in this build (no terraform runner): the Files "
+                "tab shows everything that would be written."
+            )
+            return
+        self.make_plan(self.answers)
+
+    # --- the plan -----------------------------------------------------------------------------
+
+    @work(exclusive=True, group="plan", exit_on_error=False, name="planning")
+    async def make_plan(self, answers: Answers) -> None:
+        """Render, init and plan with the runner (async worker: terraform streams on the loop)."""
+        factory = self.context.services.runner
+        assert factory is not None
+        previous, self.context.runner = self.context.runner, None
+        if previous is not None:
+            await asyncio.to_thread(previous.close)
+        self.context.drain()
+        runner = factory(answers, self.context.out, self.context.emit)
+        self.context.runner = runner
+        status = self.status("plan")
+        status.loading("Getting terraform ready…")
+        try:
+            await asyncio.to_thread(runner.start)
+            status.loading("Planning (terraform init and plan)…")
+            plan = await runner.prepare()
+        except Exception as exc:
+            if not is_runner_error(exc):
+                raise
+            status.failed(Failure(str(exc), getattr(exc, "hint", None) or "see the log above"))
+            return
+        self.show_plan(plan)
+
+    def _show_latest_event(self) -> None:
+        """While planning, the status line follows what terraform is doing."""
+        events = self.context.drain()
+        status = self.status("plan")
+        if events and status.state == "loading":
+            last = events[-1].summary().splitlines()[0] if events[-1].summary() else ""
+            if last:
+                status.loading(last[:110])
+
+    def show_plan(self, plan: PlanView) -> None:
+        self.plan = plan
+        status = self.status("plan")
+        if not plan.has_changes:
+            status.ok("No changes: what exists already matches these answers.")
+            self._show_text("#plan", "")
+            return
+        counts = f"{plan.add} to add, {plan.change} to change, {plan.remove} to destroy"
+        if plan.destructive:
+            status.warn(f"{counts}. DESTRUCTIVE: " + "; ".join(plan.destructive))
+        else:
+            status.ok(counts)
+        self._show_text("#plan", plan_lines(plan, details=self.details))
+        self.query_one("#next", Button).disabled = False
+        self._show_text("#confirm", "Apply this plan?   y  yes    n  no, go back    d  details")
+
+    def _show_text(self, selector: str, text: str | Content) -> None:
+        """Update a Static and hide it while it is empty (no blank gaps in the summary)."""
+        widget = self.query_one(selector, Static)
+        widget.update(text)
+        widget.display = bool(str(text))
+
+    # --- files --------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="render", exit_on_error=False, name="render files")
+    def render_files(self, answers: Answers) -> None:
+        from wizard.core.render import render
+
+        tree = render(answers, sandbox=self.context.services.render_sandbox)
+        files = {path: f.content for path, f in tree.items()}
+        self.post_message(FilesRendered(files))
+
+    @on(FilesRendered)
+    def _show_files(self, message: FilesRendered) -> None:
+        files = self.files = message.files
+        tree: Tree[str] = self.query_one("#files", Tree)
+        tree.clear()
+        tree.root.expand()
+        folders: dict[str, Any] = {"": tree.root}
+        for path in files:
+            parts = path.split("/")
+            for depth in range(1, len(parts)):
+                folder = "/".join(parts[:depth])
+                if folder not in folders:
+                    parent = folders["/".join(parts[: depth - 1])]
+                    folders[folder] = parent.add(parts[depth - 1] + "/", expand=depth == 1)
+            folders["/".join(parts[:-1])].add_leaf(parts[-1], data=path)
+        if not files:
+            self.query_one("#file-view", Static).update("Nothing to render yet.")
+            return
+        first = next((p for p in PREVIEW_FIRST if p in files), next(iter(files)))
+        self.show_file(first)
+
+    @on(Tree.NodeHighlighted, "#files")
+    @on(Tree.NodeSelected, "#files")
+    def _file_chosen(self, event: Tree.NodeHighlighted[str] | Tree.NodeSelected[str]) -> None:
+        path = event.node.data
+        if path is None:
+            return
+        self.show_file(path)
+
+    def show_file(self, path: str) -> None:
+        content = self.files.get(path, b"")
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError:
+            self.query_one("#file-view", Static).update(f"{path}: binary file")
+            return
+        from rich.syntax import Syntax  # pygments is heavy: only when a file is shown
+
+        self.viewing = (path, lexer_for(path))
+        syntax = Syntax(
+            text,
+            lexer_for(path),
+            line_numbers=True,
+            word_wrap=False,
+            theme="ansi_dark",
+            background_color=self.app.current_theme.background,
+        )
+        self.query_one("#file-view", Static).update(syntax)
+
+    files: dict[str, bytes] = {}  # noqa: RUF012 - replaced per instance when rendered
+    #: (path, lexer) of the file in the viewer
+    viewing: tuple[str, str] | None = None
+
+    # --- actions ------------------------------------------------------------------------------
+
+    def on_field_edited(self, key: str, text: str) -> None:
+        if not self.query_one(f"#{field_id(key)}", AnswerField).invalid:
+            self.refresh_review()
+
+    def action_confirm(self) -> None:
+        self.action_next()
+
+    def action_next(self) -> None:
+        problems = self.draft.problems(self.STEP)
+        self.show_problems(problems)
+        if problems:
+            self.query_one(TabbedContent).active = "tab-settings"
+            return
+        if self.answers is None:
+            self.notify("Fix the answers listed under Summary first.", severity="warning")
+            return
+        plan = self.plan
+        if plan is None:
+            self.notify("The plan is not ready yet.", severity="warning")
+            return
+        if not plan.has_changes:
+            self.notify("Nothing to apply: what exists already matches the answers.")
+            return
+        if plan.destructive:
+            self.app.push_screen(
+                Dialog(
+                    "This plan destroys things",
+                    "It replaces or deletes:\n  "
+                    + "\n  ".join(plan.destructive)
+                    + "\n\nWhat they hold (history, artifacts, running instances) is lost.",
+                    "Apply anyway",
+                    "Go back",
+                    danger=True,
+                ),
+                callback=lambda yes: (
+                    self.post_message(Navigate(self.STEP, "next")) if yes else None
+                ),
+            )
+            return
+        self.post_message(Navigate(self.STEP, "next"))
+
+    def action_details(self) -> None:
+        """Show the resources behind each line of the plan (and back)."""
+        self.details = not self.details
+        self.query_one(TabbedContent).active = "tab-summary"
+        if self.plan is not None:
+            self._show_text("#plan", plan_lines(self.plan, details=self.details))
+
+
+def plan_lines(plan: PlanView, *, details: bool) -> Content:
+    """`+ creates pipeline shop` lines, destructive ones flagged; addresses with details."""
+    marks = {"creates": "+", "updates": "~", "replaces": "±", "deletes": "-", "destroys": "-"}
+    out: list[Content] = []
+    for item in plan.items:
+        mark = marks.get(item.action, "•")
+        line = Content.from_markup(
+            "[$success]$mark[/] $action $what"
+            if not item.destructive
+            else "[b $error]$mark $action $what  ⚠ DESTRUCTIVE[/]",
+            mark=mark,
+            action=item.action,
+            what=item.what,
+        )
+        out.append(line)
+        if details:
+            for address in getattr(item, "addresses", ()):
+                out.append(Content.from_markup("[dim]    $a[/]", a=address))
+    return Content("\n").join(out)

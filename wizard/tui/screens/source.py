@@ -1,0 +1,179 @@
+"""Step 3: repository, branch, change detection and the pipeline's name."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.timer import Timer
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from wizard.tui.screens.base import REFRESH, Aside, StepScreen, show_clashes, titled
+from wizard.tui.widgets.lookup import LookupStatus
+
+#: answers keys whose clashes this step warns about
+CLASH_KEYS = ("pipeline.name", "source.repository", "pipeline.artifact_bucket")
+
+
+def preferred_branch(branches: Sequence[str], current: str) -> str | None:
+    """The branch to propose when the current one does not exist in the repository."""
+    if not branches or current in branches:
+        return None
+    for usual in ("main", "master"):
+        if usual in branches:
+            return usual
+    return sorted(branches)[0]
+
+
+class SourceStep(StepScreen):
+    STEP = "source"
+    BINDINGS: ClassVar = [REFRESH]
+
+    _branch_timer: Timer | None = None
+    repositories: list[str] | None = None
+
+    def compose_aside(self) -> ComposeResult:
+        yield Aside(
+            "Repositories",
+            LookupStatus("", id="status-repositories"),
+            OptionList(id="repositories"),
+        )
+        yield Aside(
+            "Branches",
+            LookupStatus("", id="status-branches"),
+            OptionList(id="branches"),
+        )
+        yield titled("Existing resources", LookupStatus("", id="status-clashes"))
+
+    def start_lookups(self) -> None:
+        if self.context.services.discovery is None:
+            for what in ("repositories", "branches", "clashes"):
+                self.status(what).off("Discovery is not available; type the values.")
+            for list_id in ("#repositories", "#branches"):
+                self.query_one(list_id).display = False
+            return
+        self.status("repositories").loading("Listing CodeCommit repositories…")
+        self.lookup(
+            "repositories",
+            self.context.account_key(),
+            lambda a: sorted(a.repositories()),
+            label="the CodeCommit repositories",
+        )
+        self._look_up_branches()
+        self._look_up_clashes()
+
+    def _repository(self) -> str:
+        return str(self.draft.value("source.repository"))
+
+    def _look_up_branches(self) -> None:
+        repository = self._repository()
+        self.status("branches").loading(f"Listing branches of {repository}…")
+        self.lookup(
+            "branches",
+            repository,
+            lambda a: sorted(a.branches(repository)),
+            label=f"the branches of {repository}",
+        )
+
+    def _look_up_clashes(self) -> None:
+        answers = self.draft.resolved()
+        self.status("clashes").loading("Checking the names against your account…")
+        self.lookup(
+            "clashes",
+            tuple(sorted((k, str(answers[k])) for k in CLASH_KEYS)),
+            lambda a: list(a.clashes(answers)),
+            label="existing resources",
+        )
+
+    def on_field_edited(self, key: str, text: str) -> None:
+        if self.context.services.discovery is None:
+            return
+        if key in ("source.repository", "source.create_repository"):
+            if self._branch_timer is not None:
+                self._branch_timer.stop()
+            self._branch_timer = self.set_timer(
+                self.context.services.debounce_seconds, self._after_repository_edit
+            )
+        elif key in CLASH_KEYS:
+            self._look_up_clashes()
+
+    def _after_repository_edit(self) -> None:
+        self._show_repository_check()
+        self._look_up_branches()
+        self._look_up_clashes()
+
+    def _show_repository_check(self) -> None:
+        if self.repositories is None:
+            return
+        repository = self._repository()
+        status = self.status("repositories")
+        count = f"{len(self.repositories)} in this region"
+        if repository in self.repositories:
+            status.ok(f"{count}; '{repository}' exists")
+        elif self.draft.value("source.create_repository"):
+            status.ok(f"{count}; '{repository}' will be created")
+        elif self.context.services.target_label == "sandbox":
+            status.ok(f"{count}; the sandbox creates '{repository}' when you apply")
+        else:
+            status.warn(
+                f"{count}; '{repository}' does not exist.\n"
+                "  Pick one below, or switch on 'Create the repository'."
+            )
+
+    def on_lookup_done(self, what: str, result: Any) -> None:
+        if what == "repositories":
+            self.repositories = list(result)
+            options = self.query_one("#repositories", OptionList)
+            options.clear_options()
+            options.add_options([Option(name, id=name) for name in self.repositories])
+            field = self.field("source.repository")
+            field.set_suggestions(self.repositories)
+            if len(self.repositories) == 1 and self.draft.suggest(
+                "source.repository", self.repositories[0]
+            ):
+                field.set_text(self.repositories[0], origin="discovered")
+            self._show_repository_check()
+        elif what == "branches":
+            branches = list(result)
+            options = self.query_one("#branches", OptionList)
+            options.clear_options()
+            options.add_options([Option(name, id=name) for name in branches])
+            self.field("source.branch").set_suggestions(branches)
+            current = str(self.draft.value("source.branch"))
+            if not branches:
+                self.status("branches").warn(
+                    "No branches yet: the first run starts when you push "
+                    f"to '{current}' (or use `cdwizard ship`)."
+                )
+                return
+            proposal = preferred_branch(branches, current)
+            if proposal and self.draft.suggest("source.branch", proposal):
+                self.field("source.branch").set_text(proposal, origin="discovered")
+                current = proposal
+            if current in branches:
+                self.status("branches").ok(f"{len(branches)} found; '{current}' exists")
+            else:
+                self.status("branches").warn(
+                    f"{len(branches)} found; '{current}' is not one of them yet"
+                )
+        elif what == "clashes":
+            show_clashes(self.status("clashes"), [c for c in result if c.key in CLASH_KEYS])
+
+    def on_lookup_failed(self, what: str, failure: Any) -> None:
+        if what == "branches":
+            self.query_one("#branches", OptionList).clear_options()
+
+    @on(OptionList.OptionSelected, "#repositories")
+    def _repository_picked(self, event: OptionList.OptionSelected) -> None:
+        field = self.field("source.repository")
+        field.set_text(str(event.option.id))
+        field.focus_control()
+
+    @on(OptionList.OptionSelected, "#branches")
+    def _branch_picked(self, event: OptionList.OptionSelected) -> None:
+        field = self.field("source.branch")
+        field.set_text(str(event.option.id))
+        field.focus_control()

@@ -1,0 +1,91 @@
+"""The wizard's steps, in order, with the copy shown at the top of each (pure: no textual)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from wizard.core.answers import Question, questions
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    title: str
+    intro: str
+
+
+STEPS: tuple[Step, ...] = (
+    Step(
+        "welcome",
+        "Welcome",
+        "cdwizard builds a CodeCommit → CodePipeline → CodeDeploy pipeline that installs a FastAPI "
+        "service on EC2, then shows every run live. Seven short steps; your answers are saved "
+        "after each one, so you can stop and come back.",
+    ),
+    Step(
+        "aws",
+        "AWS",
+        "Which account and region to build in. Credentials come from your AWS config or "
+        "environment and are never written anywhere.",
+    ),
+    Step(
+        "source",
+        "Source",
+        "The repository and branch whose pushes start the pipeline, and the pipeline's name.",
+    ),
+    Step(
+        "targets",
+        "Targets",
+        "The EC2 instances that receive each deployment: they are found by a tag. cdwizard can "
+        "create them, or target instances you already run.",
+    ),
+    Step(
+        "deployment",
+        "Deployment",
+        "How CodeDeploy rolls a new revision out to the instances, and the IAM roles it uses.",
+    ),
+    Step(
+        "payload",
+        "Payload",
+        "Where the service is installed on each instance, who runs it and how it is checked.",
+    ),
+    Step(
+        "review",
+        "Review",
+        "Everything cdwizard will write and create. Nothing has been changed in your account yet.",
+    ),
+    Step(
+        "apply",
+        "Apply",
+        "terraform applies exactly the reviewed plan.",
+    ),
+)
+
+STEP_NAMES: tuple[str, ...] = tuple(s.name for s in STEPS)
+
+#: Steps whose answers are asked in a form of their own.
+FORM_STEPS: tuple[str, ...] = ("welcome", "aws", "source", "targets", "deployment", "payload")
+
+
+def step(name: str) -> Step:
+    for s in STEPS:
+        if s.name == name:
+            return s
+    raise KeyError(name)
+
+
+@cache
+def step_questions(name: str) -> tuple[Question, ...]:
+    """The questions a step asks, in declaration order."""
+    return tuple(q for q in questions() if q.step == name)
+
+
+def following(name: str) -> str:
+    index = STEP_NAMES.index(name)
+    return STEP_NAMES[min(index + 1, len(STEP_NAMES) - 1)]
+
+
+def preceding(name: str) -> str:
+    index = STEP_NAMES.index(name)
+    return STEP_NAMES[max(index - 1, 0)]

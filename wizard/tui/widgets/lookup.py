@@ -1,0 +1,81 @@
+"""A discovery lookup as one status line: a spinner while asking, then ✓ or ✗ with the fix."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from textual.content import Content
+from textual.widgets import Static
+
+from wizard.tui.services import Failure
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+State = Literal["idle", "loading", "ok", "warn", "failed", "off"]
+
+
+class LookupStatus(Static):
+    """Shows one lookup's state. The spinner only ticks while loading."""
+
+    def __init__(self, idle_text: str = "", **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.state: State = "idle"
+        self._text = idle_text
+        self._frame = 0
+        self._timer = None
+
+    def on_mount(self) -> None:
+        self._timer = self.set_interval(0.08, self._tick, pause=True)
+        self._show()
+
+    def _tick(self) -> None:
+        self._frame = (self._frame + 1) % len(SPINNER)
+        self._show()
+
+    def _show(self) -> None:
+        text = self._text
+        if self.state == "loading":
+            content = Content.from_markup(f"[$secondary]{SPINNER[self._frame]}[/] $t", t=text)
+        elif self.state == "ok":
+            content = Content.from_markup("[$success]✓[/] $t", t=text)
+        elif self.state == "warn":
+            content = Content.from_markup("[$warning]![/] $t", t=text)
+        elif self.state == "failed":
+            content = Content.from_markup("[$error]✗[/] $t", t=text)
+        elif self.state == "off":
+            content = Content.from_markup("[dim]– $t[/]", t=text)
+        else:
+            content = Content.from_markup("[dim]$t[/]", t=text)
+        self.update(content)
+        for state in ("idle", "loading", "ok", "warn", "failed", "off"):
+            self.set_class(state == self.state, f"-{state}")
+
+    def _set(self, state: State, text: str) -> None:
+        self.state = state
+        self._text = text
+        if self._timer is not None:
+            if state == "loading":
+                self._timer.resume()
+            else:
+                self._timer.pause()
+        if self.is_mounted:
+            self._show()
+
+    def loading(self, text: str) -> None:
+        self._set("loading", text)
+
+    def ok(self, text: str) -> None:
+        self._set("ok", text)
+
+    def warn(self, text: str) -> None:
+        self._set("warn", text)
+
+    def failed(self, failure: Failure) -> None:
+        self._set("failed", f"{failure.message}.\n  {failure.fix}")
+
+    def off(self, text: str) -> None:
+        self._set("off", text)
+
+    @property
+    def text(self) -> str:
+        return self._text
