@@ -3,7 +3,10 @@
 - `terraform_bin`: the terraform/tofu binary (skips when none is on PATH)
 - `provider_mirror`: `$CDWIZARD_PROVIDER_MIRROR` (skips when unset or empty); `.ci/run` sets it
 - `tf_env`: environment for running terraform offline against that mirror
-- `moto_endpoint`: a moto server on 127.0.0.1 (one per test session, reset for each test)
+- `moto_endpoint`: a moto server on 127.0.0.1 (one per test session, reset for each test);
+  pipelines and deployments stay as moto records them
+- `sandbox_endpoint`, `sim_clock`: the same server with the sandbox delivery simulation on and a
+  fake clock (tests/sandbox_delivery_support.py)
 - `aws_target`: an `AwsTarget` pointing at it with throw-away credentials
 - `payload_wheelhouse`, `payload_pip_env`: the payload's wheels, built once
   (tests/payload_support.py)
@@ -20,7 +23,7 @@ from pathlib import Path
 import pytest
 
 # Fixtures for deploying the payload (`payload_wheelhouse`, `payload_pip_env`): see the module.
-pytest_plugins = ["tests.payload_support"]
+pytest_plugins = ["tests.payload_support", "tests.sandbox_delivery_support"]
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -83,6 +86,9 @@ def _moto_server() -> Iterator[str]:
 @pytest.fixture
 def moto_endpoint(_moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """A clean moto server for this test (state reset), with fake credentials in the env."""
+    from wizard.services.sandbox.extensions import delivery
+
+    delivery.set_enabled(False)  # plain moto executions/deployments; `sandbox_endpoint` runs them
     request = urllib.request.Request(f"{_moto_server}/moto-api/reset", method="POST")
     urllib.request.urlopen(request, timeout=10).close()
     for key, value in {

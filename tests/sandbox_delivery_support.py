@@ -1,0 +1,373 @@
+"""Test support for the sandbox delivery engine (`wizard.services.sandbox.extensions.delivery`).
+
+Fixtures (registered through `pytest_plugins` in conftest):
+
+- `sim_clock`: a `FakeClock` the simulation reads instead of the time (pace 1); tests move it
+  with `advance()`, so nothing waits in real time;
+- `sandbox_endpoint`: `moto_endpoint` with the delivery simulation switched on (off again after).
+
+`Stack` creates what a pipeline run needs with boto3 (IAM role, artifact bucket, CodeCommit
+repository, CodeDeploy application and group, tagged EC2 instances, the pipeline) and pushes
+payloads with CreateCommit. `payload()` builds an appspec with one script per hook.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from wizard.services.sandbox.extensions import delivery
+
+T0 = 1_800_000_000.0
+
+
+class FakeClock:
+    """Epoch seconds that move only when told to (or by `step` on every read)."""
+
+    def __init__(self, start: float = T0, step: float = 0.0) -> None:
+        self.t = start
+        self.step = step
+
+    def __call__(self) -> float:
+        now = self.t
+        self.t += self.step
+        return now
+
+    def advance(self, seconds: float) -> float:
+        self.t += seconds
+        return self.t
+
+
+@pytest.fixture
+def sim_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClock]:
+    monkeypatch.setenv(delivery.PACE_ENV, "1")
+    clock = FakeClock()
+    delivery.use_clock(clock)
+    try:
+        yield clock
+    finally:
+        delivery.use_clock(None)
+
+
+@pytest.fixture
+def sandbox_endpoint(moto_endpoint: str, sim_clock: FakeClock) -> Iterator[str]:
+    delivery.set_enabled(True)
+    try:
+        yield moto_endpoint
+    finally:
+        delivery.set_enabled(False)
+
+
+# --- payloads ---------------------------------------------------------------------------------
+
+OK_SCRIPT = '#!/bin/bash\nset -euo pipefail\necho "$LIFECYCLE_EVENT done"\n'
+#: `bash -n`: "line 4: syntax error: unexpected end of file" (exit 2 when run)
+BROKEN_SCRIPT = "#!/bin/bash\nif true; then\n  echo never closed\n"
+HOOK_SCRIPTS = {
+    "ApplicationStop": "scripts/stop_server.sh",
+    "BeforeInstall": "scripts/before_install.sh",
+    "AfterInstall": "scripts/after_install.sh",
+    "ApplicationStart": "scripts/start_server.sh",
+    "ValidateService": "scripts/validate_service.sh",
+}
+
+
+def payload(
+    *,
+    scripts: Mapping[str, str] | None = None,
+    runas: str | None = "root",
+    omit: tuple[str, ...] = (),
+    marker: str = "",
+) -> dict[str, str]:
+    """appspec.yml plus one script per hook (`scripts` overrides by event name); `omit` leaves
+    script files out of the bundle (the appspec still names them)."""
+    lines = [
+        "version: 0.0",
+        "os: linux",
+        "files:",
+        "  - source: /",
+        "    destination: /srv/demo",
+        "hooks:",
+    ]
+    files: dict[str, str] = {}
+    for event, path in HOOK_SCRIPTS.items():
+        lines += [f"  {event}:", f"    - location: {path}", "      timeout: 300"]
+        if runas:
+            lines.append(f"      runas: {runas}")
+        if event not in omit:
+            files[path] = (scripts or {}).get(event, OK_SCRIPT)
+    files["appspec.yml"] = "\n".join(lines) + "\n"
+    files["app/version.txt"] = f"version {marker}\n"
+    return files
+
+
+# --- the stack --------------------------------------------------------------------------------
+
+
+@dataclass
+class Stack:
+    """One pipeline (CodeCommit -> CodeDeploy) and its resources, made with boto3."""
+
+    clients: Any
+    pipeline: str = "demo-pipeline"
+    repository: str = "demo-repo"
+    branch: str = "main"
+    application: str = "demo-app"
+    group: str = "demo-dg"
+    bucket: str = "demo-artifacts"
+    tag: tuple[str, str] = ("App", "demo")
+    instance_ids: list[str] = field(default_factory=list)
+    head: str | None = None
+
+    def client(self, service: str) -> Any:
+        return self.clients.client(service)
+
+    def create(
+        self,
+        *,
+        instances: int = 3,
+        config: str = "CodeDeployDefault.OneAtATime",
+        rollback: bool = True,
+        poll: bool = False,
+        ssm_managed: bool = True,
+        pipeline: bool = True,
+        mode: str | None = None,
+    ) -> Stack:
+        iam = self.client("iam")
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "codepipeline.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        role = iam.create_role(
+            RoleName=f"{self.pipeline}-role", AssumeRolePolicyDocument=json.dumps(trust)
+        )["Role"]["Arn"]
+        self.client("s3").create_bucket(
+            Bucket=self.bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+        )
+        self.client("codecommit").create_repository(repositoryName=self.repository)
+        codedeploy = self.client("codedeploy")
+        codedeploy.create_application(applicationName=self.application, computePlatform="Server")
+        codedeploy.create_deployment_group(
+            applicationName=self.application,
+            deploymentGroupName=self.group,
+            serviceRoleArn=role,
+            deploymentConfigName=config,
+            deploymentStyle={
+                "deploymentType": "IN_PLACE",
+                "deploymentOption": "WITHOUT_TRAFFIC_CONTROL",
+            },
+            ec2TagSet={
+                "ec2TagSetList": [
+                    [{"Key": self.tag[0], "Value": self.tag[1], "Type": "KEY_AND_VALUE"}]
+                ]
+            },
+            autoRollbackConfiguration={"enabled": rollback, "events": ["DEPLOYMENT_FAILURE"]},
+        )
+        if instances:
+            self.launch(instances, ssm_managed=ssm_managed)
+        if pipeline:
+            self.create_pipeline(role, poll=poll, mode=mode)
+        return self
+
+    def launch(self, count: int, *, ssm_managed: bool = True, tag: bool = True) -> list[str]:
+        kwargs: dict[str, Any] = {}
+        if ssm_managed:
+            kwargs["IamInstanceProfile"] = {"Name": self._instance_profile()}
+        if tag:
+            kwargs["TagSpecifications"] = [
+                {"ResourceType": "instance", "Tags": [{"Key": self.tag[0], "Value": self.tag[1]}]}
+            ]
+        made = self.client("ec2").run_instances(
+            ImageId="ami-12c6146b", MinCount=count, MaxCount=count, **kwargs
+        )["Instances"]
+        ids = [i["InstanceId"] for i in made]
+        self.instance_ids += ids
+        return ids
+
+    def _instance_profile(self) -> str:
+        iam = self.client("iam")
+        name = f"{self.pipeline}-instance"
+        try:
+            iam.get_instance_profile(InstanceProfileName=name)
+            return name
+        except iam.exceptions.NoSuchEntityException:
+            pass
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "ec2.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": ["ssm:UpdateInstanceInformation"], "Resource": "*"}
+            ],
+        }
+        iam.put_role_policy(RoleName=name, PolicyName="ssm", PolicyDocument=json.dumps(policy))
+        iam.create_instance_profile(InstanceProfileName=name)
+        iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=name)
+        return name
+
+    def create_pipeline(self, role: str, *, poll: bool = False, mode: str | None = None) -> None:
+        declaration: dict[str, Any] = {
+            "name": self.pipeline,
+            "roleArn": role,
+            "artifactStore": {"type": "S3", "location": self.bucket},
+            "stages": [
+                {
+                    "name": "Source",
+                    "actions": [
+                        {
+                            "name": "Source",
+                            "actionTypeId": {
+                                "category": "Source",
+                                "owner": "AWS",
+                                "provider": "CodeCommit",
+                                "version": "1",
+                            },
+                            "namespace": "SourceVariables",
+                            "configuration": {
+                                "RepositoryName": self.repository,
+                                "BranchName": self.branch,
+                                "PollForSourceChanges": "true" if poll else "false",
+                                "OutputArtifactFormat": "CODE_ZIP",
+                            },
+                            "outputArtifacts": [{"name": "SourceArtifact"}],
+                        }
+                    ],
+                },
+                {
+                    "name": "Deploy",
+                    "actions": [
+                        {
+                            "name": "Deploy",
+                            "actionTypeId": {
+                                "category": "Deploy",
+                                "owner": "AWS",
+                                "provider": "CodeDeploy",
+                                "version": "1",
+                            },
+                            "configuration": {
+                                "ApplicationName": self.application,
+                                "DeploymentGroupName": self.group,
+                            },
+                            "inputArtifacts": [{"name": "SourceArtifact"}],
+                        }
+                    ],
+                },
+            ],
+        }
+        if mode:
+            declaration |= {"pipelineType": "V2", "executionMode": mode}
+        self.client("codepipeline").create_pipeline(pipeline=declaration)
+
+    # --- pushing and reading ----------------------------------------------------------------
+
+    def push(self, files: Mapping[str, str], message: str) -> str:
+        """Commit `files` (scripts executable) on the branch; the new head."""
+        puts = [
+            {
+                "filePath": path,
+                "fileContent": content.encode(),
+                "fileMode": "EXECUTABLE" if path.endswith(".sh") else "NORMAL",
+            }
+            for path, content in files.items()
+        ]
+        kwargs: dict[str, Any] = {
+            "repositoryName": self.repository,
+            "branchName": self.branch,
+            "commitMessage": message,
+            "authorName": "tester",
+            "putFiles": puts,
+        }
+        if self.head:
+            kwargs["parentCommitId"] = self.head
+        self.head = str(self.client("codecommit").create_commit(**kwargs)["commitId"])
+        return self.head
+
+    def executions(self) -> list[dict[str, Any]]:
+        return list(
+            self.client("codepipeline").list_pipeline_executions(pipelineName=self.pipeline)[
+                "pipelineExecutionSummaries"
+            ]
+        )
+
+    def execution(self, execution_id: str) -> dict[str, Any]:
+        return dict(
+            self.client("codepipeline").get_pipeline_execution(
+                pipelineName=self.pipeline, pipelineExecutionId=execution_id
+            )["pipelineExecution"]
+        )
+
+    def execution_of(self, commit: str) -> dict[str, Any]:
+        return next(
+            e
+            for e in self.executions()
+            if any(r["revisionId"] == commit for r in e.get("sourceRevisions", []))
+        )
+
+    def actions(self, execution_id: str) -> list[dict[str, Any]]:
+        return list(
+            self.client("codepipeline").list_action_executions(
+                pipelineName=self.pipeline, filter={"pipelineExecutionId": execution_id}
+            )["actionExecutionDetails"]
+        )
+
+    def deployment_of(self, execution_id: str) -> str | None:
+        for detail in self.actions(execution_id):
+            if detail["actionName"] == "Deploy":
+                result = detail.get("output", {}).get("executionResult", {})
+                return result.get("externalExecutionId")
+        return None
+
+    def deployment(self, deployment_id: str) -> dict[str, Any]:
+        return dict(
+            self.client("codedeploy").get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+        )
+
+    def targets(self, deployment_id: str) -> dict[str, dict[str, Any]]:
+        codedeploy = self.client("codedeploy")
+        ids = codedeploy.list_deployment_targets(deploymentId=deployment_id)["targetIds"]
+        found = codedeploy.batch_get_deployment_targets(deploymentId=deployment_id, targetIds=ids)
+        return {
+            t["instanceTarget"]["targetId"]: t["instanceTarget"] for t in found["deploymentTargets"]
+        }
+
+
+def run_until(
+    clock: FakeClock,
+    done: Callable[[], Any],
+    *,
+    step: float = 1.0,
+    limit: float = 3600.0,
+) -> Any:
+    """Move the fake clock by `step` until `done()` is truthy (simulated seconds, no sleeping)."""
+    waited = 0.0
+    while True:
+        found = done()
+        if found:
+            return found
+        if waited >= limit:
+            raise AssertionError(f"not done after {limit} simulated seconds")
+        clock.advance(step)
+        waited += step
+
+
+def events_of(target: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    return {e["lifecycleEventName"]: e for e in target["lifecycleEvents"]}

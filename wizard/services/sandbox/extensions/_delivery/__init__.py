@@ -1,0 +1,1 @@
+"""The sandbox delivery engine (private; installed by `extensions.delivery`). See that module."""

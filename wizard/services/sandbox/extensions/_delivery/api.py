@@ -1,0 +1,96 @@
+"""How the simulation plugs into moto's server: one wrapper for every request handler.
+
+`simulated(original)` turns a function `(response, world, now) -> dict` into a moto handler:
+while the simulation is enabled it takes the lock, performs what is due by now (`advance`) and
+answers with the JSON the function returns (timestamps as epoch numbers, as the JSON protocols
+want); while disabled it behaves as moto does without the extension (the original handler, or
+`NotImplementedError` for an API moto lacks).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from wizard.services.sandbox.extensions._delivery import clock
+from wizard.services.sandbox.extensions._delivery.world import LOCK, World, enabled, world_of
+
+Handler = Callable[[Any, World, float], Any]
+
+#: Marks the functions this extension put on moto's classes (install is idempotent).
+MARK = "_cdwizard_delivery"
+
+
+def _not_implemented(name: str) -> Callable[[Any], Any]:
+    def missing(self: Any) -> Any:
+        raise NotImplementedError(f"The {name} action has not been implemented")
+
+    return missing
+
+
+def simulated(owner: type, name: str, fn: Handler) -> Callable[[Any], Any]:
+    """The handler `owner.name` becomes; keeps the one it replaces for the disabled mode."""
+    current = owner.__dict__.get(name)
+    if current is not None and getattr(current, MARK, False):
+        current = getattr(current, "_cdwizard_original", None)
+    original = current if current is not None else _not_implemented(name)
+
+    @functools.wraps(fn)
+    def method(self: Any) -> Any:
+        if not enabled():
+            return original(self)
+        from wizard.services.sandbox.extensions._delivery import pipeline
+
+        with LOCK:
+            world = world_of(self)
+            now = clock.now()
+            pipeline.advance(world, now)
+            out = fn(self, world, now)
+        return out if isinstance(out, str) else dumps(out)
+
+    setattr(method, MARK, True)
+    method._cdwizard_original = original  # type: ignore[attr-defined]
+    return method
+
+
+def install_handlers(owner: type, handlers: dict[str, Handler]) -> None:
+    for name, fn in handlers.items():
+        setattr(owner, name, simulated(owner, name, fn))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return round(value.timestamp(), 3)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def dumps(value: Any) -> str:
+    """JSON for a response: datetimes as epoch seconds, `None` members left out."""
+    return json.dumps(_plain(value))
+
+
+def page(items: Sequence[Any], token: str | None, size: int) -> tuple[list[Any], str | None]:
+    """One page of `items` from an opaque `token`; the next token (None at the end)."""
+    start = 0
+    if token:
+        try:
+            start = int(json.loads(base64.urlsafe_b64decode(token.encode()))["offset"])
+        except (ValueError, KeyError, TypeError, binascii.Error):
+            from moto.core.exceptions import JsonRESTError
+
+            raise JsonRESTError(
+                "InvalidNextTokenException", "The next token is not valid."
+            ) from None
+    chunk = list(items[start : start + size])
+    more = start + size < len(items)
+    nxt = base64.urlsafe_b64encode(json.dumps({"offset": start + size}).encode()).decode()
+    return chunk, (nxt if more else None)

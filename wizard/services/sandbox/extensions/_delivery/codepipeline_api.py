@@ -1,0 +1,415 @@
+"""CodePipeline request handlers (methods of moto's `CodePipelineResponse`) and the
+CreatePipeline trigger.
+
+StartPipelineExecution starts a scheduled execution; GetPipelineExecution,
+ListPipelineExecutions, GetPipelineState and ListActionExecutions (the last two missing in moto)
+show the executions as they are now; StopPipelineExecution and RetryStageExecution change them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wizard.services.sandbox.extensions._delivery import clock
+from wizard.services.sandbox.extensions._delivery import pipeline as engine
+from wizard.services.sandbox.extensions._delivery.api import Handler, page
+from wizard.services.sandbox.extensions._delivery.model import ActionRun, ExecutionRun, StageRun
+from wizard.services.sandbox.extensions._delivery.world import LOCK, World, enabled
+
+PAGE = 100
+
+
+def _pipeline(world: World, name: Any) -> Any:
+    world.codepipeline.get_pipeline(str(name or ""))  # the API's PipelineNotFoundException
+    return world.codepipeline.pipelines[str(name)]
+
+
+def _execution(world: World, pipeline: Any, execution_id: Any) -> ExecutionRun:
+    found = engine.runs_of(pipeline).execution(str(execution_id or ""))
+    if found is None:
+        from moto.codepipeline.exceptions import PipelineExecutionNotFoundException
+
+        raise PipelineExecutionNotFoundException(
+            f"Account '{world.account}' does not have an execution with id '{execution_id}' "
+            f"for pipeline '{pipeline.pipeline['name']}'"
+        )
+    return found
+
+
+def _visible(pipeline: Any, t: float) -> list[ExecutionRun]:
+    """Executions started by `t`, newest first."""
+    executions = engine.runs_of(pipeline).executions
+    started = [(e.start, i, e) for i, e in enumerate(executions) if e.start <= t]
+    return [e for _, _, e in sorted(started, key=lambda x: x[:2], reverse=True)]
+
+
+def _times(ex: ExecutionRun, t: float) -> list[float]:
+    times = [ex.start]
+    for stage in ex.stages:
+        times.append(stage.enter)
+        times += [x for x in (stage.end,) if x is not None]
+        for run in stage.actions:
+            times += [run.start, run.end]
+    if ex.end is not None:
+        times.append(ex.end)
+    if ex.stop is not None:
+        times.append(ex.stop["at"])
+    return [x for x in times if x <= t]
+
+
+def _source_actions(ex: ExecutionRun, t: float) -> list[ActionRun]:
+    """Source actions that hold a revision by `t` (from when they start: the commit is known)."""
+    return [
+        run
+        for stage in ex.stages
+        for run in stage.actions
+        if run.revision is not None and run.start <= t
+    ]
+
+
+def _trigger(ex: ExecutionRun) -> dict[str, str]:
+    out = {"triggerType": ex.trigger_type}
+    if ex.trigger_detail:
+        out["triggerDetail"] = ex.trigger_detail
+    return out
+
+
+def _status_summary(ex: ExecutionRun, t: float) -> str | None:
+    if ex.stop is not None and t >= ex.stop["at"]:
+        return str(ex.stop.get("reason") or "") or None
+    return None
+
+
+def _summary(ex: ExecutionRun, t: float) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "pipelineExecutionId": ex.execution_id,
+        "status": ex.status_at(t),
+        "startTime": ex.start,
+        "lastUpdateTime": max(_times(ex, t)),
+        "sourceRevisions": [
+            {
+                "actionName": run.action,
+                "revisionId": run.revision["revisionId"],
+                "revisionSummary": run.revision["revisionSummary"],
+            }
+            for run in _source_actions(ex, t)
+            if run.revision is not None
+        ],
+        "trigger": _trigger(ex),
+        "executionMode": ex.mode,
+        "executionType": "STANDARD",
+    }
+    summary = _status_summary(ex, t)
+    if summary:
+        out["statusSummary"] = summary
+    if ex.stop is not None and t >= ex.stop["at"]:
+        out["stopTrigger"] = {"reason": ex.stop.get("reason") or ""}
+    return out
+
+
+def start_pipeline_execution(self: Any, world: World, now: float) -> dict[str, Any]:
+    pipeline = _pipeline(world, self._get_param("name"))
+    overrides: dict[str, str] = {}
+    for item in self._get_param("sourceRevisions") or []:
+        if item.get("revisionType") == "COMMIT_ID":
+            overrides[item["actionName"]] = item["revisionValue"]
+    ex = engine.start_execution(
+        world,
+        pipeline,
+        "StartPipelineExecution",
+        engine.caller_arn(world),
+        now,
+        variables=self._get_param("variables"),
+        overrides=overrides,
+    )
+    return {"pipelineExecutionId": ex.execution_id}
+
+
+def get_pipeline_execution(self: Any, world: World, now: float) -> dict[str, Any]:
+    pipeline = _pipeline(world, self._get_param("pipelineName"))
+    ex = _execution(world, pipeline, self._get_param("pipelineExecutionId"))
+    out: dict[str, Any] = {
+        "pipelineName": pipeline.pipeline["name"],
+        "pipelineVersion": ex.pipeline_version,
+        "pipelineExecutionId": ex.execution_id,
+        "status": ex.status_at(now),
+        "artifactRevisions": [
+            {
+                "name": artifact["name"],
+                "revisionId": run.revision["revisionId"],
+                "revisionChangeIdentifier": run.revision["revisionId"],
+                "revisionSummary": run.revision["revisionSummary"],
+                "created": run.revision["created"],
+            }
+            for run in _source_actions(ex, now)
+            if run.revision is not None
+            for artifact in run.output_artifacts
+        ],
+        "variables": [
+            {"name": v.get("name"), "resolvedValue": v.get("value")} for v in ex.variables
+        ],
+        "trigger": _trigger(ex),
+        "executionMode": ex.mode,
+        "executionType": "STANDARD",
+    }
+    summary = _status_summary(ex, now)
+    if summary:
+        out["statusSummary"] = summary
+    return {"pipelineExecution": out}
+
+
+def list_pipeline_executions(self: Any, world: World, now: float) -> dict[str, Any]:
+    pipeline = _pipeline(world, self._get_param("pipelineName"))
+    executions = _visible(pipeline, now)
+    wanted = ((self._get_param("filter") or {}).get("succeededInStage") or {}).get("stageName")
+    if wanted:
+        executions = [
+            e
+            for e in executions
+            if (s := e.stage_run(wanted)) is not None and s.status_at(now) == "Succeeded"
+        ]
+    size = int(self._get_param("maxResults") or PAGE)
+    chunk, token = page(executions, self._get_param("nextToken"), max(1, min(size, 100)))
+    return {"pipelineExecutionSummaries": [_summary(e, now) for e in chunk], "nextToken": token}
+
+
+# --- GetPipelineState -------------------------------------------------------------------------
+
+
+def _stage_status(ex: ExecutionRun, stage: StageRun, t: float) -> str:
+    status = stage.status_at(t)
+    if status == "InProgress" and ex.stop is not None and t >= ex.stop["at"]:
+        return "Stopping"
+    return status
+
+
+def _action_execution(run: ActionRun, t: float) -> dict[str, Any]:
+    status = run.status_at(t)
+    out: dict[str, Any] = {
+        "actionExecutionId": run.action_execution_id,
+        "status": status,
+        "lastStatusChange": run.start if status == "InProgress" else run.end,
+    }
+    if run.external_id:
+        out["externalExecutionId"] = run.external_id
+    if run.summary and status != "InProgress":
+        out["summary"] = run.summary
+    if status == "Failed" and run.error:
+        out["errorDetails"] = {"code": run.error[0], "message": run.error[1]}
+    return out
+
+
+def _latest_stage(pipeline: Any, name: str, t: float) -> tuple[ExecutionRun, StageRun] | None:
+    best: tuple[ExecutionRun, StageRun] | None = None
+    for ex in engine.runs_of(pipeline).executions:
+        for stage in ex.stages:
+            later = best is None or stage.enter >= best[1].enter
+            if stage.name == name and stage.enter <= t and later:
+                best = (ex, stage)
+    return best
+
+
+def _latest_action(pipeline: Any, stage: str, action: str, t: float) -> ActionRun | None:
+    found = [
+        run
+        for ex in engine.runs_of(pipeline).executions
+        for s in ex.stages
+        if s.name == stage
+        for run in s.actions
+        if run.action == action and run.start <= t
+    ]
+    return max(found, key=lambda r: r.start, default=None)
+
+
+def get_pipeline_state(self: Any, world: World, now: float) -> dict[str, Any]:
+    pipeline = _pipeline(world, self._get_param("name"))
+    runs = engine.runs_of(pipeline)
+    states = []
+    for declared in pipeline.pipeline.get("stages") or []:
+        name = declared["name"]
+        state: dict[str, Any] = {"stageName": name, "inboundTransitionState": {"enabled": True}}
+        waiting = [
+            w
+            for w in (runs.execution(i) for i in runs.waiting.get(name, []))
+            if w is not None and not w.done
+        ]
+        if waiting:
+            inbound = [
+                {"pipelineExecutionId": w.execution_id, "status": "InProgress", "type": "STANDARD"}
+                for w in waiting
+            ]
+            state["inboundExecution"] = inbound[-1]
+            state["inboundExecutions"] = inbound
+        latest = _latest_stage(pipeline, name, now)
+        if latest is not None:
+            ex, stage = latest
+            state["latestExecution"] = {
+                "pipelineExecutionId": ex.execution_id,
+                "status": _stage_status(ex, stage, now),
+                "type": "STANDARD",
+            }
+        actions = []
+        for action in declared.get("actions") or []:
+            item: dict[str, Any] = {"actionName": action["name"]}
+            run = _latest_action(pipeline, name, action["name"], now)
+            if run is not None:
+                item["latestExecution"] = _action_execution(run, now)
+                if run.revision is not None and run.status_at(now) == "Succeeded":
+                    item["currentRevision"] = {
+                        "revisionId": run.revision["revisionId"],
+                        "revisionChangeId": run.revision["revisionId"],
+                        "created": run.revision["created"],
+                    }
+            actions.append(item)
+        state["actionStates"] = actions
+        states.append(state)
+    return {
+        "pipelineName": pipeline.pipeline["name"],
+        "pipelineVersion": pipeline.pipeline.get("version", 1),
+        "stageStates": states,
+        "created": pipeline._created,
+        "updated": pipeline._updated,
+    }
+
+
+# --- ListActionExecutions ---------------------------------------------------------------------
+
+
+def _detail(world: World, ex: ExecutionRun, run: ActionRun, t: float) -> dict[str, Any]:
+    status = run.status_at(t)
+    declared = run.declaration
+    config = {str(k): str(v) for k, v in (declared.get("configuration") or {}).items()}
+    action_input: dict[str, Any] = {
+        "actionTypeId": declared.get("actionTypeId"),
+        "configuration": config,
+        "resolvedConfiguration": config,
+        "region": declared.get("region") or world.region,
+        "inputArtifacts": run.input_artifacts,
+    }
+    if declared.get("roleArn"):
+        action_input["roleArn"] = declared["roleArn"]
+    if declared.get("namespace"):
+        action_input["namespace"] = declared["namespace"]
+    result: dict[str, Any] = {}
+    if run.external_id:
+        result["externalExecutionId"] = run.external_id
+    if run.summary and status != "InProgress":
+        result["externalExecutionSummary"] = run.summary
+    if status == "Failed" and run.error:
+        result["errorDetails"] = {"code": run.error[0], "message": run.error[1]}
+    produced = run.output_artifacts if status == "Succeeded" else []
+    output: dict[str, Any] = {"outputArtifacts": produced}
+    if result:
+        output["executionResult"] = result
+    if status == "Succeeded" and run.output_variables:
+        output["outputVariables"] = run.output_variables
+    return {
+        "pipelineExecutionId": ex.execution_id,
+        "actionExecutionId": run.action_execution_id,
+        "pipelineVersion": ex.pipeline_version,
+        "stageName": run.stage,
+        "actionName": run.action,
+        "startTime": run.start,
+        "lastUpdateTime": run.start if status == "InProgress" else run.end,
+        "status": status,
+        "input": action_input,
+        "output": output,
+    }
+
+
+def list_action_executions(self: Any, world: World, now: float) -> dict[str, Any]:
+    pipeline = _pipeline(world, self._get_param("pipelineName"))
+    flt = self._get_param("filter") or {}
+    wanted = flt.get("pipelineExecutionId") or (flt.get("latestInPipelineExecution") or {}).get(
+        "pipelineExecutionId"
+    )
+    executions = engine.runs_of(pipeline).executions
+    if wanted:
+        executions = [_execution(world, pipeline, wanted)]
+    details = [
+        (run, ex)
+        for ex in executions
+        for stage in ex.stages
+        for run in stage.actions
+        if run.start <= now
+    ]
+    details.sort(key=lambda pair: pair[0].start, reverse=True)
+    size = int(self._get_param("maxResults") or PAGE)
+    chunk, token = page(details, self._get_param("nextToken"), max(1, min(size, 100)))
+    return {
+        "actionExecutionDetails": [_detail(world, ex, run, now) for run, ex in chunk],
+        "nextToken": token,
+    }
+
+
+# --- changing executions ----------------------------------------------------------------------
+
+
+def stop_pipeline_execution(self: Any, world: World, now: float) -> dict[str, Any]:
+    pipeline = _pipeline(world, self._get_param("pipelineName"))
+    ex = _execution(world, pipeline, self._get_param("pipelineExecutionId"))
+    engine.stop_execution(
+        world,
+        pipeline,
+        ex,
+        now,
+        abandon=bool(self._get_param("abandon")),
+        reason=str(self._get_param("reason") or ""),
+    )
+    engine.advance(world, now)
+    return {"pipelineExecutionId": ex.execution_id}
+
+
+def retry_stage_execution(self: Any, world: World, now: float) -> dict[str, Any]:
+    pipeline = _pipeline(world, self._get_param("pipelineName"))
+    ex = _execution(world, pipeline, self._get_param("pipelineExecutionId"))
+    stage = self._get_param("stageName")
+    if not any(s["name"] == stage for s in pipeline.pipeline.get("stages") or []):
+        raise engine.error(
+            "StageNotFoundException", f"Stage {stage} does not exist in the pipeline."
+        )
+    mode = self._get_param("retryMode") or "FAILED_ACTIONS"
+    engine.retry_stage(world, pipeline, ex, stage, mode=mode, at=now)
+    engine.advance(world, now)
+    return {"pipelineExecutionId": ex.execution_id}
+
+
+HANDLERS: dict[str, Handler] = {
+    "start_pipeline_execution": start_pipeline_execution,
+    "get_pipeline_execution": get_pipeline_execution,
+    "list_pipeline_executions": list_pipeline_executions,
+    "get_pipeline_state": get_pipeline_state,
+    "list_action_executions": list_action_executions,
+    "stop_pipeline_execution": stop_pipeline_execution,
+    "retry_stage_execution": retry_stage_execution,
+}
+
+
+# --- CreatePipeline starts the first execution --------------------------------------------------
+
+
+def install_create_trigger() -> None:
+    """Wrap the backend's `create_pipeline`: a new pipeline starts running at once, as on AWS
+    (trigger CreatePipeline). Backend-level, so it composes with response-level shims."""
+    from moto.codepipeline.models import CodePipelineBackend
+
+    current = CodePipelineBackend.__dict__["create_pipeline"]
+    if getattr(current, "_cdwizard_delivery", False):
+        return
+
+    def create_pipeline(backend: Any, pipeline: dict[str, Any], tags: Any) -> Any:
+        out = current(backend, pipeline, tags)
+        if enabled():
+            world = World(str(backend.account_id), str(backend.region_name))
+            with LOCK:
+                created = backend.pipelines[pipeline["name"]]
+                now = clock.now()
+                engine.advance(world, now)
+                engine.remember_heads(world, created)
+                engine.start_execution(
+                    world, created, "CreatePipeline", engine.caller_arn(world), now
+                )
+        return out
+
+    create_pipeline._cdwizard_delivery = True  # type: ignore[attr-defined]
+    CodePipelineBackend.create_pipeline = create_pipeline  # type: ignore[method-assign]
