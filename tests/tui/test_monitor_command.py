@@ -160,8 +160,12 @@ def test_sandbox_commands_reopen_the_workspace_emulator(tmp_path: Path) -> None:
     watched = python(
         "-m", "wizard", "monitor", "--sandbox", "--out", str(out), "--plain", "--timeout", "2s"
     )
-    assert watched.returncode == ExitCode.TIMED_OUT, watched.stdout + watched.stderr
-    assert "pipeline shop" in watched.stdout
+    # the sandbox's delivery engine ran the execution that creating the pipeline starts, while
+    # the repository was still empty (the seed has no trigger rule, so the push started none)
+    assert watched.returncode == ExitCode.DEPLOY_FAILED, watched.stdout + watched.stderr
+    assert "pipeline shop: execution" in watched.stdout
+    assert "(trigger CreatePipeline)" in watched.stdout
+    assert "branch 'master' does not exist in repository 'shop'" in watched.stdout
     missing = python(
         "-m", "wizard", "monitor", "--sandbox", "--out", str(tmp_path / "none"), "--pipeline", "p"
     )
