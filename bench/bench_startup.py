@@ -37,7 +37,8 @@ from wizard.cli import build_parser
 from wizard.commands.wizard import build_app
 from wizard.tui.screens.base import StepScreen
 
-app = build_app(build_parser().parse_args(["--out", sys.argv[1]]))
+argv = ["--out", sys.argv[1]]
+app = build_app(build_parser(argv).parse_args(argv))  # as `wizard.cli.main` parses it
 
 async def stop_when_ready(pilot):
     while not (isinstance(app.screen, StepScreen) and app.screen.is_mounted):
