@@ -12,9 +12,12 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from wizard import __version__
+
+#: `typing.TYPE_CHECKING` without importing typing (~2.5 ms of `cdwizard --help`); type checkers
+#: treat a module constant with this name the same way.
+TYPE_CHECKING = False
 
 if TYPE_CHECKING:
     from pathlib import Path

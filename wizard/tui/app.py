@@ -21,7 +21,7 @@ from wizard.tui.screens.base import Navigate, WizardScreen
 from wizard.tui.screens.modals import ErrorScreen, QuitDialog, ResumeDialog
 from wizard.tui.services import WizardServices
 from wizard.tui.steps import FORM_STEPS, following, preceding, step
-from wizard.tui.theme import THEME
+from wizard.tui.theme import THEME, start_in_theme
 
 if TYPE_CHECKING:
     from wizard.tui.monitor_feed import MonitorFeed
@@ -91,8 +91,7 @@ class WizardApp(App[int]):
         self.context: WizardContext | None = None
         self.current_step: str | None = None
         self.saved_to: Path | None = None
-        self.register_theme(THEME)
-        self.theme = THEME.name  # before the first stylesheet pass, not after (one CSS parse)
+        start_in_theme(self, THEME)
 
     # --- start --------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from wizard.tui.messages import WorkerCrashed
 from wizard.tui.monitor_feed import MonitorFeed
 from wizard.tui.screens.modals import ErrorScreen
 from wizard.tui.screens.monitor import MonitorScreen, finished, result_code
-from wizard.tui.theme import THEME
+from wizard.tui.theme import THEME, start_in_theme
 
 
 class MonitorApp(App[int]):
@@ -46,8 +46,7 @@ class MonitorApp(App[int]):
         self.intro = intro
         self.workspace = workspace
         self.timed_out = False
-        self.register_theme(THEME)
-        self.theme = THEME.name
+        start_in_theme(self, THEME)
 
     def on_mount(self) -> None:
         self.monitor_screen = MonitorScreen(self.feed, clock=self.clock, intro=self.intro)

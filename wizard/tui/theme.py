@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.app import App
 from textual.theme import Theme
 
 THEME = Theme(
@@ -24,3 +25,27 @@ THEME = Theme(
         "block-cursor-foreground": "#12161C",
     },
 )
+
+
+def start_in_theme(app: App[object], theme: Theme) -> None:
+    """Register `theme` and start `app` in it, from its constructor.
+
+    Assigning `app.theme` schedules a full CSS re-parse and restyle (`App.refresh_css`) for when
+    the app starts, and the parse caches are dropped, so every stylesheet is parsed twice on
+    start-up. Before the first stylesheet pass the stylesheet needs only the theme's variables
+    and the App the classes `App._watch_theme` sets. Falls back to the assignment when the
+    starting theme (`TEXTUAL_THEME`) is light and this one dark, or the other way round (the
+    ANSI colour mapping then changes too)."""
+    app.register_theme(theme)
+    if app.current_theme.dark != theme.dark:
+        app.theme = theme.name
+        return
+    app.set_reactive(App.theme, theme.name)
+    app.stylesheet.set_variables(app.get_css_variables())
+    app.update_classes(
+        {
+            **{name: False for name in app.classes if name.startswith("-theme-")},
+            f"-theme-{theme.name}": True,
+        },
+        update=False,
+    )

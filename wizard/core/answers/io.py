@@ -1,12 +1,14 @@
-"""Reading and writing answers files (YAML). Writes are atomic; nothing secret is ever stored."""
+"""Reading and writing answers files (YAML). Writes are atomic; nothing secret is ever stored.
+
+`yaml` is imported by the functions that read or write, not by this module: the wizard's first
+screen (a fresh workspace) needs the answers model but no YAML, and importing PyYAML costs several
+milliseconds of start-up."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from wizard.core.answers.model import Answers
 from wizard.core.answers.validate import (
@@ -45,6 +47,8 @@ def read_document(path: Path) -> Any:
                 )
             ]
         ) from None
+    import yaml
+
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -71,6 +75,8 @@ def load_answers(path: Path) -> Answers:
 
 def dump_yaml(data: Mapping[str, Any]) -> str:
     """Serialise a nested answers mapping, keys in declaration order."""
+    import yaml
+
     return yaml.safe_dump(dict(data), sort_keys=False, allow_unicode=True, default_flow_style=False)
 
 

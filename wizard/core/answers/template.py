@@ -5,8 +5,6 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-import yaml
-
 from wizard.core.answers.fields import Question, section_info
 from wizard.core.answers.model import Answers
 from wizard.core.answers.validate import questions, resolve
@@ -14,6 +12,8 @@ from wizard.core.answers.validate import questions, resolve
 
 def _scalar(value: Any) -> str:
     """YAML for one value, via the YAML dumper (never concatenated by hand)."""
+    import yaml  # here, not at the top: importing the answers model stays free of yaml
+
     if isinstance(value, dict):
         if not value:
             return "{}"

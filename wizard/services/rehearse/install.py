@@ -183,7 +183,7 @@ def install(
     except OSError as exc:
         raise InstallError(errno_message(exc)) from None
     payload = {"instructions": [c.to_json() for c in commands]}
-    replace_file(
+    _write_instructions(
         layout.install_file(group_id),
         json.dumps(payload, separators=(",", ":"), ensure_ascii=False),
     )
@@ -196,6 +196,21 @@ def install(
             except KeyError as exc:
                 raise InstallError(str(exc.args[0])) from None
     return commands
+
+
+def _write_instructions(path: Path, text: str) -> None:
+    """Replace `<group>-install.json` atomically, unless it already holds exactly `text` (the
+    same bundle installed again): a replacement is a new inode plus a rename over the old file,
+    ~0.3 ms on ext4, for a file that would not change."""
+    try:
+        with open(path, encoding="utf-8") as current:
+            unchanged = (
+                os.fstat(current.fileno()).st_mode & 0o7777 == 0o644 and current.read() == text
+            )
+    except (OSError, UnicodeDecodeError):
+        unchanged = False
+    if not unchanged:
+        replace_file(path, text)
 
 
 def remove_previous(contents: str) -> None:

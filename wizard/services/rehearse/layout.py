@@ -24,6 +24,7 @@ import string
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 ARCHIVES_TO_RETAIN = 5
@@ -123,11 +124,11 @@ class DeploymentRoot:
 
     root: Path
 
-    @property
+    @cached_property
     def instructions_dir(self) -> Path:
         return self.root / "deployment-instructions"
 
-    @property
+    @cached_property
     def deployments_log(self) -> Path:
         return self.root / "deployment-logs" / "codedeploy-agent-deployments.log"
 

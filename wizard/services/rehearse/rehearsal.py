@@ -152,6 +152,9 @@ class Rehearsal:
         self.layout = layouts.DeploymentRoot(self.root)
         self.deployment_id = options.deployment_id or layouts.new_deployment_id()
         self.deployment_dir = self.layout.deployment_dir(self.group_id, self.deployment_id)
+        self._scripts_log = self.deployment_dir / "logs" / "scripts.log"
+        #: revision dir -> its archive and candidate appspec paths (built once, used every event)
+        self._revision_paths: dict[Path, _RevisionPaths] = {}
         self.application = options.application or str(options.bundle)
         self._canceller = Canceller()
         self._user = RunningUser.current()
@@ -163,7 +166,7 @@ class Rehearsal:
 
     @property
     def scripts_log(self) -> Path:
-        return self.deployment_dir / "logs" / "scripts.log"
+        return self._scripts_log
 
     def cancel(self) -> None:
         """Stop the rehearsal from any thread: the running script's group gets TERM."""
@@ -314,10 +317,12 @@ class Rehearsal:
             raise _StepFailed(_unknown(errno_message(exc))) from None
 
     def _install(self) -> None:
-        archive = self.deployment_dir / "deployment-archive"
-        name = _install_appspec_name(archive)
+        paths = self._paths(self.deployment_dir)
+        archive = paths.archive
+        found = paths.appspec()
+        name = found.name if found is not None else APPSPEC_NAMES[0]
         try:
-            appspec = load_appspec(archive / name)
+            appspec = load_appspec(found or archive / name)
         except AppSpecError as exc:
             raise _StepFailed(_unknown(exc.message), exc.hint) from None
         except OSError as exc:
@@ -365,7 +370,7 @@ class Rehearsal:
         run = HookRun(
             event=event,
             deployment_id=self.deployment_id,
-            archive=source.revision_dir / "deployment-archive",
+            archive=self._paths(source.revision_dir).archive,
             scripts=scripts,
             env=self._environment(event),
             scripts_log=self.scripts_log,
@@ -423,16 +428,18 @@ class Rehearsal:
         revision_dir: Path | None = self.deployment_dir
         if (
             event in PREVIOUS_REVISION_EVENTS
-            and not (self.deployment_dir / "deployment-archive").exists()
+            and not self._paths(self.deployment_dir).archive.exists()
         ):
             revision_dir = self.layout.last_successful_dir(self.group_id)
             if revision_dir is None:
                 return None
         assert revision_dir is not None
-        archive = revision_dir / "deployment-archive"
-        name = _hook_appspec_name(archive)
-        path = archive / name
-        if not path.exists():
+        paths = self._paths(revision_dir)
+        archive = paths.archive
+        found = paths.appspec()
+        name = found.name if found is not None else APPSPEC_NAMES[0]
+        path = found or archive / name
+        if found is None:
             raise _StepFailed(
                 _unknown(
                     "The CodeDeploy agent did not find an AppSpec file within the unpacked "
@@ -453,6 +460,12 @@ class Rehearsal:
         if revision_dir == self.deployment_dir:
             self._appspec_warnings(appspec)
         return _HookSource(revision_dir, appspec)
+
+    def _paths(self, revision_dir: Path) -> _RevisionPaths:
+        paths = self._revision_paths.get(revision_dir)
+        if paths is None:
+            paths = self._revision_paths[revision_dir] = _RevisionPaths.of(revision_dir)
+        return paths
 
     def _environment(self, event: str) -> dict[str, str]:
         """The rehearsal's own environment (read once per run) plus the five variables."""
@@ -531,12 +544,25 @@ def _unknown(message: str) -> Diagnostics:
     return Diagnostics(error_code="UnknownError", message=message)
 
 
-def _install_appspec_name(archive: Path) -> str:
-    """`app_spec_real_path`: appspec.yml, else appspec.yaml, else appspec.yml (to fail on)."""
-    for name in ("appspec.yml", "appspec.yaml"):
-        if (archive / name).exists():
-            return name
-    return "appspec.yml"
+APPSPEC_NAMES = ("appspec.yml", "appspec.yaml")
 
 
-_hook_appspec_name = _install_appspec_name
+@dataclass(frozen=True)
+class _RevisionPaths:
+    """A revision's `deployment-archive` and where its appspec may be."""
+
+    archive: Path
+    candidates: tuple[Path, ...]
+
+    @classmethod
+    def of(cls, revision_dir: Path) -> _RevisionPaths:
+        archive = revision_dir / "deployment-archive"
+        return cls(archive, tuple(archive / name for name in APPSPEC_NAMES))
+
+    def appspec(self) -> Path | None:
+        """`app_spec_real_path`: appspec.yml, else appspec.yaml, else None (the caller fails
+        naming appspec.yml). Looked up afresh every time: a hook may have changed the files."""
+        for path in self.candidates:
+            if path.exists():
+                return path
+        return None
