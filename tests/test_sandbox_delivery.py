@@ -22,11 +22,11 @@ from tests.sandbox_delivery_support import (
     payload,
     run_until,
 )
+from wizard.core.agent_log import DEPLOYMENT_ROOT as AGENT_ROOT
 from wizard.core.events.lifecycle import IN_PLACE_EVENTS
 from wizard.services.aws.session import AwsClients
 
 FINAL = ("Succeeded", "Failed", "Stopped", "Superseded", "Cancelled")
-AGENT_ROOT = "/opt/codedeploy-agent/deployment-root"
 
 
 @pytest.fixture

@@ -101,11 +101,8 @@ def test_the_monitor_explains_a_failed_hook(
 def test_the_full_scripts_log_comes_over_ssm(
     clients: AwsClients, stack: Stack, sim_clock: FakeClock
 ) -> None:
-    from wizard.services.aws.monitor.full_log import (
-        LogFetchError,
-        fetch_scripts_log,
-        scripts_log_path,
-    )
+    from wizard.core.agent_log import scripts_log_path
+    from wizard.services.aws.monitor.full_log import LogFetchError, fetch_scripts_log
 
     stack.create(instances=1, rollback=False)
     sim_clock.advance(5)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from wizard.core.agent_log import parse_scripts_log
 from wizard.core.events import event_types
 from wizard.core.events.lifecycle import (
     DeploymentFinished,
@@ -49,7 +50,6 @@ from wizard.core.timeline import (
     explain_deployment,
     instances_headline,
 )
-from wizard.core.timeline.logs import parse_scripts_log
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 EVENTS = ("ApplicationStop", "DownloadBundle", "AfterInstall", "ValidateService")

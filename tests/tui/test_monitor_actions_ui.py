@@ -30,8 +30,8 @@ from tests.monitor_scenarios import (
 )
 from tests.tui.monitor_gate import Gate
 from tests.tui.waiting import wait_for
+from wizard.core.agent_log import DEPLOYMENT_ROOT, scripts_log_path
 from wizard.services.aws.monitor import ExecutionSelector, FollowSpec, PollIntervals
-from wizard.services.aws.monitor.full_log import DEPLOYMENT_ROOT, scripts_log_path
 from wizard.services.aws.session import AwsClients
 from wizard.services.aws.ship import files_from_dir
 from wizard.tui.monitor_app import MonitorApp

@@ -8,6 +8,7 @@ pipeline execution's end — so plain output reads top to bottom like the run ha
 
 from __future__ import annotations
 
+from wizard.core.agent_log import parse_scripts_log
 from wizard.core.events.base import Event, Notice
 from wizard.core.events.lifecycle import (
     DeploymentFinished,
@@ -30,7 +31,6 @@ from wizard.core.events.pipeline import (
     StageChanged,
 )
 from wizard.core.timeline.explain import explain_deployment, explain_pipeline
-from wizard.core.timeline.logs import parse_scripts_log
 from wizard.core.timeline.views import (
     DeploymentView,
     ExecutionView,

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from wizard.core.agent_log import scripts_log_entry
 from wizard.core.events.lifecycle import IN_PLACE_EVENTS, IN_PLACE_EVENTS_WITH_TRAFFIC
 from wizard.services.sandbox.extensions._delivery import clock
 from wizard.services.sandbox.extensions._delivery.agent import (
@@ -467,7 +468,7 @@ def scripts_log(run: DeploymentRun, instance_id: str, t: float) -> str | None:
     if target is None:
         return None
     lines = [
-        f"{datetime.fromtimestamp(at, UTC):%Y-%m-%d %H:%M:%S} {message}"
+        scripts_log_entry(datetime.fromtimestamp(at, UTC), message)
         for event in target.events
         for at, message in event.log
         if at <= t
