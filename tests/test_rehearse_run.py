@@ -597,4 +597,4 @@ def test_json_round_trip_of_every_event(tmp_path: Path, record: Path) -> None:
 def test_scriptable_constant_matches_the_agent() -> None:
     from wizard.core.events.lifecycle import SCRIPTABLE_EVENTS
 
-    assert set(SCRIPTABLE) == SCRIPTABLE_EVENTS
+    assert set(SCRIPTABLE) == SCRIPTABLE_EVENTS and len(SCRIPTABLE) == len(SCRIPTABLE_EVENTS)

@@ -41,15 +41,12 @@ from wizard.core.agent_log import (
     output_message,
     script_message,
 )
-from wizard.core.events.lifecycle import PREVIOUS_REVISION_EVENTS
+from wizard.core.events.lifecycle import PREVIOUS_REVISION_EVENTS, SERVICE_EVENTS
 from wizard.services.rehearse.appspec import AppSpec, AppSpecError, HookScript, parse_appspec
 from wizard.services.rehearse.rubyisms import file_join
 from wizard.services.sandbox.extensions._delivery import clock
 from wizard.services.sandbox.extensions._delivery.bundle import appspec_name
 from wizard.services.sandbox.extensions._delivery.model import Bundle, EventRun
-
-#: Events the service itself performs (load balancer registration); no agent involved.
-SERVICE_EVENTS = frozenset({"BlockTraffic", "AllowTraffic"})
 
 #: Seconds (at pace 1) a script of each event takes; the gap between events is the agent's poll.
 _SCRIPT_SECONDS = {
