@@ -17,6 +17,7 @@ from typing import Any
 
 from wizard.core.agent_log import scripts_log_entry
 from wizard.core.events.lifecycle import IN_PLACE_EVENTS, IN_PLACE_EVENTS_WITH_TRAFFIC
+from wizard.core.explain import DEFAULT_CONFIG, rule_for
 from wizard.services.sandbox.extensions._delivery import clock
 from wizard.services.sandbox.extensions._delivery.agent import (
     InstanceInput,
@@ -26,12 +27,7 @@ from wizard.services.sandbox.extensions._delivery.agent import (
     simulate_instance,
 )
 from wizard.services.sandbox.extensions._delivery.bundle import keep_for_hooks, read_bundle
-from wizard.services.sandbox.extensions._delivery.fleet import (
-    DEFAULT_CONFIG,
-    pace_fleet,
-    rule_for,
-    target_instances,
-)
+from wizard.services.sandbox.extensions._delivery.fleet import pace_fleet, target_instances
 from wizard.services.sandbox.extensions._delivery.model import (
     DEPLOYMENT_ATTR,
     Bundle,
