@@ -9,7 +9,7 @@ pipeline execution's end — so plain output reads top to bottom like the run ha
 from __future__ import annotations
 
 from wizard.core.agent_log import parse_scripts_log
-from wizard.core.events.base import Event, Notice
+from wizard.core.events.base import Event, Level, Notice
 from wizard.core.events.lifecycle import (
     DeploymentFinished,
     DeploymentStarted,
@@ -30,7 +30,11 @@ from wizard.core.events.pipeline import (
     PollingThrottled,
     StageChanged,
 )
-from wizard.core.timeline.explain import explain_deployment, explain_pipeline
+from wizard.core.timeline.explain import (
+    explain_deployment,
+    explain_pipeline,
+    ignored_failures_note,
+)
 from wizard.core.timeline.views import (
     DeploymentView,
     ExecutionView,
@@ -241,6 +245,7 @@ def _cell_event(
     if cell.runs_previous_revision and deployment.previous_revision is not None:
         ran = deployment.previous_revision.describe()
     return LifecycleEventChanged(
+        level="warn" if deployment.ignores(cell) else "info",
         deployment_id=deployment.deployment_id,
         target_id=inst.target_id,
         event=cell.name,
@@ -258,9 +263,10 @@ TAILS_PER_POLL = 3
 
 def _tail(deployment: DeploymentView, inst: InstanceView, cell: LifecycleCell) -> list[Event]:
     tail = cell.diagnostics.log_tail if cell.diagnostics else ""
+    stderr_level: Level = "warn" if deployment.ignores(cell) else "error"
     return [
         HookOutput(
-            level="error" if line.stream == "stderr" else "info",
+            level=stderr_level if line.stream == "stderr" else "info",
             deployment_id=deployment.deployment_id,
             target_id=inst.target_id,
             event=line.event,
@@ -350,6 +356,9 @@ def _deployment(old: DeploymentView | None, new: DeploymentView) -> list[Event]:
                     hint=f"cdwizard monitor --deployment {new.rollback_deployment_id}",
                 )
             )
+        note = ignored_failures_note(new)
+        if note is not None:
+            events.append(Notice(text=note))
         if report is not None and (report.explanation or report.remedy):
             events.append(
                 FailureExplained(

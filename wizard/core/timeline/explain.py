@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -19,6 +20,7 @@ from wizard.core.events.lifecycle import DeploymentStatus, Diagnostics
 from wizard.core.timeline.views import (
     DeploymentView,
     InstanceView,
+    LifecycleCell,
     PipelineView,
     Snapshot,
     exit_detail,
@@ -87,17 +89,44 @@ def instances_headline(deployment: DeploymentView) -> str | None:
         if deployment.overview.failed:
             return f"{deployment.overview.failed} of {_plural(total, 'instance')} failed"
         return None
+    cells = [deployment.failing_cell(inst) for inst in failed]
+    return f"{len(failed)} of {_plural(total, 'instance')} failed{_where(cells)}"
+
+
+def _where(cells: Iterable[LifecycleCell | None]) -> str:
+    """` at AfterInstall (exit 2)`, or `: 2 at AfterInstall (exit 2), 1 at …` when they differ."""
     groups: Counter[tuple[str, str]] = Counter()
-    for inst in failed:
-        cell = inst.failed_cell
+    for cell in cells:
         assert cell is not None
         groups[(cell.name, exit_detail(cell.diagnostics))] += 1
-    head = f"{len(failed)} of {_plural(total, 'instance')} failed"
     if len(groups) == 1:
         (event, detail), _ = next(iter(groups.items()))
-        return f"{head} at {event} ({detail})"
-    parts = ", ".join(f"{n} at {event} ({detail})" for (event, detail), n in groups.most_common())
-    return f"{head}: {parts}"
+        return f" at {event} ({detail})"
+    return ": " + ", ".join(
+        f"{n} at {event} ({detail})" for (event, detail), n in groups.most_common()
+    )
+
+
+def ignored_failures_note(deployment: DeploymentView) -> str | None:
+    """Informational, not a failure: the previous revision's stop script failed and the
+    deployment went on because it ignores ApplicationStop failures. None when nothing was."""
+    ignored = deployment.ignored_failures
+    if not ignored:
+        return None
+    instances = {inst.target_id for inst, _ in ignored}
+    total = deployment.total_instances
+    previous = (
+        f" ({deployment.previous_revision.describe()})" if deployment.previous_revision else ""
+    )
+    what = "stop script" if all(c.name == "ApplicationStop" for _, c in ignored) else "script"
+    note = (
+        f"The {what} of the previous revision{previous} failed on {len(instances)} of "
+        f"{_plural(total, 'instance')}{_where(c for _, c in ignored)} and was ignored "
+        "(ignoreApplicationStopFailures)"
+    )
+    if deployment.status is DeploymentStatus.SUCCEEDED:
+        note += "; later deployments run this revision's script"
+    return note
 
 
 def _first_failure(deployment: DeploymentView) -> InstanceView | None:
@@ -111,7 +140,7 @@ def explain_deployment(deployment: DeploymentView) -> FailureReport | None:
     failing = deployment.status in (DeploymentStatus.FAILED, DeploymentStatus.STOPPED)
     if first is None and not failing:
         return None
-    cell = first.failed_cell if first else None
+    cell = deployment.failing_cell(first) if first else None
     headline = instances_headline(deployment)
     base = FailureReport(
         subject="deployment",
@@ -121,11 +150,7 @@ def explain_deployment(deployment: DeploymentView) -> FailureReport | None:
         event=cell.name if cell else None,
         diagnostics=cell.diagnostics if cell else None,
     )
-    if (
-        cell is not None
-        and cell.runs_previous_revision
-        and not (deployment.ignore_application_stop_failures)
-    ):
+    if cell is not None and cell.runs_previous_revision:  # (ignored failures never get here)
         previous = (
             f" ({deployment.previous_revision.describe()})" if deployment.previous_revision else ""
         )

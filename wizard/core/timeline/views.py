@@ -297,9 +297,35 @@ class DeploymentView:
     def instance(self, target_id: str) -> InstanceView | None:
         return self._index.get(target_id)
 
+    def ignores(self, cell: LifecycleCell) -> bool:
+        """Whether CodeDeploy went past this cell's failure: ApplicationStop (or a block-traffic
+        hook) failed in a deployment with ignoreApplicationStopFailures."""
+        return (
+            self.ignore_application_stop_failures
+            and cell.runs_previous_revision
+            and cell.status is LifecycleStatus.FAILED
+        )
+
+    def failing_cell(self, instance: InstanceView) -> LifecycleCell | None:
+        """The instance's first failed event that counts (ignored failures do not)."""
+        return next(
+            (
+                c
+                for c in instance.events
+                if c.status is LifecycleStatus.FAILED and not self.ignores(c)
+            ),
+            None,
+        )
+
     @property
     def failed_instances(self) -> tuple[InstanceView, ...]:
-        return tuple(i for i in self.instances if i.failed_cell is not None)
+        """Instances with a failure that counts (see `failing_cell`)."""
+        return tuple(i for i in self.instances if self.failing_cell(i) is not None)
+
+    @property
+    def ignored_failures(self) -> tuple[tuple[InstanceView, LifecycleCell], ...]:
+        """(instance, cell) for every failure the deployment ignored."""
+        return tuple((i, c) for i in self.instances for c in i.events if self.ignores(c))
 
     @property
     def total_instances(self) -> int:
