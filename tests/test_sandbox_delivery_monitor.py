@@ -226,7 +226,7 @@ def _workspace(tmp_path: Path, answers: Path, *, break_hook: str | None = None) 
 def _cdwizard(endpoint: str, *argv: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env.update(
-        AWS_ENDPOINT_URL=endpoint,
+        CDWIZARD_AWS_ENDPOINT_URL=endpoint,
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
         AWS_REGION=REGION,
