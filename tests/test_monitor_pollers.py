@@ -274,7 +274,7 @@ def test_script_failure_is_explained_with_its_log_tail_in_plain_output(clients) 
     assert (
         "i-0a AfterInstall [stderr] ERROR: No matching distribution found for fastapi==99" in text
     )
-    assert "fix scripts/after_install.sh and ship again" in text
+    assert "fix scripts/after_install.sh and push the fix" in text
     failed = [
         e
         for e in events.events

@@ -194,6 +194,29 @@ def test_application_stop_explains_the_previous_revision() -> None:
     assert report is not None and report.action is None and report.event is None
 
 
+def test_a_rehearsal_gets_local_remedies() -> None:
+    script = deployment(
+        instance("i-1", {"ApplicationStop": "Succeeded", "AfterInstall": "Failed"}, failed(2)),
+        status="Failed",
+    )
+    assert (explain_deployment(script).remedy or "").endswith(  # type: ignore[union-attr]
+        "fix scripts/after_install.sh and push the fix"
+    )
+    local = dataclasses.replace(script, creator="rehearsal")
+    report = explain_deployment(local)
+    assert report is not None and report.action == "fetch_log"
+    assert (report.remedy or "").endswith("fix scripts/after_install.sh and rehearse again")
+    stop = deployment(
+        instance("i-1", {"ApplicationStop": "Failed"}, failed(1, "scripts/stop.sh")),
+        status="Failed",
+        creator="rehearsal",
+    )
+    report = explain_deployment(stop)
+    assert report is not None and report.action is None  # no redeploy key for a rehearsal
+    assert "rehearse with another --group-id" in (report.remedy or "")
+    assert "ignoreApplicationStopFailures" not in (report.remedy or "")
+
+
 def test_an_ignored_application_stop_failure_is_not_a_failure() -> None:
     previous = RevisionRef("S3", bucket="b", key="rev1.zip", bundle_type="zip")
     cells = {e: "Succeeded" for e in EVENTS} | {"ApplicationStop": "Failed"}

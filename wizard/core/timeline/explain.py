@@ -5,7 +5,10 @@
   ApplicationStop from the last successfully installed revision), so fixing it in the new commit
   cannot help; the remedy is to redeploy with `ignoreApplicationStopFailures`.
 - A source action failing because the branch is missing -> "branch 'x' does not exist", and the
-  remedy is `cdwizard ship`.
+  remedy is to push the payload (`cdwizard ship`).
+
+Remedies are worded for wherever the report is shown (plain lines, the monitor screen with its
+action keys); a rehearsal's say what to do locally.
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ _DEPLOYMENT_CODES: dict[str, tuple[str, str | None]] = {
         "the CodeDeploy service role lacks permissions",
         "re-run `cdwizard apply` to restore the role's policy",
     ),
-    "REVISION_MISSING": ("the revision bundle was not found", "ship the payload again"),
+    "REVISION_MISSING": ("the revision bundle was not found", "push the payload again"),
     "TIMEOUT": ("the deployment timed out", None),
     "MANUAL_STOP": ("the deployment was stopped by hand", None),
     "DEPLOYMENT_GROUP_MISSING": ("the deployment group no longer exists", None),
@@ -154,13 +157,21 @@ def explain_deployment(deployment: DeploymentView) -> FailureReport | None:
         previous = (
             f" ({deployment.previous_revision.describe()})" if deployment.previous_revision else ""
         )
+        explanation = (
+            f"{cell.name} runs the script of the revision last installed successfully on the "
+            f"instance{previous}, not the one being deployed: fixing the script in this "
+            "revision cannot help."
+        )
+        if deployment.is_rehearsal:  # a rehearsal cannot ignore it: start from a clean history
+            return _with(
+                base,
+                explanation=explanation,
+                remedy="rehearse with another --group-id (or a fresh --root): rehearsals of one "
+                f"group run the {cell.name} script of the last successful one",
+            )
         return _with(
             base,
-            explanation=(
-                f"{cell.name} runs the script of the revision last installed successfully on the "
-                f"instance{previous}, not the one being deployed: fixing the script in this "
-                "commit cannot help."
-            ),
+            explanation=explanation,
             remedy=(
                 "redeploy this revision with ignoreApplicationStopFailures (skips the old "
                 f"{cell.name} script once; later deployments run the new one)"
@@ -175,11 +186,12 @@ def explain_deployment(deployment: DeploymentView) -> FailureReport | None:
             if deployment.error_code == "HEALTH_CONSTRAINTS"
             else None
         )
-        target = f"fix {script} and ship again" if script else "fix the hook and ship again"
+        again = "rehearse again" if deployment.is_rehearsal else "push the fix"
         return _with(
             base,
             explanation=why,
-            remedy=f"read the log tail (or fetch the full scripts.log), {target}",
+            remedy="read the log tail (or fetch the full scripts.log), "
+            f"fix {script or 'the hook'} and {again}",
             action=FETCH_LOG,
         )
     code = deployment.error_code or ""
@@ -232,8 +244,8 @@ def explain_pipeline(pipeline: PipelineView) -> FailureReport | None:
                 f"The source stage reads branch '{branch}'{where}, and that branch does not "
                 "exist yet: a new repository has no branches until its first commit."
             ),
-            remedy="push the payload to it with `cdwizard ship --answers FILE` "
-            "(creates the branch through the CodeCommit API, no git credentials needed)",
+            remedy="push the payload to it (`cdwizard ship` creates the branch through the "
+            "CodeCommit API, no git credentials needed)",
             action=SHIP,
         )
     return FailureReport(

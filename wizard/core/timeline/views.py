@@ -287,6 +287,11 @@ class DeploymentView:
         return self.status.final
 
     @property
+    def is_rehearsal(self) -> bool:
+        """A local rehearsal (folded from its events), not a CodeDeploy deployment."""
+        return self.creator == "rehearsal"
+
+    @property
     def duration(self) -> float | None:
         return _seconds(self.started_at or self.created_at, self.completed_at)
 
