@@ -31,6 +31,7 @@ from wizard.core.events.pipeline import (
     StageChanged,
 )
 from wizard.core.timeline.explain import (
+    FailureReport,
     explain_deployment,
     explain_pipeline,
     ignored_failures_note,
@@ -221,18 +222,25 @@ def _pipeline_tail(
             explanation=explanation,
         )
     )
-    if report is not None and explanation is not None and (report.explanation or report.remedy):
-        events.append(
-            FailureExplained(
-                subject="pipeline",
-                subject_id=followed.execution_id,
-                headline=report.headline,
-                explanation=report.explanation,
-                remedy=report.remedy,
-                action=report.action,
-            )
-        )
+    if report is not None and explanation is not None:
+        events += _explained(report)
     return events
+
+
+def _explained(report: FailureReport) -> list[Event]:
+    """The report as a `FailureExplained` event, when it has more to say than its headline."""
+    if not (report.explanation or report.remedy):
+        return []
+    return [
+        FailureExplained(
+            subject=report.subject,
+            subject_id=report.subject_id,
+            headline=report.headline,
+            explanation=report.explanation,
+            remedy=report.remedy,
+            action=report.action,
+        )
+    ]
 
 
 # --- deployment -------------------------------------------------------------------------------
@@ -359,15 +367,6 @@ def _deployment(old: DeploymentView | None, new: DeploymentView) -> list[Event]:
         note = ignored_failures_note(new)
         if note is not None:
             events.append(Notice(text=note))
-        if report is not None and (report.explanation or report.remedy):
-            events.append(
-                FailureExplained(
-                    subject="deployment",
-                    subject_id=new.deployment_id,
-                    headline=report.headline,
-                    explanation=report.explanation,
-                    remedy=report.remedy,
-                    action=report.action,
-                )
-            )
+        if report is not None:
+            events += _explained(report)
     return events
