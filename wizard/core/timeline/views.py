@@ -8,6 +8,7 @@ A `Snapshot` is immutable and self-contained, so a background poller can hand it
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -145,6 +146,19 @@ class Overview:
     def total(self) -> int:
         done = self.succeeded + self.failed + self.skipped + self.ready
         return self.pending + self.in_progress + done
+
+    @classmethod
+    def from_dict(cls, counts: Mapping[str, int] | None) -> Overview:
+        """From the API's (or `as_dict`'s) `{"Pending": 1, "InProgress": 2, …}`."""
+        d = counts or {}
+        return cls(
+            pending=d.get("Pending", 0),
+            in_progress=d.get("InProgress", 0),
+            succeeded=d.get("Succeeded", 0),
+            failed=d.get("Failed", 0),
+            skipped=d.get("Skipped", 0),
+            ready=d.get("Ready", 0),
+        )
 
     def as_dict(self) -> dict[str, int]:
         return {
