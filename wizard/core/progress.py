@@ -10,9 +10,9 @@ from the events' own timestamps, so replaying a recorded stream gives the same t
 adds "now - started_at" for running rows itself. Used by plain output, the failed-apply report and
 the TUI's apply screen.
 
-Both call a resource by what it is in pipeline terms when the plan summary says so, with its
-address in parentheses (`resource_labels`, `resource_name`, `ResourceNames`):
-"artifact bucket demo-artifacts-… (module.artifacts.aws_s3_bucket.this)".
+Plain output and the apply screen call a resource by what it is in pipeline terms when the
+plan summary says so, with its address in parentheses (`resource_labels`, `resource_name`,
+`ResourceNames`): "artifact bucket demo-artifacts-… (module.artifacts.aws_s3_bucket.this)".
 """
 
 from __future__ import annotations
