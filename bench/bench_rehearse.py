@@ -20,20 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from wizard.core.events.lifecycle import SCRIPTABLE_IN_ORDER
 from wizard.core.output import CollectingSink
 from wizard.services.rehearse import Rehearsal, RehearsalOptions
 
-HOOKS = (
-    "BeforeBlockTraffic",
-    "AfterBlockTraffic",
-    "ApplicationStop",
-    "BeforeInstall",
-    "AfterInstall",
-    "ApplicationStart",
-    "ValidateService",
-    "BeforeAllowTraffic",
-    "AfterAllowTraffic",
-)
+HOOKS = SCRIPTABLE_IN_ORDER
 SCRIPT = '#!/bin/sh\necho "$LIFECYCLE_EVENT $DEPLOYMENT_ID"\necho "to stderr" >&2\n'
 ROUNDS = 15
 

@@ -9,7 +9,6 @@ get/list deployments) with stubbed ones (`GetPipelineState`, `ListActionExecutio
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,6 +16,7 @@ from typing import Any
 
 from botocore.stub import Stubber
 
+from tests.moto_stack import create_application_and_group, create_role, pipeline_declaration
 from wizard.core.events.lifecycle import IN_PLACE_EVENTS
 
 ACCOUNT = "123456789012"
@@ -53,61 +53,17 @@ def moto_backend(service: str) -> Any:
 
 def create_pipeline(clients: Any, name: str = "demo", repository: str = "demo") -> None:
     """A two-stage pipeline (CodeCommit source, CodeDeploy deploy) in moto."""
-    iam = clients.client("iam")
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "codepipeline.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    role = iam.create_role(RoleName=f"{name}-pipeline", AssumeRolePolicyDocument=json.dumps(trust))
+    role = create_role(clients.client("iam"), f"{name}-pipeline")
     clients.client("codepipeline").create_pipeline(
-        pipeline={
-            "name": name,
-            "roleArn": role["Role"]["Arn"],
-            "artifactStore": {"type": "S3", "location": f"{name}-artifacts"},
-            "stages": [
-                {
-                    "name": "Source",
-                    "actions": [
-                        {
-                            "name": "Source",
-                            "actionTypeId": {
-                                "category": "Source",
-                                "owner": "AWS",
-                                "provider": "CodeCommit",
-                                "version": "1",
-                            },
-                            "configuration": {"RepositoryName": repository, "BranchName": "master"},
-                            "outputArtifacts": [{"name": "src"}],
-                        }
-                    ],
-                },
-                {
-                    "name": "Deploy",
-                    "actions": [
-                        {
-                            "name": "Deploy",
-                            "actionTypeId": {
-                                "category": "Deploy",
-                                "owner": "AWS",
-                                "provider": "CodeDeploy",
-                                "version": "1",
-                            },
-                            "configuration": {
-                                "ApplicationName": "demo",
-                                "DeploymentGroupName": "demo-dg",
-                            },
-                            "inputArtifacts": [{"name": "src"}],
-                        }
-                    ],
-                },
-            ],
-        }
+        pipeline=pipeline_declaration(
+            name,
+            role,
+            bucket=f"{name}-artifacts",
+            repository=repository,
+            branch="master",
+            application="demo",
+            group="demo-dg",
+        )
     )
 
 
@@ -128,11 +84,11 @@ def create_deployment(clients: Any, application: str = "demo", group: str = "dem
     role = clients.client("iam").create_role(
         RoleName=f"{group}-role", AssumeRolePolicyDocument="{}"
     )
-    codedeploy.create_application(applicationName=application, computePlatform="Server")
-    codedeploy.create_deployment_group(
-        applicationName=application,
-        deploymentGroupName=group,
-        serviceRoleArn=role["Role"]["Arn"],
+    create_application_and_group(
+        codedeploy,
+        application,
+        group,
+        role["Role"]["Arn"],
         deploymentConfigName="CodeDeployDefault.AllAtOnce",
     )
     out = codedeploy.create_deployment(

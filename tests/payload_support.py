@@ -34,18 +34,13 @@ import yaml
 
 from wizard.core import resources
 from wizard.core.answers import Answers, validate_mapping
+from wizard.core.events.lifecycle import IN_PLACE_EVENTS, SCRIPTABLE_EVENTS
 from wizard.core.render import render, write_workspace
 
 REQUIREMENTS = resources.payload_dir() / "dependencies" / "requirements.pip"
 
 #: The script hooks of an in-place deployment without a load balancer, in the agent's order.
-HOOK_ORDER = (
-    "ApplicationStop",
-    "BeforeInstall",
-    "AfterInstall",
-    "ApplicationStart",
-    "ValidateService",
-)
+HOOK_ORDER = tuple(e for e in IN_PLACE_EVENTS if e in SCRIPTABLE_EVENTS)
 
 #: The interpreters the hooks try, in order (`find_python` in templates/payload/scripts/_lib).
 PYTHON_CANDIDATES = (

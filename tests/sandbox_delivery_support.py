@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tests.moto_stack import create_application_and_group, create_role, pipeline_declaration
 from wizard.services.sandbox.extensions import delivery
 
 T0 = 1_800_000_000.0
@@ -137,30 +138,16 @@ class Stack:
         pipeline: bool = True,
         mode: str | None = None,
     ) -> Stack:
-        iam = self.client("iam")
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "codepipeline.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-        role = iam.create_role(
-            RoleName=f"{self.pipeline}-role", AssumeRolePolicyDocument=json.dumps(trust)
-        )["Role"]["Arn"]
+        role = create_role(self.client("iam"), f"{self.pipeline}-role")
         self.client("s3").create_bucket(
             Bucket=self.bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
         )
         self.client("codecommit").create_repository(repositoryName=self.repository)
-        codedeploy = self.client("codedeploy")
-        codedeploy.create_application(applicationName=self.application, computePlatform="Server")
-        codedeploy.create_deployment_group(
-            applicationName=self.application,
-            deploymentGroupName=self.group,
-            serviceRoleArn=role,
+        create_application_and_group(
+            self.client("codedeploy"),
+            self.application,
+            self.group,
+            role,
             deploymentConfigName=config,
             deploymentStyle={
                 "deploymentType": "IN_PLACE",
@@ -202,17 +189,7 @@ class Stack:
             return name
         except iam.exceptions.NoSuchEntityException:
             pass
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "ec2.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+        create_role(iam, name, "ec2.amazonaws.com")
         policy = {
             "Version": "2012-10-17",
             "Statement": [
@@ -225,54 +202,21 @@ class Stack:
         return name
 
     def create_pipeline(self, role: str, *, poll: bool = False, mode: str | None = None) -> None:
-        declaration: dict[str, Any] = {
-            "name": self.pipeline,
-            "roleArn": role,
-            "artifactStore": {"type": "S3", "location": self.bucket},
-            "stages": [
-                {
-                    "name": "Source",
-                    "actions": [
-                        {
-                            "name": "Source",
-                            "actionTypeId": {
-                                "category": "Source",
-                                "owner": "AWS",
-                                "provider": "CodeCommit",
-                                "version": "1",
-                            },
-                            "namespace": "SourceVariables",
-                            "configuration": {
-                                "RepositoryName": self.repository,
-                                "BranchName": self.branch,
-                                "PollForSourceChanges": "true" if poll else "false",
-                                "OutputArtifactFormat": "CODE_ZIP",
-                            },
-                            "outputArtifacts": [{"name": "SourceArtifact"}],
-                        }
-                    ],
-                },
-                {
-                    "name": "Deploy",
-                    "actions": [
-                        {
-                            "name": "Deploy",
-                            "actionTypeId": {
-                                "category": "Deploy",
-                                "owner": "AWS",
-                                "provider": "CodeDeploy",
-                                "version": "1",
-                            },
-                            "configuration": {
-                                "ApplicationName": self.application,
-                                "DeploymentGroupName": self.group,
-                            },
-                            "inputArtifacts": [{"name": "SourceArtifact"}],
-                        }
-                    ],
-                },
-            ],
-        }
+        declaration = pipeline_declaration(
+            self.pipeline,
+            role,
+            bucket=self.bucket,
+            repository=self.repository,
+            branch=self.branch,
+            application=self.application,
+            group=self.group,
+            source_settings={
+                "PollForSourceChanges": "true" if poll else "false",
+                "OutputArtifactFormat": "CODE_ZIP",
+            },
+            artifact="SourceArtifact",
+            namespace="SourceVariables",
+        )
         if mode:
             declaration |= {"pipelineType": "V2", "executionMode": mode}
         self.client("codepipeline").create_pipeline(pipeline=declaration)

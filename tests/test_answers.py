@@ -156,6 +156,7 @@ def test_every_problem_is_reported_at_once_with_path_value_and_fix() -> None:
         ({"aws": {"region": "Ireland"}}, "aws.region: is not an AWS region code"),
         ({"project": "ab"}, "project: must be 3–32 characters long, not 2"),
         ({"payload": {"destination": "/home/snake/../etc"}}, "must not contain '.' or '..'"),
+        ({"payload": {"destination": "/usr/sbin"}}, "payload.destination: must not be a system"),
         ({"terraform": {"state_region": "Frankfurt"}}, "terraform.state_region: is not an AWS"),
         (
             {

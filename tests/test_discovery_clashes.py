@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.moto_stack import create_application_and_group, create_role, pipeline_declaration
 from wizard.core.answers import validate_mapping
 from wizard.services.aws import clashes as c
 from wizard.services.aws.session import AwsClients
@@ -23,22 +24,6 @@ def _answers(**source: object):  # type: ignore[no-untyped-def]
             "deployment": {"service_role": "shop-deploy", "instance_profile": "shop-ec2"},
         }
     )
-
-
-def _pipeline_role(iam) -> str:  # type: ignore[no-untyped-def]
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "codepipeline.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    return iam.create_role(RoleName="pipe", AssumeRolePolicyDocument=json.dumps(trust))["Role"][
-        "Arn"
-    ]
 
 
 def test_planned_resources_follow_the_answers() -> None:
@@ -74,55 +59,18 @@ def test_clashes_appear_as_resources_are_created(aws_target) -> None:  # type: i
     iam = clients.client("iam")
     iam.create_role(RoleName="shop-deploy", AssumeRolePolicyDocument="{}")
     iam.create_instance_profile(InstanceProfileName="shop-ec2")
-    deploy = clients.client("codedeploy")
-    deploy.create_application(applicationName="shop", computePlatform="Server")
     service_role = iam.get_role(RoleName="shop-deploy")["Role"]["Arn"]
-    deploy.create_deployment_group(
-        applicationName="shop", deploymentGroupName="shop-dg", serviceRoleArn=service_role
-    )
+    create_application_and_group(clients.client("codedeploy"), "shop", "shop-dg", service_role)
     clients.client("codepipeline").create_pipeline(
-        pipeline={
-            "name": "shop",
-            "roleArn": _pipeline_role(iam),
-            "artifactStore": {"type": "S3", "location": "any-bucket"},
-            "stages": [
-                {
-                    "name": "Source",
-                    "actions": [
-                        {
-                            "name": "Source",
-                            "actionTypeId": {
-                                "category": "Source",
-                                "owner": "AWS",
-                                "provider": "CodeCommit",
-                                "version": "1",
-                            },
-                            "configuration": {"RepositoryName": "shop", "BranchName": "main"},
-                            "outputArtifacts": [{"name": "src"}],
-                        }
-                    ],
-                },
-                {
-                    "name": "Deploy",
-                    "actions": [
-                        {
-                            "name": "Deploy",
-                            "actionTypeId": {
-                                "category": "Deploy",
-                                "owner": "AWS",
-                                "provider": "CodeDeploy",
-                                "version": "1",
-                            },
-                            "configuration": {
-                                "ApplicationName": "shop",
-                                "DeploymentGroupName": "shop-dg",
-                            },
-                            "inputArtifacts": [{"name": "src"}],
-                        }
-                    ],
-                },
-            ],
-        }
+        pipeline=pipeline_declaration(
+            "shop",
+            create_role(iam, "pipe"),
+            bucket="any-bucket",
+            repository="shop",
+            branch="main",
+            application="shop",
+            group="shop-dg",
+        )
     )
     clients.client("s3").create_bucket(
         Bucket=f"shop-artifacts-{ACCOUNT}",

@@ -120,6 +120,7 @@ def test_numbers_agree_with_a_brute_force_simulation(config: str, n: int) -> Non
         for failing in map(frozenset, itertools.combinations(range(n), size))
     }
     assert max(len(f) for f, (ok, _) in outcomes.items() if ok) == e.may_fail
+    assert min(n - len(f) for f, (ok, _) in outcomes.items() if ok) == e.must_succeed
     # fewer failures than `stops_after` never stop it; that many can
     early = [len(f) for f, (_, stopped) in outcomes.items() if stopped]
     if e.stops_after is None:

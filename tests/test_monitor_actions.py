@@ -20,10 +20,11 @@ from tests.monitor_scenarios import (
     moto_backend,
     set_deployment,
 )
+from wizard.core.agent_log import scripts_log_path
 from wizard.core.events.lifecycle import DeploymentStatus
 from wizard.core.timeline import DeploymentView, Overview
 from wizard.services.aws.monitor import actions
-from wizard.services.aws.monitor.full_log import LogFetchError, scripts_log_path
+from wizard.services.aws.monitor.full_log import LogFetchError
 from wizard.services.aws.session import AwsClients
 
 

@@ -149,7 +149,7 @@ def test_application_stop_failure_explains_the_previous_revision_and_redeploys(c
         explained = next(e for e in events.events if isinstance(e, FailureExplained))
         assert explained.action == "redeploy_ignore_stop"
         assert "s3://demo-artifacts/demo/rev1.zip (zip)" in (explained.explanation or "")
-        assert "fixing the script in this commit cannot help" in (explained.explanation or "")
+        assert "fixing the script in this revision cannot help" in (explained.explanation or "")
         assert "ignoreApplicationStopFailures" in (explained.remedy or "")
         stop = next(e for e in events.events if isinstance(e, LifecycleEventChanged))
         assert stop.ran_revision == "s3://demo-artifacts/demo/rev1.zip (zip)"

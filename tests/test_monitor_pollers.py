@@ -40,7 +40,13 @@ from wizard.core.events.pipeline import (
     PollingThrottled,
 )
 from wizard.core.output import CollectingSink, PlainSink
-from wizard.services.aws.monitor import FollowSpec, Monitor, MonitorUpdate, PollIntervals
+from wizard.services.aws.monitor import (
+    ExecutionSelector,
+    FollowSpec,
+    Monitor,
+    MonitorUpdate,
+    PollIntervals,
+)
 from wizard.services.aws.monitor.follow import follow
 from wizard.services.aws.session import AwsClients
 
@@ -268,7 +274,7 @@ def test_script_failure_is_explained_with_its_log_tail_in_plain_output(clients) 
     assert (
         "i-0a AfterInstall [stderr] ERROR: No matching distribution found for fastapi==99" in text
     )
-    assert "fix scripts/after_install.sh and ship again" in text
+    assert "fix scripts/after_install.sh and push the fix" in text
     failed = [
         e
         for e in events.events
@@ -361,3 +367,23 @@ def test_throttling_widens_the_interval_then_recovers(clients) -> None:  # type:
         ("i-0a", "ApplicationStop", "InProgress"),
         ("i-0a", "ApplicationStop", "Succeeded"),
     ]
+
+
+def test_waiting_for_the_pushed_commit_polls_at_the_active_interval(clients) -> None:  # type: ignore[no-untyped-def]
+    """After `ship` pushed, the commit's execution does not exist yet: its start must be noticed
+    at the active pace, not the idle one (on real AWS too)."""
+    create_pipeline(clients)
+    commit = "4f1e2d3c" * 5
+    waiting = Monitor(
+        clients,
+        FollowSpec(pipeline="demo", execution=ExecutionSelector("commit", commit)),
+        intervals=INTERVALS,
+    )
+    first = waiting.cycle().snapshot
+    assert first.pipeline is not None and first.pipeline.followed is None
+    assert first.outcome is None
+    assert first.next_poll_seconds == INTERVALS.active
+    # with nothing named and nothing running, the monitor idles
+    idle = Monitor(clients, FollowSpec(pipeline="demo"), intervals=INTERVALS).cycle().snapshot
+    assert idle.pipeline is not None and idle.pipeline.followed is None
+    assert idle.next_poll_seconds == INTERVALS.idle

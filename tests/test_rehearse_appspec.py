@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from wizard.core.agent_log import ScriptLogTail
 from wizard.services.rehearse.appspec import AppSpecError, parse_appspec
-from wizard.services.rehearse.logs import ScriptLogTail
 from wizard.services.rehearse.plan import EventsError, check_appspec_hooks, plan_events
 from wizard.services.rehearse.rubyisms import file_join, ruby_to_i
 

@@ -555,6 +555,20 @@ def test_system_destinations_are_refused_unless_allowed(tmp_path: Path) -> None:
     )  # type: ignore[union-attr]
 
 
+def test_the_rehearsal_and_the_answers_refuse_the_same_system_folders(tmp_path: Path) -> None:
+    from wizard.core.answers import AnswersError, validate_mapping
+    from wizard.core.system_paths import SYSTEM_DIRS
+    from wizard.services.rehearse.layout import LayoutError, check_root
+
+    for folder in sorted(SYSTEM_DIRS):
+        with pytest.raises(LayoutError, match="system folder"):
+            check_root(Path(folder))
+        why = "payload.destination" if folder == "/" else "must not be a system directory"
+        with pytest.raises(AnswersError, match=why):  # "/" is already too short
+            validate_mapping({"version": 1, "payload": {"destination": folder}})
+    check_root(tmp_path / "srv" / "app")  # below a system folder is fine
+
+
 def test_the_default_root_is_under_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     bundle = write_bundle(tmp_path / "b", "version: 0.0\nos: linux\n")
@@ -583,4 +597,4 @@ def test_json_round_trip_of_every_event(tmp_path: Path, record: Path) -> None:
 def test_scriptable_constant_matches_the_agent() -> None:
     from wizard.core.events.lifecycle import SCRIPTABLE_EVENTS
 
-    assert set(SCRIPTABLE) == SCRIPTABLE_EVENTS
+    assert set(SCRIPTABLE) == SCRIPTABLE_EVENTS and len(SCRIPTABLE) == len(SCRIPTABLE_EVENTS)

@@ -9,7 +9,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from wizard.core.events.base import Event
-from wizard.core.events.lifecycle import HookOutput, LifecycleEventChanged, LifecycleStatus
+from wizard.core.events.lifecycle import (
+    SCRIPTABLE_IN_ORDER,
+    HookOutput,
+    LifecycleEventChanged,
+    LifecycleStatus,
+)
 from wizard.core.output import CollectingSink
 from wizard.services.rehearse import Rehearsal, RehearsalOptions, RehearsalResult
 
@@ -25,17 +30,7 @@ echo "stdout from $LIFECYCLE_EVENT"
 echo "stderr from $LIFECYCLE_EVENT" >&2
 """
 
-SCRIPTABLE = (
-    "BeforeBlockTraffic",
-    "AfterBlockTraffic",
-    "ApplicationStop",
-    "BeforeInstall",
-    "AfterInstall",
-    "ApplicationStart",
-    "ValidateService",
-    "BeforeAllowTraffic",
-    "AfterAllowTraffic",
-)
+SCRIPTABLE = SCRIPTABLE_IN_ORDER
 
 SCRIPTS_LOG_LINE = re.compile(
     r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} (LifecycleEvent - \w+|Script - \S+|\[std(out|err)\].*)$"

@@ -15,6 +15,7 @@ import yaml
 from tests.payload_support import HOOK_ORDER
 from wizard.core import resources
 from wizard.core.answers import Answers, AnswersError, default_answers, validate_mapping
+from wizard.core.events.lifecycle import SCRIPTABLE_EVENTS
 from wizard.core.render import RenderedTree, render
 
 SCRIPTS = (
@@ -25,17 +26,7 @@ SCRIPTS = (
     "validate_service.sh",
 )
 #: Every hook name the agent knows (in-place and blue/green); anything else is never invoked.
-KNOWN_HOOKS = {
-    "BeforeBlockTraffic",
-    "AfterBlockTraffic",
-    "ApplicationStop",
-    "BeforeInstall",
-    "AfterInstall",
-    "ApplicationStart",
-    "ValidateService",
-    "BeforeAllowTraffic",
-    "AfterAllowTraffic",
-}
+KNOWN_HOOKS = SCRIPTABLE_EVENTS
 SEED_LAYOUT = [
     "Dockerfile",
     "Makefile",

@@ -22,11 +22,11 @@ from tests.sandbox_delivery_support import (
     payload,
     run_until,
 )
+from wizard.core.agent_log import DEPLOYMENT_ROOT as AGENT_ROOT
 from wizard.core.events.lifecycle import IN_PLACE_EVENTS
 from wizard.services.aws.session import AwsClients
 
 FINAL = ("Succeeded", "Failed", "Stopped", "Superseded", "Cancelled")
-AGENT_ROOT = "/opt/codedeploy-agent/deployment-root"
 
 
 @pytest.fixture
@@ -274,7 +274,7 @@ def test_a_syntax_error_fails_the_hook_with_exit_2_and_rolls_back(
 def test_application_stop_runs_the_previous_revision_until_ignored(
     stack: Stack, sim_clock: FakeClock
 ) -> None:
-    from wizard.core.timeline.explain import explain_deployment
+    from wizard.core.timeline.explain import explain_deployment, ignored_failures_note
     from wizard.services.aws.monitor.actions import redeploy_ignoring_stop_failures
     from wizard.services.aws.monitor.deployment_poller import DeploymentPoller
 
@@ -321,6 +321,13 @@ def test_application_stop_runs_the_previous_revision_until_ignored(
     assert target["status"] == "Succeeded"
     assert events["ApplicationStop"]["status"] == "Failed"  # it failed, and was ignored
     assert all(events[e]["status"] == "Succeeded" for e in IN_PLACE_EVENTS[1:])
+    # the monitor reports no failure for it, only what happened
+    view = DeploymentPoller(codedeploy, redeploy).poll()
+    assert view.status.value == "Succeeded" and view.ignore_application_stop_failures
+    assert explain_deployment(view) is None and view.failed_instances == ()
+    note = ignored_failures_note(view)
+    assert note is not None and note.startswith("The stop script of the previous revision (")
+    assert "failed on 1 of 1 instance at ApplicationStop (exit 2) and was ignored" in note
     # from now on ApplicationStop runs B's (fixed) script
     third = _ship(stack, sim_clock, payload(marker="C"), "C")
     assert third["status"] == "Succeeded"

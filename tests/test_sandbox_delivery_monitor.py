@@ -101,11 +101,8 @@ def test_the_monitor_explains_a_failed_hook(
 def test_the_full_scripts_log_comes_over_ssm(
     clients: AwsClients, stack: Stack, sim_clock: FakeClock
 ) -> None:
-    from wizard.services.aws.monitor.full_log import (
-        LogFetchError,
-        fetch_scripts_log,
-        scripts_log_path,
-    )
+    from wizard.core.agent_log import scripts_log_path
+    from wizard.services.aws.monitor.full_log import LogFetchError, fetch_scripts_log
 
     stack.create(instances=1, rollback=False)
     sim_clock.advance(5)
@@ -229,7 +226,7 @@ def _workspace(tmp_path: Path, answers: Path, *, break_hook: str | None = None) 
 def _cdwizard(endpoint: str, *argv: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env.update(
-        AWS_ENDPOINT_URL=endpoint,
+        CDWIZARD_AWS_ENDPOINT_URL=endpoint,
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
         AWS_REGION=REGION,

@@ -23,6 +23,7 @@ from wizard.services.aws.ship import (
     MAX_FILES_PER_COMMIT,
     ShipError,
     ShipFile,
+    ShipPlan,
     batches,
     execute_ship,
     files_from_dir,
@@ -88,6 +89,8 @@ def test_payload_files_keep_their_modes(tmp_path: Path) -> None:
 def test_big_payloads_are_split_into_commits_codecommit_accepts() -> None:
     many = [ShipFile(f"f{n:03d}.txt", b"x") for n in range(250)]
     assert [len(b) for b in batches(many)] == [MAX_FILES_PER_COMMIT, MAX_FILES_PER_COMMIT, 50]
+    plan = ShipPlan("demo", "master", tuple(many), "branch", "0" * 40)
+    assert "Push 250 files to demo:master (on top of 0000000) in 3 commits with" in plan.describe()
     heavy = [ShipFile(f"blob{n}", b"x" * (2 * 1024 * 1024)) for n in range(5)]
     assert [len(b) for b in batches(heavy)] == [2, 2, 1]
     with pytest.raises(ShipError, match="up to 6 MB; push it with git"):
@@ -111,7 +114,10 @@ def test_first_push_to_an_empty_repository_creates_the_branch(clients) -> None: 
     with stub:
         plan = plan_ship(clients, "demo", "master", FILES)  # GetRepository: moto
         assert plan.base == "empty-repository" and plan.parent_commit_id is None
-        assert "created by this first commit of the empty repository" in plan.describe()
+        assert plan.describe() == (
+            "Push 2 files to demo:master (a new branch: the repository's first commit) with "
+            "codecommit:CreateCommit; files not in the payload are left alone."
+        )
         result = execute_ship(clients, plan, message="first")
         stub.assert_no_pending_responses()
     assert (result.commit_id, result.created_branch, result.unchanged) == (COMMIT_1, True, False)
@@ -135,7 +141,7 @@ def test_push_on_top_of_an_existing_branch(clients) -> None:  # type: ignore[no-
     )
     with stub:
         plan = plan_ship(clients, "demo", "master", FILES)
-        assert "on top of 0000000" in plan.describe()
+        assert "to demo:master (on top of 0000000) with codecommit:CreateCommit;" in plan.describe()
         result = execute_ship(clients, plan, message="update", author="me", email="me@example.com")
         stub.assert_no_pending_responses()
     assert (result.commit_id, result.created_branch) == (COMMIT_1, False)
@@ -162,7 +168,10 @@ def test_new_branch_starts_from_the_default_branch(clients) -> None:  # type: ig
     stub.add_response("create_commit", {"commitId": COMMIT_1, "treeId": "t" * 40})
     with stub:
         plan = plan_ship(clients, "demo", "release", FILES)
-        assert "a new branch release, created from main (0000000)" in plan.describe()
+        assert (
+            "to demo:release (a new branch from main at 0000000) with codecommit:CreateBranch "
+            "and CreateCommit;"
+        ) in plan.describe()
         result = execute_ship(clients, plan, message="m")
         stub.assert_no_pending_responses()
     assert result.created_branch and result.commit_id == COMMIT_1
@@ -231,7 +240,7 @@ def test_ship_command_pushes_then_follows_the_execution_it_starts(
         stub.assert_no_pending_responses()
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "Push 2 files to branch master, created by this first commit" in out
+    assert "Push 2 files to demo:master (a new branch: the repository's first commit)" in out
     assert "pushed 2 files to demo:master (new branch) as commit 1111111" in out
     # moto's pipeline has no EventBridge rule: nothing starts by itself, so ship starts it
     assert "no execution of the pushed commit started within" in out

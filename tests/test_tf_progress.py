@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -112,3 +113,38 @@ def test_full_stack_apply_on_the_sandbox() -> None:
     instance = state.rows["module.instance.aws_instance.this[0]"]
     assert instance.id_value and instance.id_value.startswith("i-")
     assert instance.elapsed_seconds >= 10
+
+
+def test_plain_apply_lines_name_resources_like_the_apply_screen() -> None:
+    """The recorded sandbox plan's summary, then its apply stream, through plain and JSON."""
+    import io
+    import json
+
+    from wizard.core.output import JsonSink, PlainSink
+    from wizard.core.progress import ResourceNames, resource_labels, resource_name
+    from wizard.services.terraform.summary import summarize
+
+    summary = summarize(json.loads((STREAMS / "sandbox_plan.json").read_text()))
+    labels = resource_labels(summary)
+    bucket = "module.artifacts.aws_s3_bucket.this"
+    assert labels[bucket].startswith("artifact bucket ")
+    assert resource_name(bucket, labels) == f"{labels[bucket]} ({bucket})"
+    roles = next(i for i in summary.items if "IAM roles" in i.what)
+    assert not set(roles.addresses) & set(labels)  # a group keeps its bare addresses
+    assert resource_name(roles.addresses[0], labels) == roles.addresses[0]
+
+    stream = [summary, *parse_lines((STREAMS / "sandbox_apply.jsonl").read_text().splitlines())]
+    plain, ndjson = io.StringIO(), io.StringIO()
+    lines = PlainSink(plain, heartbeat=None, describe=ResourceNames().line)
+    raw = JsonSink(ndjson, heartbeat=None)
+    for event in stream:
+        lines.emit(event)
+        raw.emit(event)
+    text = plain.getvalue()
+    assert f"{labels[bucket]} ({bucket}): creating…" in text
+    assert re.search(rf"{re.escape(labels[bucket])} \({re.escape(bucket)}\): created in \d+s", text)
+    assert f"\n{roles.addresses[0]}: " in re.sub(r"(?m)^\d\d:\d\d:\d\d ", "\n", text)
+    # JSON carries the events unchanged: the same as each event's own wire form
+    assert ndjson.getvalue().splitlines() == [
+        json.dumps(e.to_dict(), ensure_ascii=False) for e in stream
+    ]

@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from wizard.core.agent_log import parse_scripts_log
 from wizard.core.events import event_types
+from wizard.core.events.base import Notice
 from wizard.core.events.lifecycle import (
     DeploymentFinished,
     DeploymentStarted,
@@ -24,6 +26,7 @@ from wizard.core.events.pipeline import (
     ConnectionProblem,
     ConnectionRestored,
     DeploymentLinked,
+    FailureExplained,
     PipelineExecutionChanged,
     PipelineExecutionStarted,
     PollingThrottled,
@@ -47,9 +50,9 @@ from wizard.core.timeline import (
     exit_detail,
     explain,
     explain_deployment,
+    ignored_failures_note,
     instances_headline,
 )
-from wizard.core.timeline.logs import parse_scripts_log
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 EVENTS = ("ApplicationStop", "DownloadBundle", "AfterInstall", "ValidateService")
@@ -187,7 +190,74 @@ def test_application_stop_explains_the_previous_revision() -> None:
     assert "s3://b/rev1.zip (zip)" in (report.explanation or "")
     # once ignored, ApplicationStop failures are not blamed again
     ignored = dataclasses.replace(dep, ignore_application_stop_failures=True)
-    assert explain_deployment(ignored).action == "fetch_log"  # type: ignore[union-attr]
+    report = explain_deployment(ignored)
+    assert report is not None and report.action is None and report.event is None
+
+
+def test_a_rehearsal_gets_local_remedies() -> None:
+    script = deployment(
+        instance("i-1", {"ApplicationStop": "Succeeded", "AfterInstall": "Failed"}, failed(2)),
+        status="Failed",
+    )
+    assert (explain_deployment(script).remedy or "").endswith(  # type: ignore[union-attr]
+        "fix scripts/after_install.sh and push the fix"
+    )
+    local = dataclasses.replace(script, creator="rehearsal")
+    report = explain_deployment(local)
+    assert report is not None and report.action == "fetch_log"
+    assert (report.remedy or "").endswith("fix scripts/after_install.sh and rehearse again")
+    stop = deployment(
+        instance("i-1", {"ApplicationStop": "Failed"}, failed(1, "scripts/stop.sh")),
+        status="Failed",
+        creator="rehearsal",
+    )
+    report = explain_deployment(stop)
+    assert report is not None and report.action is None  # no redeploy key for a rehearsal
+    assert "rehearse with another --group-id" in (report.remedy or "")
+    assert "ignoreApplicationStopFailures" not in (report.remedy or "")
+
+
+def test_an_ignored_application_stop_failure_is_not_a_failure() -> None:
+    previous = RevisionRef("S3", bucket="b", key="rev1.zip", bundle_type="zip")
+    cells = {e: "Succeeded" for e in EVENTS} | {"ApplicationStop": "Failed"}
+    target = instance("i-1", cells, failed(2, "scripts/stop_server.sh"))
+    dep = deployment(
+        dataclasses.replace(target, status="Succeeded"),
+        status="Succeeded",
+        previous_revision=previous,
+        ignore_application_stop_failures=True,
+    )
+    assert explain_deployment(dep) is None and dep.failed_instances == ()
+    note = (
+        "The stop script of the previous revision (s3://b/rev1.zip (zip)) failed on 1 of 1 "
+        "instance at ApplicationStop (exit 2) and was ignored (ignoreApplicationStopFailures); "
+        "later deployments run this revision's script"
+    )
+    assert ignored_failures_note(dep) == note
+    events = diff(None, snap(deployment=dep))
+    assert not any(isinstance(e, FailureExplained) or e.level == "error" for e in events)
+    assert [e.summary() for e in events if isinstance(e, Notice)] == [note]
+    finished = next(e for e in events if isinstance(e, DeploymentFinished))
+    assert finished.summary() == "deployment d-TEST00001 Succeeded"
+    stop = next(
+        e for e in events if isinstance(e, LifecycleEventChanged) and e.event == "ApplicationStop"
+    )
+    assert stop.level == "warn"
+    assert explain(snap(deployment=dep)) is None  # no failure panel on the monitor screen
+    # without the flag the same cells are a failure; with it, a later failure is the one blamed
+    assert (
+        ignored_failures_note(dataclasses.replace(dep, ignore_application_stop_failures=False))
+        is None
+    )
+    later = deployment(
+        instance("i-1", {"ApplicationStop": "Failed", "AfterInstall": "Failed"}, failed(2)),
+        status="Failed",
+        ignore_application_stop_failures=True,
+    )
+    report = explain_deployment(later)
+    assert report is not None and report.event == "AfterInstall"
+    assert report.headline == "1 of 1 instance failed at AfterInstall (exit 2)"
+    assert "later deployments" not in (ignored_failures_note(later) or "")
 
 
 @pytest.mark.parametrize(

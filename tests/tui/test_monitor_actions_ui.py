@@ -30,8 +30,8 @@ from tests.monitor_scenarios import (
 )
 from tests.tui.monitor_gate import Gate
 from tests.tui.waiting import wait_for
+from wizard.core.agent_log import DEPLOYMENT_ROOT, scripts_log_path
 from wizard.services.aws.monitor import ExecutionSelector, FollowSpec, PollIntervals
-from wizard.services.aws.monitor.full_log import DEPLOYMENT_ROOT, scripts_log_path
 from wizard.services.aws.session import AwsClients
 from wizard.services.aws.ship import files_from_dir
 from wizard.tui.monitor_app import MonitorApp
@@ -367,7 +367,7 @@ async def test_ship_pushes_the_payload_and_follows_the_commit(clients, tmp_path:
         assert "ship" in screen.offered
         text = await dialog_for(app, pilot, "p")
         assert text.startswith("Ship the payload?")
-        assert "Push 2 files to branch main, created by this first commit of the empty " in text
+        assert "Push 2 files to shop:main (a new branch: the repository's first commit) " in text
         assert f"The files come from the workspace's {payload}" in text
         assert "codecommit:CreateCommit repositoryName=shop branchName=main files=2" in text
         await run_confirmed(app, pilot, screen)

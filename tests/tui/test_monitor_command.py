@@ -152,7 +152,7 @@ def test_sandbox_commands_reopen_the_workspace_emulator(tmp_path: Path) -> None:
         "-m", "wizard", "ship", "--sandbox", "--out", str(out), "--plain", "--no-follow"
     )
     assert shipped.returncode == 0, shipped.stdout + shipped.stderr
-    assert "created by this first commit of the empty repository" in shipped.stdout
+    assert "(a new branch: the repository's first commit)" in shipped.stdout
     checked = python("-c", CHECK, str(out))
     assert checked.returncode == 0, checked.stderr
     commit = checked.stdout.strip()

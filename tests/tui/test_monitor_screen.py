@@ -154,7 +154,7 @@ async def test_a_failure_opens_the_panel_with_the_diagnostic_and_log_tail() -> N
         panel = text(screen, "#failure-text")
         assert "✗ 2 of 3 instances failed at AfterInstall (exit 2)" in panel
         assert "CodeDeploy stopped the deployment (HEALTH_CONSTRAINTS)" in panel
-        assert "fix scripts/after_install.sh and ship again" in panel
+        assert "fix scripts/after_install.sh and push the fix" in panel
         assert "press l to fetch the full scripts.log" in panel
         where = "i-0a1b2c3d4e5f60001 · AfterInstall · ScriptFailed · scripts/after_install.sh"
         assert where in panel

@@ -8,7 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from wizard.core.answers import Answers
+    from wizard.core.events.base import Event
     from wizard.core.output import EventSink
 
 
@@ -44,13 +47,16 @@ def load_answers_arg(args: argparse.Namespace, *, required: bool = True) -> Answ
         raise CommandError(str(exc), ExitCode.BAD_ANSWERS) from None
 
 
-def make_sink(mode: str, *, activity: str = "working") -> EventSink:
-    """The plain or JSON event sink for `--plain` / `--json` (the TUI consumes events itself)."""
+def make_sink(
+    mode: str, *, activity: str = "working", describe: Callable[[Event], str] | None = None
+) -> EventSink:
+    """The plain or JSON event sink for `--plain` / `--json` (the TUI consumes events itself);
+    `describe` words the plain lines (JSON is always the events themselves)."""
     from wizard.core.output import JsonSink, PlainSink
 
     if mode == "json":
         return JsonSink(activity=activity)
-    return PlainSink(activity=activity)
+    return PlainSink(activity=activity, describe=describe)
 
 
 def run_guarded(func, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]

@@ -176,7 +176,7 @@ def start_sandbox(args: argparse.Namespace, answers: Answers | None) -> Any:
 def _target(args: argparse.Namespace, answers: Answers | None) -> AwsTarget:
     from wizard.commands.common import CommandError
     from wizard.core.exitcodes import ExitCode
-    from wizard.services.aws.session import AwsTarget
+    from wizard.services.aws.target import target_for
 
     region = (
         args.region
@@ -189,9 +189,7 @@ def _target(args: argparse.Namespace, answers: Answers | None) -> AwsTarget:
             "no AWS region: pass --region, or --answers FILE, or set AWS_REGION", ExitCode.USAGE
         )
     profile = args.profile or (answers.aws.profile if answers else None)
-    # A custom endpoint (LocalStack, a moto server) is an emulator: APIs it lacks degrade views.
-    endpoint = os.environ.get("AWS_ENDPOINT_URL") or None
-    return AwsTarget(region=region, profile=profile, endpoint_url=endpoint)
+    return target_for(region, profile)  # honours an emulator endpoint from the environment
 
 
 def _sink(args: argparse.Namespace, activity: str) -> EventSink:

@@ -74,6 +74,7 @@ def _run(args: argparse.Namespace) -> int:
     from wizard.core.events.base import Notice
     from wizard.core.events.terraform import TfCommandStarted
     from wizard.core.exitcodes import ExitCode
+    from wizard.core.progress import ResourceNames
     from wizard.services.terraform.workflow import Options, Workflow, WorkflowError, run_sync
 
     command: str = args.command
@@ -89,7 +90,8 @@ def _run(args: argparse.Namespace) -> int:
     mode = resolve_output(args)
     if mode == "tui":  # the TUI's apply screen consumes the same events; until then: lines
         mode = "plain"
-    sink = make_sink(mode, activity=f"running {command}")
+    # plain lines call resources what the plan summary says they are
+    sink = make_sink(mode, activity=f"running {command}", describe=ResourceNames().line)
 
     def emit(event: Event) -> None:
         if isinstance(event, TfCommandStarted) and hasattr(sink, "set_activity"):

@@ -53,6 +53,14 @@ PREDEFINED: dict[str, MinimumHealthyHosts] = {
     "CodeDeployDefault.AllAtOnce": MinimumHealthyHosts("HOST_COUNT", 0),
 }
 
+#: What CodeDeploy uses when neither the deployment nor its group names a config.
+DEFAULT_CONFIG = "CodeDeployDefault.OneAtATime"
+
+
+def rule_for(config: str) -> MinimumHealthyHosts | None:
+    """The rule of a predefined config by its full API name; None for any other name."""
+    return PREDEFINED.get(config)
+
 
 @dataclass(frozen=True)
 class DeploymentExplanation:
@@ -82,6 +90,11 @@ class DeploymentExplanation:
         return self.config.removeprefix("CodeDeployDefault.")
 
     @property
+    def must_succeed(self) -> int:
+        """Instances that must succeed for the deployment to succeed (at least one)."""
+        return self.instances - self.may_fail
+
+    @property
     def in_service(self) -> int:
         """Instances that keep serving (the old revision) while a round is being updated."""
         return self.instances - self.at_once
@@ -94,11 +107,12 @@ def _n(count: int, noun: str = "instance") -> str:
 def explain(config: str, instances: int) -> DeploymentExplanation:
     """Explain a predefined config (full name, or the short `OneAtATime`) for `instances`."""
     name = config if config.startswith("CodeDeployDefault.") else f"CodeDeployDefault.{config}"
-    if name not in PREDEFINED:
+    rule = rule_for(name)
+    if rule is None:
         raise ValueError(
             f"unknown deployment config {config!r}; expected one of {list(PREDEFINED)}"
         )
-    return explain_rule(PREDEFINED[name], instances, name=name)
+    return explain_rule(rule, instances, name=name)
 
 
 def explain_all(instances: int) -> tuple[DeploymentExplanation, ...]:

@@ -12,6 +12,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import IO, Protocol
 
 from wizard.core.events.base import Event, Heartbeat
@@ -100,6 +101,10 @@ def _silence(stream: IO[str]) -> None:
         os.close(devnull)
 
 
+def _summary(event: Event) -> str:
+    return event.summary()
+
+
 class PlainSink(_LineWriter):
     """Append-only lines `HH:MM:SS LEVEL summary`; never redraws; heartbeat while silent."""
 
@@ -110,8 +115,11 @@ class PlainSink(_LineWriter):
         heartbeat: float | None = HEARTBEAT_SECONDS,
         activity: str = "working",
         show_debug: bool = False,
+        describe: Callable[[Event], str] | None = None,
     ) -> None:
         self._show_debug = show_debug
+        #: the line for an event (default: its `summary()`)
+        self._describe = describe or _summary
         super().__init__(stream, heartbeat, activity)
 
     def emit(self, event: Event) -> None:
@@ -119,7 +127,7 @@ class PlainSink(_LineWriter):
             return
         stamp = event.at.astimezone().strftime("%H:%M:%S")
         mark = {"error": "✗ ", "warn": "! "}.get(event.level, "")
-        self.write(f"{stamp} {mark}{event.summary()}")
+        self.write(f"{stamp} {mark}{self._describe(event)}")
 
 
 class JsonSink(_LineWriter):

@@ -9,6 +9,10 @@ by the apply hooks; data-source reads (`action: read`) and no-ops are not rows. 
 from the events' own timestamps, so replaying a recorded stream gives the same table; a live view
 adds "now - started_at" for running rows itself. Used by plain output, the failed-apply report and
 the TUI's apply screen.
+
+Plain output and the apply screen call a resource by what it is in pipeline terms when the
+plan summary says so, with its address in parentheses (`resource_labels`, `resource_name`,
+`ResourceNames`): "artifact bucket demo-artifacts-… (module.artifacts.aws_s3_bucket.this)".
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Literal
 
 from wizard.core.events.base import Event
 from wizard.core.events.terraform import (
+    PlanSummary,
     TfApplyComplete,
     TfApplyErrored,
     TfApplyProgress,
@@ -211,3 +216,38 @@ def _first(text: str) -> str:
         if line.strip():
             return line.strip()
     return ""
+
+
+# --- resources in pipeline terms --------------------------------------------------------------
+
+
+def resource_labels(summary: PlanSummary | None) -> dict[str, str]:
+    """address -> what it is in pipeline terms, from the plan summary's items about exactly one
+    resource ("artifact bucket demo-artifacts-…"); a group ("4 IAM roles") would repeat on every
+    one of its resources, so its resources keep their bare address."""
+    labels: dict[str, str] = {}
+    for item in summary.items if summary is not None else ():
+        if len(item.addresses) == 1:
+            labels[item.addresses[0]] = item.what
+    return labels
+
+
+def resource_name(address: str, labels: Mapping[str, str]) -> str:
+    """`artifact bucket demo-… (module.artifacts.aws_s3_bucket.this)`, or the bare address."""
+    label = labels.get(address)
+    return f"{label} ({address})" if label else address
+
+
+class ResourceNames:
+    """Plain lines for a terraform event stream that name resources in pipeline terms once the
+    plan summary has gone by (`line` is a `PlainSink` describer)."""
+
+    def __init__(self) -> None:
+        self.labels: dict[str, str] = {}
+
+    def line(self, event: Event) -> str:
+        if isinstance(event, PlanSummary):
+            self.labels = resource_labels(event)
+        if isinstance(event, TfResourceEvent):
+            return event.line(resource_name(event.address, self.labels))
+        return event.summary()

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -127,16 +126,10 @@ class AwsDiscovery:
     def connect(self, profile: str | None, region: str) -> AwsAccountDiscovery:
         if self.sandbox is not None:
             return AwsAccountDiscovery(self.sandbox.clients, self.out)
-        from wizard.services.aws.session import AwsClients, AwsTarget
-        from wizard.services.aws.target import ENDPOINT_ENV
+        from wizard.services.aws.session import AwsClients
+        from wizard.services.aws.target import target_for
 
-        endpoint = os.environ.get(ENDPOINT_ENV)  # an emulator you run yourself (and tests)
-        target = (
-            AwsTarget(region=region, endpoint_url=endpoint)
-            if endpoint
-            else AwsTarget(region=region, profile=profile)
-        )
-        clients = AwsClients(target, max_attempts=3)
+        clients = AwsClients(target_for(region, profile), max_attempts=3)
         return AwsAccountDiscovery(lambda: clients, self.out)
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from wizard.core.answers.fields import Rule
+from wizard.core.system_paths import is_system_dir
 
 
 def _describe(value: Any) -> str:
@@ -294,37 +295,10 @@ def _destination_problem(value: Any) -> str | None:
         return "must be a normalised path (no '//' and no trailing '/')"
     if not re.fullmatch(r"[A-Za-z0-9._/-]+", value):
         return "may only hold letters, digits and . _ - /"
-    if value in _SYSTEM_DIRS:
+    if is_system_dir(value):
         return "must not be a system directory"
     return None
 
-
-_SYSTEM_DIRS = frozenset(
-    {
-        "/",
-        "/bin",
-        "/boot",
-        "/dev",
-        "/etc",
-        "/home",
-        "/lib",
-        "/lib64",
-        "/opt",
-        "/proc",
-        "/root",
-        "/run",
-        "/sbin",
-        "/srv",
-        "/sys",
-        "/tmp",
-        "/usr",
-        "/var",
-        "/usr/bin",
-        "/usr/lib",
-        "/usr/local",
-        "/var/lib",
-    }
-)
 
 DESTINATION = (
     length(2, 1024),

@@ -52,6 +52,14 @@ SCRIPTABLE_EVENTS: frozenset[str] = frozenset(
     }
 )
 
+#: The events the agent runs hook scripts for, in the order a deployment runs them.
+SCRIPTABLE_IN_ORDER: tuple[str, ...] = tuple(
+    e for e in IN_PLACE_EVENTS_WITH_TRAFFIC if e in SCRIPTABLE_EVENTS
+)
+
+#: Events the service itself performs (load balancer registration); no agent involved.
+SERVICE_EVENTS: frozenset[str] = frozenset({"BlockTraffic", "AllowTraffic"})
+
 #: Hooks that run the *last successful* revision's scripts, not the new one's.
 PREVIOUS_REVISION_EVENTS: frozenset[str] = frozenset(
     {"BeforeBlockTraffic", "AfterBlockTraffic", "ApplicationStop"}

@@ -65,6 +65,14 @@ class TfResourceEvent(TfEvent):
             self.action == "read" or self.address.startswith("data.") or ".data." in (self.address)
         )
 
+    def summary(self) -> str:
+        return self.line(self.address)
+
+    def line(self, name: str) -> str:
+        """The summary, calling the resource `name` (its address, or a pipeline-terms label with
+        the address, see `wizard.core.progress.ResourceNames`)."""
+        return self.message or self.kind
+
 
 # --- generic ----------------------------------------------------------------------------------
 
@@ -138,9 +146,9 @@ class TfPlannedChange(TfResourceEvent):
     reason: str | None = None
     previous_address: str | None = None
 
-    def summary(self) -> str:
+    def line(self, name: str) -> str:
         why = f" ({self.reason.replace('_', ' ')})" if self.reason else ""
-        return f"{self.address}: plan to {self.action}{why}"
+        return f"{name}: plan to {self.action}{why}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -149,8 +157,8 @@ class TfResourceDrift(TfResourceEvent):
 
     kind: ClassVar[str] = "terraform.resource_drift"
 
-    def summary(self) -> str:
-        return f"{self.address}: changed outside terraform ({self.action})"
+    def line(self, name: str) -> str:
+        return f"{name}: changed outside terraform ({self.action})"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -214,9 +222,9 @@ class TfApplyStart(TfResourceEvent):
     id_key: str | None = None
     id_value: str | None = None
 
-    def summary(self) -> str:
+    def line(self, name: str) -> str:
         ident = f" [{self.id_key}={self.id_value}]" if self.id_value else ""
-        return f"{self.address}: {_VERBS.get(self.action, self.action)}…{ident}"
+        return f"{name}: {_VERBS.get(self.action, self.action)}…{ident}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -226,9 +234,9 @@ class TfApplyProgress(TfResourceEvent):
     kind: ClassVar[str] = "terraform.apply_progress"
     elapsed_seconds: float = 0.0
 
-    def summary(self) -> str:
+    def line(self, name: str) -> str:
         verb = _VERBS.get(self.action, self.action)
-        return f"{self.address}: still {verb} ({format_duration(self.elapsed_seconds)} elapsed)"
+        return f"{name}: still {verb} ({format_duration(self.elapsed_seconds)} elapsed)"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -240,10 +248,10 @@ class TfApplyComplete(TfResourceEvent):
     id_value: str | None = None
     elapsed_seconds: float = 0.0
 
-    def summary(self) -> str:
+    def line(self, name: str) -> str:
         ident = f" [{self.id_key}={self.id_value}]" if self.id_value else ""
         done = _DONE.get(self.action, self.action)
-        return f"{self.address}: {done} in {format_duration(self.elapsed_seconds)}{ident}"
+        return f"{name}: {done} in {format_duration(self.elapsed_seconds)}{ident}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -254,9 +262,9 @@ class TfApplyErrored(TfResourceEvent):
     level: Level = "error"
     elapsed_seconds: float = 0.0
 
-    def summary(self) -> str:
+    def line(self, name: str) -> str:
         verb = _VERBS.get(self.action, self.action)
-        return f"{self.address}: failed while {verb} after {format_duration(self.elapsed_seconds)}"
+        return f"{name}: failed while {verb} after {format_duration(self.elapsed_seconds)}"
 
 
 @dataclass(frozen=True, kw_only=True)

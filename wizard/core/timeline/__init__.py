@@ -11,6 +11,7 @@ from wizard.core.timeline.explain import (
     explain,
     explain_deployment,
     explain_pipeline,
+    ignored_failures_note,
     instances_headline,
 )
 from wizard.core.timeline.fold import EventFold
@@ -58,5 +59,6 @@ __all__ = [
     "explain",
     "explain_deployment",
     "explain_pipeline",
+    "ignored_failures_note",
     "instances_headline",
 ]

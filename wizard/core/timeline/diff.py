@@ -8,7 +8,8 @@ pipeline execution's end — so plain output reads top to bottom like the run ha
 
 from __future__ import annotations
 
-from wizard.core.events.base import Event, Notice
+from wizard.core.agent_log import parse_scripts_log
+from wizard.core.events.base import Event, Level, Notice
 from wizard.core.events.lifecycle import (
     DeploymentFinished,
     DeploymentStarted,
@@ -29,8 +30,12 @@ from wizard.core.events.pipeline import (
     PollingThrottled,
     StageChanged,
 )
-from wizard.core.timeline.explain import explain_deployment, explain_pipeline
-from wizard.core.timeline.logs import parse_scripts_log
+from wizard.core.timeline.explain import (
+    FailureReport,
+    explain_deployment,
+    explain_pipeline,
+    ignored_failures_note,
+)
 from wizard.core.timeline.views import (
     DeploymentView,
     ExecutionView,
@@ -217,18 +222,25 @@ def _pipeline_tail(
             explanation=explanation,
         )
     )
-    if report is not None and explanation is not None and (report.explanation or report.remedy):
-        events.append(
-            FailureExplained(
-                subject="pipeline",
-                subject_id=followed.execution_id,
-                headline=report.headline,
-                explanation=report.explanation,
-                remedy=report.remedy,
-                action=report.action,
-            )
-        )
+    if report is not None and explanation is not None:
+        events += _explained(report)
     return events
+
+
+def _explained(report: FailureReport) -> list[Event]:
+    """The report as a `FailureExplained` event, when it has more to say than its headline."""
+    if not (report.explanation or report.remedy):
+        return []
+    return [
+        FailureExplained(
+            subject=report.subject,
+            subject_id=report.subject_id,
+            headline=report.headline,
+            explanation=report.explanation,
+            remedy=report.remedy,
+            action=report.action,
+        )
+    ]
 
 
 # --- deployment -------------------------------------------------------------------------------
@@ -241,6 +253,7 @@ def _cell_event(
     if cell.runs_previous_revision and deployment.previous_revision is not None:
         ran = deployment.previous_revision.describe()
     return LifecycleEventChanged(
+        level="warn" if deployment.ignores(cell) else "info",
         deployment_id=deployment.deployment_id,
         target_id=inst.target_id,
         event=cell.name,
@@ -258,9 +271,10 @@ TAILS_PER_POLL = 3
 
 def _tail(deployment: DeploymentView, inst: InstanceView, cell: LifecycleCell) -> list[Event]:
     tail = cell.diagnostics.log_tail if cell.diagnostics else ""
+    stderr_level: Level = "warn" if deployment.ignores(cell) else "error"
     return [
         HookOutput(
-            level="error" if line.stream == "stderr" else "info",
+            level=stderr_level if line.stream == "stderr" else "info",
             deployment_id=deployment.deployment_id,
             target_id=inst.target_id,
             event=line.event,
@@ -350,15 +364,9 @@ def _deployment(old: DeploymentView | None, new: DeploymentView) -> list[Event]:
                     hint=f"cdwizard monitor --deployment {new.rollback_deployment_id}",
                 )
             )
-        if report is not None and (report.explanation or report.remedy):
-            events.append(
-                FailureExplained(
-                    subject="deployment",
-                    subject_id=new.deployment_id,
-                    headline=report.headline,
-                    explanation=report.explanation,
-                    remedy=report.remedy,
-                    action=report.action,
-                )
-            )
+        note = ignored_failures_note(new)
+        if note is not None:
+            events.append(Notice(text=note))
+        if report is not None:
+            events += _explained(report)
     return events

@@ -5,13 +5,17 @@
   ApplicationStop from the last successfully installed revision), so fixing it in the new commit
   cannot help; the remedy is to redeploy with `ignoreApplicationStopFailures`.
 - A source action failing because the branch is missing -> "branch 'x' does not exist", and the
-  remedy is `cdwizard ship`.
+  remedy is to push the payload (`cdwizard ship`).
+
+Remedies are worded for wherever the report is shown (plain lines, the monitor screen with its
+action keys); a rehearsal's say what to do locally.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -19,6 +23,7 @@ from wizard.core.events.lifecycle import DeploymentStatus, Diagnostics
 from wizard.core.timeline.views import (
     DeploymentView,
     InstanceView,
+    LifecycleCell,
     PipelineView,
     Snapshot,
     exit_detail,
@@ -52,7 +57,7 @@ _DEPLOYMENT_CODES: dict[str, tuple[str, str | None]] = {
         "the CodeDeploy service role lacks permissions",
         "re-run `cdwizard apply` to restore the role's policy",
     ),
-    "REVISION_MISSING": ("the revision bundle was not found", "ship the payload again"),
+    "REVISION_MISSING": ("the revision bundle was not found", "push the payload again"),
     "TIMEOUT": ("the deployment timed out", None),
     "MANUAL_STOP": ("the deployment was stopped by hand", None),
     "DEPLOYMENT_GROUP_MISSING": ("the deployment group no longer exists", None),
@@ -87,17 +92,44 @@ def instances_headline(deployment: DeploymentView) -> str | None:
         if deployment.overview.failed:
             return f"{deployment.overview.failed} of {_plural(total, 'instance')} failed"
         return None
+    cells = [deployment.failing_cell(inst) for inst in failed]
+    return f"{len(failed)} of {_plural(total, 'instance')} failed{_where(cells)}"
+
+
+def _where(cells: Iterable[LifecycleCell | None]) -> str:
+    """` at AfterInstall (exit 2)`, or `: 2 at AfterInstall (exit 2), 1 at …` when they differ."""
     groups: Counter[tuple[str, str]] = Counter()
-    for inst in failed:
-        cell = inst.failed_cell
+    for cell in cells:
         assert cell is not None
         groups[(cell.name, exit_detail(cell.diagnostics))] += 1
-    head = f"{len(failed)} of {_plural(total, 'instance')} failed"
     if len(groups) == 1:
         (event, detail), _ = next(iter(groups.items()))
-        return f"{head} at {event} ({detail})"
-    parts = ", ".join(f"{n} at {event} ({detail})" for (event, detail), n in groups.most_common())
-    return f"{head}: {parts}"
+        return f" at {event} ({detail})"
+    return ": " + ", ".join(
+        f"{n} at {event} ({detail})" for (event, detail), n in groups.most_common()
+    )
+
+
+def ignored_failures_note(deployment: DeploymentView) -> str | None:
+    """Informational, not a failure: the previous revision's stop script failed and the
+    deployment went on because it ignores ApplicationStop failures. None when nothing was."""
+    ignored = deployment.ignored_failures
+    if not ignored:
+        return None
+    instances = {inst.target_id for inst, _ in ignored}
+    total = deployment.total_instances
+    previous = (
+        f" ({deployment.previous_revision.describe()})" if deployment.previous_revision else ""
+    )
+    what = "stop script" if all(c.name == "ApplicationStop" for _, c in ignored) else "script"
+    note = (
+        f"The {what} of the previous revision{previous} failed on {len(instances)} of "
+        f"{_plural(total, 'instance')}{_where(c for _, c in ignored)} and was ignored "
+        "(ignoreApplicationStopFailures)"
+    )
+    if deployment.status is DeploymentStatus.SUCCEEDED:
+        note += "; later deployments run this revision's script"
+    return note
 
 
 def _first_failure(deployment: DeploymentView) -> InstanceView | None:
@@ -111,7 +143,7 @@ def explain_deployment(deployment: DeploymentView) -> FailureReport | None:
     failing = deployment.status in (DeploymentStatus.FAILED, DeploymentStatus.STOPPED)
     if first is None and not failing:
         return None
-    cell = first.failed_cell if first else None
+    cell = deployment.failing_cell(first) if first else None
     headline = instances_headline(deployment)
     base = FailureReport(
         subject="deployment",
@@ -121,21 +153,25 @@ def explain_deployment(deployment: DeploymentView) -> FailureReport | None:
         event=cell.name if cell else None,
         diagnostics=cell.diagnostics if cell else None,
     )
-    if (
-        cell is not None
-        and cell.runs_previous_revision
-        and not (deployment.ignore_application_stop_failures)
-    ):
+    if cell is not None and cell.runs_previous_revision:  # (ignored failures never get here)
         previous = (
             f" ({deployment.previous_revision.describe()})" if deployment.previous_revision else ""
         )
+        explanation = (
+            f"{cell.name} runs the script of the revision last installed successfully on the "
+            f"instance{previous}, not the one being deployed: fixing the script in this "
+            "revision cannot help."
+        )
+        if deployment.is_rehearsal:  # a rehearsal cannot ignore it: start from a clean history
+            return _with(
+                base,
+                explanation=explanation,
+                remedy="rehearse with another --group-id (or a fresh --root): rehearsals of one "
+                f"group run the {cell.name} script of the last successful one",
+            )
         return _with(
             base,
-            explanation=(
-                f"{cell.name} runs the script of the revision last installed successfully on the "
-                f"instance{previous}, not the one being deployed: fixing the script in this "
-                "commit cannot help."
-            ),
+            explanation=explanation,
             remedy=(
                 "redeploy this revision with ignoreApplicationStopFailures (skips the old "
                 f"{cell.name} script once; later deployments run the new one)"
@@ -150,11 +186,12 @@ def explain_deployment(deployment: DeploymentView) -> FailureReport | None:
             if deployment.error_code == "HEALTH_CONSTRAINTS"
             else None
         )
-        target = f"fix {script} and ship again" if script else "fix the hook and ship again"
+        again = "rehearse again" if deployment.is_rehearsal else "push the fix"
         return _with(
             base,
             explanation=why,
-            remedy=f"read the log tail (or fetch the full scripts.log), {target}",
+            remedy="read the log tail (or fetch the full scripts.log), "
+            f"fix {script or 'the hook'} and {again}",
             action=FETCH_LOG,
         )
     code = deployment.error_code or ""
@@ -207,8 +244,8 @@ def explain_pipeline(pipeline: PipelineView) -> FailureReport | None:
                 f"The source stage reads branch '{branch}'{where}, and that branch does not "
                 "exist yet: a new repository has no branches until its first commit."
             ),
-            remedy="push the payload to it with `cdwizard ship --answers FILE` "
-            "(creates the branch through the CodeCommit API, no git credentials needed)",
+            remedy="push the payload to it (`cdwizard ship` creates the branch through the "
+            "CodeCommit API, no git credentials needed)",
             action=SHIP,
         )
     return FailureReport(

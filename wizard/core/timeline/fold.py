@@ -30,17 +30,6 @@ from wizard.core.timeline.views import (
 )
 
 
-def _overview(counts: dict[str, int]) -> Overview:
-    return Overview(
-        pending=counts.get("Pending", 0),
-        in_progress=counts.get("InProgress", 0),
-        succeeded=counts.get("Succeeded", 0),
-        failed=counts.get("Failed", 0),
-        skipped=counts.get("Skipped", 0),
-        ready=counts.get("Ready", 0),
-    )
-
-
 def _target_status(cells: tuple[LifecycleCell, ...]) -> str:
     statuses = {c.status for c in cells}
     if LifecycleStatus.FAILED in statuses:
@@ -93,7 +82,7 @@ class EventFold:
             self.deployment = self._cell(dep, event)
         elif isinstance(event, DeploymentStatusChanged):
             self.deployment = replace(
-                dep, status=event.status, overview=_overview(dict(event.overview))
+                dep, status=event.status, overview=Overview.from_dict(event.overview)
             )
         elif isinstance(event, DeploymentFinished):
             self.deployment = replace(
@@ -101,7 +90,7 @@ class EventFold:
                 status=event.status,
                 error_code=event.error_code,
                 error_message=event.error_message,
-                overview=_overview(dict(event.overview)) if event.overview else dep.overview,
+                overview=Overview.from_dict(event.overview) if event.overview else dep.overview,
                 completed_at=event.at,
                 rollback_deployment_id=event.rollback_deployment_id,
             )
@@ -130,4 +119,4 @@ class EventFold:
         counts: dict[str, int] = {}
         for i in instances:
             counts[i.status] = counts.get(i.status, 0) + 1
-        return replace(dep, instances=instances, overview=_overview(counts))
+        return replace(dep, instances=instances, overview=Overview.from_dict(counts))

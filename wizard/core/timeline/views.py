@@ -8,6 +8,7 @@ A `Snapshot` is immutable and self-contained, so a background poller can hand it
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -145,6 +146,19 @@ class Overview:
     def total(self) -> int:
         done = self.succeeded + self.failed + self.skipped + self.ready
         return self.pending + self.in_progress + done
+
+    @classmethod
+    def from_dict(cls, counts: Mapping[str, int] | None) -> Overview:
+        """From the API's (or `as_dict`'s) `{"Pending": 1, "InProgress": 2, …}`."""
+        d = counts or {}
+        return cls(
+            pending=d.get("Pending", 0),
+            in_progress=d.get("InProgress", 0),
+            succeeded=d.get("Succeeded", 0),
+            failed=d.get("Failed", 0),
+            skipped=d.get("Skipped", 0),
+            ready=d.get("Ready", 0),
+        )
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -287,6 +301,11 @@ class DeploymentView:
         return self.status.final
 
     @property
+    def is_rehearsal(self) -> bool:
+        """A local rehearsal (folded from its events), not a CodeDeploy deployment."""
+        return self.creator == "rehearsal"
+
+    @property
     def duration(self) -> float | None:
         return _seconds(self.started_at or self.created_at, self.completed_at)
 
@@ -297,9 +316,35 @@ class DeploymentView:
     def instance(self, target_id: str) -> InstanceView | None:
         return self._index.get(target_id)
 
+    def ignores(self, cell: LifecycleCell) -> bool:
+        """Whether CodeDeploy went past this cell's failure: ApplicationStop (or a block-traffic
+        hook) failed in a deployment with ignoreApplicationStopFailures."""
+        return (
+            self.ignore_application_stop_failures
+            and cell.runs_previous_revision
+            and cell.status is LifecycleStatus.FAILED
+        )
+
+    def failing_cell(self, instance: InstanceView) -> LifecycleCell | None:
+        """The instance's first failed event that counts (ignored failures do not)."""
+        return next(
+            (
+                c
+                for c in instance.events
+                if c.status is LifecycleStatus.FAILED and not self.ignores(c)
+            ),
+            None,
+        )
+
     @property
     def failed_instances(self) -> tuple[InstanceView, ...]:
-        return tuple(i for i in self.instances if i.failed_cell is not None)
+        """Instances with a failure that counts (see `failing_cell`)."""
+        return tuple(i for i in self.instances if self.failing_cell(i) is not None)
+
+    @property
+    def ignored_failures(self) -> tuple[tuple[InstanceView, LifecycleCell], ...]:
+        """(instance, cell) for every failure the deployment ignored."""
+        return tuple((i, c) for i in self.instances for c in i.events if self.ignores(c))
 
     @property
     def total_instances(self) -> int:

@@ -113,22 +113,23 @@ class ShipPlan:
         return batches(self.files)
 
     def describe(self) -> str:
+        """`Push 24 files to shop:master (a new branch: the repository's first commit) with
+        codecommit:CreateCommit; files not in the payload are left alone.`"""
         n = len(self.files)
-        what = f"{n} file{'s' if n != 1 else ''}"
         count = len(self.commits)
-        commits = f"{count} commits" if count > 1 else "a commit"
+        parent = (self.parent_commit_id or "")[:7]
+        calls = "codecommit:CreateCommit"
         if self.base == "branch":
-            where = f"branch {self.branch} (on top of {(self.parent_commit_id or '')[:7]})"
+            base = f"on top of {parent}"
         elif self.base == "new-branch":
-            where = (
-                f"a new branch {self.branch}, created from {self.default_branch} "
-                f"({(self.parent_commit_id or '')[:7]})"
-            )
+            base = f"a new branch from {self.default_branch} at {parent}"
+            calls = "codecommit:CreateBranch and CreateCommit"
         else:
-            where = f"branch {self.branch}, created by this first commit of the empty repository"
+            base = "a new branch: the repository's first commit"
+        commits = f" in {count} commits" if count > 1 else ""
         return (
-            f"Push {what} to {where} of CodeCommit repository {self.repository} as {commits} "
-            "(codecommit:CreateCommit; files not in the payload are left alone)."
+            f"Push {n} file{'s' if n != 1 else ''} to {self.repository}:{self.branch} ({base})"
+            f"{commits} with {calls}; files not in the payload are left alone."
         )
 
 

@@ -23,10 +23,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from wizard.core.agent_log import (
+    ScriptLogTail,
+    lifecycle_message,
+    output_prefix,
+    script_message,
+)
 from wizard.services.rehearse import process
 from wizard.services.rehearse.appspec import HookScript
 from wizard.services.rehearse.install import errno_message
-from wizard.services.rehearse.logs import Clock, DeploymentsLog, ScriptLogTail, ScriptsLog
+from wizard.services.rehearse.logs import Clock, DeploymentsLog, ScriptsLog
 from wizard.services.rehearse.rubyisms import expand_path, file_join
 
 SCRIPT_MISSING = 1
@@ -132,7 +138,7 @@ class HookRun:
         self._tail = ScriptLogTail()
         self._log = ScriptsLog(self.scripts_log, self.clock)
         try:
-            self._entry(f"LifecycleEvent - {self.event}\n".encode())
+            self._entry(lifecycle_message(self.event).encode())
             for script in self.scripts:
                 self._run_one(script)
         finally:
@@ -176,7 +182,7 @@ class HookRun:
                 f"{self.user.name} (the agent, as root, would `su {script.runas}`). Rehearse as "
                 "root to run it as that user."
             )
-        self._entry(f"Script - {script.location}\n".encode())
+        self._entry(script_message(script.location).encode())
         try:
             result = process.run(
                 script_command(path, script, self.user),
@@ -230,5 +236,6 @@ class HookRun:
             )
 
     def _output(self, stream: str, line: bytes) -> None:
-        text = self._entry(f"[{stream}]".encode() + line)
-        self.on_output(stream, text[len(stream) + 2 :].rstrip("\n"))
+        prefix = output_prefix(stream)
+        text = self._entry(prefix.encode() + line)
+        self.on_output(stream, text[len(prefix) :].rstrip("\n"))

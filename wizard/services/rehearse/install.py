@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from wizard.core.system_paths import is_system_dir
 from wizard.services.rehearse.appspec import AppSpec, AppSpecError, Permission
-from wizard.services.rehearse.layout import DeploymentRoot, is_system_dir, replace_file
+from wizard.services.rehearse.layout import DeploymentRoot, replace_file
 from wizard.services.rehearse.rubyisms import expand_path, file_join
 
 Warn = Callable[[str], None]

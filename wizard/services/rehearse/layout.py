@@ -27,39 +27,13 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from wizard.core.system_paths import is_system_dir
+
 ARCHIVES_TO_RETAIN = 5
 DEFAULT_GROUP_ID = "default-local-deployment-group"
 DEFAULT_GROUP_NAME = "LocalFleet"
 _ID_ALPHABET = string.ascii_uppercase + string.digits
 _RESERVED = frozenset({"deployment-instructions", "deployment-logs", "ongoing-deployment"})
-_SYSTEM_DIRS = frozenset(
-    {
-        "/",
-        "/bin",
-        "/boot",
-        "/dev",
-        "/etc",
-        "/home",
-        "/lib",
-        "/lib32",
-        "/lib64",
-        "/opt",
-        "/proc",
-        "/root",
-        "/run",
-        "/sbin",
-        "/srv",
-        "/sys",
-        "/tmp",
-        "/usr",
-        "/usr/bin",
-        "/usr/lib",
-        "/usr/local",
-        "/usr/sbin",
-        "/var",
-        "/var/lib",
-    }
-)
 
 
 class LayoutError(ValueError):
@@ -74,10 +48,6 @@ def default_root() -> Path:
 def new_deployment_id() -> str:
     """`d-` + 9 of A-Z0-9 + `-local`, like `Deployer.random_deployment_id`."""
     return "d-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(9)) + "-local"
-
-
-def is_system_dir(path: str) -> bool:
-    return os.path.normpath(path) in _SYSTEM_DIRS
 
 
 def check_group_id(group_id: str) -> str:

@@ -1,12 +1,9 @@
-"""The agent's two hook logs and the ~2 KB tail it reports, byte for byte in shape.
+"""The agent's two hook log files, written as the agent writes them.
 
-- `logs/scripts.log` (per deployment): `2026-11-26 06:56:20 [stdout]line` — local time, no zone,
-  one space, the message as written (a last line without newline runs into the next entry).
-- `deployment-logs/codedeploy-agent-deployments.log` (per root): a Ruby `Logger` file, so it starts
-  with `# Logfile created on … by logger.rb/v1.5.0`; each entry is
-  `[2026-11-26 06:56:20.231] [d-XXXXXXXXX-local][stdout]line`, stripped, one per line.
-- `ScriptLogTail`: `ScriptLog#append_to_log` — the newest whole entries that fit 2048 characters
-  (with the agent's off-by-one accounting), sent as the failure's `log`.
+The line formats, the ~2 KB tail and the parser live in `wizard.core.agent_log` (the monitor reads
+what the rehearsal writes); this module owns the files: `logs/scripts.log` per deployment
+(opened per event) and the combined `deployment-logs/codedeploy-agent-deployments.log` per root
+(created with the Logger header on its first entry).
 """
 
 from __future__ import annotations
@@ -16,37 +13,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
+from wizard.core.agent_log import deployments_log_entry, logfile_header, scripts_log_entry
 from wizard.services.rehearse.rubyisms import ruby_strip
 
 Clock = Callable[[], datetime]
-TAIL_BUDGET = 2048
-LOGGER_VERSION = "logger.rb/v1.5.0"
 
 
 def local_now() -> datetime:
     """Aware local time (the agent logs in the host's local time)."""
     return datetime.now().astimezone()
-
-
-class ScriptLogTail:
-    """The agent's bounded list of recent log entries for one lifecycle event."""
-
-    def __init__(self) -> None:
-        self.entries: list[str] = []
-
-    def append(self, entry: str) -> None:
-        log = self.entries
-        log.append(entry)
-        index = len(log)
-        remaining = TAIL_BUDGET
-        while index > 0 and remaining - len(log[index - 1]) > 0:
-            index -= 1
-            remaining -= len(log[index - 1])  # sic: the agent subtracts the next-older entry
-        if index > 0:
-            del log[:index]
-
-    def text(self) -> str:
-        return "".join(self.entries)
 
 
 class ScriptsLog:
@@ -59,8 +34,8 @@ class ScriptsLog:
         self._clock = clock
 
     def write(self, message: bytes) -> None:
-        stamp = self._clock().strftime("%Y-%m-%d %H:%M:%S").encode()
-        self._handle.write(stamp + b" " + message)
+        """One entry; `message` is raw bytes (a script's output, as it printed it)."""
+        self._handle.write(scripts_log_entry(self._clock(), "").encode() + message)
         self._handle.flush()
 
     def close(self) -> None:
@@ -78,10 +53,7 @@ class DeploymentsLog:
     def log(self, deployment_id: str, message: str) -> None:
         if self._handle is None:
             self._handle = self._open()
-        stamp = self._clock()
-        millis = f"{stamp.microsecond // 1000:03d}"
-        line = f"[{stamp:%Y-%m-%d %H:%M:%S}.{millis}] [{deployment_id}]{ruby_strip(message)}\n"
-        self._handle.write(line)
+        self._handle.write(deployments_log_entry(self._clock(), deployment_id, ruby_strip(message)))
         self._handle.flush()
 
     def _open(self) -> IO[str]:
@@ -89,8 +61,7 @@ class DeploymentsLog:
         fresh = not self.path.exists() or self.path.stat().st_size == 0
         handle = open(self.path, "a", encoding="utf-8", errors="replace")  # noqa: SIM115
         if fresh:
-            created = self._clock().strftime("%Y-%m-%d %H:%M:%S %z")
-            handle.write(f"# Logfile created on {created} by {LOGGER_VERSION}\n")
+            handle.write(logfile_header(self._clock()))
         return handle
 
     def close(self) -> None:

@@ -14,25 +14,18 @@ from collections.abc import Sequence
 
 from wizard.core.events.lifecycle import (
     IN_PLACE_EVENTS,
+    IN_PLACE_EVENTS_WITH_TRAFFIC,
     PREVIOUS_REVISION_EVENTS,
     SCRIPTABLE_EVENTS,
+    SERVICE_EVENTS,
 )
 from wizard.services.rehearse.appspec import AppSpec, closest_event
 from wizard.services.rehearse.rubyisms import ruby_inspect
 
 #: `Deployer::DEFAULT_ORDERED_LIFECYCLE_EVENTS`: every event codedeploy-local knows.
-LOCAL_DEFAULT_EVENTS: tuple[str, ...] = (
-    "BeforeBlockTraffic",
-    "AfterBlockTraffic",
-    "ApplicationStop",
-    "DownloadBundle",
-    "BeforeInstall",
-    "Install",
-    "AfterInstall",
-    "ApplicationStart",
-    "ValidateService",
-    "BeforeAllowTraffic",
-    "AfterAllowTraffic",
+#: (the in-place order with traffic control, less the events the service performs itself)
+LOCAL_DEFAULT_EVENTS: tuple[str, ...] = tuple(
+    e for e in IN_PLACE_EVENTS_WITH_TRAFFIC if e not in SERVICE_EVENTS
 )
 REQUIRED_EVENTS: tuple[str, ...] = ("DownloadBundle", "Install")
 

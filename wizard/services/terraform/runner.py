@@ -150,9 +150,10 @@ class TerraformRunner:
         data = json.loads(out)
         return data if isinstance(data, dict) else {}
 
-    async def capture(self, argv: Sequence[str]) -> tuple[int, str, str]:
-        """Run a short command to completion; (exit code, stdout, stderr)."""
-        proc = await asyncio.create_subprocess_exec(
+    async def _spawn(self, argv: Sequence[str], **options: Any) -> asyncio.subprocess.Process:
+        """`argv` in the workdir with our environment, no stdin, both outputs piped, in its own
+        session (see the module docstring: Ctrl-C is ours to forward)."""
+        return await asyncio.create_subprocess_exec(
             *argv,
             cwd=self.workdir,
             env=self.env,
@@ -160,7 +161,12 @@ class TerraformRunner:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             start_new_session=True,
+            **options,
         )
+
+    async def capture(self, argv: Sequence[str]) -> tuple[int, str, str]:
+        """Run a short command to completion; (exit code, stdout, stderr)."""
+        proc = await self._spawn(argv)
         out, err = await proc.communicate()
         return proc.returncode or 0, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 
@@ -179,16 +185,7 @@ class TerraformRunner:
             return
         queue: asyncio.Queue[Any] = asyncio.Queue()
         self._queue = queue
-        proc = await asyncio.create_subprocess_exec(
-            *argv,
-            cwd=self.workdir,
-            env=self.env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            limit=LINE_LIMIT,
-            start_new_session=True,  # see the module docstring: Ctrl-C is ours to forward
-        )
+        proc = await self._spawn(argv, limit=LINE_LIMIT)
         self._proc = proc
         assert proc.stdout is not None and proc.stderr is not None
         readers = [

@@ -21,6 +21,7 @@ from textual.style import Style
 from textual.widgets import Collapsible, Footer, Log, Static
 
 from wizard.core.events.base import format_duration
+from wizard.core.progress import resource_labels
 from wizard.tui.screens.base import Navigate, WizardScreen, titled
 from wizard.tui.screens.modals import InterruptDialog
 from wizard.tui.services import Failure, ProgressView, RowView, is_runner_error
@@ -112,13 +113,7 @@ class ApplyScreen(WizardScreen):
 
     def _labels(self) -> dict[str, str]:
         """address -> what it is in pipeline terms, from the reviewed plan."""
-        plan = getattr(self.context.runner, "summary", None)
-        labels: dict[str, str] = {}
-        for item in getattr(plan, "items", ()) or ():
-            addresses = getattr(item, "addresses", ()) or ()
-            if len(addresses) == 1:  # a group ("4 IAM roles") would repeat on every row
-                labels[addresses[0]] = item.what
-        return labels
+        return resource_labels(getattr(self.context.runner, "summary", None))
 
     @work(group="apply", exit_on_error=False, name="applying")
     async def apply(self) -> None:

@@ -156,12 +156,31 @@ class StepScreen(WizardScreen):
     """A form generated from the step's questions, with an aside for discovery and hints."""
 
     STEP: ClassVar[str] = ""
+    #: answers keys whose names the step checks against the account (`#status-clashes`)
+    CLASH_KEYS: ClassVar[tuple[str, ...]] = ()
     BINDINGS: ClassVar = [
         Binding("ctrl+n", "next", "Next"),
         Binding("escape", "back", "Back"),
         Binding("f1", "help", "Help"),
         Binding("question_mark", "help", "Help", show=False),
     ]
+
+    # --- name clashes -------------------------------------------------------------------------
+
+    def look_up_clashes(self) -> None:
+        """Ask which of the step's names (`CLASH_KEYS`) already exist in the account."""
+        answers = self.draft.resolved()
+        self.status("clashes").loading("Checking the names against your account…")
+        self.lookup(
+            "clashes",
+            tuple(sorted((k, str(answers[k])) for k in self.CLASH_KEYS)),
+            lambda a: list(a.clashes(answers)),
+            label="existing resources",
+        )
+
+    def show_step_clashes(self, clashes: list[Clash]) -> None:
+        """The looked-up clashes that concern this step's names."""
+        show_clashes(self.status("clashes"), [c for c in clashes if c.key in self.CLASH_KEYS])
 
     # --- composition --------------------------------------------------------------------------
 

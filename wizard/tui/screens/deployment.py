@@ -8,20 +8,19 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from wizard.core.answers import question_map
-from wizard.tui.screens.base import REFRESH, StepScreen, show_clashes, titled
+from wizard.tui.screens.base import REFRESH, StepScreen, titled
 from wizard.tui.screens.targets import total_targets
 from wizard.tui.widgets.lookup import LookupStatus
-
-CLASH_KEYS = (
-    "deployment.application",
-    "deployment.group",
-    "deployment.service_role",
-    "deployment.instance_profile",
-)
 
 
 class DeploymentStep(StepScreen):
     STEP = "deployment"
+    CLASH_KEYS = (
+        "deployment.application",
+        "deployment.group",
+        "deployment.service_role",
+        "deployment.instance_profile",
+    )
     BINDINGS: ClassVar = [REFRESH]
 
     def compose_aside(self) -> ComposeResult:
@@ -45,18 +44,12 @@ class DeploymentStep(StepScreen):
                 lambda a: a.match_instances(key, value),
                 label="matching instances",
             )
-        self.status("clashes").loading("Checking the names against your account…")
-        self.lookup(
-            "clashes",
-            tuple(sorted((k, str(answers[k])) for k in CLASH_KEYS)),
-            lambda a: list(a.clashes(answers)),
-            label="existing resources",
-        )
+        self.look_up_clashes()
 
     def on_field_edited(self, key: str, text: str) -> None:
         if key == "deployment.config":
             self._explain()
-        elif key in CLASH_KEYS:
+        elif key in self.CLASH_KEYS:
             self.start_lookups()
 
     def explanation(self) -> str:
@@ -80,4 +73,4 @@ class DeploymentStep(StepScreen):
             self.context.facts["instances"] = result
             self._explain()
         if what == "clashes":
-            show_clashes(self.status("clashes"), [c for c in result if c.key in CLASH_KEYS])
+            self.show_step_clashes(result)

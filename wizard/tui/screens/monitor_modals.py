@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import RichLog, Static
 
-from wizard.core.timeline.logs import parse_scripts_log
+from wizard.core.agent_log import parse_scripts_log
 from wizard.core.timeline.offers import STOP, STOP_ROLLBACK
 from wizard.services.aws.monitor.actions import PlannedAction
 from wizard.services.aws.monitor.full_log import FullLog

@@ -11,11 +11,8 @@ from textual.timer import Timer
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from wizard.tui.screens.base import REFRESH, Aside, StepScreen, show_clashes, titled
+from wizard.tui.screens.base import REFRESH, Aside, StepScreen, titled
 from wizard.tui.widgets.lookup import LookupStatus
-
-#: answers keys whose clashes this step warns about
-CLASH_KEYS = ("pipeline.name", "source.repository", "pipeline.artifact_bucket")
 
 
 def preferred_branch(branches: Sequence[str], current: str) -> str | None:
@@ -30,6 +27,7 @@ def preferred_branch(branches: Sequence[str], current: str) -> str | None:
 
 class SourceStep(StepScreen):
     STEP = "source"
+    CLASH_KEYS = ("pipeline.name", "source.repository", "pipeline.artifact_bucket")
     BINDINGS: ClassVar = [REFRESH]
 
     _branch_timer: Timer | None = None
@@ -63,7 +61,7 @@ class SourceStep(StepScreen):
             label="the CodeCommit repositories",
         )
         self._look_up_branches()
-        self._look_up_clashes()
+        self.look_up_clashes()
 
     def _repository(self) -> str:
         return str(self.draft.value("source.repository"))
@@ -78,16 +76,6 @@ class SourceStep(StepScreen):
             label=f"the branches of {repository}",
         )
 
-    def _look_up_clashes(self) -> None:
-        answers = self.draft.resolved()
-        self.status("clashes").loading("Checking the names against your account…")
-        self.lookup(
-            "clashes",
-            tuple(sorted((k, str(answers[k])) for k in CLASH_KEYS)),
-            lambda a: list(a.clashes(answers)),
-            label="existing resources",
-        )
-
     def on_field_edited(self, key: str, text: str) -> None:
         if self.context.services.discovery is None:
             return
@@ -97,13 +85,13 @@ class SourceStep(StepScreen):
             self._branch_timer = self.set_timer(
                 self.context.services.debounce_seconds, self._after_repository_edit
             )
-        elif key in CLASH_KEYS:
-            self._look_up_clashes()
+        elif key in self.CLASH_KEYS:
+            self.look_up_clashes()
 
     def _after_repository_edit(self) -> None:
         self._show_repository_check()
         self._look_up_branches()
-        self._look_up_clashes()
+        self.look_up_clashes()
 
     def _show_repository_check(self) -> None:
         if self.repositories is None:
@@ -160,7 +148,7 @@ class SourceStep(StepScreen):
                     f"{len(branches)} found; '{current}' is not one of them yet"
                 )
         elif what == "clashes":
-            show_clashes(self.status("clashes"), [c for c in result if c.key in CLASH_KEYS])
+            self.show_step_clashes(result)
 
     def on_lookup_failed(self, what: str, failure: Any) -> None:
         if what == "branches":

@@ -16,6 +16,7 @@ from rich.text import Text
 from textual.content import Content
 from textual.widgets import DataTable
 
+from wizard.core.agent_log import parse_scripts_log
 from wizard.core.events.base import format_duration
 from wizard.core.events.lifecycle import DeploymentStatus
 from wizard.core.events.pipeline import first_line, short_commit
@@ -28,7 +29,6 @@ from wizard.core.timeline import (
     Snapshot,
     StageView,
 )
-from wizard.core.timeline.logs import parse_scripts_log
 from wizard.tui.theme import THEME
 from wizard.tui.widgets.monitor_grid import MUTED
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from wizard.core.agent_log import DEPLOYMENT_ROOT, scripts_log_path
 from wizard.core.timeline import DeploymentView, RevisionRef
 from wizard.core.timeline.explain import FETCH_LOG, REDEPLOY_IGNORE_STOP, RETRY_FAILED
 from wizard.core.timeline.offers import (
@@ -19,12 +20,7 @@ from wizard.core.timeline.offers import (
     STOP_ROLLBACK,
 )
 from wizard.services.aws.monitor.deployment_poller import BATCH_LIMIT, revision_from, utc
-from wizard.services.aws.monitor.full_log import (
-    DEPLOYMENT_ROOT,
-    FullLog,
-    fetch_scripts_log,
-    scripts_log_path,
-)
+from wizard.services.aws.monitor.full_log import FullLog, fetch_scripts_log
 
 if TYPE_CHECKING:
     from wizard.services.aws.session import AwsClients

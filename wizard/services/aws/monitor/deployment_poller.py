@@ -68,18 +68,6 @@ def revision_from(data: Mapping[str, Any] | None) -> RevisionRef | None:
     )
 
 
-def overview_from(data: Mapping[str, int] | None) -> Overview:
-    d = data or {}
-    return Overview(
-        pending=d.get("Pending", 0),
-        in_progress=d.get("InProgress", 0),
-        succeeded=d.get("Succeeded", 0),
-        failed=d.get("Failed", 0),
-        skipped=d.get("Skipped", 0),
-        ready=d.get("Ready", 0),
-    )
-
-
 def _lifecycle_status(value: str | None) -> LifecycleStatus:
     try:
         return LifecycleStatus(value or "Unknown")
@@ -153,7 +141,7 @@ class DeploymentPoller:
             return self.view
         info = self.api.call("get_deployment", deploymentId=self.deployment_id)["deploymentInfo"]
         status = _status(info.get("status", "Created"))
-        overview = overview_from(info.get("deploymentOverview"))
+        overview = Overview.from_dict(info.get("deploymentOverview"))
         if self.targets_supported and status not in (
             DeploymentStatus.CREATED,
             DeploymentStatus.QUEUED,

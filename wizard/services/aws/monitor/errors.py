@@ -12,35 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-#: The error codes botocore's standard retry mode treats as throttling (same list).
-THROTTLING_CODES: frozenset[str] = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "ProvisionedThroughputExceededException",
-        "RequestLimitExceeded",
-        "BandwidthLimitExceeded",
-        "LimitExceededException",
-        "RequestThrottled",
-        "SlowDown",
-        "EC2ThrottledException",
-    }
+from wizard.services.aws.errors import (
+    ACCESS_DENIED_CODES,
+    BAD_CREDENTIAL_CODES,
+    EXPIRED_CODES,
+    THROTTLE_CODES,
 )
-
-_CREDENTIAL_CODES = frozenset(
-    {
-        "ExpiredToken",
-        "ExpiredTokenException",
-        "UnrecognizedClientException",
-        "InvalidClientTokenId",
-        "InvalidSignatureException",
-        "SignatureDoesNotMatch",
-    }
-)
-_ACCESS_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
 
 #: Read APIs an emulator may lack; their absence degrades a view instead of stopping.
 OPTIONAL_OPERATIONS = frozenset(
@@ -82,20 +59,20 @@ def classify(exc: BaseException, *, operation: str = "", emulator: bool = False)
         message = str(error.get("Message", "")) or code
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
         op = exc.operation_name or operation
-        if code in THROTTLING_CODES or status == 429:
+        if code in THROTTLE_CODES or status == 429:
             return Classified(Problem.THROTTLED, op, message)
         if status >= 500:
             if emulator and op in OPTIONAL_OPERATIONS:
                 return Classified(Problem.UNSUPPORTED, op, f"the endpoint does not implement {op}")
             return Classified(Problem.CONNECTION, op, f"AWS answered {status} {code}".strip())
-        if code in _CREDENTIAL_CODES:
+        if code in BAD_CREDENTIAL_CODES or code in EXPIRED_CODES:
             return Classified(
                 Problem.FATAL,
                 op,
                 f"{op}: the AWS credentials are invalid or expired ({code})",
                 "refresh them, e.g. `aws sso login`, and run the command again",
             )
-        if code in _ACCESS_CODES:
+        if code in ACCESS_DENIED_CODES:
             return Classified(
                 Problem.FATAL,
                 op,

@@ -14,13 +14,12 @@ import shlex
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from wizard.core.agent_log import parse_scripts_log
 from wizard.core.events.lifecycle import HookOutput
-from wizard.core.timeline.logs import parse_scripts_log
 
 if TYPE_CHECKING:
     from wizard.services.aws.session import AwsClients
 
-DEPLOYMENT_ROOT = "/opt/codedeploy-agent/deployment-root"
 CHUNK_BYTES = 16_000
 MAX_BYTES = 4_000_000
 _MISSING = "cdwizard-missing"
@@ -29,10 +28,6 @@ _SIZE = "cdwizard-size"
 
 class LogFetchError(Exception):
     """The log could not be read; the message says why and what to do."""
-
-
-def scripts_log_path(group_id: str, deployment_id: str, root: str = DEPLOYMENT_ROOT) -> str:
-    return f"{root.rstrip('/')}/{group_id}/{deployment_id}/logs/scripts.log"
 
 
 def chunk_command(path: str, offset: int, size: int) -> str:

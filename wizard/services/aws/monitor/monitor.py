@@ -284,9 +284,13 @@ class Monitor:
         )
 
     def _active(self) -> bool:
+        """Poll at the active interval while the followed run goes on, and while the execution
+        the selector names (a pushed commit's, or an id) has not shown up yet."""
         pipeline = self.pipeline_poller.view if self.pipeline_poller else None
         followed = pipeline.followed if pipeline else None
         if followed is not None and not followed.final:
+            return True
+        if pipeline is not None and followed is None and self._selector.kind in ("commit", "id"):
             return True
         dep = self.deployment_poller.view if self.deployment_poller else None
         return dep is not None and not dep.final

@@ -24,7 +24,6 @@ across commits, and the 20 MB aggregate commit size limit.
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import re
 import threading
@@ -39,6 +38,7 @@ from wizard.services.sandbox.extensions._gitobjects import (
     commit_id,
     tree_ids,
 )
+from wizard.services.sandbox.extensions._paging import decode_token, encode_token
 
 #: CodeCommit quotas the emulator enforces (AWS CodeCommit User Guide, "Quotas").
 MAX_FILE_ENTRIES = 100
@@ -143,27 +143,15 @@ def _now_signature(name: str, email: str) -> tuple[dict[str, str], str]:
     return {"name": name, "email": email, "date": date}, f"{name} <{email}> {date}"
 
 
-def _encode_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
-
-
-def _decode_token(token: str | None, code: str = "InvalidContinuationTokenException") -> int:
-    if not token:
-        return 0
-    try:
-        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
-        if isinstance(offset, int) and offset >= 0:
-            return offset
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        pass
-    raise _error(code, "The specified continuation token is not valid.")
-
-
 def _page(items: list[Any], token: str | None, size: int) -> tuple[list[Any], str | None]:
-    start = _decode_token(token)
+    start = decode_token(token) if token else 0
+    if start is None:
+        raise _error(
+            "InvalidContinuationTokenException", "The specified continuation token is not valid."
+        )
     chunk = items[start : start + size]
     more = start + size < len(items)
-    return chunk, (_encode_token(start + size) if more else None)
+    return chunk, (encode_token(start + size) if more else None)
 
 
 # --- request handlers (become methods of moto's CodeCommitResponse) --------------------------

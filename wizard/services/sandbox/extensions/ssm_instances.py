@@ -23,14 +23,14 @@ Filters: `InstanceInformationFilterList` (`InstanceIds`, `PingStatus`, `Platform
 
 from __future__ import annotations
 
-import base64
-import binascii
 import fnmatch
 import json
 import re
 import time
 from collections.abc import Iterable
 from typing import Any
+
+from wizard.services.sandbox.extensions._paging import decode_token, encode_token
 
 #: The action the SSM agent calls to register and ping.
 AGENT_ACTION = "ssm:UpdateInstanceInformation"
@@ -175,13 +175,10 @@ def _matches(info: dict[str, Any], tags: dict[str, str], key: str, values: list[
 
 
 def _decode_token(token: str) -> int:
-    try:
-        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
-        if isinstance(offset, int) and offset >= 0:
-            return offset
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        pass
-    raise _error("InvalidNextToken", "The specified token is not valid.")
+    offset = decode_token(token)
+    if offset is None:
+        raise _error("InvalidNextToken", "The specified token is not valid.")
+    return offset
 
 
 def describe_instance_information(self: Any) -> str:
@@ -209,9 +206,7 @@ def describe_instance_information(self: Any) -> str:
     start = _decode_token(token) if token else 0
     out: dict[str, Any] = {"InstanceInformationList": found[start : start + size]}
     if start + size < len(found):
-        out["NextToken"] = base64.urlsafe_b64encode(
-            json.dumps({"offset": start + size}).encode()
-        ).decode()
+        out["NextToken"] = encode_token(start + size)
     return json.dumps(out)
 
 

@@ -34,17 +34,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from wizard.core.events.lifecycle import PREVIOUS_REVISION_EVENTS
+from wizard.core.agent_log import (
+    DEPLOYMENT_ROOT,
+    ScriptLogTail,
+    lifecycle_message,
+    output_message,
+    script_message,
+)
+from wizard.core.events.lifecycle import PREVIOUS_REVISION_EVENTS, SERVICE_EVENTS
 from wizard.services.rehearse.appspec import AppSpec, AppSpecError, HookScript, parse_appspec
-from wizard.services.rehearse.logs import ScriptLogTail
 from wizard.services.rehearse.rubyisms import file_join
 from wizard.services.sandbox.extensions._delivery import clock
 from wizard.services.sandbox.extensions._delivery.bundle import appspec_name
 from wizard.services.sandbox.extensions._delivery.model import Bundle, EventRun
-
-DEPLOYMENT_ROOT = "/opt/codedeploy-agent/deployment-root"
-#: Events the service itself performs (load balancer registration); no agent involved.
-SERVICE_EVENTS = frozenset({"BlockTraffic", "AllowTraffic"})
 
 #: Seconds (at pace 1) a script of each event takes; the gap between events is the agent's poll.
 _SCRIPT_SECONDS = {
@@ -69,10 +71,6 @@ _PLAUSIBLE = {
 
 def archive_dir(group_id: str, deployment_id: str) -> str:
     return f"{DEPLOYMENT_ROOT}/{group_id}/{deployment_id}/deployment-archive"
-
-
-def scripts_log_path(group_id: str, deployment_id: str) -> str:
-    return f"{DEPLOYMENT_ROOT}/{group_id}/{deployment_id}/logs/scripts.log"
 
 
 # --- shell syntax check -----------------------------------------------------------------------
@@ -245,9 +243,10 @@ class _EventLog:
 def _success_lines(event: str, at: float) -> list[str]:
     if event == "ValidateService":
         stamp = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        return [f'[stdout]{{"status":"ok"}}[{stamp}] application passing health checks\n']
+        health = f'{{"status":"ok"}}[{stamp}] application passing health checks'
+        return [output_message("stdout", health)]
     what = _PLAUSIBLE.get(event, "done")
-    return [f"[stdout][{event}] {what}\n"]
+    return [output_message("stdout", f"[{event}] {what}")]
 
 
 def _run_scripts(
@@ -262,7 +261,7 @@ def _run_scripts(
 ) -> float:
     """Simulate the scripts of one event from `start`; its end time, or `_Failure`."""
     t = start
-    log.add(t, f"LifecycleEvent - {event}\n")
+    log.add(t, lifecycle_message(event))
     for script in scripts:
         content = files.get(_bundle_path(script.location))
         path = posixpath.normpath(file_join(archive, script.location))
@@ -273,12 +272,12 @@ def _run_scripts(
                 script.location,
                 log.tail.text(),
             )
-        log.add(t, f"Script - {script.location}\n")
+        log.add(t, script_message(script.location))
         status, errors = syntax_check(content, path)
         if status != 0:
             t += clock.duration(_FAIL_SECONDS, ctx.deployment_id, ctx.instance_id, event, "x")
             for line in errors.splitlines():
-                log.add(t, f"[stderr]{line}\n")
+                log.add(t, output_message("stderr", line))
             raise _Failure(
                 "ScriptFailed",
                 f"{_prefix(script)} failed with exit code {status}",
@@ -289,8 +288,11 @@ def _run_scripts(
         took = clock.duration(base, ctx.deployment_id, ctx.instance_id, event, script.location)
         log.add(
             t + took * 0.1,
-            f"[stdout][sandbox] {script.location} was simulated, not run "
-            "(`cdwizard rehearse` runs hooks for real)\n",
+            output_message(
+                "stdout",
+                f"[sandbox] {script.location} was simulated, not run "
+                "(`cdwizard rehearse` runs hooks for real)",
+            ),
         )
         t += took
         for line in _success_lines(event, t):

@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from wizard.core.agent_log import scripts_log_entry
 from wizard.core.events.lifecycle import IN_PLACE_EVENTS, IN_PLACE_EVENTS_WITH_TRAFFIC
+from wizard.core.explain import DEFAULT_CONFIG, rule_for
 from wizard.services.sandbox.extensions._delivery import clock
 from wizard.services.sandbox.extensions._delivery.agent import (
     InstanceInput,
@@ -25,12 +27,7 @@ from wizard.services.sandbox.extensions._delivery.agent import (
     simulate_instance,
 )
 from wizard.services.sandbox.extensions._delivery.bundle import keep_for_hooks, read_bundle
-from wizard.services.sandbox.extensions._delivery.fleet import (
-    DEFAULT_CONFIG,
-    pace_fleet,
-    rule_for,
-    target_instances,
-)
+from wizard.services.sandbox.extensions._delivery.fleet import pace_fleet, target_instances
 from wizard.services.sandbox.extensions._delivery.model import (
     DEPLOYMENT_ATTR,
     Bundle,
@@ -467,7 +464,7 @@ def scripts_log(run: DeploymentRun, instance_id: str, t: float) -> str | None:
     if target is None:
         return None
     lines = [
-        f"{datetime.fromtimestamp(at, UTC):%Y-%m-%d %H:%M:%S} {message}"
+        scripts_log_entry(datetime.fromtimestamp(at, UTC), message)
         for event in target.events
         for at, message in event.log
         if at <= t

@@ -19,9 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from wizard.core.explain import PREDEFINED, MinimumHealthyHosts, explain_rule
-
-DEFAULT_CONFIG = "CodeDeployDefault.OneAtATime"
+from wizard.core.explain import DEFAULT_CONFIG, PREDEFINED, explain_rule, rule_for
 
 NO_INSTANCES = (
     "The deployment failed because no instances were found for your deployment group. Check "
@@ -42,10 +40,6 @@ def health_constraints_invalid(config: str, instances: int, minimum: int) -> str
         f"{minimum} of the {instances} instance(s) in the deployment group to stay healthy, "
         "which leaves no instance that can be deployed to."
     )
-
-
-def rule_for(config: str) -> MinimumHealthyHosts | None:
-    return PREDEFINED.get(config)
 
 
 def _tags(ec2_backend: Any, instance: Any) -> dict[str, str]:
@@ -120,7 +114,7 @@ def pace_fleet(
             health_constraints_invalid(config, count, explained.minimum_healthy),
         )
     free = explained.at_once
-    must = max(explained.minimum_healthy, 1)
+    must = explained.must_succeed
     starts: list[float | None] = [None] * count
     waiting = deque(range(count))
     running: list[tuple[float, int]] = []

@@ -23,6 +23,15 @@ COMMAND_ATTR = "_cdwizard_outputs"  # on moto.ssm Command
 # --- CodeDeploy -------------------------------------------------------------------------------
 
 
+def _status_at(start: float | None, end: float, status: str, t: float) -> str:
+    """Pending, InProgress from `start`, `status` from `end` (no `start`: it never runs)."""
+    if start is None:
+        return "Pending" if t < end else status
+    if t < start:
+        return "Pending"
+    return "InProgress" if t < end else status
+
+
 @dataclass
 class EventRun:
     """One lifecycle event on one instance. `start` None: it never runs (Pending, then `status`,
@@ -40,11 +49,7 @@ class EventRun:
     log: list[tuple[float, str]] = field(default_factory=list)
 
     def status_at(self, t: float) -> str:
-        if self.start is None:
-            return "Pending" if t < self.end else self.status
-        if t < self.start:
-            return "Pending"
-        return "InProgress" if t < self.end else self.status
+        return _status_at(self.start, self.end, self.status, t)
 
 
 @dataclass
@@ -59,11 +64,7 @@ class TargetRun:
     end: float
 
     def status_at(self, t: float) -> str:
-        if self.start is None:
-            return "Pending" if t < self.end else self.status
-        if t < self.start:
-            return "Pending"
-        return "InProgress" if t < self.end else self.status
+        return _status_at(self.start, self.end, self.status, t)
 
     def updated_at(self, t: float, created: float) -> float:
         times = [created]

@@ -21,13 +21,18 @@ import shlex
 from datetime import UTC, datetime
 from typing import Any
 
+from wizard.core.agent_log import (
+    DEPLOYMENT_ROOT,
+    DEPLOYMENTS_LOG,
+    deployments_log_entry,
+    logfile_header,
+)
 from wizard.services.sandbox.extensions._delivery import clock, deploy
-from wizard.services.sandbox.extensions._delivery.agent import DEPLOYMENT_ROOT
 from wizard.services.sandbox.extensions._delivery.world import LOCK, World, enabled, world_of
 
 #: SSM returns at most this many characters of a command's output.
 OUTPUT_LIMIT = 24_000
-COMBINED_LOG = f"{DEPLOYMENT_ROOT}/deployment-logs/codedeploy-agent-deployments.log"
+COMBINED_LOG = f"{DEPLOYMENT_ROOT}/{DEPLOYMENTS_LOG}"
 
 _CHUNK = re.compile(
     r"^f=(?P<path>(?:'[^']*'|\"[^\"]*\"|[^\s;'\"])+); "
@@ -93,12 +98,10 @@ def _combined(world: World, instance_id: str, now: float) -> str | None:
     if not entries:
         return None
     entries.sort(key=lambda e: e[0])
-    first = datetime.fromtimestamp(entries[0][0], UTC)
-    lines = [f"# Logfile created on {first:%Y-%m-%d %H:%M:%S} +0000 by logger.rb/v1.5.0\n"]
+    lines = [logfile_header(datetime.fromtimestamp(entries[0][0], UTC))]
     for at, deployment_id, message in entries:
         stamp = datetime.fromtimestamp(at, UTC)
-        millis = f"{stamp.microsecond // 1000:03d}"
-        lines.append(f"[{stamp:%Y-%m-%d %H:%M:%S}.{millis}] [{deployment_id}]{message.strip()}\n")
+        lines.append(deployments_log_entry(stamp, deployment_id, message.strip()))
     return "".join(lines)
 
 
