@@ -130,8 +130,14 @@ def test_plain_apply_lines_name_resources_like_the_apply_screen() -> None:
     assert labels[bucket].startswith("artifact bucket ")
     assert resource_name(bucket, labels) == f"{labels[bucket]} ({bucket})"
     roles = next(i for i in summary.items if "IAM roles" in i.what)
-    assert not set(roles.addresses) & set(labels)  # a group keeps its bare addresses
-    assert resource_name(roles.addresses[0], labels) == roles.addresses[0]
+    # each resource of a group ("4 IAM roles (…)") is named on its own
+    assert labels["module.iam.aws_iam_role.codedeploy"] == "IAM role CodeDeployServiceRole"
+    assert all(labels[a].removeprefix("IAM role ") in roles.what for a in roles.addresses)
+    attachment = "module.iam.aws_iam_role_policy_attachment.codedeploy"
+    assert labels[attachment] == "IAM policy AWSCodeDeployRole for role CodeDeployServiceRole"
+    target = "module.events[0].aws_cloudwatch_event_target.this"
+    assert labels[target].startswith("EventBridge target for rule ")
+    assert set(labels) == {a for item in summary.items for a in item.addresses}, "all named"
 
     stream = [summary, *parse_lines((STREAMS / "sandbox_apply.jsonl").read_text().splitlines())]
     plain, ndjson = io.StringIO(), io.StringIO()
@@ -143,7 +149,8 @@ def test_plain_apply_lines_name_resources_like_the_apply_screen() -> None:
     text = plain.getvalue()
     assert f"{labels[bucket]} ({bucket}): creating…" in text
     assert re.search(rf"{re.escape(labels[bucket])} \({re.escape(bucket)}\): created in \d+s", text)
-    assert f"\n{roles.addresses[0]}: " in re.sub(r"(?m)^\d\d:\d\d:\d\d ", "\n", text)
+    role = roles.addresses[0]
+    assert f"{labels[role]} ({role}): created in" in text
     # JSON carries the events unchanged: the same as each event's own wire form
     assert ndjson.getvalue().splitlines() == [
         json.dumps(e.to_dict(), ensure_ascii=False) for e in stream

@@ -190,6 +190,10 @@ async def shoot_apply() -> None:
                 await wait_for(
                     pilot, lambda: screen.finished is not None, what="apply", timeout=900
                 )
+                # the wizard lands on the live monitor; Esc goes back to the apply summary
+                await wait_for(pilot, lambda: app.screen is not screen, what="the monitor")
+                await pilot.press("escape")
+                await wait_for(pilot, lambda: app.screen is screen, what="the apply summary")
                 await pilot.pause(0.3)
                 app.save_screenshot("apply-done.svg", path=str(DEST))
                 print(f"wrote {DEST / 'apply-done'}.svg")

@@ -222,12 +222,17 @@ def _first(text: str) -> str:
 
 
 def resource_labels(summary: PlanSummary | None) -> dict[str, str]:
-    """address -> what it is in pipeline terms, from the plan summary's items about exactly one
-    resource ("artifact bucket demo-artifacts-…"); a group ("4 IAM roles") would repeat on every
-    one of its resources, so its resources keep their bare address."""
+    """address -> what it is in pipeline terms ("artifact bucket demo-artifacts-…", "IAM role
+    demo-pipeline"), from the plan summary: each item's own label per resource, else the item's
+    text when it is about exactly one resource (a group's "4 IAM roles" would repeat on every
+    one of its resources, so those keep their bare address)."""
     labels: dict[str, str] = {}
     for item in summary.items if summary is not None else ():
-        if len(item.addresses) == 1:
+        if len(item.labels) == len(item.addresses):
+            labels.update(
+                (a, label) for a, label in zip(item.addresses, item.labels, strict=True) if label
+            )
+        elif len(item.addresses) == 1:
             labels[item.addresses[0]] = item.what
     return labels
 

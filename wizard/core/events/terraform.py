@@ -358,6 +358,8 @@ class PlanItem:
     what: str
     addresses: tuple[str, ...] = ()
     destructive: bool = False
+    #: what each of `addresses` is, in the same order ("IAM role shop-pipeline")
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -47,6 +47,7 @@ class _Group:
     plural: str
     names: list[str] = field(default_factory=list)
     addresses: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
     detail: str = ""
     destructive: bool = False
 
@@ -154,6 +155,7 @@ def summarize(
         if name:
             group.names.append(name)
         group.addresses.append(ch.address)
+        group.labels.append(_label(ch, noun, name, detail))
         if ch.action in ("replace", "delete") and ch.type in DESTRUCTIVE_TYPES:
             group.destructive = True
             label = DESTRUCTIVE_TYPES[ch.type]
@@ -170,6 +172,7 @@ def summarize(
                 what=_phrase(group),
                 addresses=tuple(group.addresses),
                 destructive=group.destructive,
+                labels=tuple(group.labels),
             )
         )
     counts = {"create": 0, "update": 0, "delete": 0}
@@ -187,6 +190,29 @@ def summarize(
         destructive=tuple(destructive),
         operation=operation,
     )
+
+
+def _label(ch: _Change, noun: str, name: str, detail: str) -> str:
+    """What one resource is: "IAM role shop-pipeline", "IAM policy AWSCodeDeployRole for role
+    shop-codedeploy", "bucket setting versioning"."""
+    v = ch.values
+    if ch.type == "aws_iam_role_policy_attachment":
+        policy = str(v.get("policy_arn") or "").rsplit("/", 1)[-1]
+        role = v.get("role")
+        return " ".join(part for part in (noun, policy, f"for role {role}" if role else "") if part)
+    if ch.type == "aws_iam_role_policy":
+        inline = v.get("name")
+        role = v.get("role")
+        return " ".join(
+            part
+            for part in (noun, inline and str(inline), f"for role {role}" if role else "")
+            if part
+        )
+    if ch.type == "aws_cloudwatch_event_target" and v.get("rule"):
+        return f"{noun} for rule {v['rule']}"
+    if ch.type.startswith("aws_s3_bucket_"):
+        return f"{noun} {name.replace('_', ' ')}"
+    return f"{noun}{' ' + name if name else ''}{detail}"
 
 
 def _phrase(group: _Group) -> str:
