@@ -170,7 +170,7 @@ class StepScreen(WizardScreen):
     def look_up_clashes(self) -> None:
         """Ask which of the step's names (`CLASH_KEYS`) already exist in the account."""
         answers = self.draft.resolved()
-        self.status("clashes").loading("Checking the names against your account…")
+        self.status("clashes").asking("Checking the names against your account…")
         self.lookup(
             "clashes",
             tuple(sorted((k, str(answers[k])) for k in self.CLASH_KEYS)),
