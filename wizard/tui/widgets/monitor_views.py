@@ -72,11 +72,10 @@ def status_mark(status: str | None) -> Content:
 
 def stage_time(stage: StageView, now: datetime) -> float | None:
     """How long the stage took (or has been running), from its actions' timestamps."""
-    starts = [a.started_at or a.updated_at for a in stage.actions if a.status]
-    starts = [s for s in starts if s is not None]
-    if not starts:
+    starts = (a.started_at or a.updated_at for a in stage.actions if a.status)
+    begin = min((s for s in starts if s is not None), default=None)
+    if begin is None:
         return None
-    begin = min(starts)
     if stage.status == "InProgress":
         return max(0.0, (now - begin).total_seconds())
     ends = [a.updated_at for a in stage.actions if a.updated_at is not None]
@@ -334,8 +333,10 @@ def overview_content(
     revision = ""
     if dep.revision is not None:
         rev = dep.revision
-        local = rev.revision_type == "String" and rev.content  # a rehearsal: the bundle
-        revision = rev.content if local else rev.describe()
+        if rev.revision_type == "String" and rev.content:  # a rehearsal: the bundle
+            revision = rev.content
+        else:
+            revision = rev.describe()
     o = dep.overview
     done = o.succeeded + o.ready + o.failed + o.skipped
     counts = Content.from_markup(
