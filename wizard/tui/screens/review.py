@@ -302,6 +302,11 @@ class ReviewScreen(StepScreen):
             self.notify("Nothing to apply: what exists already matches the answers.")
             return
         if plan.destructive:
+
+            def apply_if_confirmed(yes: bool | None) -> None:
+                if yes:
+                    self.post_message(Navigate(self.STEP, "next"))
+
             self.app.push_screen(
                 Dialog(
                     "This plan destroys things",
@@ -312,9 +317,7 @@ class ReviewScreen(StepScreen):
                     "Go back",
                     danger=True,
                 ),
-                callback=lambda yes: (
-                    self.post_message(Navigate(self.STEP, "next")) if yes else None
-                ),
+                callback=apply_if_confirmed,
             )
             return
         self.post_message(Navigate(self.STEP, "next"))
