@@ -333,10 +333,8 @@ def overview_content(
     revision = ""
     if dep.revision is not None:
         rev = dep.revision
-        if rev.revision_type == "String" and rev.content:  # a rehearsal: the bundle
-            revision = rev.content
-        else:
-            revision = rev.describe()
+        local = rev.revision_type == "String"  # a rehearsal: the bundle
+        revision = rev.content if local and rev.content else rev.describe()
     o = dep.overview
     done = o.succeeded + o.ready + o.failed + o.skipped
     counts = Content.from_markup(
