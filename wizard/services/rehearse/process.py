@@ -175,6 +175,8 @@ def _spawn(argv: list[str], env: Mapping[str, str], actions: list[tuple[Any, ...
                 path, argv, env, file_actions=actions, setsid=True, setsigdef=_DEFAULT_SIGNALS
             )
         except OSError as exc:
+            if exc.errno is None:  # not an exec failure: nothing to pass on or report as one
+                raise
             if exc.errno not in _PASSED_ON:
                 failed = exc.errno
                 break
