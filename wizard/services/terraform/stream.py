@@ -223,11 +223,11 @@ def _hook(cls: type[TfEvent], *extra: str) -> Callable[[Mapping[str, Any], dict]
     return build
 
 
-def _refresh(phase: str) -> Callable[[Mapping[str, Any], dict], TfEvent]:
+def _refresh(phase: Literal["start", "complete"]) -> Callable[[Mapping[str, Any], dict], TfEvent]:
     def build(data: Mapping[str, Any], common: dict[str, Any]) -> TfEvent:
         hook = data["hook"]
         return TfRefresh(
-            phase=phase,  # type: ignore[arg-type]
+            phase=phase,
             id_value=hook.get("id_value"),
             action="read",
             **_resource(hook),
@@ -237,12 +237,14 @@ def _refresh(phase: str) -> Callable[[Mapping[str, Any], dict], TfEvent]:
     return build
 
 
-def _provision(phase: str) -> Callable[[Mapping[str, Any], dict], TfEvent]:
+def _provision(
+    phase: Literal["start", "progress", "complete", "errored"],
+) -> Callable[[Mapping[str, Any], dict], TfEvent]:
     def build(data: Mapping[str, Any], common: dict[str, Any]) -> TfEvent:
         hook = data["hook"]
         level = "error" if phase == "errored" else common["level"]
         return TfProvision(
-            phase=phase,  # type: ignore[arg-type]
+            phase=phase,
             provisioner=str(hook.get("provisioner", "")),
             output=hook.get("output"),
             **_resource(hook),
