@@ -49,8 +49,8 @@ class _Pickler(pickle.Pickler):
             return (_load_private_key, (_private_pem(obj),))
         if isinstance(obj, defaultdict):
             factory = obj.default_factory
-            if getattr(factory, "__name__", "") == "<lambda>":
-                factory = _Fresh(factory())  # type: ignore[misc]
+            if factory is not None and getattr(factory, "__name__", "") == "<lambda>":
+                factory = _Fresh(factory())
             if type(obj) is defaultdict and factory is obj.default_factory:
                 return NotImplemented  # plain and picklable: the default reduction works
             # a lambda factory, or a subclass whose __init__ takes other arguments
