@@ -22,8 +22,15 @@ State = Literal["idle", "loading", "ok", "warn", "failed", "off"]
 class LookupStatus(Static):
     """Shows one lookup's state. The spinner only ticks while loading."""
 
-    def __init__(self, idle_text: str = "", **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        idle_text: str = "",
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
         self.state: State = "idle"
         self._text = idle_text
         self._frame = 0

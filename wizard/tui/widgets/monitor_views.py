@@ -206,11 +206,15 @@ def history_row(e: ExecutionView, followed: bool, now: datetime) -> list[Text]:
 class ExecutionHistory(DataTable[Text]):
     """The last executions, newest first; ▶ marks the followed one. Enter follows another."""
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(
+        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
         super().__init__(
             cursor_type="row",
             cursor_foreground_priority="renderable",
-            **kwargs,  # type: ignore[arg-type]
+            name=name,
+            id=id,
+            classes=classes,
         )
         self.pipeline: PipelineView | None = None
         for label, key, width in HISTORY_COLUMNS:
@@ -309,8 +313,9 @@ def overview_content(
         head = Content.from_markup("[$text-muted]no deployment yet[/]")
         return Content("\n").join([head, Content(""), sparkline_content(history)])
     took = dep.duration
-    if took is None and (dep.started_at or dep.created_at) is not None:
-        took = (now - (dep.started_at or dep.created_at)).total_seconds()  # type: ignore[operator]
+    began = dep.started_at or dep.created_at
+    if took is None and began is not None:
+        took = (now - began).total_seconds()
     status = dep.status.value
     head = (
         Content.from_markup("[b]$id[/] ", id=dep.deployment_id)

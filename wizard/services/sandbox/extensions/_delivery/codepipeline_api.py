@@ -413,6 +413,7 @@ def install_create_trigger() -> None:
                 )
         return out
 
+    # a marker on the wrapper (mypy does not model function attributes), then a deliberate
+    # monkeypatch of moto's backend method (same signature)
     create_pipeline._cdwizard_delivery = True  # type: ignore[attr-defined]
-    # a deliberate monkeypatch of moto's backend method (same signature)
     CodePipelineBackend.create_pipeline = create_pipeline  # type: ignore[method-assign]

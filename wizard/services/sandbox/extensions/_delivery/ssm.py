@@ -179,6 +179,8 @@ def _install_send_command() -> None:
                 command.error_count = sum(1 for i in command.invocations if i["ResponseCode"])
         return out
 
+    # a marker on the wrapper (mypy does not model function attributes), then a deliberate
+    # monkeypatch of moto's response method
     send_command._cdwizard_delivery = True  # type: ignore[attr-defined]
     SimpleSystemManagerResponse.send_command = send_command  # type: ignore[method-assign]
 
