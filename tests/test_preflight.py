@@ -161,6 +161,19 @@ def test_missing_repository_fails_and_skips_the_branch(clients: AwsClients, tmp_
     assert report.exit_code == finished.exit_code == ExitCode.AWS_ERROR
 
 
+def test_the_sandbox_creates_a_missing_repository_so_it_does_not_fail(
+    clients: AwsClients, tmp_path: Path
+) -> None:
+    instance(clients)
+    report, _ = run(clients, answers(), tmp_path, sandbox=True)
+    repo, branch = report.by_name("repository"), report.by_name("branch")
+    assert repo.status is CheckStatus.OK and "the sandbox creates 'shop'" in repo.detail
+    assert branch.status is CheckStatus.SKIP and "cdwizard ship --sandbox" in branch.detail
+    assert report.exit_code != ExitCode.AWS_ERROR
+    created = run(clients, answers(source={"create_repository": True}), tmp_path, sandbox=True)
+    assert created[0].by_name("repository").status is CheckStatus.OK
+
+
 def test_empty_repository_and_missing_branch_only_warn(clients: AwsClients, tmp_path: Path) -> None:
     clients.client("codecommit").create_repository(repositoryName="shop")
     instance(clients)

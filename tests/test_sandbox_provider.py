@@ -16,6 +16,7 @@ from wizard.core.render import render
 from wizard.services.sandbox import sandbox_render_context
 from wizard.services.sandbox.launcher import Sandbox
 from wizard.services.terraform.binary import probe
+from wizard.services.terraform.commands import DESTROY_PLAN_FILE
 from wizard.services.terraform.runner import TerraformRunner, terraform_env
 
 FIXTURE = Path(__file__).parent / "data" / "sandbox_tf" / "main.tf"
@@ -61,7 +62,8 @@ async def test_every_shimmed_resource_round_trips(
         described = box.clients.client("ec2").describe_instances()["Reservations"]
         assert described[0]["Instances"][0]["Monitoring"]["State"] == "enabled"
 
-        await run(runner.destroy())
+        await run(runner.plan(destroy=True, out=DESTROY_PLAN_FILE))
+        await run(runner.apply(plan=DESTROY_PLAN_FILE))  # as `cdwizard destroy` does
         c = box.clients
         assert c.client("codedeploy").list_applications()["applications"] == []
         assert c.client("codepipeline").list_pipelines()["pipelines"] == []

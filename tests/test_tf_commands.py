@@ -102,3 +102,19 @@ def test_help_lists_exit_codes_and_stays_light(tmp_path: Path) -> None:
         "sys.exit(1 if heavy else 0)\n"
     )
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0
+
+
+def test_render_dry_run_reports_the_conflict_and_writes_nothing(
+    answers: Path, tmp_path: Path
+) -> None:
+    first = cdwizard("render", "--answers", str(answers), "--out", "ws", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    edited = tmp_path / "ws" / "payload" / "appspec.yml"
+    edited.write_text(edited.read_text() + "# my edit\n")
+    before = sorted(p for p in (tmp_path / "ws").rglob("*"))
+    proc = cdwizard("render", "--answers", str(answers), "--out", "ws", "--dry-run", cwd=tmp_path)
+    assert proc.returncode == 9, proc.stdout + proc.stderr
+    assert "would write" in proc.stdout
+    assert "would keep your edits in" in proc.stderr and "would go next to them" in proc.stderr
+    assert sorted(p for p in (tmp_path / "ws").rglob("*")) == before, "a dry run writes nothing"
+    assert edited.read_text().endswith("# my edit\n")

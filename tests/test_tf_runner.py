@@ -103,7 +103,9 @@ async def test_plan_apply_destroy_stream_typed_events(runner: TerraformRunner) -
     assert (await runner.outputs())["big"]["value"].startswith("0123456789")
     again = await collect(runner.plan())
     assert finished(again).exit_code == 0  # nothing to do
-    destroy = await collect(runner.destroy())
+    doomed = await collect(runner.plan(destroy=True, out=commands.DESTROY_PLAN_FILE))
+    assert finished(doomed).exit_code == 2  # the destroy is reviewed like any plan
+    destroy = await collect(runner.apply(plan=commands.DESTROY_PLAN_FILE))
     assert finished(destroy).exit_code == 0
     assert await runner.outputs() == {}
 
@@ -203,7 +205,7 @@ def test_python_terraform_command_lines_avoid_its_known_faults() -> None:
     init = commands.init_argv(tf)
     plan = commands.plan_argv(tf)
     apply = commands.apply_argv(tf)
-    destroy = commands.destroy_argv(tf)
+    destroy = commands.plan_argv(tf, destroy=True, out="tfplan.destroy")
     everything = init + plan + apply + destroy + commands.output_argv(tf)
     assert "-force" not in everything  # removed in 0.15 (destroy() adds it)
     faulty = ("-synchronous", "-state", "-var-file", "-reconfigure")
@@ -212,8 +214,8 @@ def test_python_terraform_command_lines_avoid_its_known_faults() -> None:
     assert plan[1] == "plan" and "-json" in plan and "-detailed-exitcode" in plan
     assert "-out=tfplan" in plan
     assert apply[-1] == "tfplan" and "-auto-approve" not in apply  # the reviewed plan only
-    assert destroy[1] == "destroy" and "-auto-approve" in destroy and "-json" in destroy
-    assert commands.plan_argv(tf, destroy=True, out="d")[-1] == "-destroy"
+    assert destroy[1] == "plan" and destroy[-1] == "-destroy"  # a reviewed plan, not `destroy`
+    assert "-auto-approve" not in destroy and "-json" in destroy
 
 
 def test_python_terraform_never_reads_state_from_the_cwd(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

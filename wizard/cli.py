@@ -143,7 +143,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok, 1 error, 2 usage, 3 bad answers, 4 terraform missing, "
         "5 plan failed, 6 apply failed, 7 destroy failed, 8 confirmation refused, "
         "9 render conflict, 10 deployment failed, 11 stopped, 12 timed out, 13 AWS error, "
-        "130 interrupted.",
+        "130 interrupted, 141 output closed.",
     )
     parser.add_argument("--version", action="version", version=f"cdwizard {__version__}")
     parser.add_argument("--answers", "-a", type=as_path, metavar="FILE", help="prefill the wizard")

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from textual.widgets import Static
 
-from tests.tui.keys import retype
+from tests.tui.keys import field, retype
 from tests.tui.waiting import wait_for
 from wizard.commands.wizard import build_services
 from wizard.core.exitcodes import ExitCode
@@ -51,6 +51,10 @@ async def test_wizard_applies_against_the_sandbox(
     try:
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: step_is(app, "welcome"), what="welcome")
+            await retype(pilot, "project", "Shop!")
+            await pilot.press("ctrl+n")
+            assert step_is(app, "welcome"), "an invalid answer keeps you on the step"
+            assert "lowercase" in field(pilot, "project").error_text
             await retype(pilot, "project", "shop")
             await pilot.press("ctrl+n")
             await wait_for(pilot, lambda: step_is(app, "aws"), what="aws")
@@ -60,6 +64,12 @@ async def test_wizard_applies_against_the_sandbox(
             await pilot.press("ctrl+n")
             await wait_for(pilot, lambda: step_is(app, "source"), what="source")
             await wait_for(pilot, lambda: settled(app), what="source lookups", timeout=30)
+            await retype(pilot, "source.branch", "main")
+            await pilot.press("ctrl+n")
+            await wait_for(pilot, lambda: step_is(app, "targets"), what="targets")
+            await pilot.press("escape")  # back: what was typed is still there
+            await wait_for(pilot, lambda: step_is(app, "source"), what="source again")
+            assert field(pilot, "source.branch").text == "main"
             await pilot.press("ctrl+n")
             await wait_for(pilot, lambda: step_is(app, "targets"), what="targets")
             await wait_for(pilot, lambda: settled(app), what="tag count", timeout=30)
@@ -100,7 +110,7 @@ async def test_wizard_applies_against_the_sandbox(
         if sandbox is not None:
             sandbox.stop()
     saved = yaml.safe_load((out / "answers.yml").read_text(encoding="utf-8"))
-    assert saved["project"] == "shop"
+    assert saved["project"] == "shop" and saved["source"]["branch"] == "main"
     assert (out / "terraform" / "terraform.tfstate").is_file()
 
 

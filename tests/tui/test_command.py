@@ -50,7 +50,14 @@ def test_without_a_terminal_it_points_at_the_saved_draft(tmp_path: Path) -> None
     assert proc.returncode == ExitCode.REFUSED
     assert f"An earlier wizard run saved answers in {out / 'answers.yml'}" in proc.stderr
     assert "is complete and valid" in proc.stderr
-    assert f"cdwizard apply --answers {out / 'answers.yml'} --yes" in proc.stderr
+    assert f"cdwizard apply --answers {out / 'answers.yml'} --out {out} --yes" in proc.stderr
+
+
+def test_without_a_terminal_the_advice_keeps_the_sandbox(tmp_path: Path) -> None:
+    proc = run_wizard("--sandbox", cwd=tmp_path)
+    assert proc.returncode == ExitCode.REFUSED
+    assert "cdwizard plan --answers answers.yml --sandbox" in proc.stderr
+    assert "cdwizard apply --answers answers.yml --sandbox --yes" in proc.stderr
 
 
 def test_a_missing_answers_file_is_a_clear_error(tmp_path: Path) -> None:

@@ -49,9 +49,14 @@ def _run(args: argparse.Namespace) -> int:
     print(f"{verb} {out}: {summary}")
     if report.conflicts:
         names = ", ".join(c.path for c in report.conflicts)
+        placed = (
+            "without --dry-run the new versions would go next to them as *.new"
+            if args.dry_run
+            else "the new versions are next to them as *.new"
+        )
         print(
-            f"cdwizard: kept your edits in {names}; the new versions are next to them as *.new. "
-            "Merge them, or re-run with --force to overwrite.",
+            f"cdwizard: {'would keep' if args.dry_run else 'kept'} your edits in {names}; "
+            f"{placed}. Merge them, or re-run with --force to overwrite.",
             file=sys.stderr,
         )
         return ExitCode.RENDER_CONFLICT

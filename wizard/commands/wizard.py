@@ -33,7 +33,17 @@ def interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def non_interactive_help(answers: Path | None, out: Path) -> str:
+def same_target(args: argparse.Namespace) -> str:
+    """The flags that make a later command use this run's workspace and AWS target."""
+    parts = []
+    if getattr(args, "out", None):
+        parts += ["--out", str(args.out)]
+    if getattr(args, "sandbox", False):
+        parts.append("--sandbox")
+    return "".join(f" {part}" for part in parts)
+
+
+def non_interactive_help(answers: Path | None, out: Path, flags: str = "") -> str:
     """What is missing and the commands that do the same without questions."""
     from wizard.core.answers import AnswersError, load_answers
 
@@ -63,21 +73,10 @@ def non_interactive_help(answers: Path | None, out: Path) -> str:
     lines += [
         "",
         "Then run without questions:",
-        f"  cdwizard plan --answers {candidate}",
-        f"  cdwizard apply --answers {candidate} --yes",
+        f"  cdwizard plan --answers {candidate}{flags}",
+        f"  cdwizard apply --answers {candidate}{flags} --yes",
     ]
     return "\n".join(lines)
-
-
-def runner_available() -> bool:
-    """The terraform workflow and the sandbox launcher arrive with the runner work; until they
-    are in this build the wizard reviews files without a plan, and `--sandbox` is refused."""
-    import importlib.util
-
-    return all(
-        importlib.util.find_spec(name) is not None
-        for name in ("wizard.services.terraform.workflow", "wizard.services.sandbox.launcher")
-    )
 
 
 def build_services(args: argparse.Namespace) -> WizardServices:
@@ -89,8 +88,6 @@ def build_services(args: argparse.Namespace) -> WizardServices:
     from wizard.tui.services import WizardServices
 
     out = resolve_out(args)
-    if not runner_available():
-        return WizardServices(discovery=AwsDiscovery(out), explain=explain_text)
     sandbox: SandboxSession | None = None
     render_sandbox = None
     if getattr(args, "sandbox", False):
@@ -157,11 +154,8 @@ def run(args: argparse.Namespace) -> int:
         error(f"--answers {answers}: file not found")
         return ExitCode.BAD_ANSWERS
     if not interactive():
-        print(non_interactive_help(answers, out), file=sys.stderr)
+        print(non_interactive_help(answers, out, same_target(args)), file=sys.stderr)
         return ExitCode.REFUSED
-    if getattr(args, "sandbox", False) and not runner_available():
-        error("--sandbox needs the sandbox launcher, which is not in this build yet")
-        return ExitCode.TOOL_MISSING
     app = build_app(args)
     try:
         code = app.run()
@@ -172,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
     if app.saved_to is not None:
         print(f"Answers saved in {app.saved_to}.")
         print("Run `cdwizard` again (same folder) to resume, or without questions:")
-        print(f"  cdwizard apply --answers {app.saved_to} --yes")
+        print(f"  cdwizard apply --answers {app.saved_to}{same_target(args)} --yes")
     if code is None:  # the app stopped on an exception (textual printed it)
         return app.return_code or ExitCode.ERROR
     return int(code)

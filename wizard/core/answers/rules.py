@@ -49,7 +49,7 @@ def int_range(lo: int, hi: int, *, unit: str = "") -> Rule:
 
     def check(value: Any) -> str | None:
         if isinstance(value, int) and not lo <= value <= hi:
-            return f"must be between {lo} and {hi}{suffix} (got {value})"
+            return f"must be between {lo} and {hi}{suffix}"
         return None
 
     return Rule(check, f"pick a value from {lo} to {hi}{suffix}", {"minimum": lo, "maximum": hi})

@@ -262,6 +262,12 @@ class _Run:
 
     def repository(self) -> PreflightCheck:
         source = self.answers.source
+        if source.create_repository and self.options.sandbox:
+            return self.result(
+                "repository",
+                CheckStatus.OK,
+                f"terraform creates '{source.repository}' in the sandbox's CodeCommit",
+            )
         if source.create_repository:
             access = (
                 discovery.probe_codecommit(self.clients)
@@ -280,6 +286,12 @@ class _Run:
         except DiscoveryError as exc:
             if exc.kind == "not_found":
                 self.repository_exists = False
+                if self.options.sandbox:
+                    return self.result(
+                        "repository",
+                        CheckStatus.OK,
+                        f"the sandbox creates '{source.repository}' (empty) when you plan or apply",
+                    )
                 return self.result(
                     "repository",
                     CheckStatus.FAIL,
@@ -307,6 +319,13 @@ class _Run:
                 "(`cdwizard ship`)",
             )
         if not self.branches:
+            if self.options.sandbox and self.repository_exists is False:
+                return self.result(
+                    "branch",
+                    CheckStatus.SKIP,
+                    f"the sandbox's new repository starts empty: push to '{source.branch}' "
+                    "after apply (`cdwizard ship --sandbox`)",
+                )
             return self.result("branch", CheckStatus.SKIP, "needs the repository")
         if source.branch in self.branches.branches:
             head = discovery.branch_head(self.clients, source.repository, source.branch)

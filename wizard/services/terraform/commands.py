@@ -5,7 +5,8 @@ known ways. We use what still works -- its flag conventions (`generate_cmd_strin
 -> `-flag`, `False` -> `-flag=false`, lists repeat the flag) -- and work around every fault:
 
 1. `Terraform.destroy()` always adds `-force`, removed in Terraform 0.15 ("flag provided but not
-   defined: -force"). -> We never call `destroy()`; `destroy_argv` builds `destroy -auto-approve`.
+   defined: -force"). -> We never call `destroy()` nor run `terraform destroy`: a destroy is a
+   reviewed `plan -destroy` saved plan, applied with `apply -json` like any other plan.
 2. `cmd(..., synchronous=False)` pops `synchronous` only *after* building argv, so
    `-synchronous=false` reaches terraform and fails. -> We never pass `synchronous`; processes are
    started by `wizard.services.terraform.runner` (asyncio), not by python-terraform.
@@ -83,17 +84,6 @@ def apply_argv(binary: str, *, plan: str = PLAN_FILE) -> list[str]:
     """`apply -json FILE`: applies exactly the reviewed plan, never asks."""
     return _tf(binary).generate_cmd_string(
         "apply", plan, input=False, json=IsFlagged, lock_timeout=LOCK_TIMEOUT
-    )
-
-
-def destroy_argv(binary: str) -> list[str]:
-    """`destroy -json -auto-approve` (fault 1: never `-force`)."""
-    return _tf(binary).generate_cmd_string(
-        "destroy",
-        input=False,
-        json=IsFlagged,
-        auto_approve=IsFlagged,
-        lock_timeout=LOCK_TIMEOUT,
     )
 
 

@@ -130,9 +130,6 @@ class TerraformRunner:
     def apply(self, *, plan: str = commands.PLAN_FILE) -> AsyncIterator[Event]:
         return self.stream("apply", commands.apply_argv(self.binary.path, plan=plan))
 
-    def destroy(self) -> AsyncIterator[Event]:
-        return self.stream("destroy", commands.destroy_argv(self.binary.path))
-
     async def outputs(self) -> dict[str, Any]:
         """`terraform output -json` as {name: {value, type, sensitive}} ({} when there is no
         state yet). Values of sensitive outputs are included: never log them."""
