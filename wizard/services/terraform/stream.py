@@ -207,7 +207,9 @@ def _outputs(data: Mapping[str, Any], common: dict[str, Any]) -> TfEvent:
     return TfOutputs(outputs=outs, **common)
 
 
-def _hook(cls: type[TfEvent], *extra: str) -> Callable[[Mapping[str, Any], dict], TfEvent]:
+def _hook(
+    cls: type[TfEvent], *extra: str
+) -> Callable[[Mapping[str, Any], dict[str, Any]], TfEvent]:
     def build(data: Mapping[str, Any], common: dict[str, Any]) -> TfEvent:
         hook = data["hook"]
         kwargs: dict[str, Any] = {"action": str(hook.get("action", ""))}
@@ -223,7 +225,9 @@ def _hook(cls: type[TfEvent], *extra: str) -> Callable[[Mapping[str, Any], dict]
     return build
 
 
-def _refresh(phase: Literal["start", "complete"]) -> Callable[[Mapping[str, Any], dict], TfEvent]:
+def _refresh(
+    phase: Literal["start", "complete"],
+) -> Callable[[Mapping[str, Any], dict[str, Any]], TfEvent]:
     def build(data: Mapping[str, Any], common: dict[str, Any]) -> TfEvent:
         hook = data["hook"]
         return TfRefresh(
@@ -239,7 +243,7 @@ def _refresh(phase: Literal["start", "complete"]) -> Callable[[Mapping[str, Any]
 
 def _provision(
     phase: Literal["start", "progress", "complete", "errored"],
-) -> Callable[[Mapping[str, Any], dict], TfEvent]:
+) -> Callable[[Mapping[str, Any], dict[str, Any]], TfEvent]:
     def build(data: Mapping[str, Any], common: dict[str, Any]) -> TfEvent:
         hook = data["hook"]
         level = "error" if phase == "errored" else common["level"]
