@@ -59,7 +59,7 @@ def make_sink(
     return PlainSink(activity=activity, describe=describe)
 
 
-def run_guarded(func, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+def run_guarded(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     """Run a command body, turning `CommandError` into its message and exit code."""
     try:
         return int(func(args))

@@ -83,8 +83,8 @@ def _sandbox_target(region: str, out: Path) -> tuple[Any, Any]:
     from wizard.core.exitcodes import ExitCode
 
     try:
-        from wizard.services.sandbox import STATE_FILE  # type: ignore[attr-defined]
-        from wizard.services.sandbox.launcher import Sandbox, SandboxError  # type: ignore[import-not-found]
+        from wizard.services.sandbox import STATE_FILE
+        from wizard.services.sandbox.launcher import Sandbox, SandboxError
     except ImportError:
         raise CommandError(
             "--sandbox needs the embedded emulator, which this build does not have yet; "

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from wizard.core.output import EventSink
     from wizard.services.aws.monitor import FollowSpec
     from wizard.services.aws.session import AwsTarget
+    from wizard.services.sandbox.launcher import Sandbox
     from wizard.tui.monitor_app import MonitorApp
 
 PARENTS = {
@@ -128,9 +129,9 @@ def _answers(args: argparse.Namespace, *, required: bool, saved: bool = True) ->
     from wizard.commands.common import load_answers_arg
 
     if saved and getattr(args, "answers", None) is None:
-        saved = resolve_out(args) / "answers.yml"
-        if saved.is_file():
-            args.answers = saved
+        saved_file = resolve_out(args) / "answers.yml"
+        if saved_file.is_file():
+            args.answers = saved_file
     return load_answers_arg(args, required=required)
 
 
@@ -148,7 +149,7 @@ def aws_target(args: argparse.Namespace, answers: Answers | None) -> Iterator[Aw
         box.stop()  # saves what the command changed (a push, a release, a redeploy)
 
 
-def start_sandbox(args: argparse.Namespace, answers: Answers | None) -> Any:
+def start_sandbox(args: argparse.Namespace, answers: Answers | None) -> Sandbox:
     """The emulator an earlier `apply --sandbox` left in the workspace, running again."""
     from wizard.cli import resolve_out
     from wizard.commands.common import CommandError

@@ -126,15 +126,14 @@ def reduce(state: Progress, event: Event) -> Progress:
             ),
         )
     if isinstance(event, TfApplyProgress):
-        row = state.rows.get(event.address)
-        if row is None or _is_read(event):
+        known = state.rows.get(event.address)
+        if known is None or _is_read(event):
             return state
-        return _put(state, dataclasses.replace(row, elapsed_seconds=_elapsed(row, event)))
+        return _put(state, dataclasses.replace(known, elapsed_seconds=_elapsed(known, event)))
     if isinstance(event, TfApplyComplete):
-        row = state.rows.get(event.address)
         if _is_read(event):
             return state
-        row = row or ResourceRow(event.address, event.action)
+        row = state.rows.get(event.address) or ResourceRow(event.address, event.action)
         left = max(0, row.steps_left - 1)
         return _put(
             state,

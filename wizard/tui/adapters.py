@@ -188,7 +188,7 @@ class SandboxSession:
             raise TimeoutError("the sandbox did not start within 60 seconds")
         if self._box is None:
             raise self.error or RuntimeError("the sandbox is not running")
-        return self._box.clients  # type: ignore[no-any-return]
+        return self._box.clients
 
     def box(self) -> Any:
         """The running `Sandbox`, once it is up (blocks the calling worker thread)."""

@@ -41,7 +41,7 @@ SCREENS_BY_STEP: dict[str, str] = {
 
 def screen_class(step_name: str) -> type[WizardScreen]:
     module_name, _, class_name = SCREENS_BY_STEP[step_name].partition(":")
-    return getattr(importlib.import_module(module_name), class_name)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module_name), class_name)
 
 
 def resume_question(saved: persist.SavedRun) -> str:

@@ -222,8 +222,12 @@ class ProgressView(Protocol):
 class Runner(Protocol):
     """render → init → plan → apply for one set of answers, reporting through `emit`."""
 
-    progress: ProgressView
-    exit_code: int
+    # read-only: the TUI never sets them, and the workflow adapter exposes them as properties
+    @property
+    def progress(self) -> ProgressView: ...
+
+    @property
+    def exit_code(self) -> int: ...
 
     def start(self) -> None:
         """Blocking: find terraform, start the sandbox when asked (call it in a thread)."""

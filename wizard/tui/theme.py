@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import App
 from textual.theme import Theme
 
@@ -27,7 +29,7 @@ THEME = Theme(
 )
 
 
-def start_in_theme(app: App[object], theme: Theme) -> None:
+def start_in_theme(app: App[Any], theme: Theme) -> None:
     """Register `theme` and start `app` in it, from its constructor.
 
     Assigning `app.theme` schedules a full CSS re-parse and restyle (`App.refresh_css`) for when

@@ -94,7 +94,7 @@ def _apply(tree: RenderedTree, out_dir: Path, *, force: bool, dry_run: bool) -> 
         target = out_dir / rel
         new_hash = sha256(rendered.content)
         current = target.read_bytes() if target.is_file() else None
-        record = {"sha256": new_hash, "mode": f"{rendered.mode:o}"}
+        record: dict[str, object] = {"sha256": new_hash, "mode": f"{rendered.mode:o}"}
         if current is None:
             status: Status = "added"
         elif current == rendered.content:

@@ -163,13 +163,13 @@ def explain_deployment(deployment: DeploymentView) -> FailureReport | None:
             "revision cannot help."
         )
         if deployment.is_rehearsal:  # a rehearsal cannot ignore it: start from a clean history
-            return _with(
+            return replace(
                 base,
                 explanation=explanation,
                 remedy="rehearse with another --group-id (or a fresh --root): rehearsals of one "
                 f"group run the {cell.name} script of the last successful one",
             )
-        return _with(
+        return replace(
             base,
             explanation=explanation,
             remedy=(
@@ -187,7 +187,7 @@ def explain_deployment(deployment: DeploymentView) -> FailureReport | None:
             else None
         )
         again = "rehearse again" if deployment.is_rehearsal else "push the fix"
-        return _with(
+        return replace(
             base,
             explanation=why,
             remedy="read the log tail (or fetch the full scripts.log), "
@@ -198,13 +198,9 @@ def explain_deployment(deployment: DeploymentView) -> FailureReport | None:
     plain, remedy = _DEPLOYMENT_CODES.get(code, (deployment.error_message or "", None))
     if deployment.status is DeploymentStatus.STOPPED and not plain:
         plain = "the deployment was stopped"
-    return _with(
+    return replace(
         base, headline=headline or plain, explanation=deployment.error_message, remedy=remedy
     )
-
-
-def _with(report: FailureReport, **changes: object) -> FailureReport:
-    return replace(report, **changes)  # type: ignore[arg-type]
 
 
 def branch_missing(message: str | None) -> str | None:

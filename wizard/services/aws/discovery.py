@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from wizard.services.aws.errors import (
     CODECOMMIT_CLOSED,
@@ -301,7 +301,7 @@ def escape_filter_value(value: str) -> str:
     return value.replace("\\", "\\\\").replace("*", "\\*").replace("?", "\\?")
 
 
-def _matched(raw: dict) -> MatchedInstance:  # type: ignore[type-arg]
+def _matched(raw: dict[str, Any]) -> MatchedInstance:
     tags = {t["Key"]: t["Value"] for t in raw.get("Tags", [])}
     return MatchedInstance(
         instance_id=raw["InstanceId"],

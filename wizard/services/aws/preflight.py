@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from wizard.core.events.base import Event
 from wizard.core.events.preflight import (
+    Area,
     CheckStatus,
     PreflightCheck,
     PreflightFinished,
@@ -124,7 +125,7 @@ class _Run:
     def result(
         self, name: str, status: CheckStatus, detail: str, fix: str | None = None
     ) -> PreflightCheck:
-        area = "tool" if name in ("terraform", "provider") else "aws"
+        area: Area = "tool" if name in ("terraform", "provider") else "aws"
         return PreflightCheck(
             name=name, title=_TITLES[name], status=status, detail=detail, fix=fix, area=area
         )
@@ -174,10 +175,10 @@ class _Run:
             )
             return self.result("region", status, detail, None if known else "fix aws.region")
         try:
-            status = discovery.region_status(self.clients, name)
+            found = discovery.region_status(self.clients, name)
         except DiscoveryError as exc:
             return self.from_error("region", exc)
-        if not status.known:
+        if not found.known:
             self.region_ok = False
             return self.result(
                 "region",
@@ -185,7 +186,7 @@ class _Run:
                 f"'{name}' is not an AWS region",
                 "set aws.region to a region such as eu-west-1 (see `aws ec2 describe-regions`)",
             )
-        if status.enabled is False:
+        if found.enabled is False:
             self.region_ok = False
             return self.result(
                 "region",
@@ -193,14 +194,14 @@ class _Run:
                 f"{name} is an opt-in region this account has not enabled",
                 "enable it (AWS console → Account → AWS Regions) or pick an enabled region",
             )
-        if status.missing_services:
+        if found.missing_services:
             return self.result(
                 "region",
                 CheckStatus.WARN,
-                f"{name}: botocore lists no {', '.join(status.missing_services)} endpoint there",
+                f"{name}: botocore lists no {', '.join(found.missing_services)} endpoint there",
                 "pick a region where CodeCommit, CodeDeploy and CodePipeline are all offered",
             )
-        if status.enabled is None:
+        if found.enabled is None:
             return self.result(
                 "region",
                 CheckStatus.WARN,

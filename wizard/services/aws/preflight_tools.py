@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from wizard.core.events.preflight import CheckStatus, PreflightCheck
 
@@ -196,10 +197,13 @@ def provider_check(
     return _check(CheckStatus.OK, f"registry reachable; hashicorp/aws {_text(usable[-1])} ({plat})")
 
 
-def _get_json(url: str, timeout: float) -> dict:  # type: ignore[type-arg]
+def _get_json(url: str, timeout: float) -> dict[str, Any]:
     request = urllib.request.Request(url, headers={"User-Agent": "cdwizard-doctor"})
     with urllib.request.urlopen(request, timeout=timeout) as response:
-        return json.loads(response.read())
+        data = json.loads(response.read())
+    if not isinstance(data, dict):
+        raise ValueError(f"{url} did not answer with a JSON object")
+    return data
 
 
 def _registry_versions(registry: str, plat: str, timeout: float) -> list[tuple[int, int, int]]:

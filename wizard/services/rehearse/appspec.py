@@ -47,7 +47,7 @@ class SourceInt(int):
 _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _Loader(_BaseLoader):
     """YAML 1.1 like the agent's Psych: `0750` is octal, `0.0` a float, `"0.0"` a string."""
 
 

@@ -18,10 +18,10 @@ import stat
 import tarfile
 import zipfile
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 BundleType = Literal["directory", "tar", "tgz", "zip"]
-BUNDLE_TYPES: tuple[str, ...] = ("directory", "tar", "tgz", "zip")
+BUNDLE_TYPES: tuple[BundleType, ...] = get_args(BundleType)
 APPSPEC_NAMES = ("appspec.yml", "appspec.yaml")
 
 
@@ -48,7 +48,7 @@ def detect_type(location: Path, given: str | None = None) -> BundleType:
             raise BundleError(
                 f"location {location} is specified as a compressed local file but it is a directory"
             )
-        return given  # type: ignore[return-value]
+        return given
     if location.is_dir():
         return "directory"
     if zipfile.is_zipfile(location):

@@ -54,7 +54,7 @@ ERROR_CODE_NAMES: Mapping[int, str] = {
     OUTPUTS_LEFT_OPEN: "UnknownError",
 }
 
-OutputSink = Callable[[str, str], None]
+OutputSink = Callable[[process.Stream, str], None]
 Warn = Callable[[str], None]
 
 
@@ -235,7 +235,7 @@ class HookRun:
                 SCRIPT_FAILED, script, f"{_prefix(script)} failed with exit code {status}"
             )
 
-    def _output(self, stream: str, line: bytes) -> None:
+    def _output(self, stream: process.Stream, line: bytes) -> None:
         prefix = output_prefix(stream)
         text = self._entry(prefix.encode() + line)
         self.on_output(stream, text[len(prefix) :].rstrip("\n"))

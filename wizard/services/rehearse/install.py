@@ -301,7 +301,7 @@ def _normal_copy(builder: InstructionBuilder, source: str, destination: str, beh
 
 
 def _fill_missing_ancestors(builder: InstructionBuilder, destination: str) -> None:
-    missing = []
+    missing: list[str] = []
     parent = os.path.dirname(destination)
     while not os.path.exists(parent) and parent not in (".", "/", ""):
         missing.insert(0, parent)

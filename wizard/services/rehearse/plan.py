@@ -113,7 +113,7 @@ def check_appspec_hooks(
     unknown = [name for name in appspec.hooks if name not in possible]
     if unknown:
         guesses = [f"{u} -> {g}" for u in unknown if (g := closest_event(u, LOCAL_DEFAULT_EVENTS))]
-        hint = (
+        hint: str | None = (
             "hook names are case-sensitive; did you mean " + ", ".join(guesses) + "?"
             if guesses
             else "a custom hook runs only when named in --events; otherwise remove or rename it"

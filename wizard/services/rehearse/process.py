@@ -36,7 +36,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Outcome = Literal["exited", "timed_out", "stdout_open", "stderr_open", "cancelled"]
-OutputCallback = Callable[[str, bytes], None]
+Stream = Literal["stdout", "stderr"]
+OutputCallback = Callable[[Stream, bytes], None]
 _READ_SIZE = 65536
 _MAX_LINE = 1 << 20
 _POLL = 0.05  # only without pidfd (old kernels): how often to look for the exit
@@ -175,6 +176,8 @@ def _spawn(argv: list[str], env: Mapping[str, str], actions: list[tuple[Any, ...
                 path, argv, env, file_actions=actions, setsid=True, setsigdef=_DEFAULT_SIGNALS
             )
         except OSError as exc:
+            if exc.errno is None:  # not an exec failure: nothing to pass on or report as one
+                raise
             if exc.errno not in _PASSED_ON:
                 failed = exc.errno
                 break
@@ -247,9 +250,10 @@ class _Watch:
         self.on_output = on_output
         self.canceller = canceller
         self.selector = selectors.DefaultSelector()
-        self.pending: dict[str, bytes] = {"stdout": b"", "stderr": b""}
-        self.streams: dict[int, str] = {}
-        for name, fd in (("stdout", proc.stdout), ("stderr", proc.stderr)):
+        self.pending: dict[Stream, bytes] = {"stdout": b"", "stderr": b""}
+        self.streams: dict[int, Stream] = {}
+        outputs: tuple[tuple[Stream, int], ...] = (("stdout", proc.stdout), ("stderr", proc.stderr))
+        for name, fd in outputs:
             self.streams[fd] = name
             self.selector.register(fd, selectors.EVENT_READ, name)
         self.pidfd: int | None = None

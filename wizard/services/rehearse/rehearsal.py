@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from wizard.core.events.base import Event, Notice, utcnow
+from wizard.core.events.base import Event, Level, Notice, utcnow
 from wizard.core.events.lifecycle import (
     PREVIOUS_REVISION_EVENTS,
     DeploymentFinished,
@@ -380,7 +380,7 @@ class Rehearsal:
                     deployment_id=self.deployment_id,
                     target_id=TARGET_ID,
                     event=event,
-                    stream=stream,  # type: ignore[arg-type]
+                    stream=stream,
                     text=text,
                 )
             ),
@@ -488,8 +488,8 @@ class Rehearsal:
     def _emit(self, event: Event) -> None:
         self._sink.emit(event)
 
-    def _notice(self, text: str, *, level: str = "info") -> None:
-        self._emit(Notice(text=text, level=level))  # type: ignore[arg-type]
+    def _notice(self, text: str, *, level: Level = "info") -> None:
+        self._emit(Notice(text=text, level=level))
 
     def _appspec_warnings(self, appspec: AppSpec) -> None:
         for warning in appspec.warnings:

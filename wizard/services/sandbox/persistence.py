@@ -49,8 +49,8 @@ class _Pickler(pickle.Pickler):
             return (_load_private_key, (_private_pem(obj),))
         if isinstance(obj, defaultdict):
             factory = obj.default_factory
-            if getattr(factory, "__name__", "") == "<lambda>":
-                factory = _Fresh(factory())  # type: ignore[misc]
+            if factory is not None and getattr(factory, "__name__", "") == "<lambda>":
+                factory = _Fresh(factory())
             if type(obj) is defaultdict and factory is obj.default_factory:
                 return NotImplemented  # plain and picklable: the default reduction works
             # a lambda factory, or a subclass whose __init__ takes other arguments
@@ -94,7 +94,9 @@ def snapshot() -> list[tuple[str, str, str, Any]]:
     from moto.core.base_backend import BackendDict
 
     found = []
-    for backends in list(BackendDict._instances):
+    # moto declares this class-level registry as a generic instance variable (its own code
+    # ignores the same error)
+    for backends in list(BackendDict._instances):  # type: ignore[misc]
         for account, per_region in list(backends.items()):
             for region, backend in list(dict.items(per_region)):
                 found.append((backends.service_name, account, region, backend))
@@ -122,7 +124,7 @@ def load_state(path: Path) -> int:
     count = 0
     for service, account, region, backend in data["backends"]:
         try:
-            per_region = get_backend(service)[account]  # type: ignore[call-overload]
+            per_region = get_backend(service)[account]
         except (KeyError, ValueError):  # a service this moto version no longer has
             continue
         dict.__setitem__(per_region, region, backend)

@@ -47,7 +47,7 @@ PLAN_FILE = "tfplan"
 DESTROY_PLAN_FILE = "tfplan.destroy"
 
 
-class _Terraform(Terraform):  # type: ignore[misc]
+class _Terraform(Terraform):
     """python-terraform's `Terraform`, minus its state-file reading (fault 10)."""
 
     def read_state_file(self, file_path: str | None = None) -> None:

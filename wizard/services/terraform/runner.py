@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from wizard.core.events.base import Event, LogLine, Notice
+from wizard.core.events.base import Event, Level, LogLine, Notice
 from wizard.core.events.terraform import TfCommandFinished, TfCommandStarted
 from wizard.services.terraform import commands
 from wizard.services.terraform.binary import TerraformBinary
@@ -114,9 +114,9 @@ class TerraformRunner:
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
 
-    def _notice(self, text: str, hint: str | None = None, *, level: str = "info") -> None:
+    def _notice(self, text: str, hint: str | None = None, *, level: Level = "info") -> None:
         if self._queue is not None:
-            self._queue.put_nowait(Notice(text=text, hint=hint, level=level))  # type: ignore[arg-type]
+            self._queue.put_nowait(Notice(text=text, hint=hint, level=level))
 
     # --- commands -----------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from wizard.core.events.base import Event, Level, LogLine, utcnow
 from wizard.core.events.terraform import (
@@ -127,7 +127,7 @@ def _resource(obj: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _version(data: Mapping[str, Any], common: dict[str, Any]) -> TfEvent:
-    tool = "tofu" if "tofu" in data else "terraform"
+    tool: Literal["terraform", "tofu"] = "tofu" if "tofu" in data else "terraform"
     return TfVersion(
         tool=tool, version=str(data.get(tool, "")), ui=str(data.get("ui", "")), **common
     )
@@ -146,7 +146,9 @@ def _diagnostic(data: Mapping[str, Any], common: dict[str, Any]) -> TfEvent:
             highlight_start=int(snip.get("highlight_start_offset", 0) or 0),
             highlight_end=int(snip.get("highlight_end_offset", 0) or 0),
         )
-    severity = "warning" if diag.get("severity") == "warning" else "error"
+    severity: Literal["error", "warning"] = (
+        "warning" if diag.get("severity") == "warning" else "error"
+    )
     common = {**common, "level": "warn" if severity == "warning" else "error"}
     return TfDiagnostic(
         severity=severity,
@@ -205,7 +207,9 @@ def _outputs(data: Mapping[str, Any], common: dict[str, Any]) -> TfEvent:
     return TfOutputs(outputs=outs, **common)
 
 
-def _hook(cls: type[TfEvent], *extra: str) -> Callable[[Mapping[str, Any], dict], TfEvent]:
+def _hook(
+    cls: type[TfEvent], *extra: str
+) -> Callable[[Mapping[str, Any], dict[str, Any]], TfEvent]:
     def build(data: Mapping[str, Any], common: dict[str, Any]) -> TfEvent:
         hook = data["hook"]
         kwargs: dict[str, Any] = {"action": str(hook.get("action", ""))}
@@ -221,11 +225,13 @@ def _hook(cls: type[TfEvent], *extra: str) -> Callable[[Mapping[str, Any], dict]
     return build
 
 
-def _refresh(phase: str) -> Callable[[Mapping[str, Any], dict], TfEvent]:
+def _refresh(
+    phase: Literal["start", "complete"],
+) -> Callable[[Mapping[str, Any], dict[str, Any]], TfEvent]:
     def build(data: Mapping[str, Any], common: dict[str, Any]) -> TfEvent:
         hook = data["hook"]
         return TfRefresh(
-            phase=phase,  # type: ignore[arg-type]
+            phase=phase,
             id_value=hook.get("id_value"),
             action="read",
             **_resource(hook),
@@ -235,12 +241,14 @@ def _refresh(phase: str) -> Callable[[Mapping[str, Any], dict], TfEvent]:
     return build
 
 
-def _provision(phase: str) -> Callable[[Mapping[str, Any], dict], TfEvent]:
+def _provision(
+    phase: Literal["start", "progress", "complete", "errored"],
+) -> Callable[[Mapping[str, Any], dict[str, Any]], TfEvent]:
     def build(data: Mapping[str, Any], common: dict[str, Any]) -> TfEvent:
         hook = data["hook"]
         level = "error" if phase == "errored" else common["level"]
         return TfProvision(
-            phase=phase,  # type: ignore[arg-type]
+            phase=phase,
             provisioner=str(hook.get("provisioner", "")),
             output=hook.get("output"),
             **_resource(hook),

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from wizard.core.answers import Answers
-from wizard.core.events.base import Event, LogLine, Notice
+from wizard.core.events.base import Event, Level, LogLine, Notice
 from wizard.core.events.terraform import (
     PlanSummary,
     RunReport,
@@ -101,8 +101,8 @@ class Workflow:
                 )
             )
 
-    def notice(self, text: str, hint: str | None = None, level: str = "info") -> None:
-        self.emit(Notice(text=text, hint=hint, level=level))  # type: ignore[arg-type]
+    def notice(self, text: str, hint: str | None = None, level: Level = "info") -> None:
+        self.emit(Notice(text=text, hint=hint, level=level))
 
     def share_sandbox(self, box: Any) -> None:
         """Use an emulator that is already running (the wizard's) for `options.sandbox` instead

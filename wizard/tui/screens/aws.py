@@ -40,7 +40,7 @@ class AwsStep(StepScreen):
             self.status("profiles").off("The sandbox needs no profile.")
             self.query_one("#profiles").display = False
         else:
-            self.status("profiles").loading("Reading ~/.aws/config…")
+            self.status("profiles").asking("Reading ~/.aws/config…")
             self.lookup(
                 "profiles",
                 "profiles",
@@ -48,14 +48,14 @@ class AwsStep(StepScreen):
                 label="your AWS profiles",
                 scope="discovery",
             )
-        self.status("regions").loading("Listing regions…")
+        self.status("regions").asking("Listing regions…")
         self.lookup(
             "regions", self.context.account_key(), lambda a: list(a.regions()), label="the regions"
         )
         self._check_identity()
 
     def _check_identity(self) -> None:
-        self.status("identity").loading("Checking your credentials…")
+        self.status("identity").asking("Checking your credentials…")
         self.lookup(
             "identity", self.context.account_key(), lambda a: a.identity(), label="who you are"
         )

@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from wizard.core.answers import Problem
 from wizard.tui.context import WizardContext
+from wizard.tui.draft import Draft
 from wizard.tui.messages import Discovered, DiscoveryFailed, WorkerCrashed
 from wizard.tui.services import AccountDiscovery, Clash, describe_failure, is_aws_error
 from wizard.tui.steps import STEPS, step, step_questions
@@ -54,7 +55,7 @@ class WizardScreen(Screen[None]):
         self.wanted: dict[str, Hashable] = {}
 
     @property
-    def draft(self):  # type: ignore[no-untyped-def]
+    def draft(self) -> Draft:
         return self.context.draft
 
     def top_bar(self) -> TopBar:
@@ -170,7 +171,7 @@ class StepScreen(WizardScreen):
     def look_up_clashes(self) -> None:
         """Ask which of the step's names (`CLASH_KEYS`) already exist in the account."""
         answers = self.draft.resolved()
-        self.status("clashes").loading("Checking the names against your account…")
+        self.status("clashes").asking("Checking the names against your account…")
         self.lookup(
             "clashes",
             tuple(sorted((k, str(answers[k])) for k in self.CLASH_KEYS)),

@@ -170,10 +170,10 @@ class ReviewScreen(StepScreen):
         runner = factory(answers, self.context.out, self.context.emit)
         self.context.runner = runner
         status = self.status("plan")
-        status.loading("Getting terraform ready…")
+        status.asking("Getting terraform ready…")
         try:
             await asyncio.to_thread(runner.start)
-            status.loading("Planning (terraform init and plan)…")
+            status.asking("Planning (terraform init and plan)…")
             plan = await runner.prepare()
         except Exception as exc:
             if not is_runner_error(exc):
@@ -189,7 +189,7 @@ class ReviewScreen(StepScreen):
         if events and status.state == "loading":
             last = events[-1].summary().splitlines()[0] if events[-1].summary() else ""
             if last:
-                status.loading(last[:110])
+                status.asking(last[:110])
 
     def show_plan(self, plan: PlanView) -> None:
         self.plan = plan
@@ -302,6 +302,11 @@ class ReviewScreen(StepScreen):
             self.notify("Nothing to apply: what exists already matches the answers.")
             return
         if plan.destructive:
+
+            def apply_if_confirmed(yes: bool | None) -> None:
+                if yes:
+                    self.post_message(Navigate(self.STEP, "next"))
+
             self.app.push_screen(
                 Dialog(
                     "This plan destroys things",
@@ -312,9 +317,7 @@ class ReviewScreen(StepScreen):
                     "Go back",
                     danger=True,
                 ),
-                callback=lambda yes: (
-                    self.post_message(Navigate(self.STEP, "next")) if yes else None
-                ),
+                callback=apply_if_confirmed,
             )
             return
         self.post_message(Navigate(self.STEP, "next"))

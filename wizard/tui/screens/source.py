@@ -53,7 +53,7 @@ class SourceStep(StepScreen):
             for list_id in ("#repositories", "#branches"):
                 self.query_one(list_id).display = False
             return
-        self.status("repositories").loading("Listing CodeCommit repositories…")
+        self.status("repositories").asking("Listing CodeCommit repositories…")
         self.lookup(
             "repositories",
             self.context.account_key(),
@@ -68,7 +68,7 @@ class SourceStep(StepScreen):
 
     def _look_up_branches(self) -> None:
         repository = self._repository()
-        self.status("branches").loading(f"Listing branches of {repository}…")
+        self.status("branches").asking(f"Listing branches of {repository}…")
         self.lookup(
             "branches",
             repository,

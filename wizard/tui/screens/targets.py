@@ -82,7 +82,7 @@ class TargetsStep(StepScreen):
         key, value = self._tag()
         status = self.status("instances")
         if status.state in ("idle", "failed", "off"):
-            status.loading(f"Looking for running instances tagged {key}={value}…")
+            status.asking(f"Looking for running instances tagged {key}={value}…")
         self.lookup(
             "instances",
             (key, value),
@@ -105,7 +105,7 @@ class TargetsStep(StepScreen):
         if self.field(key).invalid:
             self.status("instances").off("Waiting for a valid tag…")
             return
-        self.status("instances").loading("Looking up the tag…")
+        self.status("instances").asking("Looking up the tag…")
         self._tag_timer = self.set_timer(
             self.context.services.debounce_seconds, self._look_up_instances
         )

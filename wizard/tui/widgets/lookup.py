@@ -1,10 +1,15 @@
-"""A discovery lookup as one status line: a spinner while asking, then ✓ or ✗ with the fix."""
+"""A discovery lookup as one status line: a spinner while asking, then ✓ or ✗ with the fix.
+
+The spinner state is set with `asking()`, not `loading()`: `Widget.loading` is Textual's reactive,
+and a method in its place is always truthy, so Textual would treat every line as loading (mouse
+events over it dropped, the wheel would not scroll the screen under it)."""
 
 from __future__ import annotations
 
 from typing import Literal
 
 from textual.content import Content
+from textual.timer import Timer
 from textual.widgets import Static
 
 from wizard.tui.services import Failure
@@ -17,12 +22,19 @@ State = Literal["idle", "loading", "ok", "warn", "failed", "off"]
 class LookupStatus(Static):
     """Shows one lookup's state. The spinner only ticks while loading."""
 
-    def __init__(self, idle_text: str = "", **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        idle_text: str = "",
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
         self.state: State = "idle"
         self._text = idle_text
         self._frame = 0
-        self._timer = None
+        self._timer: Timer | None = None
 
     def on_mount(self) -> None:
         self._timer = self.set_interval(0.08, self._tick, pause=True)
@@ -61,7 +73,7 @@ class LookupStatus(Static):
         if self.is_mounted:
             self._show()
 
-    def loading(self, text: str) -> None:
+    def asking(self, text: str) -> None:
         self._set("loading", text)
 
     def ok(self, text: str) -> None:

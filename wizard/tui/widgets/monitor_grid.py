@@ -137,8 +137,15 @@ class LifecycleGrid(ScrollView, can_focus=True):
 
     cursor_row: reactive[int] = reactive(0)
 
-    def __init__(self, *, clock: Callable[[], datetime], **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], datetime],
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
         self.clock = clock
         self.deployment: DeploymentView | None = None
         self.columns_shown: tuple[str, ...] = ()
@@ -175,7 +182,7 @@ class LifecycleGrid(ScrollView, can_focus=True):
             and old.deployment_id == deployment.deployment_id
             and _same_targets(old, deployment)
         )
-        if not same or not self.patch(old, deployment):  # type: ignore[arg-type]
+        if old is None or not same or not self.patch(old, deployment):
             self.rebuild(deployment)
 
     def _reset(self, names: tuple[str, ...]) -> None:

@@ -72,11 +72,10 @@ def status_mark(status: str | None) -> Content:
 
 def stage_time(stage: StageView, now: datetime) -> float | None:
     """How long the stage took (or has been running), from its actions' timestamps."""
-    starts = [a.started_at or a.updated_at for a in stage.actions if a.status]
-    starts = [s for s in starts if s is not None]
-    if not starts:
+    starts = (a.started_at or a.updated_at for a in stage.actions if a.status)
+    begin = min((s for s in starts if s is not None), default=None)
+    if begin is None:
         return None
-    begin = min(starts)
     if stage.status == "InProgress":
         return max(0.0, (now - begin).total_seconds())
     ends = [a.updated_at for a in stage.actions if a.updated_at is not None]
@@ -207,11 +206,15 @@ def history_row(e: ExecutionView, followed: bool, now: datetime) -> list[Text]:
 class ExecutionHistory(DataTable[Text]):
     """The last executions, newest first; ▶ marks the followed one. Enter follows another."""
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(
+        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
         super().__init__(
             cursor_type="row",
             cursor_foreground_priority="renderable",
-            **kwargs,  # type: ignore[arg-type]
+            name=name,
+            id=id,
+            classes=classes,
         )
         self.pipeline: PipelineView | None = None
         for label, key, width in HISTORY_COLUMNS:
@@ -310,8 +313,9 @@ def overview_content(
         head = Content.from_markup("[$text-muted]no deployment yet[/]")
         return Content("\n").join([head, Content(""), sparkline_content(history)])
     took = dep.duration
-    if took is None and (dep.started_at or dep.created_at) is not None:
-        took = (now - (dep.started_at or dep.created_at)).total_seconds()  # type: ignore[operator]
+    began = dep.started_at or dep.created_at
+    if took is None and began is not None:
+        took = (now - began).total_seconds()
     status = dep.status.value
     head = (
         Content.from_markup("[b]$id[/] ", id=dep.deployment_id)
@@ -334,8 +338,8 @@ def overview_content(
     revision = ""
     if dep.revision is not None:
         rev = dep.revision
-        local = rev.revision_type == "String" and rev.content  # a rehearsal: the bundle
-        revision = rev.content if local else rev.describe()
+        local = rev.revision_type == "String"  # a rehearsal: the bundle
+        revision = rev.content if local and rev.content else rev.describe()
     o = dep.overview
     done = o.succeeded + o.ready + o.failed + o.skipped
     counts = Content.from_markup(

@@ -13,8 +13,16 @@ from wizard.tui.steps import STEPS
 class StepIndicator(Static):
     """`✓ Welcome › ✓ AWS › ● Source › ○ Targets …`"""
 
-    def __init__(self, current: str, completed: Iterable[str], **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        current: str,
+        completed: Iterable[str],
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
         self.current = current
         self.completed = set(completed)
 

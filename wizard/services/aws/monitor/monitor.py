@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -347,7 +347,7 @@ class Monitor:
 
     def _error_outcome(self, message: str) -> Outcome:
         pipeline = self.spec.pipeline
-        subject = "pipeline" if pipeline else "deployment"
+        subject: Literal["pipeline", "deployment"] = "pipeline" if pipeline else "deployment"
         return Outcome("error", subject, pipeline or self.spec.deployment_id or "", message)
 
     def _snapshot(self, delay: float, throttled: str | None, outcome: Outcome | None) -> Snapshot:

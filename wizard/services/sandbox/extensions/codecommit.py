@@ -305,11 +305,6 @@ def _put_file(
 ) -> None:
     """One `putFiles` entry: new content or a copy/move of `sourceFile`, with its checks."""
     content, source = entry.get("fileContent"), entry.get("sourceFile")
-    if content is None and source is None:
-        raise _error(
-            "SourceFileOrContentRequiredException",
-            f"No file content or source file was specified for {path}.",
-        )
     if content is not None and source is not None:
         raise _error(
             "FileContentAndSourceFileSpecifiedException",
@@ -324,7 +319,7 @@ def _put_file(
         blob = base[src][1]
         if source.get("isMove"):
             files.pop(src, None)
-    else:
+    elif content is not None:
         data = base64.b64decode(content)
         if len(data) > MAX_FILE_BYTES:
             raise _error(
@@ -333,6 +328,11 @@ def _put_file(
             )
         blob = blob_id(data)
         store.blobs[blob] = data
+    else:
+        raise _error(
+            "SourceFileOrContentRequiredException",
+            f"No file content or source file was specified for {path}.",
+        )
     mode = mode or (base[path][0] if path in base else "NORMAL")
     if mode not in GIT_MODES:
         raise _error("InvalidFileModeException", f"The file mode {mode} is not valid.")
@@ -504,7 +504,9 @@ def get_folder(self: Any) -> str:
     if folder not in trees:
         raise _error("FolderDoesNotExistException", f"The folder {raw} does not exist.")
     prefix = f"{folder}/" if folder else ""
-    files, links, subfolders = [], [], []
+    files: list[dict[str, str]] = []
+    links: list[dict[str, str]] = []
+    subfolders: list[dict[str, str]] = []
     for name in sorted(
         {p[len(prefix) :].split("/")[0] for p in commit.files if p.startswith(prefix)}
     ):

@@ -165,5 +165,6 @@ def install() -> None:
             return resource_id
         return validate(self, resource_type, resource_id)
 
+    # a deliberate monkeypatch of moto's backend method: associations become taggable resources
     SimpleSystemManagerBackend._validate_resource_type_and_id = validate_with_associations  # type: ignore[method-assign]
     _state["installed"] = True

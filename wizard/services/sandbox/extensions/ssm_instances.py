@@ -214,4 +214,5 @@ def install() -> None:
     """Add `DescribeInstanceInformation` to moto's SSM response class (idempotent)."""
     from moto.ssm.responses import SimpleSystemManagerResponse
 
+    # moto's response class lacks this action: a deliberate monkeypatch
     SimpleSystemManagerResponse.describe_instance_information = describe_instance_information  # type: ignore[attr-defined]

@@ -54,7 +54,7 @@ def simulated(owner: type, name: str, fn: Handler) -> Callable[[Any], Any]:
         return out if isinstance(out, str) else dumps(out)
 
     setattr(method, MARK, True)
-    method._cdwizard_original = original  # type: ignore[attr-defined]
+    method._cdwizard_original = original  # type: ignore[attr-defined]  # a function attribute
     return method
 
 

@@ -13,6 +13,7 @@ import posixpath
 import tarfile
 import zipfile
 from collections.abc import Mapping
+from typing import Literal
 
 from wizard.services.sandbox.extensions._delivery.model import Bundle
 
@@ -46,7 +47,7 @@ def _members(data: bytes, bundle_type: str) -> dict[str, bytes]:
         except zipfile.BadZipFile as exc:
             raise ValueError(f"the bundle is not a valid zip file ({exc})") from None
         return found
-    mode = "r:gz" if bundle_type == "tgz" else "r:"
+    mode: Literal["r:gz", "r:"] = "r:gz" if bundle_type == "tgz" else "r:"
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode=mode) as archive:
             for member in archive.getmembers():

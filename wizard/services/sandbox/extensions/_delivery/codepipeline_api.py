@@ -397,12 +397,14 @@ def install_create_trigger() -> None:
     if getattr(current, "_cdwizard_delivery", False):
         return
 
-    def create_pipeline(backend: Any, pipeline: dict[str, Any], tags: Any) -> Any:
-        out = current(backend, pipeline, tags)
+    def create_pipeline(
+        self: CodePipelineBackend, pipeline: dict[str, Any], tags: list[dict[str, str]]
+    ) -> tuple[dict[str, Any], list[dict[str, str]]]:
+        out: tuple[dict[str, Any], list[dict[str, str]]] = current(self, pipeline, tags)
         if enabled():
-            world = World(str(backend.account_id), str(backend.region_name))
+            world = World(str(self.account_id), str(self.region_name))
             with LOCK:
-                created = backend.pipelines[pipeline["name"]]
+                created = self.pipelines[pipeline["name"]]
                 now = clock.now()
                 engine.advance(world, now)
                 engine.remember_heads(world, created)
@@ -411,5 +413,7 @@ def install_create_trigger() -> None:
                 )
         return out
 
+    # a marker on the wrapper (mypy does not model function attributes), then a deliberate
+    # monkeypatch of moto's backend method (same signature)
     create_pipeline._cdwizard_delivery = True  # type: ignore[attr-defined]
     CodePipelineBackend.create_pipeline = create_pipeline  # type: ignore[method-assign]

@@ -58,7 +58,7 @@ def _matches(spec: Mapping[str, Any], tags: Mapping[str, str]) -> bool:
         return key in tags
     if kind == "VALUE_ONLY":
         return value in tags.values()
-    return key in tags and tags[key] == value
+    return key is not None and key in tags and tags[key] == value
 
 
 def selects(group: Any, tags: Mapping[str, str]) -> bool:

@@ -207,12 +207,12 @@ def advance(world: World, now: float) -> None:
         if best is None or best[0] > now:
             notice_pushes(world, now)
             return
-        at, _, _, pipeline, ex = best
-        if ex is None:
+        at, _, _, pipeline, due = best
+        if due is None:
             runs_of(pipeline).poll_due = None
             start_execution(world, pipeline, "PollForSourceChanges", None, at)
         else:
-            _step(world, pipeline, ex, at)
+            _step(world, pipeline, due, at)
     raise RuntimeError("the delivery simulation did not settle (a scheduling loop)")
 
 
@@ -442,7 +442,7 @@ def _source(world: World, pipeline: Any, ex: ExecutionRun, run: ActionRun) -> No
         )
         return
     commit = commits.get(commit_id)
-    if commit is None:
+    if commit is None or store is None:  # a commit is only ever found in a store
         _fail(
             run,
             "ConfigurationError",

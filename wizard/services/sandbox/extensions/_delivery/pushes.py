@@ -32,7 +32,7 @@ def _wrap(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
         return out
 
     setattr(handler, MARK, True)
-    handler._cdwizard_original = original  # type: ignore[attr-defined]
+    handler._cdwizard_original = original  # type: ignore[attr-defined]  # a function attribute
     return handler
 
 

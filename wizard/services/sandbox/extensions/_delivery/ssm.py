@@ -109,8 +109,8 @@ def run_command(world: World, instance_id: str, command: str, now: float) -> tup
     """(exit code, stdout, stderr) of one understood command on a simulated instance."""
     chunk = _CHUNK.match(command.strip())
     if chunk:
-        path = shlex.split(chunk["path"])[0]
-        text = read_file(world, instance_id, path, now)
+        chunk_path = shlex.split(chunk["path"])[0]
+        text = read_file(world, instance_id, chunk_path, now)
         if text is None:
             return 3, chunk["missing"] + "\n", ""
         data = text.encode("utf-8")
@@ -179,6 +179,8 @@ def _install_send_command() -> None:
                 command.error_count = sum(1 for i in command.invocations if i["ResponseCode"])
         return out
 
+    # a marker on the wrapper (mypy does not model function attributes), then a deliberate
+    # monkeypatch of moto's response method
     send_command._cdwizard_delivery = True  # type: ignore[attr-defined]
     SimpleSystemManagerResponse.send_command = send_command  # type: ignore[method-assign]
 
