@@ -81,16 +81,9 @@ def _sink(mode: str) -> Any:
 def _sandbox_target(region: str, out: Path) -> tuple[Any, Any]:
     """Start the embedded emulator on this workspace's saved sandbox state: (sandbox, target)."""
     from wizard.core.exitcodes import ExitCode
+    from wizard.services.sandbox import STATE_FILE
+    from wizard.services.sandbox.launcher import Sandbox, SandboxError
 
-    try:
-        from wizard.services.sandbox import STATE_FILE
-        from wizard.services.sandbox.launcher import Sandbox, SandboxError
-    except ImportError:
-        raise CommandError(
-            "--sandbox needs the embedded emulator, which this build does not have yet; "
-            "run doctor against your AWS account instead",
-            ExitCode.TOOL_MISSING,
-        ) from None
     box = Sandbox(region=region, state_file=out / STATE_FILE)
     try:
         box.start()
