@@ -14,7 +14,7 @@ from tests.tui.waiting import wait_for
 from wizard.core.events.terraform import PlanItem, PlanSummary
 from wizard.core.progress import ResourceRow
 from wizard.tui.app import WizardApp
-from wizard.tui.screens.apply import outputs_content, row_content
+from wizard.tui.screens.apply import ApplyScreen, outputs_content, row_content
 from wizard.tui.screens.modals import Dialog
 from wizard.tui.screens.review import plan_lines
 
@@ -96,3 +96,7 @@ async def test_destructive_plan_asks_again_before_applying(out: Path) -> None:
         assert "deployment group shop-dg (replaced)" in body
         await pilot.press("n")
         await wait_for(pilot, lambda: app.screen is review, what="back on review")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, Dialog), what="asked again")
+        await pilot.press("y")  # Apply anyway
+        await wait_for(pilot, lambda: isinstance(app.screen, ApplyScreen), what="the apply")
