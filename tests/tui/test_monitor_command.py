@@ -114,8 +114,10 @@ SEED = textwrap.dedent(
     out = Path(sys.argv[1])
     box = Sandbox(state_file=out / ".cdwizard/sandbox-state.pkl.gz")
     box.start()
-    create_pipeline(box.clients, name="shop", repository="shop")
+    # the repository first: the execution that creating the pipeline starts then finds it
+    # (empty), whatever the clock says
     box.clients.client("codecommit").create_repository(repositoryName="shop")
+    create_pipeline(box.clients, name="shop", repository="shop")
     box.stop()
     """
 )
