@@ -78,6 +78,12 @@ async def _quiet(events) -> int:  # type: ignore[no-untyped-def]
     return 0
 
 
+def _destroy(runner: TerraformRunner) -> None:
+    """Tear down as `cdwizard destroy` does: a saved `plan -destroy`, then apply it."""
+    asyncio.run(_quiet(runner.plan(destroy=True, out=commands.DESTROY_PLAN_FILE)))
+    asyncio.run(_quiet(runner.apply(plan=commands.DESTROY_PLAN_FILE)))
+
+
 def main() -> None:
     parser_throughput()
     mirror = os.environ.get("CDWIZARD_PROVIDER_MIRROR")
@@ -114,7 +120,7 @@ def main() -> None:
             ours: list[float] = []
             order = ["bare", "ours", "ours", "bare"] * ((rounds + 1) // 2)
             for kind in order[: 2 * rounds]:
-                asyncio.run(_quiet(runner.destroy()))
+                _destroy(runner)
                 asyncio.run(_quiet(runner.plan()))
                 if kind == "bare":
                     bare.append(_bare_apply(runner))
@@ -125,6 +131,6 @@ def main() -> None:
             print(f"   bare `terraform apply -json tfplan > /dev/null`: {b:.2f}s (mean of {n})")
             print(f"   streamed apply (parse + progress + NDJSON): {o:.2f}s (mean of {n})")
             print(f"   ratio streamed/bare: {o / b:.3f} (goal <= 1.05)")
-            asyncio.run(_quiet(runner.destroy()))
+            _destroy(runner)
         finally:
             flow.close()

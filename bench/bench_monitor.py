@@ -212,10 +212,10 @@ def _naive_calls(n: int, cycles: int) -> int:
                     page["nextToken"] = f"p{start}"
                 stub.add_response("list_deployment_targets", page)
             for start in range(0, n, 25):
-                ids = fleet.ids[start : start + 25]
+                batch = fleet.ids[start : start + 25]
                 stub.add_response(
                     "batch_get_deployment_targets",
-                    {"deploymentTargets": [fleet.target(i) for i in ids]},
+                    {"deploymentTargets": [fleet.target(i) for i in batch]},
                 )
         for _ in range(cycles):
             client.get_deployment(deploymentId=DEPLOYMENT)

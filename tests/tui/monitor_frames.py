@@ -318,8 +318,7 @@ def fleet(n: int, *, changed: int = 0, base: DeploymentView | None = None) -> De
     """A deployment of `n` instances; with `base`, the first `changed` rows move on one event and
     every other row is the very same object (as the poller hands them over)."""
     if base is None:
-        rows = tuple(instance(f"i-{k:017x}", upto("BeforeInstall")) for k in range(n))
-        return deployment(*rows)
+        return deployment(*(instance(f"i-{k:017x}", upto("BeforeInstall")) for k in range(n)))
     rows = list(base.instances)
     for k in range(changed):
         rows[k] = instance(rows[k].target_id, upto("Install"))
