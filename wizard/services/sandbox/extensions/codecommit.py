@@ -38,7 +38,7 @@ from wizard.services.sandbox.extensions._gitobjects import (
     commit_id,
     tree_ids,
 )
-from wizard.services.sandbox.extensions._paging import decode_token, encode_token
+from wizard.services.sandbox.extensions._paging import page
 
 #: CodeCommit quotas the emulator enforces (AWS CodeCommit User Guide, "Quotas").
 MAX_FILE_ENTRIES = 100
@@ -144,14 +144,13 @@ def _now_signature(name: str, email: str) -> tuple[dict[str, str], str]:
 
 
 def _page(items: list[Any], token: str | None, size: int) -> tuple[list[Any], str | None]:
-    start = decode_token(token) if token else 0
-    if start is None:
-        raise _error(
-            "InvalidContinuationTokenException", "The specified continuation token is not valid."
-        )
-    chunk = items[start : start + size]
-    more = start + size < len(items)
-    return chunk, (encode_token(start + size) if more else None)
+    return page(items, token, size, _invalid_token)
+
+
+def _invalid_token() -> Exception:
+    return _error(
+        "InvalidContinuationTokenException", "The specified continuation token is not valid."
+    )
 
 
 # --- request handlers (become methods of moto's CodeCommitResponse) --------------------------
