@@ -12,7 +12,7 @@ from typing import Any
 
 from wizard.services.sandbox.extensions._delivery import clock
 from wizard.services.sandbox.extensions._delivery import pipeline as engine
-from wizard.services.sandbox.extensions._delivery.api import Handler, page
+from wizard.services.sandbox.extensions._delivery.api import MARK, Handler, page
 from wizard.services.sandbox.extensions._delivery.model import ActionRun, ExecutionRun, StageRun
 from wizard.services.sandbox.extensions._delivery.world import LOCK, World, enabled
 
@@ -394,7 +394,7 @@ def install_create_trigger() -> None:
     from moto.codepipeline.models import CodePipelineBackend
 
     current = CodePipelineBackend.__dict__["create_pipeline"]
-    if getattr(current, "_cdwizard_delivery", False):
+    if getattr(current, MARK, False):
         return
 
     def create_pipeline(
@@ -413,7 +413,6 @@ def install_create_trigger() -> None:
                 )
         return out
 
-    # a marker on the wrapper (mypy does not model function attributes), then a deliberate
-    # monkeypatch of moto's backend method (same signature)
-    create_pipeline._cdwizard_delivery = True  # type: ignore[attr-defined]
+    setattr(create_pipeline, MARK, True)
+    # a deliberate monkeypatch of moto's backend method (same signature)
     CodePipelineBackend.create_pipeline = create_pipeline  # type: ignore[method-assign]

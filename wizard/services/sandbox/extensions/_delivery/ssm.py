@@ -28,6 +28,7 @@ from wizard.core.agent_log import (
     logfile_header,
 )
 from wizard.services.sandbox.extensions._delivery import clock, deploy
+from wizard.services.sandbox.extensions._delivery.api import MARK
 from wizard.services.sandbox.extensions._delivery.world import LOCK, World, enabled, world_of
 
 #: SSM returns at most this many characters of a command's output.
@@ -141,7 +142,7 @@ def _install_send_command() -> None:
     from moto.ssm.responses import SimpleSystemManagerResponse
 
     current = SimpleSystemManagerResponse.__dict__["send_command"]
-    if getattr(current, "_cdwizard_delivery", False):
+    if getattr(current, MARK, False):
         return
 
     def send_command(self: Any) -> Any:
@@ -179,9 +180,8 @@ def _install_send_command() -> None:
                 command.error_count = sum(1 for i in command.invocations if i["ResponseCode"])
         return out
 
-    # a marker on the wrapper (mypy does not model function attributes), then a deliberate
-    # monkeypatch of moto's response method
-    send_command._cdwizard_delivery = True  # type: ignore[attr-defined]
+    setattr(send_command, MARK, True)
+    # a deliberate monkeypatch of moto's response method
     SimpleSystemManagerResponse.send_command = send_command  # type: ignore[method-assign]
 
 
