@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from wizard.services.sandbox.extensions import _paging as paging
-from wizard.services.sandbox.extensions._delivery import clock
+from wizard.services.sandbox.extensions._delivery import clock, pipeline
 from wizard.services.sandbox.extensions._delivery.world import LOCK, World, enabled, world_of
 
 Handler = Callable[[Any, World, float], Any]
@@ -43,8 +43,6 @@ def simulated(owner: type, name: str, fn: Handler) -> Callable[[Any], Any]:
     def method(self: Any) -> Any:
         if not enabled():
             return original(self)
-        from wizard.services.sandbox.extensions._delivery import pipeline
-
         with LOCK:
             world = world_of(self)
             now = clock.now()

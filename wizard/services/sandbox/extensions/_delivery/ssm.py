@@ -27,9 +27,10 @@ from wizard.core.agent_log import (
     deployments_log_entry,
     logfile_header,
 )
-from wizard.services.sandbox.extensions._delivery import clock, deploy
+from wizard.services.sandbox.extensions._delivery import clock, deploy, pipeline
 from wizard.services.sandbox.extensions._delivery.api import MARK
 from wizard.services.sandbox.extensions._delivery.world import LOCK, World, enabled, world_of
+from wizard.services.sandbox.extensions.ssm_instances import role_lets_agent_register
 
 #: SSM returns at most this many characters of a command's output.
 OUTPUT_LIMIT = 24_000
@@ -58,8 +59,6 @@ def _error(code: str, message: str) -> Exception:
 
 
 def _managed(world: World, instance: Any) -> bool:
-    from wizard.services.sandbox.extensions.ssm_instances import role_lets_agent_register
-
     association = world.ec2.iam_instance_profile_associations.get(instance.id)
     if association is None or instance.state in ("terminated", "shutting-down"):
         return False
@@ -156,8 +155,6 @@ def _install_send_command() -> None:
             if self._get_param("DocumentName") != "AWS-RunShellScript":
                 return out
             now = clock.now()
-            from wizard.services.sandbox.extensions._delivery import pipeline
-
             pipeline.advance(world, now)
             command_id = out.result["Command"]["CommandId"]
             command = self.ssm_backend.get_command_by_id(command_id)
