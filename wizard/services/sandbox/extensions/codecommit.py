@@ -85,15 +85,22 @@ class GitStore:
 
 
 _STORES_LOCK = threading.Lock()
+#: The attribute of moto's repository object that holds its `GitStore`.
+_STORE_ATTR = "_cdwizard_git"
+
+
+def stored(repository: Any) -> GitStore | None:
+    """The store attached to moto's repository object, if any (readers: never creates one)."""
+    return getattr(repository, _STORE_ATTR, None)
 
 
 def _store(repository: Any) -> GitStore:
     """The store attached to moto's repository object (created on first use)."""
     with _STORES_LOCK:
-        store = getattr(repository, "_cdwizard_git", None)
+        store = stored(repository)
         if store is None:
             store = GitStore()
-            repository._cdwizard_git = store
+            setattr(repository, _STORE_ATTR, store)
         return store
 
 

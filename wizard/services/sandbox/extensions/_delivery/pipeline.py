@@ -39,6 +39,7 @@ from wizard.services.sandbox.extensions._delivery.model import (
     StageRun,
 )
 from wizard.services.sandbox.extensions._delivery.world import World
+from wizard.services.sandbox.extensions.codecommit import stored
 
 TRANSITION_SECONDS = 1.0
 SOURCE_SECONDS = 2.0
@@ -149,9 +150,8 @@ def _watched(pipeline: Any) -> list[tuple[str, str, bool]]:
 
 def branch_head(world: World, repository: str, branch: str) -> str | None:
     """The branch's head commit in the CodeCommit content model (None: no such branch)."""
-    repo = world.codecommit.repositories.get(repository)
-    store = getattr(repo, "_cdwizard_git", None)  # the codecommit extension's content store
-    return (getattr(store, "branches", None) or {}).get(branch)
+    store = stored(world.codecommit.repositories.get(repository))
+    return store.branches.get(branch) if store is not None else None
 
 
 def remember_heads(world: World, pipeline: Any) -> None:
@@ -428,10 +428,10 @@ def _source(world: World, pipeline: Any, ex: ExecutionRun, run: ActionRun) -> No
             "CodeCommit. Make sure you are using the correct repository name, and then try again.",
         )
         return
-    store = getattr(repo, "_cdwizard_git", None)
-    commits = getattr(store, "commits", {}) or {}
+    store = stored(repo)
+    commits = store.commits if store is not None else {}
     wanted = ex.overrides.get(run.action)
-    commit_id = wanted or (getattr(store, "branches", {}) or {}).get(branch)
+    commit_id = wanted or (store.branches.get(branch) if store is not None else None)
     if commit_id is None:
         _fail(
             run,
