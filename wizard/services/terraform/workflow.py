@@ -136,35 +136,8 @@ class Workflow:
             raise self._fail(ExitCode.TOOL_MISSING, str(exc)) from None
         self.notice(f"using {binary.describe()}")
         extra: dict[str, str | None] = {}
-        if self.options.sandbox and self._shared_sandbox is not None:
-            box = self._shared_sandbox
-            endpoint = box.endpoint
-            self.sandbox = box
-            self.notice(
-                f"sandbox: AWS emulator at {endpoint} (account 123456789012)",
-                "nothing here touches a real AWS account",
-            )
-            extra.update(box.terraform_env())
-        elif self.options.sandbox:
-            from wizard.services.sandbox import LOG_FILE, STATE_FILE
-            from wizard.services.sandbox.launcher import Sandbox, SandboxError
-
-            box = Sandbox(
-                region=answers.aws.region,
-                state_file=self.options.out / STATE_FILE,
-                log_file=self.options.out / LOG_FILE,
-            )
-            try:
-                endpoint = box.start()
-            except SandboxError as exc:
-                raise self._fail(ExitCode.TOOL_MISSING, str(exc)) from None
-            self.sandbox = box
-            restored = f", {box.restored} saved service(s) restored" if box.restored else ""
-            self.notice(
-                f"sandbox: AWS emulator at {endpoint} (account 123456789012{restored})",
-                "nothing here touches a real AWS account",
-            )
-            extra.update(box.terraform_env())
+        if self.options.sandbox:
+            extra.update(self._start_sandbox())
         cli_config = None
         if self.options.mirror is not None:
             from wizard.services.terraform.cliconfig import write_cli_config
@@ -185,6 +158,34 @@ class Workflow:
             self.notice(f"providers from the mirror {self.options.mirror}")
         env = terraform_env(cli_config=cli_config, extra=extra)
         self.runner = TerraformRunner(self.options.workdir, binary, env=env)
+
+    def _start_sandbox(self) -> dict[str, str | None]:
+        """Use the shared emulator or start one; its terraform environment."""
+        from wizard.services.sandbox import LOG_FILE, STATE_FILE
+        from wizard.services.sandbox.launcher import ACCOUNT_ID, Sandbox, SandboxError
+
+        box = self._shared_sandbox
+        restored = ""
+        if box is None:
+            box = Sandbox(
+                region=self.options.answers.aws.region,
+                state_file=self.options.out / STATE_FILE,
+                log_file=self.options.out / LOG_FILE,
+            )
+            try:
+                box.start()
+            except SandboxError as exc:
+                raise self._fail(ExitCode.TOOL_MISSING, str(exc)) from None
+            if box.restored:
+                restored = f", {box.restored} saved service(s) restored"
+        endpoint = box.endpoint
+        self.sandbox = box
+        self.notice(
+            f"sandbox: AWS emulator at {endpoint} (account {ACCOUNT_ID}{restored})",
+            "nothing here touches a real AWS account",
+        )
+        env: dict[str, str | None] = box.terraform_env()
+        return env
 
     def render(self) -> None:
         """Write the workspace (answers -> files). Edited files are kept: exit 9."""
