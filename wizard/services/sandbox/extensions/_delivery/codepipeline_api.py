@@ -349,7 +349,6 @@ def stop_pipeline_execution(self: Any, world: World, now: float) -> dict[str, An
     pipeline = _pipeline(world, self._get_param("pipelineName"))
     ex = _execution(world, pipeline, self._get_param("pipelineExecutionId"))
     engine.stop_execution(
-        world,
         pipeline,
         ex,
         now,
@@ -369,7 +368,7 @@ def retry_stage_execution(self: Any, world: World, now: float) -> dict[str, Any]
             "StageNotFoundException", f"Stage {stage} does not exist in the pipeline."
         )
     mode = self._get_param("retryMode") or "FAILED_ACTIONS"
-    engine.retry_stage(world, pipeline, ex, stage, mode=mode, at=now)
+    engine.retry_stage(pipeline, ex, stage, mode=mode, at=now)
     engine.advance(world, now)
     return {"pipelineExecutionId": ex.execution_id}
 
