@@ -379,3 +379,21 @@ def queue_pipeline_detail(
         {"actionExecutionDetails": runs},
         {"pipelineName": pipeline, "filter": {"pipelineExecutionId": execution_id}},
     )
+
+
+def queue_cycle(stubber: Stubber, script: DeploymentScript, execution_id: str, status: str) -> None:
+    """Set the deployment and pipeline `demo`'s execution to `status` in moto and queue the
+    stubbed calls of the next poll cycle: the pipeline detail (Deploy linked to the deployment)
+    and the deployment's targets."""
+    deployment = script.fleet.deployment_id
+    set_deployment(deployment, status, script.fleet.overview())
+    set_execution("demo", execution_id, status)
+    queue_pipeline_detail(
+        stubber,
+        "demo",
+        execution_id,
+        source="Succeeded",
+        deploy=status,
+        deployment_id=deployment,
+    )
+    script.queue(deployment_status=status)

@@ -20,10 +20,9 @@ from tests.monitor_scenarios import (
     GapStubber,
     create_deployment,
     create_pipeline,
-    queue_pipeline_detail,
+    queue_cycle,
     script_failed,
     set_deployment,
-    set_execution,
     start_execution,
 )
 from wizard.core.events.lifecycle import (
@@ -111,18 +110,7 @@ def test_deployment_progresses_through_every_event_on_three_instances(clients) -
             if k > 0:
                 steps[k - 1]()
             last = k == len(steps)
-            status = "Succeeded" if last else "InProgress"
-            set_deployment(deployment, status, fleet.overview())
-            set_execution("demo", execution, status)
-            queue_pipeline_detail(
-                pipeline_stub,
-                "demo",
-                execution,
-                source="Succeeded",
-                deploy=status,
-                deployment_id=deployment,
-            )
-            script.queue(deployment_status=status)
+            queue_cycle(pipeline_stub, script, execution, "Succeeded" if last else "InProgress")
 
         return apply
 
@@ -178,7 +166,7 @@ def test_deployment_progresses_through_every_event_on_three_instances(clients) -
 
 
 def _failing_frames(
-    fleet: Fleet, deployment: str, execution: str, pipeline_stub, script
+    fleet: Fleet, execution: str, pipeline_stub, script
 ) -> list[Callable[[], None]]:  # type: ignore[no-untyped-def]
     tail = (
         "LifecycleEvent - AfterInstall\n"
@@ -195,29 +183,11 @@ def _failing_frames(
             fleet.start(inst, event)
 
     def frame0() -> None:
-        set_deployment(deployment, "InProgress", fleet.overview())
-        queue_pipeline_detail(
-            pipeline_stub,
-            "demo",
-            execution,
-            source="Succeeded",
-            deploy="InProgress",
-            deployment_id=deployment,
-        )
-        script.queue(deployment_status="InProgress")
+        queue_cycle(pipeline_stub, script, execution, "InProgress")
 
     def frame1() -> None:
         upto("AfterInstall")
-        set_deployment(deployment, "InProgress", fleet.overview())
-        queue_pipeline_detail(
-            pipeline_stub,
-            "demo",
-            execution,
-            source="Succeeded",
-            deploy="InProgress",
-            deployment_id=deployment,
-        )
-        script.queue(deployment_status="InProgress")
+        queue_cycle(pipeline_stub, script, execution, "InProgress")
 
     def frame2() -> None:
         for inst in INSTANCES[:2]:
@@ -229,17 +199,7 @@ def _failing_frames(
         for ev in ("ApplicationStart", "ValidateService"):
             fleet.start(INSTANCES[2], ev)
             fleet.finish(INSTANCES[2], ev)
-        set_deployment(deployment, "Failed", fleet.overview())
-        set_execution("demo", execution, "Failed")
-        queue_pipeline_detail(
-            pipeline_stub,
-            "demo",
-            execution,
-            source="Succeeded",
-            deploy="Failed",
-            deployment_id=deployment,
-        )
-        script.queue(deployment_status="Failed")
+        queue_cycle(pipeline_stub, script, execution, "Failed")
 
     return [frame0, frame1, frame2]
 
@@ -252,7 +212,7 @@ def test_script_failure_is_explained_with_its_log_tail_in_plain_output(clients) 
     pipeline_stub = GapStubber(clients.client("codepipeline"), PIPELINE_APIS)
     target_stub = GapStubber(clients.client("codedeploy"), TARGET_APIS)
     script = DeploymentScript(target_stub, fleet)
-    scenario = Scenario(_failing_frames(fleet, deployment, execution, pipeline_stub, script))
+    scenario = Scenario(_failing_frames(fleet, execution, pipeline_stub, script))
     out = io.StringIO()
     with pipeline_stub, target_stub:
         scenario.begin()

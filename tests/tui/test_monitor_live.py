@@ -16,8 +16,7 @@ from tests.monitor_scenarios import (
     GapStubber,
     create_deployment,
     create_pipeline,
-    queue_pipeline_detail,
-    set_deployment,
+    queue_cycle,
     set_execution,
     start_execution,
 )
@@ -65,17 +64,7 @@ async def test_the_real_monitor_follows_a_deployment_to_every_hook(clients) -> N
     def frame(advance: Callable[[], None], status: str = "InProgress") -> Callable[[], None]:
         def apply() -> None:
             advance()
-            set_deployment(deployment, status, fleet.overview())
-            set_execution("demo", execution, status)
-            queue_pipeline_detail(
-                pipeline_stub,
-                "demo",
-                execution,
-                source="Succeeded",
-                deploy=status,
-                deployment_id=deployment,
-            )
-            script.queue(deployment_status=status)
+            queue_cycle(pipeline_stub, script, execution, status)
 
         return apply
 
