@@ -276,6 +276,37 @@ class DeploymentScript:
             self.done = True
 
 
+def queue_application_stop_failure(stubber: Stubber, deployment_id: str, log_tail: str) -> None:
+    """Queue the targets of a deployment whose one instance, i-0a, failed at ApplicationStop
+    (scripts/stop.sh, exit 1) and skipped the events after it."""
+    stubber.add_response("list_deployment_targets", {"targetIds": ["i-0a"]})
+    stop: dict[str, Any] = {
+        "lifecycleEventName": "ApplicationStop",
+        "status": "Failed",
+        "startTime": T0,
+        "endTime": T0 + timedelta(seconds=2),
+        "diagnostics": script_failed("scripts/stop.sh", 1, log_tail),
+    }
+    skipped = [
+        {"lifecycleEventName": e, "status": "Skipped"}
+        for e in ("DownloadBundle", "BeforeInstall", "Install")
+    ]
+    target = {
+        "deploymentTargetType": "InstanceTarget",
+        "instanceTarget": {
+            "deploymentId": deployment_id,
+            "targetId": "i-0a",
+            "status": "Failed",
+            "lifecycleEvents": [stop, *skipped],
+        },
+    }
+    stubber.add_response(
+        "batch_get_deployment_targets",
+        {"deploymentTargets": [target]},
+        {"deploymentId": deployment_id, "targetIds": ["i-0a"]},
+    )
+
+
 # --- pipeline stubs ---------------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from tests.monitor_scenarios import (
     create_pipeline,
     moto_backend,
     pipeline_state,
+    queue_application_stop_failure,
     start_execution,
 )
 from wizard.core.events.lifecycle import DeploymentFinished, LifecycleEventChanged
@@ -97,42 +98,8 @@ def test_application_stop_failure_explains_the_previous_revision_and_redeploys(c
         },
         {"deploymentId": deployment},
     )
-    stub.add_response("list_deployment_targets", {"targetIds": ["i-0a"]})
-    stop_log = "[stdout]stopping demo\n[stderr]systemctl: unit demo.service not found\n"
-    stub.add_response(
-        "batch_get_deployment_targets",
-        {
-            "deploymentTargets": [
-                {
-                    "deploymentTargetType": "InstanceTarget",
-                    "instanceTarget": {
-                        "deploymentId": deployment,
-                        "targetId": "i-0a",
-                        "status": "Failed",
-                        "lifecycleEvents": [
-                            {
-                                "lifecycleEventName": "ApplicationStop",
-                                "status": "Failed",
-                                "startTime": T0,
-                                "endTime": T0 + timedelta(seconds=2),
-                                "diagnostics": {
-                                    "errorCode": "ScriptFailed",
-                                    "scriptName": "scripts/stop.sh",
-                                    "message": "Script at specified location: scripts/stop.sh "
-                                    "failed with exit code 1",
-                                    "logTail": stop_log,
-                                },
-                            },
-                            *(
-                                {"lifecycleEventName": e, "status": "Skipped"}
-                                for e in ("DownloadBundle", "BeforeInstall", "Install")
-                            ),
-                        ],
-                    },
-                }
-            ]
-        },
-        {"deploymentId": deployment, "targetIds": ["i-0a"]},
+    queue_application_stop_failure(
+        stub, deployment, "[stdout]stopping demo\n[stderr]systemctl: unit demo.service not found\n"
     )
     out = io.StringIO()
     with stub:
