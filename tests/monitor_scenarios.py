@@ -9,14 +9,17 @@ get/list deployments) with stubbed ones (`GetPipelineState`, `ListActionExecutio
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from botocore.stub import Stubber
 
 from tests.moto_stack import create_application_and_group, create_role, pipeline_declaration
+from wizard.core.agent_log import DEPLOYMENT_ROOT
 from wizard.core.events.lifecycle import IN_PLACE_EVENTS
 
 ACCOUNT = "123456789012"
@@ -114,6 +117,26 @@ def set_deployment(deployment_id: str, status: str, overview: dict[str, int] | N
         dep.start_time = datetime.now(UTC)
     if status in ("Succeeded", "Failed", "Stopped"):
         dep.complete_time = datetime.now(UTC)
+
+
+def fake_instance_agent(ssm: Any, root: Path) -> None:
+    """Plays the instance's SSM agent for `ssm`: runs each command moto accepted with /bin/sh in
+    `root` (the CodeDeploy agent's deployment root moved there too) and stores the output where
+    moto's GetCommandInvocation reads it."""
+
+    def run(parsed: dict[str, Any], **_: Any) -> None:
+        command = parsed["Command"]
+        script = command["Parameters"]["commands"][0].replace(DEPLOYMENT_ROOT, str(root))
+        done = subprocess.run(["/bin/sh", "-c", script], cwd=root, capture_output=True, text=True)
+        stored = moto_backend("ssm").get_command_by_id(command["CommandId"])
+        for invocation in stored.invocations:
+            invocation["StandardOutputContent"] = done.stdout[:24000]
+            invocation["StandardErrorContent"] = done.stderr[:8000]
+            invocation["ResponseCode"] = done.returncode
+            invocation["Status"] = "Success" if done.returncode == 0 else "Failed"
+            invocation["StatusDetails"] = invocation["Status"]
+
+    ssm.meta.events.register("after-call.ssm.SendCommand", run)
 
 
 # --- the fleet: per-instance lifecycle state, rendered as API responses ------------------------

@@ -10,7 +10,6 @@ snapshot of the moto state when the key is pressed.
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from tests.monitor_scenarios import (
     GapStubber,
     create_deployment,
     create_pipeline,
+    fake_instance_agent,
     moto_backend,
     queue_application_stop_failure,
     queue_pipeline_detail,
@@ -29,7 +29,7 @@ from tests.monitor_scenarios import (
 )
 from tests.tui.monitor_gate import Gate
 from tests.tui.waiting import wait_for
-from wizard.core.agent_log import DEPLOYMENT_ROOT, scripts_log_path
+from wizard.core.agent_log import scripts_log_path
 from wizard.services.aws.monitor import ExecutionSelector, FollowSpec, PollIntervals
 from wizard.services.aws.session import AwsClients
 from wizard.services.aws.ship import files_from_dir
@@ -244,25 +244,6 @@ async def test_application_stop_failure_redeploys_past_the_old_stop_script(clien
     assert created.revision["s3Location"]["key"] == "demo/rev2.zip"
 
 
-def _instance_agent(ssm: Any, root: Path) -> None:
-    """Plays the instance's SSM agent: runs the command moto accepted with /bin/sh (its agent
-    root moved under the test's folder), stores the output where GetCommandInvocation reads it."""
-
-    def run(parsed: dict[str, Any], **_: Any) -> None:
-        command = parsed["Command"]
-        script = command["Parameters"]["commands"][0].replace(DEPLOYMENT_ROOT, str(root))
-        done = subprocess.run(["/bin/sh", "-c", script], capture_output=True, text=True)
-        stored = moto_backend("ssm").get_command_by_id(command["CommandId"])
-        for invocation in stored.invocations:
-            invocation["StandardOutputContent"] = done.stdout[:24000]
-            invocation["StandardErrorContent"] = done.stderr[:8000]
-            invocation["ResponseCode"] = done.returncode
-            invocation["Status"] = "Success" if done.returncode == 0 else "Failed"
-            invocation["StatusDetails"] = invocation["Status"]
-
-    ssm.meta.events.register("after-call.ssm.SendCommand", run)
-
-
 async def test_full_log_is_read_over_ssm_and_shown(clients, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     deployment = create_deployment(clients)
     set_deployment(deployment, "Failed", {"Failed": 1})
@@ -278,7 +259,7 @@ async def test_full_log_is_read_over_ssm_and_shown(clients, tmp_path: Path) -> N
         "2026-01-02 03:04:06 [stderr]systemctl: unit demo.service not found\n",
         encoding="utf-8",
     )
-    _instance_agent(clients.client("ssm"), tmp_path)
+    fake_instance_agent(clients.client("ssm"), tmp_path)
     stub = GapStubber(
         clients.client("codedeploy"), {"ListDeploymentTargets", "BatchGetDeploymentTargets"}
     )
