@@ -20,13 +20,13 @@ from tests.monitor_scenarios import (
     set_execution,
     start_execution,
 )
-from tests.test_monitor_network import Relay
+from tests.relay import Relay
 from tests.tui.monitor_gate import Gate, next_update
 from tests.tui.waiting import wait_for
 from wizard.core.events.lifecycle import IN_PLACE_EVENTS
 from wizard.core.exitcodes import ExitCode
 from wizard.services.aws.monitor import ExecutionSelector, FollowSpec, PollIntervals
-from wizard.services.aws.session import AwsClients, AwsTarget
+from wizard.services.aws.session import AwsClients
 from wizard.tui.monitor_app import MonitorApp
 from wizard.tui.monitor_feed import AwsFeed
 from wizard.tui.screens.monitor import MonitorScreen
@@ -131,13 +131,7 @@ async def test_a_network_outage_shows_a_banner_and_the_screen_recovers(aws_targe
     execution = start_execution(setup)
     relay = Relay(aws_target.endpoint_url)
     relay.up()
-    target = AwsTarget(
-        region=aws_target.region,
-        endpoint_url=relay.url,
-        access_key_id="testing",
-        secret_access_key="testing",
-    )
-    clients = AwsClients(target, max_attempts=1, connect_timeout=2)
+    clients = relay.clients(aws_target.region)
     gate = Gate([lambda: None, relay.down, relay.up])
     feed = feed_for(clients, FollowSpec(pipeline="demo"), gate)
     app = MonitorApp(feed)
