@@ -21,6 +21,8 @@ from botocore.stub import Stubber
 from tests.moto_stack import create_application_and_group, create_role, pipeline_declaration
 from wizard.core.agent_log import DEPLOYMENT_ROOT
 from wizard.core.events.lifecycle import IN_PLACE_EVENTS
+from wizard.core.output import CollectingSink
+from wizard.services.aws.monitor import Monitor, MonitorUpdate
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
@@ -137,6 +139,18 @@ def fake_instance_agent(ssm: Any, root: Path) -> None:
             invocation["StatusDetails"] = invocation["Status"]
 
     ssm.meta.events.register("after-call.ssm.SendCommand", run)
+
+
+def collect_events(monitor: Monitor) -> CollectingSink:
+    """A sink that receives every event `monitor` emits (on the monitor's thread)."""
+    sink = CollectingSink()
+
+    def on_update(update: MonitorUpdate) -> None:
+        for event in update.events:
+            sink.emit(event)
+
+    monitor.subscribe(on_update)
+    return sink
 
 
 # --- the fleet: per-instance lifecycle state, rendered as API responses ------------------------

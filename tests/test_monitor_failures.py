@@ -12,6 +12,7 @@ from tests.monitor_scenarios import (
     T0,
     GapStubber,
     action_run,
+    collect_events,
     create_deployment,
     create_pipeline,
     moto_backend,
@@ -25,13 +26,12 @@ from wizard.core.events.pipeline import (
     PipelineExecutionFinished,
     PipelineExecutionStarted,
 )
-from wizard.core.output import CollectingSink, PlainSink
+from wizard.core.output import PlainSink
 from wizard.core.timeline import available_actions
 from wizard.services.aws.monitor import (
     ExecutionSelector,
     FollowSpec,
     Monitor,
-    MonitorUpdate,
     PollIntervals,
 )
 from wizard.services.aws.monitor.actions import redeploy_ignoring_stop_failures
@@ -44,17 +44,6 @@ FAST = PollIntervals(active=1.0, idle=1.0)
 @pytest.fixture
 def clients(aws_target) -> AwsClients:  # type: ignore[no-untyped-def]
     return AwsClients(aws_target, max_attempts=2)
-
-
-def _collecting(monitor: Monitor) -> CollectingSink:
-    sink = CollectingSink()
-
-    def on_update(update: MonitorUpdate) -> None:
-        for e in update.events:
-            sink.emit(e)
-
-    monitor.subscribe(on_update)
-    return sink
 
 
 def _s3(key: str) -> dict[str, object]:
@@ -104,7 +93,7 @@ def test_application_stop_failure_explains_the_previous_revision_and_redeploys(c
     out = io.StringIO()
     with stub:
         monitor = Monitor(clients, FollowSpec(deployment_id=deployment), intervals=FAST)
-        events = _collecting(monitor)
+        events = collect_events(monitor)
         plain = PlainSink(out, heartbeat=None)
         result = follow(monitor, plain, timeout=60)
         plain.close()
@@ -163,7 +152,7 @@ def test_missing_branch_is_explained_in_those_words(clients) -> None:  # type: i
     out = io.StringIO()
     with stub:
         monitor = Monitor(clients, FollowSpec(pipeline="demo"), intervals=FAST)
-        events = _collecting(monitor)
+        events = collect_events(monitor)
         plain = PlainSink(out, heartbeat=None)
         result = follow(monitor, plain, timeout=60)
         plain.close()
@@ -224,7 +213,7 @@ def test_follows_the_execution_of_a_given_commit(clients) -> None:  # type: igno
     with stub:
         spec = FollowSpec(pipeline="demo", execution=ExecutionSelector("commit", commit))
         monitor = Monitor(clients, spec, intervals=FAST)
-        events = _collecting(monitor)
+        events = collect_events(monitor)
         update = monitor.cycle()
         stub.assert_no_pending_responses()
 

@@ -18,6 +18,7 @@ from tests.monitor_scenarios import (
     DeploymentScript,
     Fleet,
     GapStubber,
+    collect_events,
     create_deployment,
     create_pipeline,
     queue_cycle,
@@ -38,12 +39,11 @@ from wizard.core.events.pipeline import (
     PipelineExecutionFinished,
     PollingThrottled,
 )
-from wizard.core.output import CollectingSink, PlainSink
+from wizard.core.output import PlainSink
 from wizard.services.aws.monitor import (
     ExecutionSelector,
     FollowSpec,
     Monitor,
-    MonitorUpdate,
     PollIntervals,
 )
 from wizard.services.aws.monitor.follow import follow
@@ -79,17 +79,6 @@ class Scenario:
             self.applied += 1
 
 
-def _collect(monitor: Monitor) -> CollectingSink:
-    sink = CollectingSink()
-
-    def on_update(update: MonitorUpdate) -> None:
-        for event in update.events:
-            sink.emit(event)
-
-    monitor.subscribe(on_update)
-    return sink
-
-
 def test_deployment_progresses_through_every_event_on_three_instances(clients) -> None:  # type: ignore[no-untyped-def]
     create_pipeline(clients)
     execution = start_execution(clients)
@@ -120,7 +109,7 @@ def test_deployment_progresses_through_every_event_on_three_instances(clients) -
         monitor = Monitor(
             clients, FollowSpec(pipeline="demo"), intervals=INTERVALS, sleeper=scenario.sleeper
         )
-        sink = _collect(monitor)
+        sink = collect_events(monitor)
         monitor.start()
         outcome = monitor.wait(timeout=120)
         monitor.join(timeout=10)
@@ -219,7 +208,7 @@ def test_script_failure_is_explained_with_its_log_tail_in_plain_output(clients) 
         monitor = Monitor(
             clients, FollowSpec(pipeline="demo"), intervals=INTERVALS, sleeper=scenario.sleeper
         )
-        events = _collect(monitor)
+        events = collect_events(monitor)
         plain = PlainSink(out, heartbeat=None)
         result = follow(monitor, plain, timeout=120)
         plain.close()
@@ -306,7 +295,7 @@ def test_throttling_widens_the_interval_then_recovers(clients) -> None:  # type:
             intervals=INTERVALS,
             sleeper=scenario.sleeper,
         )
-        sink = _collect(monitor)
+        sink = collect_events(monitor)
         monitor.start()
         outcome = monitor.wait(timeout=120)
         monitor.join(timeout=10)
