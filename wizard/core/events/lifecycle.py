@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar, Literal
 
-from wizard.core.events.base import Event, format_duration
+from wizard.core.events.base import Event, format_duration, seconds_between
 
 #: In-place deployment without a load balancer, in the order the service sends them.
 IN_PLACE_EVENTS: tuple[str, ...] = (
@@ -166,9 +166,7 @@ class LifecycleEventChanged(Event):
 
     @property
     def duration(self) -> float | None:
-        if self.started_at and self.ended_at:
-            return max(0.0, (self.ended_at - self.started_at).total_seconds())
-        return None
+        return seconds_between(self.started_at, self.ended_at)
 
     def summary(self) -> str:
         took = f" in {format_duration(self.duration)}" if self.duration is not None else ""
