@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Literal
 
-from wizard.core.events.base import Event, format_duration, seconds_between
+from wizard.core.events.base import Event, format_duration, plural, seconds_between
 
 #: `PipelineExecutionStatus` values that never change again.
 FINAL_EXECUTION_STATUSES: frozenset[str] = frozenset(
@@ -263,6 +263,6 @@ class CommitPushed(Event):
             )
         made = " (new branch)" if self.created_branch else ""
         return (
-            f"pushed {self.files} file{'s' if self.files != 1 else ''} to "
+            f"pushed {plural(self.files, 'file')} to "
             f"{self.repository}:{self.branch}{made} as commit {short_commit(self.commit_id)}"
         )
