@@ -83,7 +83,7 @@ class PipelinePoller:
     def __init__(
         self, client: Any, name: str, *, history: int = 10, emulator: bool = False
     ) -> None:
-        self.api = ApiCaller(client, "codepipeline")
+        self.api = ApiCaller(client)
         self.name = name
         self.history = max(1, min(history, 100))
         self.emulator = emulator
