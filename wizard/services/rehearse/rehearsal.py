@@ -53,6 +53,7 @@ from wizard.services.rehearse.plan import EventsError, check_appspec_hooks, plan
 from wizard.services.rehearse.process import Canceller
 
 TARGET_ID = "local"
+APPSPEC_NAMES = ("appspec.yml", "appspec.yaml")
 _DEPLOYMENT_ERROR_CODES = {
     "ScriptMissing": "SCRIPT_MISSING",
     "ScriptNotExecutable": "SCRIPT_NOT_EXECUTABLE",
@@ -321,12 +322,7 @@ class Rehearsal:
         archive = paths.archive
         found = paths.appspec()
         name = found.name if found is not None else APPSPEC_NAMES[0]
-        try:
-            appspec = load_appspec(found or archive / name)
-        except AppSpecError as exc:
-            raise _StepFailed(_unknown(exc.message), exc.hint) from None
-        except OSError as exc:
-            raise _StepFailed(_unknown(errno_message(exc))) from None
+        appspec = _read_appspec(found or archive / name)
         self._appspec_warnings(appspec)
         problem = check_appspec_hooks(appspec, self.events, name)
         if problem is not None:
@@ -451,12 +447,7 @@ class Rehearsal:
                     "reference-appspec-file.html"
                 )
             )
-        try:
-            appspec = load_appspec(path)
-        except AppSpecError as exc:
-            raise _StepFailed(_unknown(exc.message), exc.hint) from None
-        except OSError as exc:
-            raise _StepFailed(_unknown(errno_message(exc))) from None
+        appspec = _read_appspec(path)
         if revision_dir == self.deployment_dir:
             self._appspec_warnings(appspec)
         return _HookSource(revision_dir, appspec)
@@ -544,7 +535,14 @@ def _unknown(message: str) -> Diagnostics:
     return Diagnostics(error_code="UnknownError", message=message)
 
 
-APPSPEC_NAMES = ("appspec.yml", "appspec.yaml")
+def _read_appspec(path: Path) -> AppSpec:
+    """`load_appspec`, its failures as the step's UnknownError."""
+    try:
+        return load_appspec(path)
+    except AppSpecError as exc:
+        raise _StepFailed(_unknown(exc.message), exc.hint) from None
+    except OSError as exc:
+        raise _StepFailed(_unknown(errno_message(exc))) from None
 
 
 @dataclass(frozen=True)
