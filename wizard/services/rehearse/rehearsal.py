@@ -53,7 +53,6 @@ from wizard.services.rehearse.plan import EventsError, check_appspec_hooks, plan
 from wizard.services.rehearse.process import Canceller
 
 TARGET_ID = "local"
-APPSPEC_NAMES = ("appspec.yml", "appspec.yaml")
 _DEPLOYMENT_ERROR_CODES = {
     "ScriptMissing": "SCRIPT_MISSING",
     "ScriptNotExecutable": "SCRIPT_NOT_EXECUTABLE",
@@ -321,7 +320,7 @@ class Rehearsal:
         paths = self._paths(self.deployment_dir)
         archive = paths.archive
         found = paths.appspec()
-        name = found.name if found is not None else APPSPEC_NAMES[0]
+        name = found.name if found is not None else bundles.APPSPEC_NAMES[0]
         appspec = _read_appspec(found or archive / name)
         self._appspec_warnings(appspec)
         problem = check_appspec_hooks(appspec, self.events, name)
@@ -433,7 +432,7 @@ class Rehearsal:
         paths = self._paths(revision_dir)
         archive = paths.archive
         found = paths.appspec()
-        name = found.name if found is not None else APPSPEC_NAMES[0]
+        name = found.name if found is not None else bundles.APPSPEC_NAMES[0]
         path = found or archive / name
         if found is None:
             raise _StepFailed(
@@ -555,7 +554,7 @@ class _RevisionPaths:
     @classmethod
     def of(cls, revision_dir: Path) -> _RevisionPaths:
         archive = revision_dir / "deployment-archive"
-        return cls(archive, tuple(archive / name for name in APPSPEC_NAMES))
+        return cls(archive, tuple(archive / name for name in bundles.APPSPEC_NAMES))
 
     def appspec(self) -> Path | None:
         """`app_spec_real_path`: appspec.yml, else appspec.yaml, else None (the caller fails
