@@ -196,18 +196,11 @@ def _label(ch: _Change, noun: str, name: str, detail: str) -> str:
     """What one resource is: "IAM role shop-pipeline", "IAM policy AWSCodeDeployRole for role
     shop-codedeploy", "bucket setting versioning"."""
     v = ch.values
-    if ch.type == "aws_iam_role_policy_attachment":
-        policy = str(v.get("policy_arn") or "").rsplit("/", 1)[-1]
-        role = v.get("role")
-        return " ".join(part for part in (noun, policy, f"for role {role}" if role else "") if part)
-    if ch.type == "aws_iam_role_policy":
-        inline = v.get("name")
-        role = v.get("role")
-        return " ".join(
-            part
-            for part in (noun, inline and str(inline), f"for role {role}" if role else "")
-            if part
-        )
+    if ch.type in ("aws_iam_role_policy_attachment", "aws_iam_role_policy"):
+        # an attachment names a managed policy by ARN, an inline policy has its own name
+        policy = str(v.get("policy_arn") or "").rsplit("/", 1)[-1] or str(v.get("name") or "")
+        role = f"for role {v['role']}" if v.get("role") else ""
+        return " ".join(part for part in (noun, policy, role) if part)
     if ch.type == "aws_cloudwatch_event_target" and v.get("rule"):
         return f"{noun} for rule {v['rule']}"
     if ch.type.startswith("aws_s3_bucket_"):
