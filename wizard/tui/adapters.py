@@ -184,11 +184,7 @@ class SandboxSession:
 
     def clients(self) -> AwsClients:
         """The emulator's clients, once it is up (blocks the calling worker thread)."""
-        if not self._ready.wait(60):
-            raise TimeoutError("the sandbox did not start within 60 seconds")
-        if self._box is None:
-            raise self.error or RuntimeError("the sandbox is not running")
-        return self._box.clients
+        return self.box().clients
 
     def box(self) -> Any:
         """The running `Sandbox`, once it is up (blocks the calling worker thread)."""
