@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,13 +23,6 @@ if TYPE_CHECKING:
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
     return None  # the wizard's options are the top-level ones (see wizard.cli)
-
-
-def interactive() -> bool:
-    """A person at a terminal: stdin and stdout are TTYs and this is not CI."""
-    if os.environ.get("CI"):
-        return False
-    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 def same_target(args: argparse.Namespace) -> str:
@@ -144,7 +136,7 @@ def build_app(args: argparse.Namespace) -> WizardApp:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wizard.cli import resolve_out
+    from wizard.cli import resolve_out, resolve_output
     from wizard.commands.common import error
     from wizard.core.exitcodes import ExitCode
 
@@ -153,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     if answers is not None and not answers.is_file():
         error(f"--answers {answers}: file not found")
         return ExitCode.BAD_ANSWERS
-    if not interactive():
+    if resolve_output(args) != "tui":  # no person at a terminal (or CI): never wait for input
         print(non_interactive_help(answers, out, same_target(args)), file=sys.stderr)
         return ExitCode.REFUSED
     app = build_app(args)
