@@ -47,6 +47,16 @@ def load_answers_arg(args: argparse.Namespace, *, required: bool = True) -> Answ
         raise CommandError(str(exc), ExitCode.BAD_ANSWERS) from None
 
 
+def same_target(args: argparse.Namespace) -> str:
+    """The flags that make a later command use this run's workspace and AWS target."""
+    parts = []
+    if getattr(args, "out", None):
+        parts += ["--out", str(args.out)]
+    if getattr(args, "sandbox", False):
+        parts.append("--sandbox")
+    return "".join(f" {part}" for part in parts)
+
+
 def make_sink(
     mode: str, *, activity: str = "working", describe: Callable[[Event], str] | None = None
 ) -> EventSink:

@@ -11,7 +11,13 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from wizard.commands.common import CommandError, load_answers_arg, make_sink, run_guarded
+from wizard.commands.common import (
+    CommandError,
+    load_answers_arg,
+    make_sink,
+    run_guarded,
+    same_target,
+)
 
 if TYPE_CHECKING:
     from wizard.core.events.base import Event
@@ -37,14 +43,8 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
 
 
 def _rerun(args: argparse.Namespace, command: str) -> str:
-    parts = ["cdwizard", command]
-    if getattr(args, "answers", None):
-        parts += ["--answers", str(args.answers)]
-    if getattr(args, "out", None):
-        parts += ["--out", str(args.out)]
-    if getattr(args, "sandbox", False):
-        parts.append("--sandbox")
-    return " ".join(parts)
+    answers = f" --answers {args.answers}" if getattr(args, "answers", None) else ""
+    return f"cdwizard {command}{answers}{same_target(args)}"
 
 
 def _confirm(summary: PlanSummary, command: str) -> bool:

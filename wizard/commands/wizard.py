@@ -25,16 +25,6 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
     return None  # the wizard's options are the top-level ones (see wizard.cli)
 
 
-def same_target(args: argparse.Namespace) -> str:
-    """The flags that make a later command use this run's workspace and AWS target."""
-    parts = []
-    if getattr(args, "out", None):
-        parts += ["--out", str(args.out)]
-    if getattr(args, "sandbox", False):
-        parts.append("--sandbox")
-    return "".join(f" {part}" for part in parts)
-
-
 def non_interactive_help(answers: Path | None, out: Path, flags: str = "") -> str:
     """What is missing and the commands that do the same without questions."""
     from wizard.core.answers import AnswersError, load_answers
@@ -137,7 +127,7 @@ def build_app(args: argparse.Namespace) -> WizardApp:
 
 def run(args: argparse.Namespace) -> int:
     from wizard.cli import resolve_out, resolve_output
-    from wizard.commands.common import error
+    from wizard.commands.common import error, same_target
     from wizard.core.exitcodes import ExitCode
 
     out = resolve_out(args)
