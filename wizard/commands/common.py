@@ -60,8 +60,9 @@ def same_target(args: argparse.Namespace) -> str:
 def make_sink(
     mode: str, *, activity: str = "working", describe: Callable[[Event], str] | None = None
 ) -> EventSink:
-    """The plain or JSON event sink for `--plain` / `--json` (the TUI consumes events itself);
-    `describe` words the plain lines (JSON is always the events themselves)."""
+    """The JSON event sink for `json`, else the plain one (also for `tui`: the commands that
+    have a screen open it themselves); `describe` words the plain lines (JSON is always the
+    events themselves)."""
     from wizard.core.output import JsonSink, PlainSink
 
     if mode == "json":

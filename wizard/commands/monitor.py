@@ -197,8 +197,7 @@ def _sink(args: argparse.Namespace, activity: str) -> EventSink:
     from wizard.cli import resolve_output
     from wizard.commands.common import make_sink
 
-    mode = resolve_output(args)
-    return make_sink("json" if mode == "json" else "plain", activity=activity)
+    return make_sink(resolve_output(args), activity=activity)
 
 
 def _tui(args: argparse.Namespace) -> bool:

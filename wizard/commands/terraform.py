@@ -87,11 +87,11 @@ def _run(args: argparse.Namespace) -> int:
             f"Review with `{_rerun(args, 'plan')}`, then re-run with --yes.",
             ExitCode.REFUSED,
         )
-    mode = resolve_output(args)
-    if mode == "tui":  # the TUI's apply screen consumes the same events; until then: lines
-        mode = "plain"
-    # plain lines call resources what the plan summary says they are
-    sink = make_sink(mode, activity=f"running {command}", describe=ResourceNames().line)
+    # a terminal gets plain lines too (the wizard's apply screen is the TUI); plain lines call
+    # resources what the plan summary says they are
+    sink = make_sink(
+        resolve_output(args), activity=f"running {command}", describe=ResourceNames().line
+    )
 
     def emit(event: Event) -> None:
         if isinstance(event, TfCommandStarted) and hasattr(sink, "set_activity"):
