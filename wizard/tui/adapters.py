@@ -254,8 +254,9 @@ def workflow_factory(
 
     def make(answers: Answers, out: Path, emit: Callable[[Any], None]) -> WorkflowRunner:
         from wizard.services.terraform.workflow import Options, Workflow
+        from wizard.tui.persist import answers_path
 
-        answers_file = Path(out) / "answers.yml"
+        answers_file = answers_path(out)  # where the wizard saves them
         options = Options(
             answers=answers,
             out=Path(out),
