@@ -9,15 +9,20 @@ get/list deployments) with stubbed ones (`GetPipelineState`, `ListActionExecutio
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from botocore.stub import Stubber
 
 from tests.moto_stack import create_application_and_group, create_role, pipeline_declaration
+from wizard.core.agent_log import DEPLOYMENT_ROOT
 from wizard.core.events.lifecycle import IN_PLACE_EVENTS
+from wizard.core.output import CollectingSink
+from wizard.services.aws.monitor import Monitor, MonitorUpdate
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
@@ -114,6 +119,38 @@ def set_deployment(deployment_id: str, status: str, overview: dict[str, int] | N
         dep.start_time = datetime.now(UTC)
     if status in ("Succeeded", "Failed", "Stopped"):
         dep.complete_time = datetime.now(UTC)
+
+
+def fake_instance_agent(ssm: Any, root: Path) -> None:
+    """Plays the instance's SSM agent for `ssm`: runs each command moto accepted with /bin/sh in
+    `root` (the CodeDeploy agent's deployment root moved there too) and stores the output where
+    moto's GetCommandInvocation reads it."""
+
+    def run(parsed: dict[str, Any], **_: Any) -> None:
+        command = parsed["Command"]
+        script = command["Parameters"]["commands"][0].replace(DEPLOYMENT_ROOT, str(root))
+        done = subprocess.run(["/bin/sh", "-c", script], cwd=root, capture_output=True, text=True)
+        stored = moto_backend("ssm").get_command_by_id(command["CommandId"])
+        for invocation in stored.invocations:
+            invocation["StandardOutputContent"] = done.stdout[:24000]
+            invocation["StandardErrorContent"] = done.stderr[:8000]
+            invocation["ResponseCode"] = done.returncode
+            invocation["Status"] = "Success" if done.returncode == 0 else "Failed"
+            invocation["StatusDetails"] = invocation["Status"]
+
+    ssm.meta.events.register("after-call.ssm.SendCommand", run)
+
+
+def collect_events(monitor: Monitor) -> CollectingSink:
+    """A sink that receives every event `monitor` emits (on the monitor's thread)."""
+    sink = CollectingSink()
+
+    def on_update(update: MonitorUpdate) -> None:
+        for event in update.events:
+            sink.emit(event)
+
+    monitor.subscribe(on_update)
+    return sink
 
 
 # --- the fleet: per-instance lifecycle state, rendered as API responses ------------------------
@@ -276,6 +313,37 @@ class DeploymentScript:
             self.done = True
 
 
+def queue_application_stop_failure(stubber: Stubber, deployment_id: str, log_tail: str) -> None:
+    """Queue the targets of a deployment whose one instance, i-0a, failed at ApplicationStop
+    (scripts/stop.sh, exit 1) and skipped the events after it."""
+    stubber.add_response("list_deployment_targets", {"targetIds": ["i-0a"]})
+    stop: dict[str, Any] = {
+        "lifecycleEventName": "ApplicationStop",
+        "status": "Failed",
+        "startTime": T0,
+        "endTime": T0 + timedelta(seconds=2),
+        "diagnostics": script_failed("scripts/stop.sh", 1, log_tail),
+    }
+    skipped = [
+        {"lifecycleEventName": e, "status": "Skipped"}
+        for e in ("DownloadBundle", "BeforeInstall", "Install")
+    ]
+    target = {
+        "deploymentTargetType": "InstanceTarget",
+        "instanceTarget": {
+            "deploymentId": deployment_id,
+            "targetId": "i-0a",
+            "status": "Failed",
+            "lifecycleEvents": [stop, *skipped],
+        },
+    }
+    stubber.add_response(
+        "batch_get_deployment_targets",
+        {"deploymentTargets": [target]},
+        {"deploymentId": deployment_id, "targetIds": ["i-0a"]},
+    )
+
+
 # --- pipeline stubs ---------------------------------------------------------------------------
 
 
@@ -379,3 +447,21 @@ def queue_pipeline_detail(
         {"actionExecutionDetails": runs},
         {"pipelineName": pipeline, "filter": {"pipelineExecutionId": execution_id}},
     )
+
+
+def queue_cycle(stubber: Stubber, script: DeploymentScript, execution_id: str, status: str) -> None:
+    """Set the deployment and pipeline `demo`'s execution to `status` in moto and queue the
+    stubbed calls of the next poll cycle: the pipeline detail (Deploy linked to the deployment)
+    and the deployment's targets."""
+    deployment = script.fleet.deployment_id
+    set_deployment(deployment, status, script.fleet.overview())
+    set_execution("demo", execution_id, status)
+    queue_pipeline_detail(
+        stubber,
+        "demo",
+        execution_id,
+        source="Succeeded",
+        deploy=status,
+        deployment_id=deployment,
+    )
+    script.queue(deployment_status=status)

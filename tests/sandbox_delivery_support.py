@@ -4,7 +4,8 @@ Fixtures (registered through `pytest_plugins` in conftest):
 
 - `sim_clock`: a `FakeClock` the simulation reads instead of the time (pace 1); tests move it
   with `advance()`, so nothing waits in real time;
-- `sandbox_endpoint`: `moto_endpoint` with the delivery simulation switched on (off again after).
+- `sandbox_endpoint`: `moto_endpoint` with the delivery simulation switched on (off again after);
+- `stack`: a `Stack` on `sandbox_endpoint` (not yet created).
 
 `Stack` creates what a pipeline run needs with boto3 (IAM role, artifact bucket, CodeCommit
 repository, CodeDeploy application and group, tagged EC2 instances, the pipeline) and pushes
@@ -21,6 +22,7 @@ from typing import Any
 import pytest
 
 from tests.moto_stack import create_application_and_group, create_role, pipeline_declaration
+from wizard.services.aws.session import AwsClients
 from wizard.services.sandbox.extensions import delivery
 
 T0 = 1_800_000_000.0
@@ -61,6 +63,11 @@ def sandbox_endpoint(moto_endpoint: str, sim_clock: FakeClock) -> Iterator[str]:
         yield moto_endpoint
     finally:
         delivery.set_enabled(False)
+
+
+@pytest.fixture
+def stack(sandbox_endpoint: str, aws_target: Any) -> Stack:
+    return Stack(AwsClients(aws_target, max_attempts=2))
 
 
 # --- payloads ---------------------------------------------------------------------------------

@@ -6,10 +6,8 @@ StopDeployment are not in moto, so the Stubber checks those requests against the
 
 from __future__ import annotations
 
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from botocore.stub import Stubber
@@ -17,6 +15,7 @@ from botocore.stub import Stubber
 from tests.monitor_scenarios import (
     create_deployment,
     create_pipeline,
+    fake_instance_agent,
     moto_backend,
     set_deployment,
 )
@@ -115,25 +114,6 @@ def test_redeploy_last_successful_revision(clients) -> None:  # type: ignore[no-
     assert not new.ignore_application_stop_failures
 
 
-def _fake_instance_agent(ssm: Any, cwd: Path) -> None:
-    """Plays the instance's SSM agent: runs the command moto accepted with /bin/sh, stores its
-    output where moto's GetCommandInvocation reads it."""
-
-    def run(parsed: dict[str, Any], **_: Any) -> None:
-        command = parsed["Command"]
-        script = command["Parameters"]["commands"][0]
-        done = subprocess.run(["/bin/sh", "-c", script], cwd=cwd, capture_output=True, text=True)
-        stored = moto_backend("ssm").get_command_by_id(command["CommandId"])
-        for invocation in stored.invocations:
-            invocation["StandardOutputContent"] = done.stdout[:24000]
-            invocation["StandardErrorContent"] = done.stderr[:8000]
-            invocation["ResponseCode"] = done.returncode
-            invocation["Status"] = "Success" if done.returncode == 0 else "Failed"
-            invocation["StatusDetails"] = invocation["Status"]
-
-    ssm.meta.events.register("after-call.ssm.SendCommand", run)
-
-
 def test_fetch_full_log_reads_the_whole_scripts_log_over_ssm(clients, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     deployment_id = create_deployment(clients)
     group_id = clients.client("codedeploy").get_deployment_group(
@@ -155,7 +135,7 @@ def test_fetch_full_log_reads_the_whole_scripts_log_over_ssm(clients, tmp_path: 
     assert log.stat().st_size > 3 * 16_000  # needs several SSM round trips
 
     ssm = clients.client("ssm")
-    _fake_instance_agent(ssm, tmp_path)
+    fake_instance_agent(ssm, tmp_path)
     view = DeploymentView(
         deployment_id=deployment_id,
         application="demo",
@@ -183,7 +163,7 @@ def test_fetch_full_log_reads_the_whole_scripts_log_over_ssm(clients, tmp_path: 
 
 def test_fetch_full_log_says_when_the_log_is_not_there(clients, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     deployment_id = create_deployment(clients)
-    _fake_instance_agent(clients.client("ssm"), tmp_path)
+    fake_instance_agent(clients.client("ssm"), tmp_path)
     view = DeploymentView(
         deployment_id=deployment_id,
         application="demo",

@@ -12,10 +12,12 @@ from tests.monitor_scenarios import (
     T0,
     GapStubber,
     action_run,
+    collect_events,
     create_deployment,
     create_pipeline,
     moto_backend,
     pipeline_state,
+    queue_application_stop_failure,
     start_execution,
 )
 from wizard.core.events.lifecycle import DeploymentFinished, LifecycleEventChanged
@@ -24,13 +26,12 @@ from wizard.core.events.pipeline import (
     PipelineExecutionFinished,
     PipelineExecutionStarted,
 )
-from wizard.core.output import CollectingSink, PlainSink
+from wizard.core.output import PlainSink
 from wizard.core.timeline import available_actions
 from wizard.services.aws.monitor import (
     ExecutionSelector,
     FollowSpec,
     Monitor,
-    MonitorUpdate,
     PollIntervals,
 )
 from wizard.services.aws.monitor.actions import redeploy_ignoring_stop_failures
@@ -43,17 +44,6 @@ FAST = PollIntervals(active=1.0, idle=1.0)
 @pytest.fixture
 def clients(aws_target) -> AwsClients:  # type: ignore[no-untyped-def]
     return AwsClients(aws_target, max_attempts=2)
-
-
-def _collecting(monitor: Monitor) -> CollectingSink:
-    sink = CollectingSink()
-
-    def on_update(update: MonitorUpdate) -> None:
-        for e in update.events:
-            sink.emit(e)
-
-    monitor.subscribe(on_update)
-    return sink
 
 
 def _s3(key: str) -> dict[str, object]:
@@ -97,47 +87,13 @@ def test_application_stop_failure_explains_the_previous_revision_and_redeploys(c
         },
         {"deploymentId": deployment},
     )
-    stub.add_response("list_deployment_targets", {"targetIds": ["i-0a"]})
-    stop_log = "[stdout]stopping demo\n[stderr]systemctl: unit demo.service not found\n"
-    stub.add_response(
-        "batch_get_deployment_targets",
-        {
-            "deploymentTargets": [
-                {
-                    "deploymentTargetType": "InstanceTarget",
-                    "instanceTarget": {
-                        "deploymentId": deployment,
-                        "targetId": "i-0a",
-                        "status": "Failed",
-                        "lifecycleEvents": [
-                            {
-                                "lifecycleEventName": "ApplicationStop",
-                                "status": "Failed",
-                                "startTime": T0,
-                                "endTime": T0 + timedelta(seconds=2),
-                                "diagnostics": {
-                                    "errorCode": "ScriptFailed",
-                                    "scriptName": "scripts/stop.sh",
-                                    "message": "Script at specified location: scripts/stop.sh "
-                                    "failed with exit code 1",
-                                    "logTail": stop_log,
-                                },
-                            },
-                            *(
-                                {"lifecycleEventName": e, "status": "Skipped"}
-                                for e in ("DownloadBundle", "BeforeInstall", "Install")
-                            ),
-                        ],
-                    },
-                }
-            ]
-        },
-        {"deploymentId": deployment, "targetIds": ["i-0a"]},
+    queue_application_stop_failure(
+        stub, deployment, "[stdout]stopping demo\n[stderr]systemctl: unit demo.service not found\n"
     )
     out = io.StringIO()
     with stub:
         monitor = Monitor(clients, FollowSpec(deployment_id=deployment), intervals=FAST)
-        events = _collecting(monitor)
+        events = collect_events(monitor)
         plain = PlainSink(out, heartbeat=None)
         result = follow(monitor, plain, timeout=60)
         plain.close()
@@ -196,7 +152,7 @@ def test_missing_branch_is_explained_in_those_words(clients) -> None:  # type: i
     out = io.StringIO()
     with stub:
         monitor = Monitor(clients, FollowSpec(pipeline="demo"), intervals=FAST)
-        events = _collecting(monitor)
+        events = collect_events(monitor)
         plain = PlainSink(out, heartbeat=None)
         result = follow(monitor, plain, timeout=60)
         plain.close()
@@ -257,7 +213,7 @@ def test_follows_the_execution_of_a_given_commit(clients) -> None:  # type: igno
     with stub:
         spec = FollowSpec(pipeline="demo", execution=ExecutionSelector("commit", commit))
         monitor = Monitor(clients, spec, intervals=FAST)
-        events = _collecting(monitor)
+        events = collect_events(monitor)
         update = monitor.cycle()
         stub.assert_no_pending_responses()
 

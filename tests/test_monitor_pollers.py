@@ -18,12 +18,12 @@ from tests.monitor_scenarios import (
     DeploymentScript,
     Fleet,
     GapStubber,
+    collect_events,
     create_deployment,
     create_pipeline,
-    queue_pipeline_detail,
+    queue_cycle,
     script_failed,
     set_deployment,
-    set_execution,
     start_execution,
 )
 from wizard.core.events.lifecycle import (
@@ -39,12 +39,11 @@ from wizard.core.events.pipeline import (
     PipelineExecutionFinished,
     PollingThrottled,
 )
-from wizard.core.output import CollectingSink, PlainSink
+from wizard.core.output import PlainSink
 from wizard.services.aws.monitor import (
     ExecutionSelector,
     FollowSpec,
     Monitor,
-    MonitorUpdate,
     PollIntervals,
 )
 from wizard.services.aws.monitor.follow import follow
@@ -80,17 +79,6 @@ class Scenario:
             self.applied += 1
 
 
-def _collect(monitor: Monitor) -> CollectingSink:
-    sink = CollectingSink()
-
-    def on_update(update: MonitorUpdate) -> None:
-        for event in update.events:
-            sink.emit(event)
-
-    monitor.subscribe(on_update)
-    return sink
-
-
 def test_deployment_progresses_through_every_event_on_three_instances(clients) -> None:  # type: ignore[no-untyped-def]
     create_pipeline(clients)
     execution = start_execution(clients)
@@ -111,18 +99,7 @@ def test_deployment_progresses_through_every_event_on_three_instances(clients) -
             if k > 0:
                 steps[k - 1]()
             last = k == len(steps)
-            status = "Succeeded" if last else "InProgress"
-            set_deployment(deployment, status, fleet.overview())
-            set_execution("demo", execution, status)
-            queue_pipeline_detail(
-                pipeline_stub,
-                "demo",
-                execution,
-                source="Succeeded",
-                deploy=status,
-                deployment_id=deployment,
-            )
-            script.queue(deployment_status=status)
+            queue_cycle(pipeline_stub, script, execution, "Succeeded" if last else "InProgress")
 
         return apply
 
@@ -132,7 +109,7 @@ def test_deployment_progresses_through_every_event_on_three_instances(clients) -
         monitor = Monitor(
             clients, FollowSpec(pipeline="demo"), intervals=INTERVALS, sleeper=scenario.sleeper
         )
-        sink = _collect(monitor)
+        sink = collect_events(monitor)
         monitor.start()
         outcome = monitor.wait(timeout=120)
         monitor.join(timeout=10)
@@ -178,7 +155,7 @@ def test_deployment_progresses_through_every_event_on_three_instances(clients) -
 
 
 def _failing_frames(
-    fleet: Fleet, deployment: str, execution: str, pipeline_stub, script
+    fleet: Fleet, execution: str, pipeline_stub, script
 ) -> list[Callable[[], None]]:  # type: ignore[no-untyped-def]
     tail = (
         "LifecycleEvent - AfterInstall\n"
@@ -195,29 +172,11 @@ def _failing_frames(
             fleet.start(inst, event)
 
     def frame0() -> None:
-        set_deployment(deployment, "InProgress", fleet.overview())
-        queue_pipeline_detail(
-            pipeline_stub,
-            "demo",
-            execution,
-            source="Succeeded",
-            deploy="InProgress",
-            deployment_id=deployment,
-        )
-        script.queue(deployment_status="InProgress")
+        queue_cycle(pipeline_stub, script, execution, "InProgress")
 
     def frame1() -> None:
         upto("AfterInstall")
-        set_deployment(deployment, "InProgress", fleet.overview())
-        queue_pipeline_detail(
-            pipeline_stub,
-            "demo",
-            execution,
-            source="Succeeded",
-            deploy="InProgress",
-            deployment_id=deployment,
-        )
-        script.queue(deployment_status="InProgress")
+        queue_cycle(pipeline_stub, script, execution, "InProgress")
 
     def frame2() -> None:
         for inst in INSTANCES[:2]:
@@ -229,17 +188,7 @@ def _failing_frames(
         for ev in ("ApplicationStart", "ValidateService"):
             fleet.start(INSTANCES[2], ev)
             fleet.finish(INSTANCES[2], ev)
-        set_deployment(deployment, "Failed", fleet.overview())
-        set_execution("demo", execution, "Failed")
-        queue_pipeline_detail(
-            pipeline_stub,
-            "demo",
-            execution,
-            source="Succeeded",
-            deploy="Failed",
-            deployment_id=deployment,
-        )
-        script.queue(deployment_status="Failed")
+        queue_cycle(pipeline_stub, script, execution, "Failed")
 
     return [frame0, frame1, frame2]
 
@@ -252,14 +201,14 @@ def test_script_failure_is_explained_with_its_log_tail_in_plain_output(clients) 
     pipeline_stub = GapStubber(clients.client("codepipeline"), PIPELINE_APIS)
     target_stub = GapStubber(clients.client("codedeploy"), TARGET_APIS)
     script = DeploymentScript(target_stub, fleet)
-    scenario = Scenario(_failing_frames(fleet, deployment, execution, pipeline_stub, script))
+    scenario = Scenario(_failing_frames(fleet, execution, pipeline_stub, script))
     out = io.StringIO()
     with pipeline_stub, target_stub:
         scenario.begin()
         monitor = Monitor(
             clients, FollowSpec(pipeline="demo"), intervals=INTERVALS, sleeper=scenario.sleeper
         )
-        events = _collect(monitor)
+        events = collect_events(monitor)
         plain = PlainSink(out, heartbeat=None)
         result = follow(monitor, plain, timeout=120)
         plain.close()
@@ -346,7 +295,7 @@ def test_throttling_widens_the_interval_then_recovers(clients) -> None:  # type:
             intervals=INTERVALS,
             sleeper=scenario.sleeper,
         )
-        sink = _collect(monitor)
+        sink = collect_events(monitor)
         monitor.start()
         outcome = monitor.wait(timeout=120)
         monitor.join(timeout=10)

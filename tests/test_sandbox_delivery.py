@@ -24,19 +24,7 @@ from tests.sandbox_delivery_support import (
 )
 from wizard.core.agent_log import DEPLOYMENT_ROOT as AGENT_ROOT
 from wizard.core.events.lifecycle import IN_PLACE_EVENTS
-from wizard.services.aws.session import AwsClients
-
-FINAL = ("Succeeded", "Failed", "Stopped", "Superseded", "Cancelled")
-
-
-@pytest.fixture
-def clients(sandbox_endpoint: str, aws_target: Any) -> AwsClients:
-    return AwsClients(aws_target, max_attempts=2)
-
-
-@pytest.fixture
-def stack(clients: AwsClients) -> Stack:
-    return Stack(clients)
+from wizard.core.events.pipeline import FINAL_EXECUTION_STATUSES as FINAL
 
 
 def _finished(stack: Stack, execution_id: str) -> dict[str, Any] | None:

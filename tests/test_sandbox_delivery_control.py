@@ -3,27 +3,13 @@ SUPERSEDED executions, polling triggers, and the switch back to plain moto."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from botocore.exceptions import ClientError
 
 from tests._aws_shapes import RawResponses
 from tests.sandbox_delivery_support import FakeClock, Stack, events_of, payload, run_until
-from wizard.services.aws.session import AwsClients
+from wizard.core.events.pipeline import FINAL_EXECUTION_STATUSES as FINAL
 from wizard.services.sandbox.extensions import delivery
-
-FINAL = ("Succeeded", "Failed", "Stopped", "Superseded", "Cancelled")
-
-
-@pytest.fixture
-def clients(sandbox_endpoint: str, aws_target: Any) -> AwsClients:
-    return AwsClients(aws_target, max_attempts=2)
-
-
-@pytest.fixture
-def stack(clients: AwsClients) -> Stack:
-    return Stack(clients)
 
 
 def _status(stack: Stack, execution_id: str) -> str:

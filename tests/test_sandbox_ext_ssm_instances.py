@@ -9,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests._aws_shapes import RawResponses
+from tests.moto_stack import create_role
 from wizard.services.aws.session import AwsClients
 from wizard.services.sandbox.extensions import ssm_instances
 
@@ -25,18 +26,6 @@ UNRELATED_POLICY = json.dumps(
         "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
     }
 )
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "ec2.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
 
 
 @pytest.fixture
@@ -48,7 +37,7 @@ def aws(aws_target):  # type: ignore[no-untyped-def]
 
 
 def _profile(iam: Any, name: str, *, inline: str | None = None, managed: str | None = None) -> str:
-    iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST)
+    create_role(iam, name, "ec2.amazonaws.com")
     if inline:
         iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=inline)
     if managed:

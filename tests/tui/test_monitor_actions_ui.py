@@ -10,8 +10,6 @@ snapshot of the moto state when the key is pressed.
 from __future__ import annotations
 
 import re
-import subprocess
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +17,19 @@ import pytest
 from textual.widgets import RichLog, Static
 
 from tests.monitor_scenarios import (
-    T0,
     GapStubber,
     create_deployment,
     create_pipeline,
+    fake_instance_agent,
     moto_backend,
+    queue_application_stop_failure,
     queue_pipeline_detail,
     set_deployment,
     start_execution,
 )
 from tests.tui.monitor_gate import Gate
 from tests.tui.waiting import wait_for
-from wizard.core.agent_log import DEPLOYMENT_ROOT, scripts_log_path
+from wizard.core.agent_log import scripts_log_path
 from wizard.services.aws.monitor import ExecutionSelector, FollowSpec, PollIntervals
 from wizard.services.aws.session import AwsClients
 from wizard.services.aws.ship import files_from_dir
@@ -41,6 +40,7 @@ from wizard.tui.screens.monitor_modals import ActionDialog, LogViewer
 
 SIZE = (120, 40)
 INTERVALS = PollIntervals(active=2.0, idle=10.0)
+STOP_TAIL = "[stderr]systemctl: unit demo.service not found\n"
 
 
 @pytest.fixture
@@ -209,45 +209,6 @@ async def test_a_failed_plan_is_said_and_nothing_runs(clients) -> None:  # type:
     assert len(moto_backend("codedeploy").deployments) == 1
 
 
-def _application_stop_failure(stub: GapStubber, deployment: str) -> None:
-    stub.add_response("list_deployment_targets", {"targetIds": ["i-0a"]})
-    stub.add_response(
-        "batch_get_deployment_targets",
-        {
-            "deploymentTargets": [
-                {
-                    "deploymentTargetType": "InstanceTarget",
-                    "instanceTarget": {
-                        "deploymentId": deployment,
-                        "targetId": "i-0a",
-                        "status": "Failed",
-                        "lifecycleEvents": [
-                            {
-                                "lifecycleEventName": "ApplicationStop",
-                                "status": "Failed",
-                                "startTime": T0,
-                                "endTime": T0 + timedelta(seconds=2),
-                                "diagnostics": {
-                                    "errorCode": "ScriptFailed",
-                                    "scriptName": "scripts/stop.sh",
-                                    "message": "Script at specified location: scripts/stop.sh "
-                                    "failed with exit code 1",
-                                    "logTail": "[stderr]systemctl: unit demo.service not found\n",
-                                },
-                            },
-                            *(
-                                {"lifecycleEventName": e, "status": "Skipped"}
-                                for e in ("DownloadBundle", "BeforeInstall", "Install")
-                            ),
-                        ],
-                    },
-                }
-            ]
-        },
-        {"deploymentId": deployment, "targetIds": ["i-0a"]},
-    )
-
-
 async def test_application_stop_failure_redeploys_past_the_old_stop_script(clients) -> None:  # type: ignore[no-untyped-def]
     good = create_deployment(clients)
     set_deployment(good, "Succeeded")
@@ -258,7 +219,7 @@ async def test_application_stop_failure_redeploys_past_the_old_stop_script(clien
     stub = GapStubber(
         clients.client("codedeploy"), {"ListDeploymentTargets", "BatchGetDeploymentTargets"}
     )
-    _application_stop_failure(stub, bad)
+    queue_application_stop_failure(stub, bad, STOP_TAIL)
     app, feed = watching(clients, FollowSpec(deployment_id=bad))
     with stub:
         async with app.run_test(size=SIZE) as pilot:
@@ -283,25 +244,6 @@ async def test_application_stop_failure_redeploys_past_the_old_stop_script(clien
     assert created.revision["s3Location"]["key"] == "demo/rev2.zip"
 
 
-def _instance_agent(ssm: Any, root: Path) -> None:
-    """Plays the instance's SSM agent: runs the command moto accepted with /bin/sh (its agent
-    root moved under the test's folder), stores the output where GetCommandInvocation reads it."""
-
-    def run(parsed: dict[str, Any], **_: Any) -> None:
-        command = parsed["Command"]
-        script = command["Parameters"]["commands"][0].replace(DEPLOYMENT_ROOT, str(root))
-        done = subprocess.run(["/bin/sh", "-c", script], capture_output=True, text=True)
-        stored = moto_backend("ssm").get_command_by_id(command["CommandId"])
-        for invocation in stored.invocations:
-            invocation["StandardOutputContent"] = done.stdout[:24000]
-            invocation["StandardErrorContent"] = done.stderr[:8000]
-            invocation["ResponseCode"] = done.returncode
-            invocation["Status"] = "Success" if done.returncode == 0 else "Failed"
-            invocation["StatusDetails"] = invocation["Status"]
-
-    ssm.meta.events.register("after-call.ssm.SendCommand", run)
-
-
 async def test_full_log_is_read_over_ssm_and_shown(clients, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     deployment = create_deployment(clients)
     set_deployment(deployment, "Failed", {"Failed": 1})
@@ -317,11 +259,11 @@ async def test_full_log_is_read_over_ssm_and_shown(clients, tmp_path: Path) -> N
         "2026-01-02 03:04:06 [stderr]systemctl: unit demo.service not found\n",
         encoding="utf-8",
     )
-    _instance_agent(clients.client("ssm"), tmp_path)
+    fake_instance_agent(clients.client("ssm"), tmp_path)
     stub = GapStubber(
         clients.client("codedeploy"), {"ListDeploymentTargets", "BatchGetDeploymentTargets"}
     )
-    _application_stop_failure(stub, deployment)
+    queue_application_stop_failure(stub, deployment, STOP_TAIL)
     app, _ = watching(clients, FollowSpec(deployment_id=deployment))
     with stub:
         async with app.run_test(size=SIZE) as pilot:

@@ -16,18 +16,17 @@ from tests.monitor_scenarios import (
     GapStubber,
     create_deployment,
     create_pipeline,
-    queue_pipeline_detail,
-    set_deployment,
+    queue_cycle,
     set_execution,
     start_execution,
 )
-from tests.test_monitor_network import Relay
+from tests.relay import Relay
 from tests.tui.monitor_gate import Gate, next_update
 from tests.tui.waiting import wait_for
 from wizard.core.events.lifecycle import IN_PLACE_EVENTS
 from wizard.core.exitcodes import ExitCode
 from wizard.services.aws.monitor import ExecutionSelector, FollowSpec, PollIntervals
-from wizard.services.aws.session import AwsClients, AwsTarget
+from wizard.services.aws.session import AwsClients
 from wizard.tui.monitor_app import MonitorApp
 from wizard.tui.monitor_feed import AwsFeed
 from wizard.tui.screens.monitor import MonitorScreen
@@ -65,17 +64,7 @@ async def test_the_real_monitor_follows_a_deployment_to_every_hook(clients) -> N
     def frame(advance: Callable[[], None], status: str = "InProgress") -> Callable[[], None]:
         def apply() -> None:
             advance()
-            set_deployment(deployment, status, fleet.overview())
-            set_execution("demo", execution, status)
-            queue_pipeline_detail(
-                pipeline_stub,
-                "demo",
-                execution,
-                source="Succeeded",
-                deploy=status,
-                deployment_id=deployment,
-            )
-            script.queue(deployment_status=status)
+            queue_cycle(pipeline_stub, script, execution, status)
 
         return apply
 
@@ -142,13 +131,7 @@ async def test_a_network_outage_shows_a_banner_and_the_screen_recovers(aws_targe
     execution = start_execution(setup)
     relay = Relay(aws_target.endpoint_url)
     relay.up()
-    target = AwsTarget(
-        region=aws_target.region,
-        endpoint_url=relay.url,
-        access_key_id="testing",
-        secret_access_key="testing",
-    )
-    clients = AwsClients(target, max_attempts=1, connect_timeout=2)
+    clients = relay.clients(aws_target.region)
     gate = Gate([lambda: None, relay.down, relay.up])
     feed = feed_for(clients, FollowSpec(pipeline="demo"), gate)
     app = MonitorApp(feed)

@@ -27,6 +27,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+from wizard.core.events.base import plural
+
 RuleType = Literal["HOST_COUNT", "FLEET_PERCENT", "ONE_AT_A_TIME"]
 
 
@@ -100,10 +102,6 @@ class DeploymentExplanation:
         return self.instances - self.at_once
 
 
-def _n(count: int, noun: str = "instance") -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
 def explain(config: str, instances: int) -> DeploymentExplanation:
     """Explain a predefined config (full name, or the short `OneAtATime`) for `instances`."""
     name = config if config.startswith("CodeDeployDefault.") else f"CodeDeployDefault.{config}"
@@ -127,7 +125,7 @@ def explain_rule(
     if instances < 0:
         raise ValueError("the number of instances cannot be negative")
     label = (name or f"{rule.type} {rule.value}").removeprefix("CodeDeployDefault.")
-    fleet = f"{_n(instances)}, {label}"
+    fleet = f"{plural(instances, 'instance')}, {label}"
     if instances == 0:
         return DeploymentExplanation(
             config=name or label,
@@ -160,10 +158,10 @@ def explain_rule(
             + " must stay healthy, so none can be taken out of service to update it; "
             "CodeDeploy refuses to deploy (HEALTH_CONSTRAINTS_INVALID)",
             lines=(
-                f"{label} keeps {minimum} of {_n(instances)} healthy at all times.",
+                f"{label} keeps {minimum} of {plural(instances, 'instance')} healthy at all times.",
                 "Use OneAtATime (or AllAtOnce) for this fleet, or add instances.",
             ),
-            warnings=(f"{label} cannot deploy to {_n(instances)}",),
+            warnings=(f"{label} cannot deploy to {plural(instances, 'instance')}",),
         )
     must_succeed = max(minimum, 1)
     may_fail = instances - must_succeed
@@ -172,9 +170,10 @@ def explain_rule(
     stops_after = room if room < instances else None
     waiting = instances - at_once
     lines = [
-        f"Updated at once: up to {_n(at_once)}; "
+        f"Updated at once: up to {plural(at_once, 'instance')}; "
         + (
-            f"{_n(waiting)} {_verb(waiting, 'keeps', 'keep')} serving the old revision meanwhile."
+            f"{plural(waiting, 'instance')} {_verb(waiting, 'keeps', 'keep')} serving the old "
+            "revision meanwhile."
             if waiting
             else "nothing else serves while "
             + ("it is" if at_once == 1 else "they are")
@@ -233,7 +232,7 @@ def _headline(
     else:
         stay = instances - at_once
         pace = (
-            f"{_n(at_once)} updated at a time ({rounds} rounds), "
+            f"{plural(at_once, 'instance')} updated at a time ({rounds} rounds), "
             f"{stay} {_verb(stay, 'stays', 'stay')} in service"
         )
     if stops_after is None:

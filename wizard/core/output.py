@@ -31,7 +31,13 @@ class EventSink(Protocol):
 class _LineWriter:
     """Thread-safe line writer with an optional heartbeat for long silent stretches."""
 
-    def __init__(self, stream: IO[str] | None, heartbeat: float | None, activity: str) -> None:
+    def __init__(
+        self,
+        stream: IO[str] | None = None,
+        *,
+        heartbeat: float | None = HEARTBEAT_SECONDS,
+        activity: str = "working",
+    ) -> None:
         self._stream = stream if stream is not None else sys.stdout
         self._lock = threading.Lock()
         self._last = time.monotonic()
@@ -120,7 +126,7 @@ class PlainSink(_LineWriter):
         self._show_debug = show_debug
         #: the line for an event (default: its `summary()`)
         self._describe = describe or _summary
-        super().__init__(stream, heartbeat, activity)
+        super().__init__(stream, heartbeat=heartbeat, activity=activity)
 
     def emit(self, event: Event) -> None:
         if event.level == "debug" and not self._show_debug:
@@ -132,15 +138,6 @@ class PlainSink(_LineWriter):
 
 class JsonSink(_LineWriter):
     """One JSON object per line (NDJSON): `{"type": ..., "at": ..., "level": ..., ...}`."""
-
-    def __init__(
-        self,
-        stream: IO[str] | None = None,
-        *,
-        heartbeat: float | None = HEARTBEAT_SECONDS,
-        activity: str = "working",
-    ) -> None:
-        super().__init__(stream, heartbeat, activity)
 
     def emit(self, event: Event) -> None:
         self.write(json.dumps(event.to_dict(), ensure_ascii=False, sort_keys=False))

@@ -156,7 +156,8 @@ def reduce(state: Progress, event: Event) -> Progress:
     if isinstance(event, TfDiagnostic):
         if event.severity != "error":
             return state
-        reason = event.summary_text + (f": {_first(event.detail)}" if _first(event.detail) else "")
+        detail = event.detail_line
+        reason = event.summary_text + (f": {detail}" if detail else "")
         if event.address:
             row = state.rows.get(event.address) or ResourceRow(event.address, "", status="failed")
             if row.error:  # keep the first (root) cause
@@ -208,13 +209,6 @@ def _elapsed(row: ResourceRow, event: Event) -> float:
         measured = (event.at - row.started_at).total_seconds()
         return max(reported, measured, row.elapsed_seconds)
     return max(reported, row.elapsed_seconds)
-
-
-def _first(text: str) -> str:
-    for line in text.strip().splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
 
 
 # --- resources in pipeline terms --------------------------------------------------------------

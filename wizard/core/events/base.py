@@ -106,6 +106,18 @@ class Heartbeat(Event):
         return f"… still {self.activity} ({format_duration(self.elapsed_seconds)} elapsed)"
 
 
+def plural(count: int, noun: str) -> str:
+    """`1 instance`, `3 instances`: a count with its noun, for summaries and explanations."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def seconds_between(start: datetime | None, end: datetime | None) -> float | None:
+    """Seconds from `start` to `end` (never negative); None unless both are known."""
+    if start and end:
+        return max(0.0, (end - start).total_seconds())
+    return None
+
+
 def format_duration(seconds: float) -> str:
     """`42s`, `3m05s`, `1h02m`: compact and stable for logs and tables."""
     total = max(0, round(seconds))

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar, Literal
 
-from wizard.core.events.base import Event, format_duration
+from wizard.core.events.base import Event, format_duration, plural, seconds_between
 
 #: In-place deployment without a load balancer, in the order the service sends them.
 IN_PLACE_EVENTS: tuple[str, ...] = (
@@ -140,7 +140,7 @@ class DeploymentStarted(Event):
     def summary(self) -> str:
         where = "rehearsal" if self.origin == "rehearsal" else "deployment"
         n = len(self.targets)
-        on = f" on {n} instance{'s' if n != 1 else ''}" if n else ""
+        on = f" on {plural(n, 'instance')}" if n else ""
         rev = f" of {self.revision}" if self.revision else ""
         return f"{where} {self.deployment_id}{rev} ({self.application}/{self.group}){on}"
 
@@ -166,9 +166,7 @@ class LifecycleEventChanged(Event):
 
     @property
     def duration(self) -> float | None:
-        if self.started_at and self.ended_at:
-            return max(0.0, (self.ended_at - self.started_at).total_seconds())
-        return None
+        return seconds_between(self.started_at, self.ended_at)
 
     def summary(self) -> str:
         took = f" in {format_duration(self.duration)}" if self.duration is not None else ""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Literal
 
-from wizard.core.events.base import Event, format_duration
+from wizard.core.events.base import Event, format_duration, plural, seconds_between
 
 #: `PipelineExecutionStatus` values that never change again.
 FINAL_EXECUTION_STATUSES: frozenset[str] = frozenset(
@@ -142,9 +142,9 @@ class ActionChanged(Event):
 
     @property
     def duration(self) -> float | None:
-        if self.started_at and self.updated_at and self.status != "InProgress":
-            return max(0.0, (self.updated_at - self.started_at).total_seconds())
-        return None
+        if self.status == "InProgress":
+            return None
+        return seconds_between(self.started_at, self.updated_at)
 
     def summary(self) -> str:
         took = f" in {format_duration(self.duration)}" if self.duration is not None else ""
@@ -263,6 +263,6 @@ class CommitPushed(Event):
             )
         made = " (new branch)" if self.created_branch else ""
         return (
-            f"pushed {self.files} file{'s' if self.files != 1 else ''} to "
+            f"pushed {plural(self.files, 'file')} to "
             f"{self.repository}:{self.branch}{made} as commit {short_commit(self.commit_id)}"
         )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import ClassVar, Literal
 
-from wizard.core.events.base import Event
+from wizard.core.events.base import Event, plural
 
 #: Which part of the setup a failure is in: it decides the exit code.
 Area = Literal["aws", "tool"]
@@ -82,7 +82,7 @@ class PreflightFinished(Event):
 
     def summary(self) -> str:
         n = {s: self.counts.get(s.value, 0) for s in CheckStatus}
-        warnings = f"{n[CheckStatus.WARN]} warning{'' if n[CheckStatus.WARN] == 1 else 's'}"
+        warnings = plural(n[CheckStatus.WARN], "warning")
         return (
             f"preflight: {n[CheckStatus.OK]} ok, {warnings}, {n[CheckStatus.FAIL]} failed, "
             f"{n[CheckStatus.SKIP]} skipped"

@@ -115,11 +115,16 @@ class TfDiagnostic(TfEvent):
     line: int | None = None
     snippet: Snippet | None = None
 
+    @property
+    def detail_line(self) -> str:
+        """The first non-blank line of `detail`, stripped ("" when there is none)."""
+        return next((line.strip() for line in self.detail.splitlines() if line.strip()), "")
+
     def summary(self) -> str:
         where = f" [{self.address}]" if self.address else ""
         at = f" ({self.filename}:{self.line})" if self.filename and self.line else ""
         head = f"{self.severity}: {self.summary_text}{where}{at}"
-        detail = _first_line(self.detail)
+        detail = self.detail_line
         return f"{head}: {detail}" if detail else head
 
 
@@ -465,13 +470,6 @@ class RunReport(Event):
             )
         rest = self.lines()
         return head + ("\n  " + "\n  ".join(rest) if rest else "")
-
-
-def _first_line(text: str) -> str:
-    for line in text.strip().splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
 
 
 def _short(value: Any, limit: int = 80) -> str:

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from wizard.core.events.base import plural
 from wizard.core.events.lifecycle import DeploymentStatus, Diagnostics
 from wizard.core.timeline.views import (
     DeploymentView,
@@ -80,20 +81,16 @@ class FailureReport:
     diagnostics: Diagnostics | None = None
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def instances_headline(deployment: DeploymentView) -> str | None:
     """`2 of 3 instances failed at AfterInstall (exit 2)`; None when no instance failed."""
     failed = deployment.failed_instances
     total = deployment.total_instances
     if not failed:
         if deployment.overview.failed:
-            return f"{deployment.overview.failed} of {_plural(total, 'instance')} failed"
+            return f"{deployment.overview.failed} of {plural(total, 'instance')} failed"
         return None
     cells = [deployment.failing_cell(inst) for inst in failed]
-    return f"{len(failed)} of {_plural(total, 'instance')} failed{_where(cells)}"
+    return f"{len(failed)} of {plural(total, 'instance')} failed{_where(cells)}"
 
 
 def _where(cells: Iterable[LifecycleCell | None]) -> str:
@@ -124,7 +121,7 @@ def ignored_failures_note(deployment: DeploymentView) -> str | None:
     what = "stop script" if all(c.name == "ApplicationStop" for _, c in ignored) else "script"
     note = (
         f"The {what} of the previous revision{previous} failed on {len(instances)} of "
-        f"{_plural(total, 'instance')}{_where(c for _, c in ignored)} and was ignored "
+        f"{plural(total, 'instance')}{_where(c for _, c in ignored)} and was ignored "
         "(ignoreApplicationStopFailures)"
     )
     if deployment.status is DeploymentStatus.SUCCEEDED:

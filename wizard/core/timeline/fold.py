@@ -8,10 +8,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from datetime import datetime
 
-from wizard.core.events.base import Event, utcnow
+from wizard.core.events.base import Event
 from wizard.core.events.lifecycle import (
     DeploymentFinished,
     DeploymentStarted,
@@ -96,7 +97,7 @@ class EventFold:
             )
         else:
             return None
-        return self._snapshot(getattr(event, "at", None) or utcnow())
+        return self._snapshot(event.at)
 
     def _cell(self, dep: DeploymentView, event: LifecycleEventChanged) -> DeploymentView:
         fresh = LifecycleCell(
@@ -116,7 +117,5 @@ class EventFold:
         rows = {i.target_id: i for i in dep.instances}
         rows[row.target_id] = row
         instances = tuple(rows[t] for t in sorted(rows))
-        counts: dict[str, int] = {}
-        for i in instances:
-            counts[i.status] = counts.get(i.status, 0) + 1
+        counts = Counter(i.status for i in instances)
         return replace(dep, instances=instances, overview=Overview.from_dict(counts))

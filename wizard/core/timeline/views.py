@@ -14,6 +14,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any, Literal
 
+from wizard.core.events.base import seconds_between
 from wizard.core.events.lifecycle import (
     PREVIOUS_REVISION_EVENTS,
     DeploymentStatus,
@@ -27,12 +28,6 @@ from wizard.core.exitcodes import ExitCode
 FINAL_TARGET_STATUSES: frozenset[str] = frozenset({"Succeeded", "Failed", "Skipped"})
 
 _EXIT_CODE = re.compile(r"exit code (\d+)")
-
-
-def _seconds(start: datetime | None, end: datetime | None) -> float | None:
-    if start and end:
-        return max(0.0, (end - start).total_seconds())
-    return None
 
 
 # --- pipeline ---------------------------------------------------------------------------------
@@ -58,7 +53,7 @@ class ExecutionView:
 
     @property
     def duration(self) -> float | None:
-        return _seconds(self.started_at, self.updated_at) if self.final else None
+        return seconds_between(self.started_at, self.updated_at) if self.final else None
 
 
 @dataclass(frozen=True)
@@ -84,7 +79,9 @@ class ActionView:
 
     @property
     def duration(self) -> float | None:
-        return _seconds(self.started_at, self.updated_at) if self.status != "InProgress" else None
+        if self.status == "InProgress":
+            return None
+        return seconds_between(self.started_at, self.updated_at)
 
 
 @dataclass(frozen=True)
@@ -238,7 +235,7 @@ class LifecycleCell:
 
     @property
     def duration(self) -> float | None:
-        return _seconds(self.started_at, self.ended_at)
+        return seconds_between(self.started_at, self.ended_at)
 
     @property
     def runs_previous_revision(self) -> bool:
@@ -307,7 +304,7 @@ class DeploymentView:
 
     @property
     def duration(self) -> float | None:
-        return _seconds(self.started_at or self.created_at, self.completed_at)
+        return seconds_between(self.started_at or self.created_at, self.completed_at)
 
     @cached_property
     def _index(self) -> dict[str, InstanceView]:
@@ -363,7 +360,7 @@ class DeploymentSummary:
 
     @property
     def duration(self) -> float | None:
-        return _seconds(self.created_at, self.completed_at)
+        return seconds_between(self.created_at, self.completed_at)
 
 
 # --- the whole picture ------------------------------------------------------------------------

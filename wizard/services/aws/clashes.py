@@ -151,59 +151,61 @@ def managed_names_in(path: Path) -> frozenset[tuple[str, str]]:
         return frozenset()
 
 
+#: kind -> (the IAM action the look-up needs, the error codes meaning "absent", the look-up).
+_LOOKUPS: dict[str, tuple[str, tuple[str, ...], Callable[[AwsClients, str], Any]]] = {
+    "iam_role": (
+        "iam:GetRole",
+        ("NoSuchEntity",),
+        lambda c, name: c.client("iam").get_role(RoleName=name),
+    ),
+    "iam_instance_profile": (
+        "iam:GetInstanceProfile",
+        ("NoSuchEntity",),
+        lambda c, name: c.client("iam").get_instance_profile(InstanceProfileName=name),
+    ),
+    "codedeploy_app": (
+        "codedeploy:GetApplication",
+        ("ApplicationDoesNotExistException",),
+        lambda c, name: c.client("codedeploy").get_application(applicationName=name),
+    ),
+    "codedeploy_group": (
+        "codedeploy:GetDeploymentGroup",
+        ("ApplicationDoesNotExistException", "DeploymentGroupDoesNotExistException"),
+        lambda c, name: c.client("codedeploy").get_deployment_group(
+            applicationName=name.split("/", 1)[0], deploymentGroupName=name.split("/", 1)[1]
+        ),
+    ),
+    "codepipeline": (
+        "codepipeline:GetPipeline",
+        ("PipelineNotFoundException",),
+        lambda c, name: c.client("codepipeline").get_pipeline(name=name),
+    ),
+    "codecommit_repository": (
+        "codecommit:GetRepository",
+        ("RepositoryDoesNotExistException",),
+        lambda c, name: c.client("codecommit").get_repository(repositoryName=name),
+    ),
+    "events_rule": (
+        "events:DescribeRule",
+        ("ResourceNotFoundException",),
+        lambda c, name: c.client("events").describe_rule(Name=name),
+    ),
+}
+
+
 def _exists(clients: AwsClients, planned: PlannedResource) -> tuple[bool, str]:
     """Look one resource up: (exists, what was found)."""
     name = planned.name
-    profile = clients.target.profile
-    not_found = {
-        "iam_role": ("NoSuchEntity",),
-        "iam_instance_profile": ("NoSuchEntity",),
-        "codedeploy_app": ("ApplicationDoesNotExistException",),
-        "codedeploy_group": (
-            "ApplicationDoesNotExistException",
-            "DeploymentGroupDoesNotExistException",
-        ),
-        "codepipeline": ("PipelineNotFoundException",),
-        "codecommit_repository": ("RepositoryDoesNotExistException",),
-        "events_rule": ("ResourceNotFoundException",),
-    }
-    calls: dict[str, tuple[str, Callable[[], Any]]] = {
-        "iam_role": ("iam:GetRole", lambda: clients.client("iam").get_role(RoleName=name)),
-        "iam_instance_profile": (
-            "iam:GetInstanceProfile",
-            lambda: clients.client("iam").get_instance_profile(InstanceProfileName=name),
-        ),
-        "codedeploy_app": (
-            "codedeploy:GetApplication",
-            lambda: clients.client("codedeploy").get_application(applicationName=name),
-        ),
-        "codedeploy_group": (
-            "codedeploy:GetDeploymentGroup",
-            lambda: clients.client("codedeploy").get_deployment_group(
-                applicationName=name.split("/", 1)[0], deploymentGroupName=name.split("/", 1)[1]
-            ),
-        ),
-        "codepipeline": (
-            "codepipeline:GetPipeline",
-            lambda: clients.client("codepipeline").get_pipeline(name=name),
-        ),
-        "codecommit_repository": (
-            "codecommit:GetRepository",
-            lambda: clients.client("codecommit").get_repository(repositoryName=name),
-        ),
-        "events_rule": (
-            "events:DescribeRule",
-            lambda: clients.client("events").describe_rule(Name=name),
-        ),
-    }
     if planned.kind == "s3_bucket":
         return _bucket_exists(clients, name)
-    permission, call = calls[planned.kind]
+    permission, not_found, look_up = _LOOKUPS[planned.kind]
     try:
-        with guarded(permission, fallback="check the name in the console", profile=profile):
-            call()
+        with guarded(
+            permission, fallback="check the name in the console", profile=clients.target.profile
+        ):
+            look_up(clients, name)
     except DiscoveryError as exc:
-        if exc.code in not_found[planned.kind]:
+        if exc.code in not_found:
             return False, "does not exist yet"
         raise
     where = "" if planned.kind.startswith("iam_") else f" ({clients.target.region})"

@@ -359,7 +359,7 @@ class _Run:
                 return self.result(
                     "instances",
                     CheckStatus.WARN,
-                    f"{made}; {found} running instance{'s' if found != 1 else ''} already "
+                    f"{made}; {_count(found, 'running instance')} already "
                     f"carr{'ies' if found == 1 else 'y'} the tag and will receive deployments "
                     f"too ({ids})",
                     "give those instances another tag, or pick another targets.tag_value",
@@ -377,7 +377,7 @@ class _Run:
         return self.result(
             "instances",
             CheckStatus.OK,
-            f"{found} running instance{'s' if found != 1 else ''} tagged {tag}: {ids}",
+            f"{_count(found, 'running instance')} tagged {tag}: {ids}",
         )
 
     def deployment_config(self) -> PreflightCheck:

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from wizard.core.events.preflight import CheckStatus, PreflightCheck
+from wizard.services.terraform.binary import MIN_TERRAFORM, candidates
 
-MIN_TERRAFORM = (1, 5, 0)
 #: The provider versions the rendered root module accepts (`>= 5.72, < 7.0`).
 PROVIDER = "registry.terraform.io/hashicorp/aws"
 PROVIDER_MIN = (5, 72, 0)
@@ -86,8 +86,7 @@ def terraform_check(
     OpenTofu release (1.6+) is newer than 1.5.
     """
     tried: list[str] = []
-    names = [configured, os.environ.get("CDWIZARD_TERRAFORM"), "terraform", "tofu"]
-    for name in [n for n in names if n]:
+    for _origin, name in candidates(configured):
         path = shutil.which(name) or (name if Path(name).is_file() else None)
         if path is None:
             if name not in ("terraform", "tofu"):

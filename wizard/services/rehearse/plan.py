@@ -17,6 +17,7 @@ from wizard.core.events.lifecycle import (
     IN_PLACE_EVENTS_WITH_TRAFFIC,
     PREVIOUS_REVISION_EVENTS,
     SCRIPTABLE_EVENTS,
+    SCRIPTABLE_IN_ORDER,
     SERVICE_EVENTS,
 )
 from wizard.services.rehearse.appspec import AppSpec, closest_event
@@ -29,22 +30,9 @@ LOCAL_DEFAULT_EVENTS: tuple[str, ...] = tuple(
 )
 REQUIRED_EVENTS: tuple[str, ...] = ("DownloadBundle", "Install")
 
-#: `HookExecutor::MAPPING_BETWEEN_HOOKS_AND_DEPLOYMENTS`, in the agent's hash order.
-_HOOK_REVISION_ORDER: tuple[str, ...] = (
-    "BeforeBlockTraffic",
-    "AfterBlockTraffic",
-    "ApplicationStop",
-    "BeforeInstall",
-    "AfterInstall",
-    "ApplicationStart",
-    "BeforeAllowTraffic",
-    "AfterAllowTraffic",
-    "ValidateService",
-)
-_PREVIOUS = tuple(e for e in _HOOK_REVISION_ORDER if e in PREVIOUS_REVISION_EVENTS)
-_NEW_EXCEPT_BEFORE_INSTALL = tuple(
-    e for e in _HOOK_REVISION_ORDER if e not in PREVIOUS_REVISION_EVENTS and e != "BeforeInstall"
-)
+#: Hooks that may come before DownloadBundle (they run the previous revision's scripts).
+_PREVIOUS = tuple(e for e in SCRIPTABLE_IN_ORDER if e in PREVIOUS_REVISION_EVENTS)
+_NEW_EXCEPT_BEFORE_INSTALL = SCRIPTABLE_EVENTS - PREVIOUS_REVISION_EVENTS - {"BeforeInstall"}
 
 
 class EventsError(ValueError):

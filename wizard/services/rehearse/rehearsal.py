@@ -320,13 +320,8 @@ class Rehearsal:
         paths = self._paths(self.deployment_dir)
         archive = paths.archive
         found = paths.appspec()
-        name = found.name if found is not None else APPSPEC_NAMES[0]
-        try:
-            appspec = load_appspec(found or archive / name)
-        except AppSpecError as exc:
-            raise _StepFailed(_unknown(exc.message), exc.hint) from None
-        except OSError as exc:
-            raise _StepFailed(_unknown(errno_message(exc))) from None
+        name = found.name if found is not None else bundles.APPSPEC_NAMES[0]
+        appspec = _read_appspec(found or archive / name)
         self._appspec_warnings(appspec)
         problem = check_appspec_hooks(appspec, self.events, name)
         if problem is not None:
@@ -437,7 +432,7 @@ class Rehearsal:
         paths = self._paths(revision_dir)
         archive = paths.archive
         found = paths.appspec()
-        name = found.name if found is not None else APPSPEC_NAMES[0]
+        name = found.name if found is not None else bundles.APPSPEC_NAMES[0]
         path = found or archive / name
         if found is None:
             raise _StepFailed(
@@ -451,12 +446,7 @@ class Rehearsal:
                     "reference-appspec-file.html"
                 )
             )
-        try:
-            appspec = load_appspec(path)
-        except AppSpecError as exc:
-            raise _StepFailed(_unknown(exc.message), exc.hint) from None
-        except OSError as exc:
-            raise _StepFailed(_unknown(errno_message(exc))) from None
+        appspec = _read_appspec(path)
         if revision_dir == self.deployment_dir:
             self._appspec_warnings(appspec)
         return _HookSource(revision_dir, appspec)
@@ -544,7 +534,14 @@ def _unknown(message: str) -> Diagnostics:
     return Diagnostics(error_code="UnknownError", message=message)
 
 
-APPSPEC_NAMES = ("appspec.yml", "appspec.yaml")
+def _read_appspec(path: Path) -> AppSpec:
+    """`load_appspec`, its failures as the step's UnknownError."""
+    try:
+        return load_appspec(path)
+    except AppSpecError as exc:
+        raise _StepFailed(_unknown(exc.message), exc.hint) from None
+    except OSError as exc:
+        raise _StepFailed(_unknown(errno_message(exc))) from None
 
 
 @dataclass(frozen=True)
@@ -557,7 +554,7 @@ class _RevisionPaths:
     @classmethod
     def of(cls, revision_dir: Path) -> _RevisionPaths:
         archive = revision_dir / "deployment-archive"
-        return cls(archive, tuple(archive / name for name in APPSPEC_NAMES))
+        return cls(archive, tuple(archive / name for name in bundles.APPSPEC_NAMES))
 
     def appspec(self) -> Path | None:
         """`app_spec_real_path`: appspec.yml, else appspec.yaml, else None (the caller fails

@@ -7,7 +7,6 @@ Copying those exactly is what makes a rehearsal's messages read like the real ag
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import os
 import re
@@ -29,8 +28,6 @@ def ruby_str(value: Any) -> str:
         return repr(value)
     if isinstance(value, (list, dict)):
         return ruby_inspect(value)
-    if isinstance(value, (_dt.date, _dt.datetime)):
-        return str(value)
     return str(value)
 
 

@@ -19,6 +19,7 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 Undo = Callable[[], None]
@@ -34,8 +35,9 @@ class Shim:
 _installed: dict[str, Undo] = {}
 
 
-def _patch(owner: type, attr: str, value: Any) -> Undo:
-    """Set `owner.attr = value`; the returned function restores the original (or removes it)."""
+def _patch(owner: type | ModuleType, attr: str, value: Any) -> Undo:
+    """Set `owner.attr = value` (a class or a module); the returned function restores the
+    original (or removes it)."""
     missing = object()
     original = owner.__dict__.get(attr, missing)
     setattr(owner, attr, value)
@@ -124,13 +126,7 @@ def _codedeploy_no_empty_load_balancer_info() -> Undo:
             out.pop("loadBalancerInfo", None)
         return out
 
-    return _patch_module(responses, "_deployment_group_info", info)
-
-
-def _patch_module(module: Any, attr: str, value: Any) -> Undo:
-    original = getattr(module, attr)
-    setattr(module, attr, value)
-    return lambda: setattr(module, attr, original)
+    return _patch(responses, "_deployment_group_info", info)
 
 
 # --- CodeDeploy: the update/delete calls terraform makes --------------------------------------
@@ -305,9 +301,7 @@ def _ec2_monitor_instances() -> Undo:
                     f"<item><instanceId>{instance.id}</instanceId>"
                     f"<monitoring><state>{state}</state></monitoring></item>"
                 )
-            name = (
-                "MonitorInstancesResponse" if state == "enabled" else ("UnmonitorInstancesResponse")
-            )
+            name = ("Monitor" if state == "enabled" else "Unmonitor") + "InstancesResponse"
             return (
                 f'<{name} xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">'
                 "<requestId>59dbff89-35bd-4eac-99ed-be587EXAMPLE</requestId>"

@@ -96,3 +96,8 @@ def output_argv(binary: str) -> list[str]:
 def show_plan_argv(binary: str, plan: str | Path = PLAN_FILE) -> list[str]:
     """`show -json FILE`: the full plan document (contains sensitive values in clear text)."""
     return _tf(binary).generate_cmd_string("show", str(plan), json=IsFlagged, no_color=IsFlagged)
+
+
+def show_state_argv(binary: str) -> list[str]:
+    """`show -json`: the current state (contains sensitive values in clear text)."""
+    return _tf(binary).generate_cmd_string("show", json=IsFlagged, no_color=IsFlagged)

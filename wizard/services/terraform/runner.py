@@ -147,6 +147,18 @@ class TerraformRunner:
         data = json.loads(out)
         return data if isinstance(data, dict) else {}
 
+    async def show_state(self) -> dict[str, Any]:
+        """The current state as JSON (`show -json`; {} when there is none or it cannot be read);
+        holds sensitive values, keep it in memory."""
+        code, out, _err = await self.capture(commands.show_state_argv(self.binary.path))
+        if code != 0 or not out.strip():
+            return {}
+        try:
+            data = json.loads(out)
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
     async def _spawn(self, argv: Sequence[str], **options: Any) -> asyncio.subprocess.Process:
         """`argv` in the workdir with our environment, no stdin, both outputs piped, in its own
         session (see the module docstring: Ctrl-C is ours to forward)."""

@@ -34,9 +34,11 @@ from wizard.core.events.terraform import (
 )
 from wizard.core.exitcodes import ExitCode
 from wizard.core.progress import Progress, reduce
-from wizard.services.terraform import commands
+from wizard.services.terraform import cleanup, commands
 from wizard.services.terraform.binary import TerraformNotFound, find_terraform
+from wizard.services.terraform.report import run_report
 from wizard.services.terraform.runner import TerraformRunner, terraform_env
+from wizard.services.terraform.summary import summarize
 
 T = TypeVar("T")
 
@@ -81,7 +83,7 @@ class Workflow:
         self.sandbox: Any = None  # wizard.services.sandbox.launcher.Sandbox when --sandbox
         self._interrupted = False
         self._plan_file = commands.PLAN_FILE
-        self._destroy_inventory: list[Any] = []
+        self._destroy_inventory: list[cleanup.Named] = []
         self._buckets: list[str] = []
 
     # --- plumbing -----------------------------------------------------------------------------
@@ -134,35 +136,8 @@ class Workflow:
             raise self._fail(ExitCode.TOOL_MISSING, str(exc)) from None
         self.notice(f"using {binary.describe()}")
         extra: dict[str, str | None] = {}
-        if self.options.sandbox and self._shared_sandbox is not None:
-            box = self._shared_sandbox
-            endpoint = box.endpoint
-            self.sandbox = box
-            self.notice(
-                f"sandbox: AWS emulator at {endpoint} (account 123456789012)",
-                "nothing here touches a real AWS account",
-            )
-            extra.update(box.terraform_env())
-        elif self.options.sandbox:
-            from wizard.services.sandbox import LOG_FILE, STATE_FILE
-            from wizard.services.sandbox.launcher import Sandbox, SandboxError
-
-            box = Sandbox(
-                region=answers.aws.region,
-                state_file=self.options.out / STATE_FILE,
-                log_file=self.options.out / LOG_FILE,
-            )
-            try:
-                endpoint = box.start()
-            except SandboxError as exc:
-                raise self._fail(ExitCode.TOOL_MISSING, str(exc)) from None
-            self.sandbox = box
-            restored = f", {box.restored} saved service(s) restored" if box.restored else ""
-            self.notice(
-                f"sandbox: AWS emulator at {endpoint} (account 123456789012{restored})",
-                "nothing here touches a real AWS account",
-            )
-            extra.update(box.terraform_env())
+        if self.options.sandbox:
+            extra.update(self._start_sandbox())
         cli_config = None
         if self.options.mirror is not None:
             from wizard.services.terraform.cliconfig import write_cli_config
@@ -183,6 +158,34 @@ class Workflow:
             self.notice(f"providers from the mirror {self.options.mirror}")
         env = terraform_env(cli_config=cli_config, extra=extra)
         self.runner = TerraformRunner(self.options.workdir, binary, env=env)
+
+    def _start_sandbox(self) -> dict[str, str | None]:
+        """Use the shared emulator or start one; its terraform environment."""
+        from wizard.services.sandbox import LOG_FILE, STATE_FILE
+        from wizard.services.sandbox.launcher import ACCOUNT_ID, Sandbox, SandboxError
+
+        box = self._shared_sandbox
+        restored = ""
+        if box is None:
+            box = Sandbox(
+                region=self.options.answers.aws.region,
+                state_file=self.options.out / STATE_FILE,
+                log_file=self.options.out / LOG_FILE,
+            )
+            try:
+                box.start()
+            except SandboxError as exc:
+                raise self._fail(ExitCode.TOOL_MISSING, str(exc)) from None
+            if box.restored:
+                restored = f", {box.restored} saved service(s) restored"
+        endpoint = box.endpoint
+        self.sandbox = box
+        self.notice(
+            f"sandbox: AWS emulator at {endpoint} (account {ACCOUNT_ID}{restored})",
+            "nothing here touches a real AWS account",
+        )
+        env: dict[str, str | None] = box.terraform_env()
+        return env
 
     def render(self) -> None:
         """Write the workspace (answers -> files). Edited files are kept: exit 9."""
@@ -223,14 +226,12 @@ class Workflow:
             raise self._stopped_or(ExitCode.PLAN_FAILED, "terraform init failed (see above)")
         self._plan_file = commands.DESTROY_PLAN_FILE if destroy else commands.PLAN_FILE
         if destroy:
-            state = await self._state()
-            self._destroy_inventory = self._inventory(state)
-            self._buckets = self._state_buckets(state)
+            state = await runner.show_state()
+            self._destroy_inventory = cleanup.inventory(state, self.options.answers)
+            self._buckets = cleanup.buckets(state)
         code = await self._stream(runner.plan(out=self._plan_file, destroy=destroy))
         if code not in (0, 2):
             raise self._stopped_or(ExitCode.PLAN_FAILED, "terraform plan failed (see above)")
-        from wizard.services.terraform.summary import summarize
-
         plan = await runner.show_plan(self._plan_file)
         self.summary = summarize(plan, operation="destroy" if destroy else "apply")
         self.emit(self.summary)
@@ -258,7 +259,7 @@ class Workflow:
         clients = self._clients()
         for bucket in self._buckets:
             try:
-                n = await asyncio.to_thread(_empty, clients, bucket)
+                n = await asyncio.to_thread(cleanup.empty_bucket, clients, bucket)
             except Exception as exc:  # keep going: terraform will say if the bucket stays
                 self.notice(f"could not empty bucket {bucket}: {exc}", level="warn")
                 continue
@@ -320,29 +321,6 @@ class Workflow:
         runner = self._require_runner()
         return runner.last.exit_code if runner.last is not None else 1
 
-    async def _state(self) -> dict[str, Any]:
-        runner = self._require_runner()
-        code, out, _err = await runner.capture([runner.binary.path, "show", "-json", "-no-color"])
-        if code != 0 or not out.strip():
-            return {}
-        import json
-
-        try:
-            data = json.loads(out)
-        except ValueError:
-            return {}
-        return data if isinstance(data, dict) else {}
-
-    def _inventory(self, state: dict[str, Any]) -> list[Any]:
-        from wizard.services.terraform.cleanup import inventory
-
-        return inventory(state, self.options.answers)
-
-    def _state_buckets(self, state: dict[str, Any]) -> list[str]:
-        from wizard.services.terraform.cleanup import buckets
-
-        return buckets(state)
-
     def _clients(self) -> Any:
         from wizard.services.aws.session import AwsClients, AwsTarget
 
@@ -352,10 +330,8 @@ class Workflow:
         return AwsClients(AwsTarget(region=aws.region, profile=aws.profile))
 
     def _left_behind(self, clients: Any) -> list[str]:
-        from wizard.services.terraform.cleanup import left_behind
-
         try:
-            return left_behind(clients, self._destroy_inventory)
+            return cleanup.left_behind(clients, self._destroy_inventory)
         except Exception as exc:  # a permission problem must not hide the destroy result
             self.emit(LogLine(source="cdwizard", text=f"could not check leftovers: {exc}"))
             return []
@@ -363,8 +339,6 @@ class Workflow:
     def _report(
         self, operation: Literal["apply", "destroy"], left_behind: list[str] | None = None
     ) -> RunReport:
-        from wizard.services.terraform.report import run_report
-
         return run_report(
             self.progress,
             operation=operation,
@@ -373,12 +347,6 @@ class Workflow:
             workdir=str(self.options.workdir),
             left_behind=left_behind or [],
         )
-
-
-def _empty(clients: Any, bucket: str) -> int:
-    from wizard.services.terraform.cleanup import empty_bucket
-
-    return empty_bucket(clients, bucket)
 
 
 def run_sync(main: Callable[[], Awaitable[T]], on_interrupt: Callable[[], None]) -> T:

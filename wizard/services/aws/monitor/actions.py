@@ -19,7 +19,7 @@ from wizard.core.timeline.offers import (
     STOP,
     STOP_ROLLBACK,
 )
-from wizard.services.aws.monitor.deployment_poller import BATCH_LIMIT, revision_from, utc
+from wizard.services.aws.monitor.deployment_poller import chunks, revision_from, utc
 from wizard.services.aws.monitor.full_log import FullLog, fetch_scripts_log
 
 if TYPE_CHECKING:
@@ -231,8 +231,8 @@ def last_successful_revision(
     ):
         ids += page.get("deployments", [])
     best: tuple[Any, str, RevisionRef] | None = None
-    for start in range(0, len(ids), BATCH_LIMIT):
-        infos = codedeploy.batch_get_deployments(deploymentIds=ids[start : start + BATCH_LIMIT])
+    for batch in chunks(ids):
+        infos = codedeploy.batch_get_deployments(deploymentIds=batch)
         for info in infos.get("deploymentsInfo", []):
             revision = revision_from(info.get("revision"))
             when = utc(info.get("completeTime") or info.get("createTime"))

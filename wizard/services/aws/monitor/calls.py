@@ -8,9 +8,8 @@ from typing import Any
 class ApiCaller:
     """Calls `client.<method>(**kwargs)` and records the API name, e.g. `GetDeployment`."""
 
-    def __init__(self, client: Any, service: str) -> None:
+    def __init__(self, client: Any) -> None:
         self.client = client
-        self.service = service
         self.last_operation = ""
 
     def call(self, method: str, **kwargs: Any) -> dict[str, Any]:

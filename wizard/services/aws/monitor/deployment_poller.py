@@ -118,7 +118,7 @@ class DeploymentPoller:
     """Follows one deployment. `poll()` returns a fresh `DeploymentView` reusing unchanged rows."""
 
     def __init__(self, client: Any, deployment_id: str, *, emulator: bool = False) -> None:
-        self.api = ApiCaller(client, "codedeploy")
+        self.api = ApiCaller(client)
         self.deployment_id = deployment_id
         self.emulator = emulator
         self.view: DeploymentView | None = None

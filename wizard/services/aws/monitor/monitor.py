@@ -14,6 +14,7 @@ typed events and hands both to subscribers (the TUI, the plain/JSON printers).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -164,7 +165,7 @@ class Monitor:
         self, predicate: Callable[[Snapshot], bool], timeout: float | None = None
     ) -> Snapshot | None:
         """Block until a snapshot satisfies `predicate` (or the monitor stops); None on timeout."""
-        deadline = None if timeout is None else self._monotonic() + timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
         with self._changed:
             while True:
                 snap = self.latest
@@ -172,16 +173,10 @@ class Monitor:
                     return snap
                 if self._thread is not None and not self._thread.is_alive():
                     return None
-                remaining = None if deadline is None else deadline - self._monotonic()
+                remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return None
                 self._changed.wait(0.5 if remaining is None else min(remaining, 0.5))
-
-    @staticmethod
-    def _monotonic() -> float:
-        import time
-
-        return time.monotonic()
 
     def _sleep(self, seconds: float) -> None:
         if self._sleeper is not None:

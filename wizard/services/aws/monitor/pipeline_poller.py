@@ -83,7 +83,7 @@ class PipelinePoller:
     def __init__(
         self, client: Any, name: str, *, history: int = 10, emulator: bool = False
     ) -> None:
-        self.api = ApiCaller(client, "codepipeline")
+        self.api = ApiCaller(client)
         self.name = name
         self.history = max(1, min(history, 100))
         self.emulator = emulator
@@ -92,6 +92,7 @@ class PipelinePoller:
         self.actions_supported = True
         self.notes: list[str] = []
         self._structure: tuple[tuple[str, tuple[_ActionDef, ...]], ...] | None = None
+        self._blank: tuple[StageView, ...] = ()
         self._version: int | None = None
         self._followed_id: str | None = None
         self._detail_final_for: str | None = None
@@ -115,6 +116,19 @@ class PipelinePoller:
             )
             stages.append((stage["name"], actions))
         self._structure = tuple(stages)
+        #: the stages with no run yet (built once per structure, not on every poll)
+        self._blank = tuple(
+            StageView(
+                name=stage,
+                actions=tuple(
+                    ActionView(
+                        stage=stage, name=a.name, provider=a.provider, configuration=a.configuration
+                    )
+                    for a in actions
+                ),
+            )
+            for stage, actions in self._structure
+        )
 
     # -- one poll ----------------------------------------------------------------------------
 
@@ -136,7 +150,7 @@ class PipelinePoller:
             self._followed_id = followed_id
             self._detail_final_for = None
             self._deployment_id = None
-            self._stages = self._blank_stages()
+            self._stages = self._blank
         followed = next((e for e in executions if e.execution_id == followed_id), None)
         if followed is not None and self._detail_final_for != followed.execution_id:
             self._poll_detail(followed)
@@ -144,7 +158,7 @@ class PipelinePoller:
                 self._detail_final_for = followed.execution_id
         view = PipelineView(
             name=self.name,
-            stages=self._stages or self._blank_stages(),
+            stages=self._stages or self._blank,
             executions=tuple(executions),
             followed_id=followed_id,
             deployment_id=self._deployment_id,
@@ -161,20 +175,6 @@ class PipelinePoller:
         if selector.kind == "newest" or self._followed_id is None:
             return executions[0].execution_id if executions else None
         return self._followed_id
-
-    def _blank_stages(self) -> tuple[StageView, ...]:
-        return tuple(
-            StageView(
-                name=stage,
-                actions=tuple(
-                    ActionView(
-                        stage=stage, name=a.name, provider=a.provider, configuration=a.configuration
-                    )
-                    for a in actions
-                ),
-            )
-            for stage, actions in self._structure or ()
-        )
 
     # -- the followed execution's stages and actions ------------------------------------------
 

@@ -38,7 +38,7 @@ from wizard.services.sandbox.extensions._gitobjects import (
     commit_id,
     tree_ids,
 )
-from wizard.services.sandbox.extensions._paging import decode_token, encode_token
+from wizard.services.sandbox.extensions._paging import page
 
 #: CodeCommit quotas the emulator enforces (AWS CodeCommit User Guide, "Quotas").
 MAX_FILE_ENTRIES = 100
@@ -85,15 +85,22 @@ class GitStore:
 
 
 _STORES_LOCK = threading.Lock()
+#: The attribute of moto's repository object that holds its `GitStore`.
+_STORE_ATTR = "_cdwizard_git"
+
+
+def stored(repository: Any) -> GitStore | None:
+    """The store attached to moto's repository object, if any (readers: never creates one)."""
+    return getattr(repository, _STORE_ATTR, None)
 
 
 def _store(repository: Any) -> GitStore:
     """The store attached to moto's repository object (created on first use)."""
     with _STORES_LOCK:
-        store = getattr(repository, "_cdwizard_git", None)
+        store = stored(repository)
         if store is None:
             store = GitStore()
-            repository._cdwizard_git = store
+            setattr(repository, _STORE_ATTR, store)
         return store
 
 
@@ -144,14 +151,13 @@ def _now_signature(name: str, email: str) -> tuple[dict[str, str], str]:
 
 
 def _page(items: list[Any], token: str | None, size: int) -> tuple[list[Any], str | None]:
-    start = decode_token(token) if token else 0
-    if start is None:
-        raise _error(
-            "InvalidContinuationTokenException", "The specified continuation token is not valid."
-        )
-    chunk = items[start : start + size]
-    more = start + size < len(items)
-    return chunk, (encode_token(start + size) if more else None)
+    return page(items, token, size, _invalid_token)
+
+
+def _invalid_token() -> Exception:
+    return _error(
+        "InvalidContinuationTokenException", "The specified continuation token is not valid."
+    )
 
 
 # --- request handlers (become methods of moto's CodeCommitResponse) --------------------------

@@ -30,7 +30,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from wizard.services.sandbox.extensions._paging import decode_token, encode_token
+from wizard.services.sandbox.extensions._paging import page
 
 #: The action the SSM agent calls to register and ping.
 AGENT_ACTION = "ssm:UpdateInstanceInformation"
@@ -174,11 +174,8 @@ def _matches(info: dict[str, Any], tags: dict[str, str], key: str, values: list[
     return str(info[key]) in values
 
 
-def _decode_token(token: str) -> int:
-    offset = decode_token(token)
-    if offset is None:
-        raise _error("InvalidNextToken", "The specified token is not valid.")
-    return offset
+def _invalid_token() -> Exception:
+    return _error("InvalidNextToken", "The specified token is not valid.")
 
 
 def describe_instance_information(self: Any) -> str:
@@ -202,11 +199,10 @@ def describe_instance_information(self: Any) -> str:
     size = self._get_param("MaxResults") or DEFAULT_PAGE
     if not isinstance(size, int) or not 5 <= size <= 50:
         raise _error("ValidationException", f"MaxResults must be between 5 and 50, not {size}.")
-    token = self._get_param("NextToken")
-    start = _decode_token(token) if token else 0
-    out: dict[str, Any] = {"InstanceInformationList": found[start : start + size]}
-    if start + size < len(found):
-        out["NextToken"] = encode_token(start + size)
+    chunk, token = page(found, self._get_param("NextToken"), size, _invalid_token)
+    out: dict[str, Any] = {"InstanceInformationList": chunk}
+    if token:
+        out["NextToken"] = token
     return json.dumps(out)
 
 

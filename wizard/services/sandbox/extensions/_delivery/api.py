@@ -9,15 +9,14 @@ want); while disabled it behaves as moto does without the extension (the origina
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from wizard.services.sandbox.extensions._delivery import clock
+from wizard.services.sandbox.extensions import _paging as paging
+from wizard.services.sandbox.extensions._delivery import clock, pipeline
 from wizard.services.sandbox.extensions._delivery.world import LOCK, World, enabled, world_of
 
 Handler = Callable[[Any, World, float], Any]
@@ -44,8 +43,6 @@ def simulated(owner: type, name: str, fn: Handler) -> Callable[[Any], Any]:
     def method(self: Any) -> Any:
         if not enabled():
             return original(self)
-        from wizard.services.sandbox.extensions._delivery import pipeline
-
         with LOCK:
             world = world_of(self)
             now = clock.now()
@@ -78,19 +75,12 @@ def dumps(value: Any) -> str:
     return json.dumps(_plain(value))
 
 
+def _invalid_token() -> Exception:
+    from moto.core.exceptions import JsonRESTError
+
+    return JsonRESTError("InvalidNextTokenException", "The next token is not valid.")
+
+
 def page(items: Sequence[Any], token: str | None, size: int) -> tuple[list[Any], str | None]:
     """One page of `items` from an opaque `token`; the next token (None at the end)."""
-    start = 0
-    if token:
-        try:
-            start = int(json.loads(base64.urlsafe_b64decode(token.encode()))["offset"])
-        except (ValueError, KeyError, TypeError, binascii.Error):
-            from moto.core.exceptions import JsonRESTError
-
-            raise JsonRESTError(
-                "InvalidNextTokenException", "The next token is not valid."
-            ) from None
-    chunk = list(items[start : start + size])
-    more = start + size < len(items)
-    nxt = base64.urlsafe_b64encode(json.dumps({"offset": start + size}).encode()).decode()
-    return chunk, (nxt if more else None)
+    return paging.page(items, token, size, _invalid_token)

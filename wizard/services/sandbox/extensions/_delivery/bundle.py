@@ -15,9 +15,9 @@ import zipfile
 from collections.abc import Mapping
 from typing import Literal
 
+from wizard.services.rehearse.bundle import APPSPEC_NAMES
 from wizard.services.sandbox.extensions._delivery.model import Bundle
 
-APPSPEC_NAMES = ("appspec.yml", "appspec.yaml")
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 
 

@@ -157,7 +157,7 @@ def get_deployment_target(self: Any, world: World, now: float) -> dict[str, Any]
 def stop_deployment(self: Any, world: World, now: float) -> dict[str, Any]:
     deployment, run = _simulated(world, self._get_param("deploymentId"), "stop_deployment")
     rollback = self._get_param("autoRollbackEnabled")
-    deploy.stop(world, deployment, run, now, None if rollback is None else bool(rollback))
+    deploy.stop(deployment, run, now, None if rollback is None else bool(rollback))
     pipeline.deployment_changed(world, run)
     pipeline.advance(world, now)
     return {"status": "Pending", "statusMessage": "Stopping Active deployment"}

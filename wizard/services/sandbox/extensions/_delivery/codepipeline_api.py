@@ -12,7 +12,7 @@ from typing import Any
 
 from wizard.services.sandbox.extensions._delivery import clock
 from wizard.services.sandbox.extensions._delivery import pipeline as engine
-from wizard.services.sandbox.extensions._delivery.api import Handler, page
+from wizard.services.sandbox.extensions._delivery.api import MARK, Handler, page
 from wizard.services.sandbox.extensions._delivery.model import ActionRun, ExecutionRun, StageRun
 from wizard.services.sandbox.extensions._delivery.world import LOCK, World, enabled
 
@@ -349,7 +349,6 @@ def stop_pipeline_execution(self: Any, world: World, now: float) -> dict[str, An
     pipeline = _pipeline(world, self._get_param("pipelineName"))
     ex = _execution(world, pipeline, self._get_param("pipelineExecutionId"))
     engine.stop_execution(
-        world,
         pipeline,
         ex,
         now,
@@ -369,7 +368,7 @@ def retry_stage_execution(self: Any, world: World, now: float) -> dict[str, Any]
             "StageNotFoundException", f"Stage {stage} does not exist in the pipeline."
         )
     mode = self._get_param("retryMode") or "FAILED_ACTIONS"
-    engine.retry_stage(world, pipeline, ex, stage, mode=mode, at=now)
+    engine.retry_stage(pipeline, ex, stage, mode=mode, at=now)
     engine.advance(world, now)
     return {"pipelineExecutionId": ex.execution_id}
 
@@ -394,7 +393,7 @@ def install_create_trigger() -> None:
     from moto.codepipeline.models import CodePipelineBackend
 
     current = CodePipelineBackend.__dict__["create_pipeline"]
-    if getattr(current, "_cdwizard_delivery", False):
+    if getattr(current, MARK, False):
         return
 
     def create_pipeline(
@@ -413,7 +412,6 @@ def install_create_trigger() -> None:
                 )
         return out
 
-    # a marker on the wrapper (mypy does not model function attributes), then a deliberate
-    # monkeypatch of moto's backend method (same signature)
-    create_pipeline._cdwizard_delivery = True  # type: ignore[attr-defined]
+    setattr(create_pipeline, MARK, True)
+    # a deliberate monkeypatch of moto's backend method (same signature)
     CodePipelineBackend.create_pipeline = create_pipeline  # type: ignore[method-assign]

@@ -286,9 +286,7 @@ def _schedule(
 # --- changing ---------------------------------------------------------------------------------
 
 
-def stop(
-    world: World, deployment: Any, run: DeploymentRun, at: float, rollback: bool | None
-) -> None:
+def stop(deployment: Any, run: DeploymentRun, at: float, rollback: bool | None) -> None:
     """StopDeployment at `at`: what had not finished is skipped; roll back when asked."""
     if at >= run.end:
         raise error(

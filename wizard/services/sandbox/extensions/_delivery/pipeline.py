@@ -39,6 +39,7 @@ from wizard.services.sandbox.extensions._delivery.model import (
     StageRun,
 )
 from wizard.services.sandbox.extensions._delivery.world import World
+from wizard.services.sandbox.extensions.codecommit import stored
 
 TRANSITION_SECONDS = 1.0
 SOURCE_SECONDS = 2.0
@@ -149,9 +150,8 @@ def _watched(pipeline: Any) -> list[tuple[str, str, bool]]:
 
 def branch_head(world: World, repository: str, branch: str) -> str | None:
     """The branch's head commit in the CodeCommit content model (None: no such branch)."""
-    repo = world.codecommit.repositories.get(repository)
-    store = getattr(repo, "_cdwizard_git", None)  # the codecommit extension's content store
-    return (getattr(store, "branches", None) or {}).get(branch)
+    store = stored(world.codecommit.repositories.get(repository))
+    return store.branches.get(branch) if store is not None else None
 
 
 def remember_heads(world: World, pipeline: Any) -> None:
@@ -228,18 +228,18 @@ def _earlier(
 def _step(world: World, pipeline: Any, ex: ExecutionRun, at: float) -> None:
     kind = ex.next_kind
     if kind == "enter":
-        _try_enter(world, pipeline, ex, ex.next_stage, at)
+        _try_enter(pipeline, ex, ex.next_stage, at)
     elif kind == "group":
         _start_group(world, pipeline, ex, at)
     elif kind == "group_done":
-        _group_done(world, pipeline, ex, at)
+        _group_done(pipeline, ex, at)
 
 
 def _finish(ex: ExecutionRun, status: str, at: float) -> None:
     ex.status, ex.end, ex.next_kind, ex.next_at = status, round(at, 3), None, None
 
 
-def _try_enter(world: World, pipeline: Any, ex: ExecutionRun, index: int, at: float) -> None:
+def _try_enter(pipeline: Any, ex: ExecutionRun, index: int, at: float) -> None:
     stages = _stages(pipeline)
     if index >= len(stages):
         _finish(ex, "Succeeded", at)
@@ -268,7 +268,7 @@ def _enter(pipeline: Any, ex: ExecutionRun, index: int, name: str, at: float) ->
     ex.next_kind, ex.next_at, ex.next_stage = "group", round(at, 3), index
 
 
-def _release(world: World, pipeline: Any, ex: ExecutionRun, name: str, at: float) -> None:
+def _release(pipeline: Any, ex: ExecutionRun, name: str, at: float) -> None:
     runs = runs_of(pipeline)
     if runs.occupants.get(name) == ex.execution_id:
         del runs.occupants[name]
@@ -289,7 +289,7 @@ def _start_group(world: World, pipeline: Any, ex: ExecutionRun, at: float) -> No
     declared = next((s for s in _stages(pipeline) if s["name"] == stage.name), None)
     groups = _groups(declared) if declared else []
     if stage.group >= len(groups):
-        _group_done(world, pipeline, ex, at)
+        _group_done(pipeline, ex, at)
         return
     only = set(stage.retry_only) if stage.retry_only is not None else None
     stage.retry_only = None
@@ -312,7 +312,7 @@ def latest_attempts(stage: StageRun, names: set[str] | None = None) -> list[Acti
     return list(newest.values())
 
 
-def _group_done(world: World, pipeline: Any, ex: ExecutionRun, at: float) -> None:
+def _group_done(pipeline: Any, ex: ExecutionRun, at: float) -> None:
     stage = _current_stage(ex)
     declared = next((s for s in _stages(pipeline) if s["name"] == stage.name), None)
     groups = _groups(declared) if declared else []
@@ -320,18 +320,18 @@ def _group_done(world: World, pipeline: Any, ex: ExecutionRun, at: float) -> Non
     attempts = latest_attempts(stage, names)
     failed = any(a.status != "Succeeded" for a in attempts)
     if ex.stop is not None:
-        _close_stage(world, pipeline, ex, stage, status="Stopped", at=at)
+        _close_stage(pipeline, ex, stage, status="Stopped", at=at)
         _finish(ex, "Stopped", at)
         return
     if failed:
-        _close_stage(world, pipeline, ex, stage, status="Failed", at=at)
+        _close_stage(pipeline, ex, stage, status="Failed", at=at)
         _finish(ex, "Failed", at)
         return
     if stage.group + 1 < len(groups):
         stage.group += 1
         ex.next_kind, ex.next_at = "group", round(at, 3)
         return
-    _close_stage(world, pipeline, ex, stage, status="Succeeded", at=at)
+    _close_stage(pipeline, ex, stage, status="Succeeded", at=at)
     if stage.index + 1 >= len(_stages(pipeline)):
         _finish(ex, "Succeeded", at)
         return
@@ -341,10 +341,10 @@ def _group_done(world: World, pipeline: Any, ex: ExecutionRun, at: float) -> Non
 
 
 def _close_stage(
-    world: World, pipeline: Any, ex: ExecutionRun, stage: StageRun, *, status: str, at: float
+    pipeline: Any, ex: ExecutionRun, stage: StageRun, *, status: str, at: float
 ) -> None:
     stage.status, stage.end = status, round(at, 3)
-    _release(world, pipeline, ex, stage.name, at)
+    _release(pipeline, ex, stage.name, at)
 
 
 # --- actions ----------------------------------------------------------------------------------
@@ -389,7 +389,7 @@ def _run_action(
     if provider == "CodeCommit":
         _source(world, pipeline, ex, run)
     elif provider == "CodeDeploy":
-        _deploy(world, pipeline, ex, run, produced)
+        _deploy(world, pipeline, ex, run)
     else:
         run.end = round(at + clock.duration(OTHER_SECONDS, run.action_execution_id), 3)
         run.summary = NOT_EMULATED.format(provider=provider or "these")
@@ -428,10 +428,10 @@ def _source(world: World, pipeline: Any, ex: ExecutionRun, run: ActionRun) -> No
             "CodeCommit. Make sure you are using the correct repository name, and then try again.",
         )
         return
-    store = getattr(repo, "_cdwizard_git", None)
-    commits = getattr(store, "commits", {}) or {}
+    store = stored(repo)
+    commits = store.commits if store is not None else {}
     wanted = ex.overrides.get(run.action)
-    commit_id = wanted or (getattr(store, "branches", {}) or {}).get(branch)
+    commit_id = wanted or (store.branches.get(branch) if store is not None else None)
     if commit_id is None:
         _fail(
             run,
@@ -488,7 +488,6 @@ def _deploy(
     pipeline: Any,
     ex: ExecutionRun,
     run: ActionRun,
-    produced: dict[str, dict[str, Any]],
 ) -> None:
     config = run.declaration.get("configuration") or {}
     if not run.input_artifacts:
@@ -568,7 +567,7 @@ def deployment_changed(world: World, made: deploy.DeploymentRun) -> None:
 
 
 def stop_execution(
-    world: World, pipeline: Any, ex: ExecutionRun, at: float, *, abandon: bool, reason: str
+    pipeline: Any, ex: ExecutionRun, at: float, *, abandon: bool, reason: str
 ) -> None:
     """StopPipelineExecution: finish the running actions (or abandon them), then Stopped."""
     if ex.done:
@@ -597,13 +596,11 @@ def stop_execution(
         for run in stage.actions:
             if run.end > at:
                 run.status, run.end, run.error = "Abandoned", round(at, 3), None
-        _close_stage(world, pipeline, ex, stage, status="Stopped", at=at)
+        _close_stage(pipeline, ex, stage, status="Stopped", at=at)
         _finish(ex, "Stopped", at)
 
 
-def retry_stage(
-    world: World, pipeline: Any, ex: ExecutionRun, stage_name: str, *, mode: str, at: float
-) -> None:
+def retry_stage(pipeline: Any, ex: ExecutionRun, stage_name: str, *, mode: str, at: float) -> None:
     """RetryStageExecution of a failed stage of the execution's latest run through it."""
     stage = ex.stage_run(stage_name)
     if stage is None or ex.status != "Failed" or stage.status != "Failed" or not ex.done:

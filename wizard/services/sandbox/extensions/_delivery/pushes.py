@@ -12,27 +12,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from wizard.services.sandbox.extensions._delivery import clock, pipeline
-from wizard.services.sandbox.extensions._delivery.api import MARK
-from wizard.services.sandbox.extensions._delivery.world import LOCK, enabled, world_of
+from wizard.services.sandbox.extensions._delivery import pipeline
+from wizard.services.sandbox.extensions._delivery.api import MARK, Handler, install_handlers
+from wizard.services.sandbox.extensions._delivery.world import World
 
 BRANCH_HANDLERS = ("create_commit", "create_branch")
 
 
-def _wrap(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    def handler(self: Any) -> Any:
-        if not enabled():
-            return original(self)
-        with LOCK:
-            world = world_of(self)
-            now = clock.now()
-            pipeline.advance(world, now)
-            out = original(self)
-            pipeline.notice_pushes(world, now)
+def _then_notice(push: Callable[[Any], Any]) -> Handler:
+    """The push itself, then a look for the branches it moved (`simulated` advances first)."""
+
+    def handler(self: Any, world: World, now: float) -> Any:
+        out = push(self)
+        pipeline.notice_pushes(world, now)
         return out
 
-    setattr(handler, MARK, True)
-    handler._cdwizard_original = original  # type: ignore[attr-defined]  # a function attribute
     return handler
 
 
@@ -43,4 +37,4 @@ def install() -> None:
         current = getattr(CodeCommitResponse, name, None)
         if current is None or getattr(current, MARK, False):
             continue
-        setattr(CodeCommitResponse, name, _wrap(current))
+        install_handlers(CodeCommitResponse, {name: _then_notice(current)})

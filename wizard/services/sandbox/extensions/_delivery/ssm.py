@@ -27,8 +27,10 @@ from wizard.core.agent_log import (
     deployments_log_entry,
     logfile_header,
 )
-from wizard.services.sandbox.extensions._delivery import clock, deploy
+from wizard.services.sandbox.extensions._delivery import clock, deploy, pipeline
+from wizard.services.sandbox.extensions._delivery.api import MARK
 from wizard.services.sandbox.extensions._delivery.world import LOCK, World, enabled, world_of
+from wizard.services.sandbox.extensions.ssm_instances import role_lets_agent_register
 
 #: SSM returns at most this many characters of a command's output.
 OUTPUT_LIMIT = 24_000
@@ -57,8 +59,6 @@ def _error(code: str, message: str) -> Exception:
 
 
 def _managed(world: World, instance: Any) -> bool:
-    from wizard.services.sandbox.extensions.ssm_instances import role_lets_agent_register
-
     association = world.ec2.iam_instance_profile_associations.get(instance.id)
     if association is None or instance.state in ("terminated", "shutting-down"):
         return False
@@ -141,7 +141,7 @@ def _install_send_command() -> None:
     from moto.ssm.responses import SimpleSystemManagerResponse
 
     current = SimpleSystemManagerResponse.__dict__["send_command"]
-    if getattr(current, "_cdwizard_delivery", False):
+    if getattr(current, MARK, False):
         return
 
     def send_command(self: Any) -> Any:
@@ -155,8 +155,6 @@ def _install_send_command() -> None:
             if self._get_param("DocumentName") != "AWS-RunShellScript":
                 return out
             now = clock.now()
-            from wizard.services.sandbox.extensions._delivery import pipeline
-
             pipeline.advance(world, now)
             command_id = out.result["Command"]["CommandId"]
             command = self.ssm_backend.get_command_by_id(command_id)
@@ -179,9 +177,8 @@ def _install_send_command() -> None:
                 command.error_count = sum(1 for i in command.invocations if i["ResponseCode"])
         return out
 
-    # a marker on the wrapper (mypy does not model function attributes), then a deliberate
-    # monkeypatch of moto's response method
-    send_command._cdwizard_delivery = True  # type: ignore[attr-defined]
+    setattr(send_command, MARK, True)
+    # a deliberate monkeypatch of moto's response method
     SimpleSystemManagerResponse.send_command = send_command  # type: ignore[method-assign]
 
 
