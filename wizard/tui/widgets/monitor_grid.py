@@ -25,7 +25,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from wizard.core.events.base import format_duration
+from wizard.core.events.base import format_duration, seconds_between
 from wizard.core.events.lifecycle import IN_PLACE_EVENTS, LifecycleStatus
 from wizard.core.timeline import DeploymentView, InstanceView, LifecycleCell, exit_detail
 from wizard.tui.theme import THEME
@@ -58,8 +58,8 @@ def elapsed(cell: LifecycleCell, now: datetime) -> float | None:
     """Seconds a cell took, or has been running for."""
     if cell.duration is not None:
         return cell.duration
-    if cell.status is LifecycleStatus.IN_PROGRESS and cell.started_at is not None:
-        return max(0.0, (now - cell.started_at).total_seconds())
+    if cell.status is LifecycleStatus.IN_PROGRESS:
+        return seconds_between(cell.started_at, now)
     return None
 
 
