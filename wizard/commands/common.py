@@ -47,11 +47,22 @@ def load_answers_arg(args: argparse.Namespace, *, required: bool = True) -> Answ
         raise CommandError(str(exc), ExitCode.BAD_ANSWERS) from None
 
 
+def same_target(args: argparse.Namespace) -> str:
+    """The flags that make a later command use this run's workspace and AWS target."""
+    parts = []
+    if getattr(args, "out", None):
+        parts += ["--out", str(args.out)]
+    if getattr(args, "sandbox", False):
+        parts.append("--sandbox")
+    return "".join(f" {part}" for part in parts)
+
+
 def make_sink(
     mode: str, *, activity: str = "working", describe: Callable[[Event], str] | None = None
 ) -> EventSink:
-    """The plain or JSON event sink for `--plain` / `--json` (the TUI consumes events itself);
-    `describe` words the plain lines (JSON is always the events themselves)."""
+    """The JSON event sink for `json`, else the plain one (also for `tui`: the commands that
+    have a screen open it themselves); `describe` words the plain lines (JSON is always the
+    events themselves)."""
     from wizard.core.output import JsonSink, PlainSink
 
     if mode == "json":

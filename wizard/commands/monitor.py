@@ -197,8 +197,7 @@ def _sink(args: argparse.Namespace, activity: str) -> EventSink:
     from wizard.cli import resolve_output
     from wizard.commands.common import make_sink
 
-    mode = resolve_output(args)
-    return make_sink("json" if mode == "json" else "plain", activity=activity)
+    return make_sink(resolve_output(args), activity=activity)
 
 
 def _tui(args: argparse.Namespace) -> bool:
@@ -295,18 +294,6 @@ def _monitor(args: argparse.Namespace) -> int:
 # --- ship -------------------------------------------------------------------------------------
 
 
-def _payload_files(args: argparse.Namespace, answers: Answers) -> tuple[list[Any], str]:
-    """The workspace's payload (with the user's edits) if rendered, else a fresh rendering."""
-    from wizard.cli import resolve_out
-    from wizard.core.render import render
-    from wizard.services.aws.ship import files_from_dir, files_from_tree
-
-    workspace = resolve_out(args) / "payload"
-    if workspace.is_dir():
-        return files_from_dir(workspace), f"the workspace's {workspace}"
-    return files_from_tree(render(answers)), "a fresh rendering of the answers"
-
-
 def _ship(args: argparse.Namespace) -> int:
     answers = _answers(args, required=True)
     assert answers is not None
@@ -317,6 +304,7 @@ def _ship(args: argparse.Namespace) -> int:
 def _ship_to(args: argparse.Namespace, answers: Answers, target: AwsTarget) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from wizard.cli import resolve_out
     from wizard.commands.common import CommandError
     from wizard.core.events.base import Notice
     from wizard.core.events.pipeline import CommitPushed
@@ -330,20 +318,23 @@ def _ship_to(args: argparse.Namespace, answers: Answers, target: AwsTarget) -> i
     from wizard.services.aws.monitor.errors import classify
     from wizard.services.aws.monitor.follow import follow_commit
     from wizard.services.aws.ship import ShipError, execute_ship, plan_ship
+    from wizard.tui.monitor_feed import ship_source
 
     clients = monitor_clients(target)
     tui = _tui(args)
     sink = _sink(args, "shipping")
     try:
-        files, source = _payload_files(args, answers)
+        # the workspace's payload (with the user's edits) if rendered, else a fresh rendering
+        source = ship_source(answers, resolve_out(args))
+        files = source.files()
         try:
-            plan = plan_ship(clients, answers.source.repository, answers.source.branch, files)
-            sink.emit(Notice(text=plan.describe(), hint=f"from {source}"))
+            plan = plan_ship(clients, source.repository, source.branch, files)
+            sink.emit(Notice(text=plan.describe(), hint=f"from {source.origin}"))
             if args.dry_run:
                 for f in plan.files:
                     sink.emit(Notice(text=f"  {f.mode.lower():10} {f.path}"))
                 return int(ExitCode.OK)
-            message = args.message or f"cdwizard ship: {answers.project} payload"
+            message = args.message or source.message
             result = execute_ship(
                 clients, plan, message=message, author=args.author, email=args.email
             )

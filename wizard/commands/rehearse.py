@@ -163,7 +163,7 @@ def _run(args: argparse.Namespace) -> int:
         return watch(rehearsal)
     if args.watch:
         print("cdwizard: --watch needs a terminal; printing plain lines instead", file=sys.stderr)
-    sink = make_sink("json" if mode == "json" else "plain", activity="rehearsing")
+    sink = make_sink(mode, activity="rehearsing")
     try:
         result = rehearsal.run(sink)
     except RehearsalError as exc:

@@ -11,7 +11,13 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from wizard.commands.common import CommandError, load_answers_arg, make_sink, run_guarded
+from wizard.commands.common import (
+    CommandError,
+    load_answers_arg,
+    make_sink,
+    run_guarded,
+    same_target,
+)
 
 if TYPE_CHECKING:
     from wizard.core.events.base import Event
@@ -37,14 +43,8 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
 
 
 def _rerun(args: argparse.Namespace, command: str) -> str:
-    parts = ["cdwizard", command]
-    if getattr(args, "answers", None):
-        parts += ["--answers", str(args.answers)]
-    if getattr(args, "out", None):
-        parts += ["--out", str(args.out)]
-    if getattr(args, "sandbox", False):
-        parts.append("--sandbox")
-    return " ".join(parts)
+    answers = f" --answers {args.answers}" if getattr(args, "answers", None) else ""
+    return f"cdwizard {command}{answers}{same_target(args)}"
 
 
 def _confirm(summary: PlanSummary, command: str) -> bool:
@@ -87,11 +87,11 @@ def _run(args: argparse.Namespace) -> int:
             f"Review with `{_rerun(args, 'plan')}`, then re-run with --yes.",
             ExitCode.REFUSED,
         )
-    mode = resolve_output(args)
-    if mode == "tui":  # the TUI's apply screen consumes the same events; until then: lines
-        mode = "plain"
-    # plain lines call resources what the plan summary says they are
-    sink = make_sink(mode, activity=f"running {command}", describe=ResourceNames().line)
+    # a terminal gets plain lines too (the wizard's apply screen is the TUI); plain lines call
+    # resources what the plan summary says they are
+    sink = make_sink(
+        resolve_output(args), activity=f"running {command}", describe=ResourceNames().line
+    )
 
     def emit(event: Event) -> None:
         if isinstance(event, TfCommandStarted) and hasattr(sink, "set_activity"):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,23 +23,6 @@ if TYPE_CHECKING:
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
     return None  # the wizard's options are the top-level ones (see wizard.cli)
-
-
-def interactive() -> bool:
-    """A person at a terminal: stdin and stdout are TTYs and this is not CI."""
-    if os.environ.get("CI"):
-        return False
-    return sys.stdin.isatty() and sys.stdout.isatty()
-
-
-def same_target(args: argparse.Namespace) -> str:
-    """The flags that make a later command use this run's workspace and AWS target."""
-    parts = []
-    if getattr(args, "out", None):
-        parts += ["--out", str(args.out)]
-    if getattr(args, "sandbox", False):
-        parts.append("--sandbox")
-    return "".join(f" {part}" for part in parts)
 
 
 def non_interactive_help(answers: Path | None, out: Path, flags: str = "") -> str:
@@ -144,8 +126,8 @@ def build_app(args: argparse.Namespace) -> WizardApp:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wizard.cli import resolve_out
-    from wizard.commands.common import error
+    from wizard.cli import resolve_out, resolve_output
+    from wizard.commands.common import error, same_target
     from wizard.core.exitcodes import ExitCode
 
     out = resolve_out(args)
@@ -153,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     if answers is not None and not answers.is_file():
         error(f"--answers {answers}: file not found")
         return ExitCode.BAD_ANSWERS
-    if not interactive():
+    if resolve_output(args) != "tui":  # no person at a terminal (or CI): never wait for input
         print(non_interactive_help(answers, out, same_target(args)), file=sys.stderr)
         return ExitCode.REFUSED
     app = build_app(args)

@@ -184,11 +184,7 @@ class SandboxSession:
 
     def clients(self) -> AwsClients:
         """The emulator's clients, once it is up (blocks the calling worker thread)."""
-        if not self._ready.wait(60):
-            raise TimeoutError("the sandbox did not start within 60 seconds")
-        if self._box is None:
-            raise self.error or RuntimeError("the sandbox is not running")
-        return self._box.clients
+        return self.box().clients
 
     def box(self) -> Any:
         """The running `Sandbox`, once it is up (blocks the calling worker thread)."""
@@ -258,8 +254,9 @@ def workflow_factory(
 
     def make(answers: Answers, out: Path, emit: Callable[[Any], None]) -> WorkflowRunner:
         from wizard.services.terraform.workflow import Options, Workflow
+        from wizard.tui.persist import answers_path
 
-        answers_file = Path(out) / "answers.yml"
+        answers_file = answers_path(out)  # where the wizard saves them
         options = Options(
             answers=answers,
             out=Path(out),

@@ -11,7 +11,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from wizard.core.progress import Counts
 
 
 @dataclass(frozen=True)
@@ -214,6 +217,8 @@ class ProgressView(Protocol):
     rows: Mapping[str, RowView]
     errors: Sequence[str]
     finished: bool
+
+    def counts(self) -> Counts: ...
 
     @property
     def ok(self) -> bool: ...

@@ -100,6 +100,8 @@ class ApplyScreen(WizardScreen):
         self.labels = self._labels()
         self._frame = 0
         self._row_widgets: dict[str, Static] = {}
+        #: address -> (row, width) last drawn; only running rows move without a new row
+        self._rows_drawn: dict[str, tuple[RowView, int]] = {}
         self.query_one("#outputs").display = False
         self.set_interval(0.08, self._tick)
         if self.context.runner is None:
@@ -158,6 +160,9 @@ class ApplyScreen(WizardScreen):
         now = self.context.services.clock()
         width = max(40, container.size.width - 2)
         for address, row in progress.rows.items():
+            if row.status != "running" and self._rows_drawn.get(address) == (row, width):
+                continue  # unchanged since the last frame: no re-render, no relayout
+            self._rows_drawn[address] = (row, width)
             widget = self._row_widgets.get(address)
             if widget is None:
                 widget = Static(classes="resource-row")
@@ -167,7 +172,7 @@ class ApplyScreen(WizardScreen):
             widget.update(
                 row_content(row, self.labels.get(address, ""), now, self._frame, width=width)
             )
-        counts = _counts(progress)
+        counts = progress.counts().line()
         elapsed = (self.finished or now) - (self.started or now)
         if self.running:
             verb = "Stopping" if self.stopping else "Applying"
@@ -275,19 +280,6 @@ class ApplyScreen(WizardScreen):
     @on(Collapsible.Expanded)
     def _log_opened(self) -> None:
         self.query_one("#log", Log).scroll_end(animate=False)
-
-
-def _counts(progress: ProgressView) -> str:
-    rows = list(progress.rows.values())
-    done = sum(1 for r in rows if r.status == "done")
-    running = sum(1 for r in rows if r.status == "running")
-    failed = sum(1 for r in rows if r.status == "failed")
-    parts = [f"{done}/{len(rows)} done"]
-    if running:
-        parts.append(f"{running} running")
-    if failed:
-        parts.append(f"{failed} failed")
-    return ", ".join(parts)
 
 
 def _changes(progress: ProgressView | None) -> tuple[int, int, int]:

@@ -21,7 +21,7 @@ from wizard.tui.context import WizardContext
 from wizard.tui.draft import Draft
 from wizard.tui.messages import Discovered, DiscoveryFailed, WorkerCrashed
 from wizard.tui.services import AccountDiscovery, Clash, describe_failure, is_aws_error
-from wizard.tui.steps import STEPS, step, step_questions
+from wizard.tui.steps import STEP_NAMES, step, step_questions
 from wizard.tui.widgets.answer_field import AnswerField, field_id
 from wizard.tui.widgets.lookup import LookupStatus
 from wizard.tui.widgets.step_indicator import StepIndicator
@@ -191,7 +191,7 @@ class StepScreen(WizardScreen):
         yield StepIndicator(self.STEP, self.draft.completed, id="steps")
         with Horizontal(id="body"):
             with VerticalScroll(id="form"):
-                index = [s.name for s in STEPS].index(self.STEP) + 1
+                index = STEP_NAMES.index(self.STEP) + 1
                 yield Static(f"{index}. {info.title}", classes="step-title", markup=False)
                 yield Static(info.intro, classes="step-intro", markup=False)
                 yield from self.compose_intro()
@@ -206,7 +206,7 @@ class StepScreen(WizardScreen):
             with VerticalScroll(id="aside"):
                 yield from self.compose_aside()
         with Horizontal(id="nav"):
-            yield Button("← Back", id="back", disabled=STEPS[0].name == self.STEP)
+            yield Button("← Back", id="back", disabled=STEP_NAMES[0] == self.STEP)
             yield Static("", id="nav-status")
             yield Button("Next →", id="next", variant="primary")
         yield Footer()

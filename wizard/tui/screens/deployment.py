@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from wizard.core.answers import question_map
+from wizard.core.events.base import plural
 from wizard.tui.screens.base import REFRESH, StepScreen, titled
 from wizard.tui.screens.targets import total_targets
 from wizard.tui.widgets.lookup import LookupStatus
@@ -61,8 +62,7 @@ class DeploymentStep(StepScreen):
             return explain(config, count)
         short = config.removeprefix("CodeDeployDefault.")
         return (
-            f"{short} on {count} instance{'s' if count != 1 else ''}.\n\n"
-            f"{question_map()['deployment.config'].help}"
+            f"{short} on {plural(count, 'instance')}.\n\n{question_map()['deployment.config'].help}"
         )
 
     def _explain(self) -> None:

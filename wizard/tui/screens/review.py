@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Footer, Static, TabbedContent, TabPane, Tabs, Tree
 
-from wizard.core.answers import Answers, AnswersError, question_map, to_flat
+from wizard.core.answers import Answers, AnswersError, question_map, to_flat, to_text
 from wizard.tui.messages import FilesRendered
 from wizard.tui.screens.base import Navigate, StepScreen, titled
 from wizard.tui.screens.modals import Dialog
@@ -53,16 +53,8 @@ def answers_summary(answers: Answers) -> str:
     for name in FORM_STEPS:
         lines.append(step(name).title.upper())
         for q in step_questions(name):
-            value = flat[q.key]
-            if isinstance(value, bool):
-                shown = "yes" if value else "no"
-            elif isinstance(value, dict):
-                shown = ", ".join(f"{k}={v}" for k, v in value.items()) or "(none)"
-            elif value is None:
-                shown = "(none)"
-            else:
-                shown = str(value)
-            lines.append(f"  {q.label:<24} {shown}")
+            # as the form field shows it (yes/no, Key=value, ...); nothing set reads "(none)"
+            lines.append(f"  {q.label:<24} {to_text(q, flat[q.key]) or '(none)'}")
         lines.append("")
     return "\n".join(lines).rstrip()
 

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from textual.app import ComposeResult
 from textual.timer import Timer
 
+from wizard.core.events.base import plural
 from wizard.tui.screens.base import REFRESH, StepScreen, titled
 from wizard.tui.services import InstanceMatch
 from wizard.tui.widgets.lookup import LookupStatus
@@ -25,7 +26,7 @@ def describe_match(match: InstanceMatch) -> str:
     """`3 running instances match Name=shop` plus what a deployment needs from them."""
     n = match.count
     head = (
-        f"{n} running instance{'s' if n != 1 else ''} match{'es' if n == 1 else ''} "
+        f"{plural(n, 'running instance')} match{'es' if n == 1 else ''} "
         f"{match.tag_key}={match.tag_value}"
     )
     if n == 0:
@@ -147,11 +148,9 @@ class TargetsStep(StepScreen):
         parts = []
         if values["targets.create_instance"]:
             n = values["targets.instance_count"]
-            parts.append(
-                f"{n} new {values['targets.instance_type']} instance{'s' if n != 1 else ''}"
-            )
+            parts.append(plural(n, f"new {values['targets.instance_type']} instance"))
         if existing:
-            parts.append(f"{existing} running instance{'s' if existing != 1 else ''} you have")
+            parts.append(f"{plural(existing, 'running instance')} you have")
         if not parts:
             status.warn(
                 "No instances: nothing carries this tag and none will be created.\n"

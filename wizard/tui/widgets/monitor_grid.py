@@ -25,7 +25,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from wizard.core.events.base import format_duration
+from wizard.core.events.base import format_duration, seconds_between
 from wizard.core.events.lifecycle import IN_PLACE_EVENTS, LifecycleStatus
 from wizard.core.timeline import DeploymentView, InstanceView, LifecycleCell, exit_detail
 from wizard.tui.theme import THEME
@@ -58,8 +58,8 @@ def elapsed(cell: LifecycleCell, now: datetime) -> float | None:
     """Seconds a cell took, or has been running for."""
     if cell.duration is not None:
         return cell.duration
-    if cell.status is LifecycleStatus.IN_PROGRESS and cell.started_at is not None:
-        return max(0.0, (now - cell.started_at).total_seconds())
+    if cell.status is LifecycleStatus.IN_PROGRESS:
+        return seconds_between(cell.started_at, now)
     return None
 
 
@@ -153,6 +153,8 @@ class LifecycleGrid(ScrollView, can_focus=True):
         self.cells_written = 0
         self.rebuilds = 0
         self._keys: tuple[str, ...] = ()
+        #: column key -> its index in a row's cells
+        self._columns: dict[str, int] = {}
         self._widths: tuple[int, ...] = ()
         self._order: list[str] = []
         self._index: dict[str, int] = {}
@@ -188,6 +190,7 @@ class LifecycleGrid(ScrollView, can_focus=True):
     def _reset(self, names: tuple[str, ...]) -> None:
         self.columns_shown = names
         self._keys = ("target", "status", *names)
+        self._columns = {key: k for k, key in enumerate(self._keys)}
         self._order = []
         self._index = {}
         self._cells = {}
@@ -224,7 +227,6 @@ class LifecycleGrid(ScrollView, can_focus=True):
         """Rewrite only the cells that changed; False when a column is missing (rebuild)."""
         now = self.clock()
         written = 0
-        columns = {name: k for k, name in enumerate(self._keys)}
         for inst in new.instances:
             before = old.instance(inst.target_id)
             if before is inst:
@@ -238,7 +240,7 @@ class LifecycleGrid(ScrollView, can_focus=True):
                 prior = before.cell(cell.name) if before is not None else None
                 if prior == cell:
                     continue
-                column = columns.get(cell.name)
+                column = self._columns.get(cell.name)
                 if column is None:
                     return False
                 row[column] = cell_text(cell, now)
@@ -267,9 +269,8 @@ class LifecycleGrid(ScrollView, can_focus=True):
         if not self._running_cells:
             return
         now = self.clock()
-        columns = {name: k for k, name in enumerate(self._keys)}
         for (target, name), cell in self._running_cells.items():
-            self._cells[target][columns[name]] = cell_text(cell, now)
+            self._cells[target][self._columns[name]] = cell_text(cell, now)
             self._dirty(target)
 
     def get_cell(self, target: str, column: str) -> Text:

@@ -17,7 +17,7 @@ from textual.content import Content
 from textual.widgets import DataTable
 
 from wizard.core.agent_log import parse_scripts_log
-from wizard.core.events.base import format_duration
+from wizard.core.events.base import format_duration, seconds_between
 from wizard.core.events.lifecycle import DeploymentStatus
 from wizard.core.events.pipeline import first_line, short_commit
 from wizard.core.timeline import (
@@ -77,9 +77,9 @@ def stage_time(stage: StageView, now: datetime) -> float | None:
     if begin is None:
         return None
     if stage.status == "InProgress":
-        return max(0.0, (now - begin).total_seconds())
+        return seconds_between(begin, now)
     ends = [a.updated_at for a in stage.actions if a.updated_at is not None]
-    return max(0.0, (max(ends) - begin).total_seconds()) if ends else None
+    return seconds_between(begin, max(ends)) if ends else None
 
 
 def flow_content(pipeline: PipelineView, now: datetime) -> Content:
@@ -141,8 +141,8 @@ def execution_lines(pipeline: PipelineView, now: datetime) -> list[Content]:
             ]
         return [Content.from_markup("[$text-muted]not following an execution[/]")]
     took = followed.duration
-    if took is None and followed.started_at is not None:
-        took = (now - followed.started_at).total_seconds()
+    if took is None:
+        took = seconds_between(followed.started_at, now)
     head = (
         Content.from_markup("execution [b]$id[/] ", id=followed.execution_id[:8])
         + status_mark(followed.status)
@@ -189,8 +189,8 @@ HISTORY_COLUMNS = (
 def history_row(e: ExecutionView, followed: bool, now: datetime) -> list[Text]:
     colour = _RICH_STATUS.get(e.status, MUTED)
     took = e.duration
-    if took is None and not e.final and e.started_at is not None:
-        took = (now - e.started_at).total_seconds()
+    if took is None and not e.final:
+        took = seconds_between(e.started_at, now)
     return [
         Text("▶" if followed else "", style=f"bold {THEME.primary}"),
         Text(e.execution_id[:8]),
@@ -313,9 +313,8 @@ def overview_content(
         head = Content.from_markup("[$text-muted]no deployment yet[/]")
         return Content("\n").join([head, Content(""), sparkline_content(history)])
     took = dep.duration
-    began = dep.started_at or dep.created_at
-    if took is None and began is not None:
-        took = (now - began).total_seconds()
+    if took is None:
+        took = seconds_between(dep.started_at or dep.created_at, now)
     status = dep.status.value
     head = (
         Content.from_markup("[b]$id[/] ", id=dep.deployment_id)
