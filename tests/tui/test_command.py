@@ -64,3 +64,15 @@ def test_a_missing_answers_file_is_a_clear_error(tmp_path: Path) -> None:
     proc = run_wizard("--answers", "nope.yml", cwd=tmp_path)
     assert proc.returncode == ExitCode.BAD_ANSWERS
     assert "--answers nope.yml: file not found" in proc.stderr
+
+
+def test_the_wizards_rerun_hints_name_its_workspace_and_target(tmp_path: Path) -> None:
+    from wizard.core.answers import default_answers
+    from wizard.tui.adapters import workflow_factory
+
+    out = tmp_path / "ws"
+    runner = workflow_factory(sandbox=None, mirror=None)(default_answers(), out, lambda e: None)
+    options = runner.flow.options
+    assert options.rerun_apply == f"cdwizard apply --answers {out / 'answers.yml'} --out {out}"
+    assert options.rerun_destroy.startswith("cdwizard destroy --answers ")
+    assert options.rerun_destroy.endswith(f" --out {out}")

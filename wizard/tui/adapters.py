@@ -257,15 +257,15 @@ def workflow_factory(
         from wizard.tui.persist import answers_path
 
         answers_file = answers_path(out)  # where the wizard saves them
+        # the same workspace and target: without --out a later command would use the default one
+        target = f"--answers {answers_file} --out {out}" + (" --sandbox" if sandbox else "")
         options = Options(
             answers=answers,
             out=Path(out),
             sandbox=sandbox is not None,
             mirror=mirror,
-            rerun_apply=f"cdwizard apply --answers {answers_file}"
-            + (" --sandbox" if sandbox else ""),
-            rerun_destroy=f"cdwizard destroy --answers {answers_file}"
-            + (" --sandbox" if sandbox else ""),
+            rerun_apply=f"cdwizard apply {target}",
+            rerun_destroy=f"cdwizard destroy {target}",
         )
         return WorkflowRunner(Workflow(options, emit=emit), sandbox)
 
