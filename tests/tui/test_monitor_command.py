@@ -160,7 +160,7 @@ def test_sandbox_commands_reopen_the_workspace_emulator(tmp_path: Path) -> None:
     commit = checked.stdout.strip()
     assert f"as commit {commit[:7]}" in shipped.stdout, "the push was saved with the sandbox"
     watched = python(
-        "-m", "wizard", "monitor", "--sandbox", "--out", str(out), "--plain", "--timeout", "2s"
+        "-m", "wizard", "monitor", "--sandbox", "--out", str(out), "--plain", "--timeout", "60s"
     )
     # the sandbox's delivery engine ran the execution that creating the pipeline starts, while
     # the repository was still empty (the seed has no trigger rule, so the push started none)
