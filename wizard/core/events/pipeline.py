@@ -16,6 +16,8 @@ from wizard.core.events.base import Event, format_duration, plural, seconds_betw
 FINAL_EXECUTION_STATUSES: frozenset[str] = frozenset(
     {"Cancelled", "Stopped", "Succeeded", "Superseded", "Failed"}
 )
+#: Final statuses of an execution that was stopped or replaced rather than failed.
+STOPPED_EXECUTION_STATUSES: frozenset[str] = frozenset({"Stopped", "Cancelled", "Superseded"})
 
 
 def short_commit(commit_id: str | None) -> str:

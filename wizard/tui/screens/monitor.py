@@ -34,6 +34,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from wizard.core.events.base import Event, format_duration, utcnow
 from wizard.core.events.lifecycle import DeploymentStatus, HookOutput
+from wizard.core.events.pipeline import STOPPED_EXECUTION_STATUSES
 from wizard.core.exitcodes import ExitCode
 from wizard.core.timeline import FailureReport, Snapshot, available_actions, explain
 from wizard.core.timeline.explain import FETCH_LOG, SHIP
@@ -64,8 +65,6 @@ ACTION_WORDS: dict[str, str] = {
     "fetch_log": "fetch the full log",
     "ship": "ship the payload",
 }
-
-_STOPPED = {"Stopped", "Cancelled", "Superseded"}
 
 
 class SnapshotArrived(Message, bubble=False):
@@ -124,7 +123,11 @@ def result_code(snapshot: Snapshot | None) -> int:
     if followed is not None and followed.final and (dep is None or dep.final):
         if followed.status == "Succeeded":
             return ExitCode.OK
-        return ExitCode.DEPLOY_STOPPED if followed.status in _STOPPED else ExitCode.DEPLOY_FAILED
+        return (
+            ExitCode.DEPLOY_STOPPED
+            if followed.status in STOPPED_EXECUTION_STATUSES
+            else ExitCode.DEPLOY_FAILED
+        )
     if snapshot.pipeline is None and dep is not None and dep.final:
         return {
             DeploymentStatus.SUCCEEDED: ExitCode.OK,

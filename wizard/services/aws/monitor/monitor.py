@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 
 from wizard.core.events.base import Event, Notice, utcnow
+from wizard.core.events.pipeline import STOPPED_EXECUTION_STATUSES
 from wizard.core.timeline import (
     ConnectionState,
     DeploymentSummary,
@@ -69,8 +70,6 @@ class MonitorUpdate:
 
 
 Listener = Callable[[MonitorUpdate], None]
-
-_STOPPED_STATUSES = {"Stopped", "Cancelled", "Superseded"}
 
 
 class Monitor:
@@ -329,7 +328,7 @@ class Monitor:
             return None  # the execution ended first; read the deployment's end too
         if followed.status == "Succeeded":
             result = Outcome("succeeded", "pipeline", followed.execution_id, "Succeeded")
-        elif followed.status in _STOPPED_STATUSES:
+        elif followed.status in STOPPED_EXECUTION_STATUSES:
             result = Outcome("stopped", "pipeline", followed.execution_id, followed.status)
         else:
             result = Outcome(
