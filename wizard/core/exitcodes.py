@@ -22,4 +22,14 @@ class ExitCode(IntEnum):
     DEPLOY_STOPPED = 11  # it was stopped or cancelled
     TIMED_OUT = 12  # --timeout passed before it finished
     AWS_ERROR = 13  # AWS credentials/permissions/API problem we could not recover from
-    INTERRUPTED = 130  # Ctrl-C
+    WORKSPACE_BUSY = 14  # another cdwizard process is working in the same workspace
+    FILE_ERROR = 15  # a file or folder cannot be read or written (disk full, read-only, damaged)
+    HANGUP = 129  # SIGHUP (the terminal went away): stopped like Ctrl-C
+    INTERRUPTED = 130  # Ctrl-C (SIGINT)
+    OUTPUT_CLOSED = 141  # the reader of our output went away (SIGPIPE / EPIPE)
+    TERMINATED = 143  # SIGTERM (CI, `timeout`, `kill`): stopped like Ctrl-C
+
+
+def for_signal(signum: int) -> int:
+    """The exit code of a run stopped by `signum`: 128 + the signal number, as shells do."""
+    return 128 + int(signum)
