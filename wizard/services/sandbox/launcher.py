@@ -6,11 +6,20 @@
         ...                                                # state is saved on exit
 
 moto keeps its data in module-level backends, so there is one sandbox per process at a time.
+
+Saving is safe at any moment: requests pass a gate (`gate.RequestGate`), and a save holds new
+ones back until the state is written, so terraform can keep applying while it happens. A process
+that served no request since the last save does not write the file at all, and a process never
+overwrites a state file that another process wrote after this one loaded it. Every save writes a
+stamp next to the state (`reconcile`), so the next start can tell whether terraform's state moved
+on without the emulator.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import threading
 from pathlib import Path
 from types import TracebackType
@@ -18,6 +27,7 @@ from typing import Any
 
 from wizard.services.aws.session import AwsClients, AwsTarget
 from wizard.services.sandbox import ENDPOINT_VARIABLE
+from wizard.services.sandbox.gate import RequestGate
 
 #: moto's default account; every ARN in the sandbox has it.
 ACCOUNT_ID = "123456789012"
@@ -48,6 +58,20 @@ class SandboxError(Exception):
     """The emulator could not start (moto missing, another sandbox running, bad state file)."""
 
 
+class StateReplaced(SandboxError):
+    """The state file was written by another process after this one loaded it: ours went to a
+    side file instead of overwriting theirs."""
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    """What tells one version of a file from another: inode, mtime, size (None: no file)."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return (info.st_ino, info.st_mtime_ns, info.st_size)
+
+
 class Sandbox:
     def __init__(
         self,
@@ -55,15 +79,36 @@ class Sandbox:
         region: str = "eu-west-1",
         state_file: Path | None = None,
         log_file: Path | None = None,
+        terraform_state: Path | None = None,
     ) -> None:
         self.region = region
         self.state_file = Path(state_file) if state_file else None
         self.log_file = Path(log_file) if log_file else None
+        #: terraform's local state next to this sandbox: its serial goes into each save's stamp
+        self.terraform_state = Path(terraform_state) if terraform_state else None
         self.restored = 0
         self._server: Any = None
         self._endpoint: str | None = None
         self._clients: AwsClients | None = None
         self._log_handler: logging.Handler | None = None
+        self._gate: RequestGate | None = None
+        self._saved_served = 0
+        self._changed = False
+        self._loaded: tuple[int, int, int] | None = None
+        self._save_lock = threading.Lock()
+
+    @classmethod
+    def for_workspace(cls, out: Path, region: str = "eu-west-1") -> Sandbox:
+        """The sandbox whose state lives in the workspace `out` (next to terraform's)."""
+        from wizard.services.sandbox import LOG_FILE, STATE_FILE
+
+        out = Path(out)
+        return cls(
+            region=region,
+            state_file=out / STATE_FILE,
+            log_file=out / LOG_FILE,
+            terraform_state=out / "terraform" / "terraform.tfstate",
+        )
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -91,6 +136,8 @@ class Sandbox:
             # set MOTO_IAM_LOAD_MANAGED_POLICIES, so IAM would lack the AWS managed policies.
             self.reset()
             self._quiet_server_log()
+            if self.state_file:
+                self._loaded = _identity(self.state_file)
             if self.state_file and self.state_file.is_file():
                 from wizard.services.sandbox.persistence import load_state
 
@@ -106,15 +153,27 @@ class Sandbox:
             seed_public_parameters(ACCOUNT_ID, self.region)
             self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
             self._server.start()
+            self._install_gate()
             host, port = self._server.get_host_and_port()
             self._endpoint = f"http://{host}:{port}"
+            self._changed = False
             return self._endpoint
         except BaseException:
             self._release()
             raise
 
+    def _install_gate(self) -> None:
+        """Put the request gate in front of moto's WSGI app (moto's server keeps its werkzeug
+        server in `_server`; without it there is no gate: every save then writes, unpaused)."""
+        inner = getattr(self._server, "_server", None)
+        if inner is not None and hasattr(inner, "app"):
+            self._gate = RequestGate(inner.app)
+            inner.app = self._gate
+            self._saved_served = 0
+
     def stop(self, *, save: bool = True) -> None:
-        """Stop the server (and save the state first when a state file is set)."""
+        """Stop the server (and save the state first when a state file is set and this process
+        changed something)."""
         if self._server is None:
             return
         try:
@@ -127,21 +186,65 @@ class Sandbox:
                 self._server = None
                 self._endpoint = None
                 self._clients = None
+                self._gate = None
                 self._release()
 
-    def save(self) -> int:
-        """Write the state file now (no-op without one); returns the number of backends."""
+    @property
+    def dirty(self) -> bool:
+        """Something may have changed since the state was loaded or last saved."""
+        if self._changed or self._gate is None:
+            return True
+        return self._gate.served != self._saved_served
+
+    def save(self, *, force: bool = False) -> int:
+        """Write the state file now, if this process changed anything since it was loaded or
+        last saved (`force`: even if not); returns the number of backends written (0 when
+        nothing was). Requests wait while the state is taken; a file another process wrote since
+        we loaded it is not overwritten (`StateReplaced`)."""
         if not self.state_file:
             return 0
         from wizard.services.sandbox.persistence import save_state
+        from wizard.services.sandbox.reconcile import write_stamp
 
-        return save_state(self.state_file)
+        with self._save_lock:
+            if not (force or self.dirty):
+                return 0
+            target = self.state_file
+            replaced = _identity(target) != self._loaded
+            if replaced:
+                target = target.with_name(f"{target.name}.{os.getpid()}.conflict")
+            with self._paused():
+                count = save_state(target)
+                self._saved_served = self._gate.served if self._gate is not None else 0
+                self._changed = False
+            if replaced:
+                raise StateReplaced(
+                    f"the sandbox state {self.state_file} was written by another process after "
+                    f"this one loaded it; it was left as it is, and this run's emulator state "
+                    f"went to {target}"
+                )
+            self._loaded = _identity(target)
+            write_stamp(target, self.terraform_state)
+        return count
+
+    def _paused(self) -> Any:
+        return self._gate.paused() if self._gate is not None else contextlib.nullcontext()
+
+    def mismatch(self, leftovers: str = "cdwizard leftovers") -> Any:
+        """How the loaded state disagrees with terraform's state (a `reconcile.Mismatch`), or
+        None. `leftovers` is the command to suggest for listing leftovers."""
+        if not self.state_file or not self.state_file.is_file():
+            return None
+        from wizard.services.sandbox.reconcile import check
+
+        return check(self.state_file, self.terraform_state, leftovers)
 
     def reset(self) -> None:
         """Forget every emulated resource (moto's own reset)."""
         from moto.core.base_backend import BackendDict
 
         BackendDict.reset()
+        self._changed = True
 
     def _release(self) -> None:
         with _lock:
