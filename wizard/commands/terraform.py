@@ -38,7 +38,8 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
         "Exit codes: 0 ok, 3 bad answers, 4 terraform (or the sandbox's moto) missing, "
         "5 init/plan failed, 6 apply failed, 7 destroy failed or left resources behind, "
         "8 confirmation refused (no terminal and no --yes, or answered no), "
-        "9 render conflict, 130 interrupted."
+        "9 render conflict, 14 workspace in use by another cdwizard, 15 file or disk error "
+        "(or a damaged terraform state), 129/130/143 stopped by SIGHUP/Ctrl-C/SIGTERM."
     )
 
 
@@ -107,6 +108,8 @@ def _run(args: argparse.Namespace) -> int:
             force_render=args.force,
             rerun_apply=_rerun(args, "apply"),
             rerun_destroy=_rerun(args, "destroy"),
+            rerun_leftovers=_rerun(args, "leftovers"),
+            command=command,
         ),
         emit=emit,
     )
@@ -122,6 +125,7 @@ def _run(args: argparse.Namespace) -> int:
             try:
                 agreed = _confirm(summary, command)
             except KeyboardInterrupt:
+                emit(Notice(text=f"{command} cancelled: nothing was changed", level="warn"))
                 return ExitCode.INTERRUPTED
             if not agreed:
                 emit(Notice(text=f"{command} cancelled: nothing was changed", level="warn"))
@@ -133,8 +137,10 @@ def _run(args: argparse.Namespace) -> int:
         emit(Notice(text=str(exc), hint=exc.hint, level="error"))
         return exc.code
     finally:
-        flow.close()
-        sink.close()
+        try:
+            flow.close()  # saves the sandbox; a stop signal meanwhile is raised afterwards
+        finally:
+            sink.close()
 
 
 def run(args: argparse.Namespace) -> int:

@@ -425,6 +425,20 @@ class FailedResource:
     reason: str
 
 
+@dataclass(frozen=True)
+class LeftoverItem:
+    """A resource that exists, carries the project's tag, and is not in terraform's state, with
+    the exact commands that adopt it into the state or remove it."""
+
+    label: str
+    id: str
+    adopt: str
+    remove: str
+
+    def lines(self) -> list[str]:
+        return [f"left over: {self.label}", f"  adopt:  {self.adopt}", f"  remove: {self.remove}"]
+
+
 @dataclass(frozen=True, kw_only=True)
 class RunReport(Event):
     """How an apply/destroy ended: what exists now, what failed and why, what to run next."""
@@ -438,10 +452,14 @@ class RunReport(Event):
     not_started: tuple[str, ...] = ()
     next_steps: tuple[str, ...] = ()
     left_behind: tuple[str, ...] = ()
+    #: what exists, carries the project's tag and is not in terraform's state
+    leftovers: tuple[LeftoverItem, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.ok and self.level == "info":
             object.__setattr__(self, "level", "error")
+        elif self.leftovers and self.level == "info":
+            object.__setattr__(self, "level", "warn")
 
     def lines(self) -> list[str]:
         out: list[str] = []
@@ -454,6 +472,8 @@ class RunReport(Event):
             out.append(f"not started ({len(self.not_started)}): " + ", ".join(self.not_started))
         if self.left_behind:
             out.append("still exists: " + ", ".join(self.left_behind))
+        for item in self.leftovers:
+            out.extend(item.lines())
         out.extend(f"next: {step}" for step in self.next_steps)
         return out
 
@@ -461,6 +481,8 @@ class RunReport(Event):
         verb = self.operation
         if self.ok:
             head = f"{verb} succeeded: {len(self.completed)} resource(s)"
+            if self.leftovers:
+                head += f", but {len(self.leftovers)} left over outside terraform's state"
         elif self.interrupted:
             head = f"{verb} interrupted: {len(self.completed)} done, {len(self.not_started)} left"
         else:

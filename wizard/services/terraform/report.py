@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from wizard.core.events.terraform import FailedResource, RunReport
+from wizard.core.events.terraform import FailedResource, LeftoverItem, RunReport
 from wizard.core.progress import Progress
 
 
@@ -17,8 +17,12 @@ def run_report(
     destroy: str,
     workdir: str,
     left_behind: Sequence[str] = (),
+    leftovers: Sequence[LeftoverItem] = (),
+    state_problem: Sequence[str] = (),
 ) -> RunReport:
-    """`rerun` / `destroy` are the exact commands to suggest (with the user's flags)."""
+    """`rerun` / `destroy` are the exact commands to suggest (with the user's flags).
+    `state_problem`: terraform could not save its state; these steps (recovering it) replace
+    the usual ones, which would be wrong ("terraform keeps what was created")."""
     completed = tuple(r.address for r in progress.with_status("done"))
     failed = tuple(
         FailedResource(
@@ -30,8 +34,12 @@ def run_report(
     )
     not_started = tuple(r.address for r in progress.with_status("pending"))
     ok = progress.ok and not failed and not progress.errors and not left_behind
+    if operation == "destroy" and leftovers:
+        ok = False
     steps: list[str] = []
-    if progress.interrupted:
+    if state_problem:
+        steps.extend(state_problem)
+    elif progress.interrupted:
         steps.append(f"`{rerun}` finishes the job from where it stopped")
         if operation == "apply" and completed:
             steps.append(f"or `{destroy}` removes what was created")
@@ -54,6 +62,10 @@ def run_report(
             steps.append(f"fix the cause shown above, then `{rerun}` again")
             if left_behind:
                 steps.append("or delete what is listed as still existing by hand")
+    if leftovers and not state_problem:
+        steps.append(
+            f"adopt or remove each leftover above (its commands are listed with it), then `{rerun}`"
+        )
     return RunReport(
         operation=operation,
         ok=ok,
@@ -63,4 +75,5 @@ def run_report(
         not_started=not_started,
         next_steps=tuple(steps),
         left_behind=tuple(left_behind),
+        leftovers=tuple(leftovers),
     )
