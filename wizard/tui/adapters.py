@@ -172,9 +172,7 @@ class SandboxSession:
 
         with self._lock:
             try:
-                box = Sandbox(
-                    region=self.region, state_file=self.state_file, log_file=self.log_file
-                )
+                box = Sandbox.for_workspace(self.out, self.region)
                 box.start()
                 self._box, self.error = box, None
             except BaseException as exc:  # shown by the lookups that need it
