@@ -74,6 +74,16 @@ _CAUSES: dict[int, tuple[str, str]] = {
 }
 
 
+#: The fixes that differ when the path is a file we read (an answers file, a bundle).
+_READING_FIXES: dict[int, str] = {
+    errno.EACCES: "make {path} readable for you (`chmod u+r {path}`), or give another file",
+    errno.EPERM: "make {path} readable for you (`chmod u+r {path}`), or give another file",
+    errno.EISDIR: "give the path of a file, not of a folder",
+    errno.ENOTDIR: "check the path: one of the folders on the way to {path} is a file",
+    errno.ELOOP: "fix the symbolic links in {path}",
+}
+
+
 @dataclass(frozen=True)
 class FileProblem:
     """One file-system error, in words."""
@@ -92,16 +102,19 @@ class FileProblem:
         return f"{self.message(doing)} — {self.fix}"
 
 
-def describe(exc: OSError, path: Path | str | None = None) -> FileProblem:
-    """`exc` in words; `path` when the error does not name one (or names a temporary file)."""
-    named = exc.filename if exc.filename is not None else path
-    shown = os.fspath(named) if named is not None else "(unknown path)"
+def describe(exc: OSError, path: Path | str | None = None, *, reading: bool = False) -> FileProblem:
+    """`exc` in words; `path` when the error does not name one (or names a temporary file).
+    `reading`: the path is an input file (the fixes are not about choosing a workspace)."""
+    named = exc.filename if isinstance(exc.filename, (str, bytes, os.PathLike)) else path
+    shown = os.fsdecode(named) if named is not None else "(unknown path)"
     if path is not None and _is_temporary(shown):
-        shown = os.fspath(path)
+        shown = os.fsdecode(path)
     reason, fix = _CAUSES.get(
         exc.errno or 0,
         (exc.strerror or str(exc), "check the path and the disk, then run the command again"),
     )
+    if reading:
+        fix = _READING_FIXES.get(exc.errno or 0, fix)
     return FileProblem(shown, reason, fix.format(path=shown))
 
 

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 MAX_BYTES = 1024 * 1024
 #: Most values the document may hold with every alias expanded.
 MAX_VALUES = 10_000
+#: Deepest nesting of lists and mappings (answers files are two levels deep).
+MAX_DEPTH = 32
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
@@ -46,8 +48,10 @@ def read_text(path: Path) -> str:
 
     source = str(path)
     try:
-        with open(path, "rb") as handle:
-            info = os.fstat(handle.fileno())
+        # O_NONBLOCK: opening a FIFO without a writer would otherwise wait forever
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
                 raise _Refused(
                     [_problem("is not a regular file", "give --answers the path of a YAML file")]
@@ -67,7 +71,7 @@ def read_text(path: Path) -> str:
             ]
         ) from None
     except OSError as exc:
-        problem = describe(exc, path)
+        problem = describe(exc, path, reading=True)
         raise AnswersError(
             [_problem(f"cannot read {problem.path}: {problem.reason}", problem.fix)]
         ) from None
@@ -94,12 +98,37 @@ def _too_big(size: int) -> Problem:
     )
 
 
+def _too_deep(line: int | None) -> Problem:
+    where = f" (more than {MAX_DEPTH} levels at line {line})" if line else ""
+    return _problem(f"is nested too deeply{where}", "answers files are at most two sections deep")
+
+
+def _loader(text: str) -> Any:
+    """PyYAML's safe loader, refusing to compose deeper than `MAX_DEPTH` (its composer recurses
+    once per level, and its scanner slows down with every open bracket)."""
+    import yaml
+
+    class DepthLimited(yaml.SafeLoader):
+        depth = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            self.depth += 1
+            try:
+                if self.depth > MAX_DEPTH:
+                    raise _Refused([_too_deep(self.peek_event().start_mark.line + 1)])
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+    return DepthLimited(text)
+
+
 def parse(text: str, source: str | None = None) -> Any:
     """The YAML document in `text` as Python data, or `AnswersError` for bad syntax, an alias
     bomb, a self-containing alias or duplicate keys (every duplicate at once)."""
     import yaml
 
-    loader = yaml.SafeLoader(text)
+    loader = _loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -109,10 +138,7 @@ def parse(text: str, source: str | None = None) -> Any:
     except _Refused as exc:
         raise AnswersError(exc.problems, source) from None
     except RecursionError:
-        raise AnswersError(
-            [_problem("is nested too deeply", "answers files are at most two sections deep")],
-            source,
-        ) from None
+        raise AnswersError([_too_deep(None)], source) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
