@@ -218,8 +218,12 @@ def debugging() -> bool:
 
 
 def _quiet_threads() -> None:
-    """A crash in a background thread prints one line, not a traceback (unless debugging)."""
+    """A crash in a background thread prints one line, not a traceback, and a log line that
+    cannot be written is dropped (unless debugging)."""
+    import logging
     import threading
+
+    logging.raiseExceptions = False
 
     def hook(info: threading.ExceptHookArgs) -> None:
         if info.exc_type is SystemExit:

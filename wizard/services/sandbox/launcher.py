@@ -63,6 +63,14 @@ class StateReplaced(SandboxError):
     side file instead of overwriting theirs."""
 
 
+class _BestEffortFileHandler(logging.FileHandler):
+    """The emulator's request log: a line that cannot be written (a full disk) is dropped, not
+    reported with a traceback on stderr (logging's default)."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        return None
+
+
 def _identity(path: Path) -> tuple[int, int, int] | None:
     """What tells one version of a file from another: inode, mtime, size (None: no file)."""
     try:
@@ -262,7 +270,7 @@ class Sandbox:
         log.propagate = False
         if self.log_file:
             self.log_file.parent.mkdir(parents=True, exist_ok=True)
-            handler: logging.Handler = logging.FileHandler(self.log_file, encoding="utf-8")
+            handler: logging.Handler = _BestEffortFileHandler(self.log_file, encoding="utf-8")
         else:
             handler = logging.NullHandler()
         log.addHandler(handler)
