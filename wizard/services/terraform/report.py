@@ -39,6 +39,8 @@ def run_report(
     steps: list[str] = []
     if state_problem:
         steps.extend(state_problem)
+        if leftovers:  # they go into the state (or away) before the run is repeated
+            steps.insert(len(steps) - 1, "adopt or remove each leftover listed above first")
     elif progress.interrupted:
         steps.append(f"`{rerun}` finishes the job from where it stopped")
         if operation == "apply" and completed:

@@ -143,21 +143,17 @@ def check_before_run(workdir: Path, rerun: str) -> StateIssue | None:
     workdir = Path(workdir)
     state = read_state(workdir / STATE)
     errored = read_state(workdir / ERRORED)
-    if state.exists and state.problem:
-        return StateIssue(
-            f"terraform's state {state.path} is {state.problem}: terraform cannot plan without it",
-            _restore_steps(workdir, state, rerun),
-        )
-    if errored.valid and (not state.exists or (errored.serial or 0) > (state.serial or 0)):
+    if errored.valid and (not state.valid or (errored.serial or 0) > (state.serial or 0)):
         return StateIssue(
             f"terraform could not save its state last time and wrote it to {errored.path} "
             f"(serial {errored.serial}; {state.describe()}): running on would create everything "
             "in it again",
-            (
-                f"push it: `terraform -chdir={_q(workdir)} state push {ERRORED}`, then "
-                f"`rm {_q(errored.path)}`",
-                f"`{rerun}`",
-            ),
+            _restore_steps(workdir, state, rerun),
+        )
+    if state.exists and state.problem:
+        return StateIssue(
+            f"terraform's state {state.path} is {state.problem}: terraform cannot plan without it",
+            _restore_steps(workdir, state, rerun),
         )
     if errored.exists:
         return StateIssue(
@@ -183,21 +179,25 @@ def after_failed_write(
     state = read_state(workdir / STATE)
     errored = read_state(errored_path)
     why = next((m for m in messages if any(k in m.lower() for k in _SAVE_FAILED)), "")
-    reason = f" ({why})" if why else ""
+    reason = f" ({why.rstrip('.')})" if why else ""
+    free = f"free some space (or make the folder writable) first: `df -h {_q(workdir)}`"
     if errored.valid:
         kept = f"it wrote what it knows to {errored.path} (serial {errored.serial})"
     elif errored.exists:
         kept = f"not even to {errored.path}, which is {errored.problem}"
     else:
         kept = "and wrote no errored.tfstate"
-    message = (
-        f"terraform could not save its state{reason}; {kept}. {state.describe()}. What this run "
-        "created may be missing from the state"
+    if state.valid and not errored.valid:
+        return StateIssue(
+            f"terraform could not save its state{reason}, {kept}: {state.path} still holds the "
+            f"state from before this run (serial {state.serial}), without what this run created",
+            (
+                free,
+                f"`{rerun}` once what this run created is in the state or gone: it is listed as "
+                "left over, each with the command that adopts or removes it",
+            ),
+        )
+    return StateIssue(
+        f"terraform could not save its state{reason}, {kept}; {state.describe()}",
+        (free, *_restore_steps(workdir, state, rerun)),
     )
-    steps = [
-        f"free some space (or make the folder writable) first: `df -h {_q(workdir)}`",
-        *_restore_steps(workdir, state, rerun),
-    ]
-    if not state.problem and not errored.valid:
-        steps = [steps[0], steps[-1]]  # the state itself is fine: no restore needed
-    return StateIssue(message, tuple(steps))

@@ -91,6 +91,15 @@ class Options:
     command: str = "apply"
 
     @property
+    def rerun(self) -> str:
+        """The command as the user ran it (to suggest once a problem is fixed)."""
+        if self.command == "destroy":
+            return self.rerun_destroy
+        if self.command in ("plan", "leftovers"):
+            return self.rerun_apply.replace("cdwizard apply", f"cdwizard {self.command}", 1)
+        return self.rerun_apply
+
+    @property
     def workdir(self) -> Path:
         return self.out / "terraform"
 
@@ -114,6 +123,7 @@ class Workflow:
         self._lock: WorkspaceLock | None = None
         self._account: str | None = None
         self._plan: dict[str, Any] = {}
+        self._save_warned: set[Any] = set()
 
     # --- plumbing -----------------------------------------------------------------------------
 
@@ -302,6 +312,7 @@ class Workflow:
         code = await self._stream(runner.init())
         if code != 0:
             raise self._stopped_or(ExitCode.PLAN_FAILED, "terraform init failed (see above)")
+        self._check_interrupt()
 
     async def prepare(self, *, destroy: bool = False) -> PlanSummary:
         """render, init, plan (`-destroy` for destroy); emits and returns the plan summary."""
@@ -316,6 +327,7 @@ class Workflow:
         await self._save_sandbox()  # the plan's reads may have advanced the simulation
         if code not in (0, 2):
             raise self._stopped_or(ExitCode.PLAN_FAILED, "terraform plan failed (see above)")
+        self._check_interrupt()  # stopped just as the plan finished: still stopped
         plan = await runner.show_plan(self._plan_file)
         self._plan = plan
         self.summary = summarize(plan, operation="destroy" if destroy else "apply")
@@ -332,7 +344,7 @@ class Workflow:
         code = await self._stream(runner.apply(plan=self._plan_file), autosave=True)
         await self._save_sandbox()
         lost = self._state_lost(started)
-        leftovers = [] if lost else await self._leftovers_after()
+        leftovers = await self._leftovers_after() if self._state_readable() else []
         self.report = self._report("apply", leftovers=leftovers, state_problem=lost)
         self.emit(self.report)
         if runner.interrupted or self._interrupted:
@@ -364,7 +376,7 @@ class Workflow:
         lost = self._state_lost(started)
         left: list[str] = []
         leftovers: list[LeftoverItem] = []
-        if not lost:
+        if self._state_readable():
             leftovers = await self._leftovers_after()
             if not runner.interrupted:
                 left = await asyncio.to_thread(self._left_behind, clients)
@@ -416,10 +428,14 @@ class Workflow:
 
         try:
             box.save()
+            self._save_warned.clear()
         except StateReplaced as exc:
             self.notice(f"sandbox: {exc}", "see `When things go wrong` in the README", level="warn")
         except OSError as exc:
             problem = describe_os_error(exc, box.state_file)
+            if problem in self._save_warned:
+                return  # said already (the periodic save fails the same way)
+            self._save_warned.add(problem)
             self.notice(
                 f"sandbox: could not save its state: {problem.message('write')}",
                 f"{problem.fix}; until then the emulator's state on disk is older than "
@@ -485,12 +501,20 @@ class Workflow:
         does (with the file to restore); an old errored.tfstate is a note."""
         if self.options.answers.terraform.backend != "local" and not self.options.sandbox:
             return
-        issue = statefile.check_before_run(self.options.workdir, self.options.rerun_apply)
+        issue = statefile.check_before_run(self.options.workdir, self.options.rerun)
         if issue is None:
             return
         if issue.blocking:
             raise self._fail(ExitCode.FILE_ERROR, issue.message, issue.hint)
         self.notice(issue.message, issue.hint, level="warn")
+
+    def _state_readable(self) -> bool:
+        """terraform's state can be compared with what exists (a local state that is missing
+        or damaged would make everything look left over)."""
+        if self.options.answers.terraform.backend != "local" and not self.options.sandbox:
+            return True
+        state = statefile.read_state(self.options.workdir / statefile.STATE)
+        return state.valid or not state.exists
 
     def _state_lost(self, started: float) -> list[str]:
         """Recovery steps when terraform could not save its state during this run (else [])."""

@@ -192,6 +192,15 @@ class ApplyScreen(WizardScreen):
             return
         ok = bool(progress is not None and progress.ok and self.code == 0)
         added, changed, destroyed = _changes(progress)
+        report = getattr(runner, "report", None)
+        leftovers = tuple(getattr(report, "leftovers", ()) or ())
+        if ok and leftovers:  # the monitor opens next: say it where it stays visible
+            self.notify(
+                "\n".join(line for item in leftovers for line in item.lines()),
+                title=f"{len(leftovers)} left over outside terraform's state",
+                severity="warning",
+                timeout=60,
+            )
         if ok:
             status.update(f"Done in {elapsed}.")
             result.update(
@@ -213,7 +222,7 @@ class ApplyScreen(WizardScreen):
             ]
             for error in getattr(progress, "errors", ()) or ():
                 lines.append(f"  {error}")
-            report = getattr(runner, "report", None)
+            lines.extend(f"  {line}" for item in leftovers for line in item.lines())
             lines.extend(f"  {line}" for line in getattr(report, "next_steps", ()) or ())
             lines.append("  Esc goes back to Review; the answers are saved.")
             status.update("")
