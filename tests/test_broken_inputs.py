@@ -30,6 +30,7 @@ import wizard.commands.answers, wizard.commands.doctor, wizard.commands.leftover
 import wizard.commands.monitor, wizard.commands.rehearse, wizard.commands.render
 import wizard.commands.terraform, wizard.commands.wizard
 import wizard.core.answers, wizard.services.terraform.workflow, yaml, boto3, botocore.session
+import moto.server, wizard.services.sandbox.launcher
 cases = json.load(open(sys.argv[1]))
 results = []
 for case in cases:
@@ -176,6 +177,48 @@ def test_every_command_refuses_every_broken_answers_file_without_a_traceback(
     assert "project: is given twice: at line 2 and at line 3" in said
     _code, said = by_label["plan with alias bomb answers"]
     assert "expands to more than 10,000 values" in said
+
+
+def test_every_command_on_a_broken_workspace_says_which_file_and_what_to_do(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "answers.yml").write_text("version: 1\n")
+    damaged = tmp_path / "damaged" / "terraform"
+    damaged.mkdir(parents=True)
+    (damaged / "terraform.tfstate").write_text('{"version": 4, "serial": 3, "resou')
+    garbage = tmp_path / "garbage" / ".cdwizard"
+    garbage.mkdir(parents=True)
+    (garbage / "sandbox-state.pkl.gz").write_bytes(b"\x1f\x8b not a state")
+    (garbage / "lock").write_bytes(b"\x00{garbage")
+    a = ["--answers", "answers.yml"]
+    cases = {
+        # terraform's state cut off: stopped before terraform runs, naming the file
+        "plan, damaged state": (["plan", *a, "--out", "damaged", "--plain"], 15),
+        "apply, damaged state": (["apply", *a, "--out", "damaged", "--yes", "--plain"], 15),
+        "destroy, damaged state": (["destroy", *a, "--out", "damaged", "--yes", "--plain"], 15),
+        "leftovers, damaged state": (["leftovers", *a, "--out", "damaged", "--plain"], 15),
+        # the sandbox state is not one: the emulator does not start, the message says why
+        "plan, garbage sandbox": (["plan", *a, "--out", "garbage", "--sandbox", "--plain"], 4),
+        "monitor, garbage sandbox": (
+            ["monitor", *a, "--out", "garbage", "--sandbox", "--plain"],
+            4,
+        ),
+        "ship, garbage sandbox": (["ship", *a, "--out", "garbage", "--sandbox", "--plain"], 4),
+        "doctor, garbage sandbox": (["doctor", *a, "--out", "garbage", "--sandbox", "--plain"], 4),
+        "render, garbage lock": (["render", *a, "--out", "garbage"], 0),
+        "plan, no such mirror": (
+            ["plan", *a, "--out", "ws", "--provider-mirror", "nowhere", "--plain"],
+            2,
+        ),
+    }
+    results = run_cases(tmp_path, [{"argv": argv} for argv, _code in cases.values()])
+    assert_clean(results, list(cases), lambda label: {cases[label][1]})
+    said = dict(zip(cases, (output for _code, output in results), strict=True))
+    assert "damaged/terraform/terraform.tfstate is not valid JSON" in said["plan, damaged state"]
+    assert (
+        "cannot read the sandbox state garbage/.cdwizard/sandbox-state.pkl.gz"
+        in said["monitor, garbage sandbox"]
+    )
 
 
 def test_a_workspace_out_under_a_file_is_one_message_for_every_command(tmp_path: Path) -> None:

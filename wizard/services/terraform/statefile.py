@@ -118,21 +118,22 @@ def _restore_steps(workdir: Path, state: StateFile, rerun: str) -> tuple[str, ..
             f"push the state terraform could not save: `terraform -chdir={_q(workdir)} state "
             f"push {ERRORED}`, then `rm {_q(workdir / ERRORED)}`"
         )
+        since = "saved after that"
     elif backup.valid:
         steps.append(
             f"restore the backup (the state before terraform's last write, serial "
             f"{backup.serial}): `cp {_q(backup.path)} {_q(workdir / STATE)}`"
         )
+        since = "created after that copy"
     else:
         steps.append(
-            "no readable copy is left (no errored.tfstate or terraform.tfstate.backup): start "
-            f"from an empty state (`rm {_q(workdir / STATE)}`); terraform then forgets what it "
-            "created"
+            "there is no readable copy (no errored.tfstate, no terraform.tfstate.backup): "
+            "terraform starts from an empty state and forgets what it created"
         )
+        since = "created before"
     steps.append(
-        f"`{rerun}`: terraform refreshes the restored state against what exists; anything "
-        "created after that copy is listed as a leftover, with the command that adopts or "
-        "removes it"
+        f"`{rerun}`: terraform refreshes the state against what exists; whatever was {since} is "
+        "listed as left over, each with the command that adopts or removes it"
     )
     return tuple(steps)
 
@@ -200,4 +201,27 @@ def after_failed_write(
     return StateIssue(
         f"terraform could not save its state{reason}, {kept}; {state.describe()}",
         (free, *_restore_steps(workdir, state, rerun)),
+    )
+
+
+def state_lock_steps(detail: str, workdir: Path, rerun: str) -> tuple[str, ...]:
+    """What to do when terraform could not take its state lock: another terraform holds it (one
+    you run yourself, or the terraform of a cdwizard run that was killed: it keeps running)."""
+    import re
+
+    def field(name: str) -> str:
+        found = re.search(rf"^\s*{name}:\s*(.+)$", detail, re.MULTILINE)
+        return found.group(1).strip() if found else ""
+
+    lock_id, who, created = field("ID"), field("Who"), field("Created")
+    held = ", ".join(
+        p for p in (f"by {who}" if who else "", f"since {created}" if created else "") if p
+    )
+    unlock = f"terraform -chdir={_q(workdir)} force-unlock -force {lock_id or '<ID>'}"
+    return (
+        f"another terraform process holds terraform's state lock{f' ({held})' if held else ''}: "
+        "a terraform you run yourself, or the terraform of a cdwizard run that was killed (it "
+        "keeps running): wait for it to finish or stop it (`pgrep -af terraform`)",
+        f"only if no terraform runs any more: `{unlock}`",
+        f"`{rerun}`",
     )

@@ -48,6 +48,7 @@ from wizard.core.events.terraform import (
     RunReport,
     TfApplyComplete,
     TfApplyErrored,
+    TfDiagnostic,
     TfProgress,
 )
 from wizard.core.exitcodes import ExitCode, for_signal
@@ -124,10 +125,18 @@ class Workflow:
         self._account: str | None = None
         self._plan: dict[str, Any] = {}
         self._save_warned: set[Any] = set()
+        #: the detail of terraform's "Error acquiring the state lock", when it said so
+        self._state_lock: str | None = None
 
     # --- plumbing -----------------------------------------------------------------------------
 
     def emit(self, event: Event) -> None:
+        if (
+            isinstance(event, TfDiagnostic)
+            and event.severity == "error"
+            and "state lock" in event.summary_text.lower()
+        ):
+            self._state_lock = event.detail
         self.progress = reduce(self.progress, event)
         self._emit_cb(event)
         if isinstance(event, (TfApplyComplete, TfApplyErrored)) and not event.is_data_read:
@@ -326,6 +335,13 @@ class Workflow:
         code = await self._stream(runner.plan(out=self._plan_file, destroy=destroy))
         await self._save_sandbox()  # the plan's reads may have advanced the simulation
         if code not in (0, 2):
+            if self._state_lock is not None and not self._interrupted:
+                steps = self._lock_steps()
+                raise self._fail(
+                    ExitCode.PLAN_FAILED,
+                    "terraform plan failed: " + steps[0],
+                    "; then ".join(steps[1:]),
+                )
             raise self._stopped_or(ExitCode.PLAN_FAILED, "terraform plan failed (see above)")
         self._check_interrupt()  # stopped just as the plan finished: still stopped
         plan = await runner.show_plan(self._plan_file)
@@ -345,6 +361,7 @@ class Workflow:
         await self._save_sandbox()
         lost = self._state_lost(started)
         leftovers = await self._leftovers_after() if self._state_readable() else []
+        lost = lost or self._lock_steps()
         self.report = self._report("apply", leftovers=leftovers, state_problem=lost)
         self.emit(self.report)
         if runner.interrupted or self._interrupted:
@@ -382,6 +399,7 @@ class Workflow:
                 left = await asyncio.to_thread(self._left_behind, clients)
                 listed = {item.id for item in leftovers}
                 left = [label for label in left if label.split(" ")[-1] not in listed]
+        lost = lost or self._lock_steps()
         self.report = self._report(
             "destroy", left_behind=left, leftovers=leftovers, state_problem=lost
         )
@@ -507,6 +525,14 @@ class Workflow:
         if issue.blocking:
             raise self._fail(ExitCode.FILE_ERROR, issue.message, issue.hint)
         self.notice(issue.message, issue.hint, level="warn")
+
+    def _lock_steps(self) -> list[str]:
+        """What to do about terraform's own state lock held by another terraform ([] if not)."""
+        if self._state_lock is None:
+            return []
+        return list(
+            statefile.state_lock_steps(self._state_lock, self.options.workdir, self.options.rerun)
+        )
 
     def _state_readable(self) -> bool:
         """terraform's state can be compared with what exists (a local state that is missing
