@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -373,3 +374,61 @@ def test_a_full_disk_during_apply_says_where_the_state_went_and_recovery_converg
     assert len(live_tagged_instances(ws)) == 2
     code, events, _err = cli("plan", *COMMON, cwd=small_disk, mirror=provider_mirror)
     assert code == 0 and of(events, "terraform.plan_summary")[-1]["add"] == 0
+
+
+# --- SIGKILL: nothing can be saved, but the next run says so and converges ------------------------
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        found += [int(c) for c in text]
+    return found
+
+
+def test_a_killed_destroy_leaves_an_older_sandbox_that_is_named_and_cleaned_up(
+    tmp_path: Path, applied_workspace: Path, provider_mirror: Path
+) -> None:
+    ws = copy_applied(applied_workspace, tmp_path)
+    with driven(
+        ["destroy", *COMMON, "--yes"],
+        cwd=tmp_path,
+        mirror=provider_mirror,
+        pause_dir=tmp_path / "p",
+        pauses=(),
+    ) as run:
+        run.wait_event(is_("terraform.apply_complete", action="delete"))
+        terraform = children(run.pid)
+        run.signal(signal.SIGKILL)  # no handler, no save: the emulator dies with the process
+        run.proc.wait()
+    for pid in terraform:  # terraform runs on in its own session until it gives up
+        proc_dir = Path(f"/proc/{pid}")
+        deadline = time.monotonic() + 300
+        while (
+            proc_dir.exists() and "zombie" not in _state(proc_dir) and time.monotonic() < deadline
+        ):
+            time.sleep(0.1)
+    code, events, err = cli("destroy", *COMMON, "--yes", cwd=tmp_path, mirror=provider_mirror)
+    said = texts(events)
+    assert "took over the workspace lock of cdwizard destroy" in said
+    assert "is older than terraform's state" in said, said
+    if code == 7:  # what terraform had destroyed came back with the older emulator state
+        left = report(events)["leftovers"]
+        assert left, report(events)
+        for item in left:  # as the report says, one by one
+            code, events, err = run_suggested(
+                item["remove"] + " --yes", cwd=tmp_path, mirror=provider_mirror
+            )
+            assert code in (0, 7), (err, texts(events))  # 7 while others remain
+        code, events, err = cli("destroy", *COMMON, "--yes", cwd=tmp_path, mirror=provider_mirror)
+    assert code == 0, (err, texts(events))
+    assert state_resources(ws) == 0 and saved_leftovers(ws) == []
+    assert live_tagged_instances(ws) == []
+
+
+def _state(proc_dir: Path) -> str:
+    try:
+        return (proc_dir / "status").read_text()
+    except OSError:
+        return "zombie"
