@@ -73,7 +73,7 @@ async def wait_gone(pgid: int, timeout: float = 15.0) -> bool:
     return False
 
 
-async def collect(agen) -> list:  # type: ignore[no-untyped-def]
+async def collect(agen) -> list:
     return [event async for event in agen]
 
 
@@ -218,7 +218,7 @@ def test_python_terraform_command_lines_avoid_its_known_faults() -> None:
     assert "-auto-approve" not in destroy and "-json" in destroy
 
 
-def test_python_terraform_never_reads_state_from_the_cwd(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_python_terraform_never_reads_state_from_the_cwd(tmp_path: Path, monkeypatch) -> None:
     (tmp_path / ".terraform").mkdir()
     (tmp_path / ".terraform" / "terraform.tfstate").write_text("{not json")
     monkeypatch.chdir(tmp_path)

@@ -87,7 +87,7 @@ def instance(
     return InstanceView(target_id=target, status=status, events=cells)
 
 
-def deployment(*instances: InstanceView, status: str = "InProgress", **kw) -> DeploymentView:  # type: ignore[no-untyped-def]
+def deployment(*instances: InstanceView, status: str = "InProgress", **kw) -> DeploymentView:
     return DeploymentView(
         deployment_id="d-TEST00001",
         application="demo",
@@ -98,7 +98,7 @@ def deployment(*instances: InstanceView, status: str = "InProgress", **kw) -> De
     )
 
 
-def snap(seq: int = 1, **kw) -> Snapshot:  # type: ignore[no-untyped-def]
+def snap(seq: int = 1, **kw) -> Snapshot:
     return Snapshot(sequence=seq, taken_at=T0 + timedelta(seconds=seq), **kw)
 
 

@@ -88,7 +88,7 @@ def reviewed(out: Path) -> Path:
 
 async def test_a_successful_apply_lands_on_the_monitor_of_the_new_pipeline(
     reviewed: Path, aws_target, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     create_pipeline(AwsClients(aws_target), name="shop", repository="shop")
     monkeypatch.setenv(ENDPOINT_ENV, aws_target.endpoint_url)
     app = WizardApp(out=reviewed, services=WizardServices(runner=ReplayedApply), resume=True)
