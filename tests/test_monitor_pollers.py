@@ -229,11 +229,11 @@ def test_script_failure_is_explained_with_its_log_tail_in_plain_output(clients) 
         for e in events.events
         if isinstance(e, LifecycleEventChanged) and e.status.value == "Failed"
     ]
-    assert [(e.target_id, e.diagnostics.error_code) for e in failed] == [  # type: ignore[union-attr]
+    assert [(e.target_id, e.diagnostics.error_code) for e in failed] == [
         ("i-0a", "ScriptFailed"),
         ("i-0b", "ScriptFailed"),
     ]
-    assert "fastapi==99" in failed[0].diagnostics.log_tail  # type: ignore[union-attr]
+    assert "fastapi==99" in failed[0].diagnostics.log_tail
     tails = [e for e in events.events if isinstance(e, HookOutput)]
     assert {e.target_id for e in tails} == {"i-0a", "i-0b"}
     assert [e.stream for e in tails if e.target_id == "i-0a"] == ["stdout", "stderr"]

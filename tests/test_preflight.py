@@ -352,7 +352,7 @@ def test_bad_credentials_skip_every_aws_check(moto_endpoint: str, tmp_path: Path
 
 def test_exit_code_is_that_of_the_first_failure() -> None:
     def check(name: str, status: CheckStatus, area: str) -> PreflightCheck:
-        return PreflightCheck(name=name, title=name, status=status, detail="", area=area)  # type: ignore[arg-type]
+        return PreflightCheck(name=name, title=name, status=status, detail="", area=area)
 
     assert exit_code_for([check("a", CheckStatus.WARN, "aws")]) == 0
     assert (

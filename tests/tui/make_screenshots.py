@@ -249,7 +249,7 @@ async def shoot_monitor() -> None:
         bundle = write_bundle(Path(tmp) / "payload", appspec, {"scripts/after_install.sh": script})
         app = watch_app(Rehearsal(RehearsalOptions(bundle=bundle, root=Path(tmp) / "root")))
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, app.feed.ended.is_set, what="the rehearsal")  # type: ignore[attr-defined]
+            await wait_for(pilot, app.feed.ended.is_set, what="the rehearsal")
             await wait_for(
                 pilot, lambda: getattr(app.screen, "report", None) is not None, what="failure"
             )
