@@ -36,6 +36,16 @@ class Event:
         if "kind" in cls.__dict__:
             _REGISTRY[cls.kind] = cls
 
+    def __post_init__(self) -> None:
+        if self.level == "info":  # not set by the producer: the event's own state decides
+            implied = self.implied_level()
+            if implied != "info":
+                object.__setattr__(self, "level", implied)
+
+    def implied_level(self) -> Level:
+        """The level this event has unless its producer chose one (failures raise it)."""
+        return "info"
+
     def summary(self) -> str:
         """One human line, no trailing newline. Plain output prints it after a timestamp."""
         return self.kind
