@@ -112,23 +112,38 @@ def _shared_parents() -> dict[str, argparse.ArgumentParser]:
     }
 
 
+def _global_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The options that come before a subcommand (the wizard's own), declared once for both
+    passes over the command line."""
+    parser.add_argument("--answers", "-a", type=as_path, metavar="FILE", help="prefill the wizard")
+    parser.add_argument("--out", "-o", type=as_path, metavar="DIR", help="workspace folder")
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        default=False,
+        help="run against the embedded AWS emulator (no AWS account needed)",
+    )
+    parser.add_argument(
+        "--provider-mirror",
+        type=as_path,
+        metavar="DIR",
+        default=None,
+        help="install providers from this filesystem mirror; env CDWIZARD_PROVIDER_MIRROR",
+    )
+    return parser
+
+
 def requested_command(argv: Sequence[str]) -> str | None:
-    """The subcommand named in `argv`, skipping top-level options and their values."""
-    takes_value = {"--answers", "-a", "--out", "-o", "--provider-mirror"}
-    skip = False
-    for token in argv:
-        if skip:
-            skip = False
-            continue
-        if token == "--":
-            return None
-        if token in takes_value:
-            skip = True
-            continue
-        if token.startswith("-"):
-            continue
-        return token if token in COMMANDS else None
-    return None
+    """The subcommand named in `argv`: a first pass that knows only the options before it (so
+    their values are skipped) takes the first other word."""
+    first = _global_options(argparse.ArgumentParser(add_help=False, exit_on_error=False))
+    first.add_argument("command", nargs="?")
+    first.add_argument("rest", nargs=argparse.REMAINDER)  # the subcommand's, unread
+    try:
+        known, _ = first.parse_known_args(argv)
+    except argparse.ArgumentError:  # e.g. `--out` without its value: the real pass says so
+        return None
+    return known.command if known.command in COMMANDS else None
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -146,21 +161,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         "130 interrupted, 141 output closed.",
     )
     parser.add_argument("--version", action="version", version=f"cdwizard {__version__}")
-    parser.add_argument("--answers", "-a", type=as_path, metavar="FILE", help="prefill the wizard")
-    parser.add_argument("--out", "-o", type=as_path, metavar="DIR", help="workspace folder")
-    parser.add_argument(
-        "--sandbox",
-        action="store_true",
-        default=False,
-        help="run against the embedded AWS emulator (no AWS account needed)",
-    )
-    parser.add_argument(
-        "--provider-mirror",
-        type=as_path,
-        metavar="DIR",
-        default=None,
-        help="install providers from this filesystem mirror; env CDWIZARD_PROVIDER_MIRROR",
-    )
+    _global_options(parser)
     parents = _shared_parents()
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
