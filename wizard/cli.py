@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from wizard import __version__
+from wizard.core.exitcodes import ExitCode, exit_codes_help
 
 #: `typing.TYPE_CHECKING` without importing typing (~2.5 ms of `cdwizard --help`); type checkers
 #: treat a module constant with this name the same way.
@@ -155,10 +156,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         prog="cdwizard",
         description="From nothing to a working CodeCommit -> CodeDeploy pipeline on EC2, "
         "then a live view of every run. Without a subcommand: the interactive wizard.",
-        epilog="Exit codes: 0 ok, 1 error, 2 usage, 3 bad answers, 4 terraform missing, "
-        "5 plan failed, 6 apply failed, 7 destroy failed, 8 confirmation refused, "
-        "9 render conflict, 10 deployment failed, 11 stopped, 12 timed out, 13 AWS error, "
-        "130 interrupted, 141 output closed.",
+        epilog=exit_codes_help(),
     )
     parser.add_argument("--version", action="version", version=f"cdwizard {__version__}")
     _global_options(parser)
@@ -217,10 +215,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(module.run(args))
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
-        return 130
+        return ExitCode.INTERRUPTED
     except BrokenPipeError:
         # the reader of our output went away (`cdwizard monitor --json | head`): stop quietly
-        return 141
+        return ExitCode.OUTPUT_CLOSED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -116,9 +116,10 @@ class Heartbeat(Event):
         return f"… still {self.activity} ({format_duration(self.elapsed_seconds)} elapsed)"
 
 
-def plural(count: int, noun: str) -> str:
-    """`1 instance`, `3 instances`: a count with its noun, for summaries and explanations."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """`1 instance`, `3 instances` (`nouns` when the plural is not noun + s): a count with its
+    noun, for summaries, explanations and messages."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
 
 
 def seconds_between(start: datetime | None, end: datetime | None) -> float | None:

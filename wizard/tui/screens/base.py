@@ -17,6 +17,7 @@ from textual.widgets import Button, Collapsible, Footer, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from wizard.core.answers import Problem
+from wizard.core.events.base import plural
 from wizard.tui.context import WizardContext
 from wizard.tui.draft import Draft
 from wizard.tui.messages import Discovered, DiscoveryFailed, WorkerCrashed
@@ -274,7 +275,7 @@ class StepScreen(WizardScreen):
             status.update("")
             return
         n = len(problems)
-        status.update(f"{n} answer{'s' if n != 1 else ''} need{'s' if n == 1 else ''} attention")
+        status.update(f"{plural(n, 'answer')} need{'s' if n == 1 else ''} attention")
         first = next((f for f in self.fields() if f.key in problems), None)
         if first is not None:
             advanced = (
