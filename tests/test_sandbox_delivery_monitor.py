@@ -82,7 +82,7 @@ def test_the_monitor_follows_a_pushed_commit_to_success(
 def test_the_monitor_explains_a_failed_hook(
     clients: AwsClients, stack: Stack, sim_clock: FakeClock
 ) -> None:
-    from wizard.core.timeline.explain import explain
+    from wizard.core.timeline.failures import explain
 
     stack.create(instances=3, rollback=False)
     sim_clock.advance(5)

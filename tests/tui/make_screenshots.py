@@ -30,7 +30,7 @@ from wizard.services.aws.session import AwsClients, AwsTarget
 from wizard.services.aws.target import ENDPOINT_ENV
 from wizard.tui.adapters import AwsDiscovery, explain_text
 from wizard.tui.app import WizardApp
-from wizard.tui.services import WizardServices
+from wizard.tui.ports import WizardServices
 from wizard.tui.widgets.lookup import LookupStatus
 
 REPO = Path(__file__).resolve().parents[2]

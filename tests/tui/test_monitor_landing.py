@@ -30,9 +30,9 @@ from wizard.services.aws.session import AwsClients
 from wizard.services.aws.target import ENDPOINT_ENV
 from wizard.tui.app import WizardApp
 from wizard.tui.monitor_feed import AwsFeed
+from wizard.tui.ports import WizardServices
 from wizard.tui.screens.apply import ApplyScreen
 from wizard.tui.screens.monitor import MonitorScreen
-from wizard.tui.services import WizardServices
 
 SIZE = (120, 40)
 ADDRESS = "aws_codepipeline.this"

@@ -15,7 +15,7 @@ import pytest
 from tests.tui.keys import keys_for
 from tests.tui.waiting import wait_for
 from wizard.tui.app import WizardApp
-from wizard.tui.services import WizardServices
+from wizard.tui.ports import WizardServices
 from wizard.tui.widgets.lookup import LookupStatus
 
 SIZE = (120, 36)

@@ -5,7 +5,7 @@ the TUI and the plain/JSON printers consume snapshots and the events `diff` deri
 """
 
 from wizard.core.timeline.diff import diff
-from wizard.core.timeline.explain import (
+from wizard.core.timeline.failures import (
     FailureReport,
     branch_missing,
     explain,

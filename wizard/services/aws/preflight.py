@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from wizard.core.deployment_config import explain_config
 from wizard.core.events.base import Event, plural
 from wizard.core.events.preflight import (
     Area,
@@ -38,7 +39,6 @@ from wizard.core.events.preflight import (
     PreflightStarted,
 )
 from wizard.core.exitcodes import ExitCode
-from wizard.core.explain import explain
 from wizard.services.aws import clashes, discovery
 from wizard.services.aws.errors import DiscoveryError
 from wizard.services.aws.preflight_tools import (
@@ -383,7 +383,7 @@ class _Run:
         )
         if self.match is None and not t.create_instance:
             return self.result("deployment_config", CheckStatus.SKIP, "needs the instance count")
-        told = explain(self.answers.deployment.config, count)
+        told = explain_config(self.answers.deployment.config, count)
         if not told.deployable:
             return self.result(
                 "deployment_config",

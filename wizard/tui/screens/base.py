@@ -21,7 +21,7 @@ from wizard.core.events.base import plural
 from wizard.tui.context import WizardContext
 from wizard.tui.draft import Draft
 from wizard.tui.messages import Discovered, DiscoveryFailed, WorkerCrashed
-from wizard.tui.services import AccountDiscovery, Clash, describe_failure, is_aws_error
+from wizard.tui.ports import AccountDiscovery, Clash, describe_failure, is_aws_error
 from wizard.tui.steps import STEP_NAMES, step, step_questions
 from wizard.tui.widgets.answer_field import AnswerField, field_id
 from wizard.tui.widgets.lookup import LookupStatus

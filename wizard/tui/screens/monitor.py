@@ -37,7 +37,7 @@ from wizard.core.events.lifecycle import DeploymentStatus, HookOutput
 from wizard.core.events.pipeline import STOPPED_EXECUTION_STATUSES
 from wizard.core.exitcodes import ExitCode
 from wizard.core.timeline import FailureReport, Snapshot, available_actions, explain
-from wizard.core.timeline.explain import FETCH_LOG, SHIP
+from wizard.core.timeline.failures import FETCH_LOG, SHIP
 from wizard.services.aws.monitor.actions import ActionResult, PlannedAction
 from wizard.tui.messages import WorkerCrashed
 from wizard.tui.monitor_feed import FeedUpdate, MonitorFeed
