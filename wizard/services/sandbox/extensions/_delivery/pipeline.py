@@ -39,7 +39,7 @@ from wizard.services.sandbox.extensions._delivery.model import (
     StageRun,
 )
 from wizard.services.sandbox.extensions._delivery.world import World
-from wizard.services.sandbox.extensions.codecommit import stored
+from wizard.services.sandbox.extensions._gitstore import stored
 
 TRANSITION_SECONDS = 1.0
 SOURCE_SECONDS = 2.0
