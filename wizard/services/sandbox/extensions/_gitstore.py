@@ -379,4 +379,3 @@ def _keep_empty_folders(store: GitStore, base: Files, files: dict[str, tuple[str
     store.blobs[empty_blob] = b""
     for folder in sorted(before - after):
         files[f"{folder}/.gitkeep"] = ("NORMAL", empty_blob)
-

@@ -12,9 +12,10 @@ What the sandbox simulates:
   source branch (CreateCommit/CreateBranch in the CodeCommit extension's content model:
   CloudWatchEvent when the source has `PollForSourceChanges` false, else
   PollForSourceChanges a few seconds later);
-  stage locks with SUPERSEDED (default), QUEUED or PARALLEL execution mode; GetPipelineExecution,
-  ListPipelineExecutions, GetPipelineState, ListActionExecutions, StopPipelineExecution (stop or
-  abandon), RetryStageExecution (FAILED_ACTIONS, ALL_ACTIONS). The CodeCommit source reads the
+  stage locks of the SUPERSEDED execution mode (QUEUED and PARALLEL are not emulated: cdwizard's
+  pipelines never use them); GetPipelineExecution, ListPipelineExecutions, GetPipelineState,
+  ListActionExecutions, StopPipelineExecution (stop or abandon), RetryStageExecution
+  (FAILED_ACTIONS; not ALL_ACTIONS, which cdwizard never asks for). The CodeCommit source reads the
   branch from the CodeCommit content model and fails with CodePipeline's message when it does
   not exist; it zips the commit into the artifact bucket (moto S3). The CodeDeploy action deploys
   that object. Other action providers are not emulated (they report success and say so).
