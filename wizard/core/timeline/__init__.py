@@ -16,6 +16,7 @@ from wizard.core.timeline.failures import (
 )
 from wizard.core.timeline.fold import EventFold
 from wizard.core.timeline.offers import ActionOffer, available_actions
+from wizard.core.timeline.verdict import finished, result_code
 from wizard.core.timeline.views import (
     FINAL_TARGET_STATUSES,
     ActionView,
@@ -59,6 +60,8 @@ __all__ = [
     "explain",
     "explain_deployment",
     "explain_pipeline",
+    "finished",
     "ignored_failures_note",
     "instances_headline",
+    "result_code",
 ]
