@@ -15,6 +15,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from wizard.commands.common import CommandError, load_answers_arg, make_sink, run_guarded
+from wizard.core.exitcodes import ExitCode, exit_codes_help
 
 if TYPE_CHECKING:
     from wizard.services.terraform.workflow import Workflow
@@ -37,10 +38,26 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
         metavar="ID",
         help="delete this leftover (repeatable; `all` for every one); asks first unless --yes",
     )
-    parser.epilog = (
-        "Exit codes: 0 nothing left over, 7 leftovers remain, 3 bad answers, 4 terraform "
-        "missing, 5 init/plan failed, 8 removal not confirmed, 14 workspace in use, 15 file or "
-        "disk error, 130/143 interrupted."
+    parser.epilog = exit_codes_help(
+        (
+            ExitCode.OK,
+            ExitCode.USAGE,
+            ExitCode.BAD_ANSWERS,
+            ExitCode.TOOL_MISSING,
+            ExitCode.PLAN_FAILED,
+            ExitCode.DESTROY_FAILED,
+            ExitCode.REFUSED,
+            ExitCode.WORKSPACE_BUSY,
+            ExitCode.FILE_ERROR,
+            ExitCode.INTERRUPTED,
+            ExitCode.TERMINATED,
+        ),
+        {
+            ExitCode.OK: "nothing left over",
+            ExitCode.USAGE: "an ID that is not a leftover",
+            ExitCode.DESTROY_FAILED: "leftovers remain",
+            ExitCode.REFUSED: "removal not confirmed",
+        },
     )
 
 

@@ -383,9 +383,8 @@ class PlanSummary(Event):
     destructive: tuple[str, ...] = ()
     operation: Literal["apply", "destroy"] = "apply"
 
-    def __post_init__(self) -> None:
-        if self.destructive and self.level == "info":
-            object.__setattr__(self, "level", "warn")
+    def implied_level(self) -> Level:
+        return "warn" if self.destructive else "info"
 
     @property
     def has_changes(self) -> bool:
@@ -455,11 +454,10 @@ class RunReport(Event):
     #: what exists, carries the project's tag and is not in terraform's state
     leftovers: tuple[LeftoverItem, ...] = ()
 
-    def __post_init__(self) -> None:
-        if not self.ok and self.level == "info":
-            object.__setattr__(self, "level", "error")
-        elif self.leftovers and self.level == "info":
-            object.__setattr__(self, "level", "warn")
+    def implied_level(self) -> Level:
+        if not self.ok:
+            return "error"
+        return "warn" if self.leftovers else "info"
 
     def lines(self) -> list[str]:
         out: list[str] = []
