@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO
-from tests.tf_offline import cached_provider, cli_config
+from tests.tf_offline import cached_provider, cli_config, closed_port
 from wizard.core.answers import validate_mapping
 from wizard.core.events.terraform import TfCommandFinished, TfCommandStarted, TfDiagnostic
 from wizard.services.terraform.binary import probe
@@ -206,3 +206,45 @@ async def test_the_plugin_cache_works_as_the_mirror_it_is_suggested_as(
     flow.render()
     events = await collect(flow.runner.init())
     assert events[-1].exit_code == 0, [e.summary() for e in events]
+
+
+@pytest.mark.mirror
+def test_a_profile_missing_from_the_aws_config_names_the_answer_to_change(
+    tmp_path: Path, terraform_bin: str, provider_mirror: Path
+) -> None:
+    """The provider fails before any call when the profile does not exist (no metadata service,
+    and any call would meet a refusing proxy on loopback)."""
+    empty = tmp_path / "empty-aws-config"
+    empty.write_text("")
+    (tmp_path / "answers.yml").write_text("version: 1\naws: {profile: 'gone (eu)'}\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    proxy = f"http://127.0.0.1:{closed_port()}"
+    env.update(
+        PYTHONPATH=str(REPO),
+        CDWIZARD_TERRAFORM=terraform_bin,
+        AWS_CONFIG_FILE=str(empty),
+        AWS_SHARED_CREDENTIALS_FILE=str(empty),
+        AWS_EC2_METADATA_DISABLED="true",
+        HTTPS_PROXY=proxy,
+        HTTP_PROXY=proxy,
+        NO_PROXY="localhost",
+    )
+    argv = ["plan", "--answers", "answers.yml", "--out", "ws", "--json"]
+    argv += ["--provider-mirror", str(provider_mirror)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "wizard", *argv],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 5, proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    [failure] = [e for e in events if e["type"] == "terraform.failure"]
+    assert failure["command"] == "plan" and failure["cause"] == "aws_credentials"
+    assert "gone (eu)" in failure["diagnostics"][0]["summary_text"]
+    [step] = failure["next_steps"]
+    assert (step["action"], step["key"]) == ("configure_profile", "aws.profile")
+    assert step["command"] == "aws configure --profile 'gone (eu)'"

@@ -35,6 +35,7 @@ Action = Literal[
     "force_unlock",  # `command` releases the lock `detail` (only when no other run is active)
     "replan",  # plan again (`command`), then apply
     "check_credentials",  # refresh the AWS credentials (`command`: e.g. aws sso login)
+    "configure_profile",  # the profile `detail` (answers `key`) is not in the AWS config
     "grant_permission",  # ask for the permission `detail`
     "rename_existing",  # `detail` exists already: another name for answers key `key`
     "fix_and_rerun",  # fix what terraform says, then `command`
@@ -114,6 +115,11 @@ def step_text(step: NextStep) -> str:
     if action == "check_credentials":
         how = f" ({cmd})" if cmd else " (aws configure, aws sso login, AWS_PROFILE)"
         return f"refresh the AWS credentials{how}, then run again"
+    if action == "configure_profile":
+        return (
+            f"the AWS profile '{step.detail}' is not in your AWS configuration: create it "
+            f"({cmd} or `aws configure sso`) or set {step.key} to a profile you have"
+        )
     if action == "grant_permission":
         what = f" {step.detail}" if step.detail else " what terraform names"
         return f"ask for the permission{what} (or use a role that has it), then run again"

@@ -48,6 +48,12 @@ def step_words(item: NextStep, panel: Panel) -> str:
             f"'{item.detail}' exists outside this workspace: go back (Esc) and choose another "
             f"name for {where}, or delete the existing one"
         )
+    if action == "configure_profile":
+        return (
+            f"The AWS profile '{item.detail}' is not in your AWS configuration: create it "
+            f"(`{item.command}` or `aws configure sso`) and press Ctrl+R, or pick another one "
+            f"at {_field(item.key)}"
+        )
     if action in ("check_credentials", "grant_permission"):
         text = step_text(item).removesuffix(", then run again")
         return _capital(f"{text}, then {again}")

@@ -53,6 +53,9 @@ _CREDENTIALS = re.compile(
     r"failed to refresh cached credentials|SignatureDoesNotMatch|NoCredentialProviders",
     re.IGNORECASE,
 )
+_MISSING_PROFILE = re.compile(
+    r"failed to get shared config profile|ProfileNotFound|could not find profile", re.IGNORECASE
+)
 _PERMISSION = re.compile(
     r"AccessDenied|UnauthorizedOperation|is not authorized to perform", re.IGNORECASE
 )
@@ -141,6 +144,14 @@ def _one(diag: TfDiagnostic, s: Situation) -> Diagnosis | None:
         return Diagnosis("state_locked", (unlock,))
     if "Saved plan is stale" in text:
         return Diagnosis("stale_plan", (NextStep(action="replan", command=s.rerun),))
+    if s.profile and _MISSING_PROFILE.search(text):
+        configure = NextStep(
+            action="configure_profile",
+            detail=s.profile,
+            key="aws.profile",
+            command=f"aws configure --profile {_q(s.profile)}",
+        )
+        return Diagnosis("aws_credentials", (configure,))
     if _CREDENTIALS.search(text):
         login = f"aws sso login --profile {_q(s.profile)}" if s.profile else None
         return Diagnosis(
