@@ -18,8 +18,8 @@ from wizard.commands.wizard import build_services
 from wizard.services.terraform.cliconfig import write_cli_config
 from wizard.tui.adapters import workflow_factory
 from wizard.tui.app import WizardApp
+from wizard.tui.ports import WizardServices
 from wizard.tui.screens.apply import ApplyScreen
-from wizard.tui.services import WizardServices
 from wizard.tui.widgets.failure_panel import FailurePanel
 from wizard.tui.widgets.lookup import LookupStatus
 

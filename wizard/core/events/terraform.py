@@ -384,9 +384,8 @@ class PlanSummary(Event):
     destructive: tuple[str, ...] = ()
     operation: Literal["apply", "destroy"] = "apply"
 
-    def __post_init__(self) -> None:
-        if self.destructive and self.level == "info":
-            object.__setattr__(self, "level", "warn")
+    def implied_level(self) -> Level:
+        return "warn" if self.destructive else "info"
 
     @property
     def has_changes(self) -> bool:
@@ -445,9 +444,8 @@ class RunReport(Event):
     #: terraform's error diagnostics of the run, in full
     diagnostics: tuple[TfDiagnostic, ...] = ()
 
-    def __post_init__(self) -> None:
-        if not self.ok and self.level == "info":
-            object.__setattr__(self, "level", "error")
+    def implied_level(self) -> Level:
+        return "info" if self.ok else "error"
 
     def lines(self) -> list[str]:
         out: list[str] = []
@@ -489,13 +487,15 @@ class TfFailure(Event):
     destroy): terraform's error diagnostics in full, why in our terms, what to do next."""
 
     kind: ClassVar[str] = "terraform.failure"
-    level: Level = "error"
     command: str
     exit_code: int = 1
     #: see `wizard.core.next_steps.Cause`
     cause: str = "terraform_error"
     diagnostics: tuple[TfDiagnostic, ...] = ()
     next_steps: tuple[NextStep, ...] = ()
+
+    def implied_level(self) -> Level:
+        return "error"
 
     @property
     def headline(self) -> str:
