@@ -18,6 +18,7 @@ from typing import Any
 
 from wizard.services.aws.session import AwsClients, AwsTarget
 from wizard.services.sandbox import ENDPOINT_VARIABLE
+from wizard.services.sandbox.wire import Fault
 
 #: moto's default account; every ARN in the sandbox has it.
 ACCOUNT_ID = "123456789012"
@@ -39,9 +40,17 @@ _REAL_AWS_ENV = (
     "AWS_ENDPOINT_URL",
 )
 
+_SERVER_LOGS = ("werkzeug", "cdwizard.sandbox")
+
 _lock = threading.Lock()
 #: the sandbox running in this process, if any (moto's backends are process-wide)
 _running: list[Sandbox] = []
+
+
+def running_sandbox() -> Sandbox | None:
+    """The sandbox running in this process, if any (whoever polls it can report its faults)."""
+    with _lock:
+        return _running[0] if _running and _running[0]._server is not None else None
 
 
 class SandboxError(Exception):
@@ -60,6 +69,9 @@ class Sandbox:
         self.state_file = Path(state_file) if state_file else None
         self.log_file = Path(log_file) if log_file else None
         self.restored = 0
+        #: a notice for the user (moto outside the tested range), set by `start()`
+        self.warning: str | None = None
+        self._told: set[tuple[str, str, str]] = set()
         self._server: Any = None
         self._endpoint: str | None = None
         self._clients: AwsClients | None = None
@@ -68,14 +80,14 @@ class Sandbox:
     # --- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> str:
-        """Install shims and extensions, restore saved state, start the server; its URL."""
-        try:
-            from moto.server import ThreadedMotoServer
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise SandboxError(
-                "the sandbox needs moto's server: pip install 'cdwizard[sandbox]' "
-                f"(or 'moto[server]>=5.2') ({exc})"
-            ) from None
+        """Check moto, install shims and extensions, restore saved state, start the server;
+        its URL. Refuses (`SandboxError`) before anything starts when moto lacks a precondition."""
+        from wizard.services.sandbox.compat import check
+
+        report = check()
+        if not report.ok:
+            raise SandboxError(report.refusal())
+        self.warning = report.warning()
         with _lock:
             if _running:
                 raise SandboxError("a sandbox is already running in this process")
@@ -104,7 +116,9 @@ class Sandbox:
             from wizard.services.sandbox.seed import seed_public_parameters
 
             seed_public_parameters(ACCOUNT_ID, self.region)
-            self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+            from wizard.services.sandbox.server import EmulatorServer
+
+            self._server = EmulatorServer("127.0.0.1", 0)
             self._server.start()
             host, port = self._server.get_host_and_port()
             self._endpoint = f"http://{host}:{port}"
@@ -137,6 +151,23 @@ class Sandbox:
 
         return save_state(self.state_file)
 
+    def faults(self) -> list[Fault]:
+        """Emulator failures since the last call (each once)."""
+        return self._server.faults.drain() if self._server is not None else []
+
+    def describe_faults(self) -> str | None:
+        """One line about the emulator failures since the last call that were not reported
+        yet (a call failing the same way again is not news), or None: what failed and where
+        the traceback is."""
+        faults = [f for f in self.faults() if (f.service, f.operation, f.error) not in self._told]
+        if not faults:
+            return None
+        self._told.update((f.service, f.operation, f.error) for f in faults)
+        first = faults[0]
+        more = f" (and {len(faults) - 1} more failed call(s))" if len(faults) > 1 else ""
+        where = f"; traceback in {self.log_file}" if self.log_file else ""
+        return f"sandbox: {first.describe()}{more}{where}"
+
     def reset(self) -> None:
         """Forget every emulated resource (moto's own reset)."""
         from moto.core.base_backend import BackendDict
@@ -148,21 +179,24 @@ class Sandbox:
             if self in _running:
                 _running.remove(self)
         if self._log_handler is not None:
-            logging.getLogger("werkzeug").removeHandler(self._log_handler)
+            for name in _SERVER_LOGS:
+                logging.getLogger(name).removeHandler(self._log_handler)
             self._log_handler.close()
             self._log_handler = None
 
     def _quiet_server_log(self) -> None:
         # werkzeug logs each request and the traceback of any emulator error to stderr; that
-        # would interleave with our output, so it goes to the sandbox log file (or nowhere).
-        log = logging.getLogger("werkzeug")
-        log.propagate = False
+        # would interleave with our output, so it goes to the sandbox log file (or nowhere), with
+        # the wire adapter's own error log. The commands show each failure as one line.
         if self.log_file:
             self.log_file.parent.mkdir(parents=True, exist_ok=True)
             handler: logging.Handler = logging.FileHandler(self.log_file, encoding="utf-8")
         else:
             handler = logging.NullHandler()
-        log.addHandler(handler)
+        for name in _SERVER_LOGS:
+            log = logging.getLogger(name)
+            log.propagate = False
+            log.addHandler(handler)
         self._log_handler = handler
 
     def __enter__(self) -> Sandbox:
