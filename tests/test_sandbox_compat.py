@@ -211,9 +211,7 @@ def _fail_one_call(box: Sandbox) -> None:
         box.clients.client("ec2").describe_capacity_block_extension_history()
 
 
-def test_workflow_and_monitor_report_emulator_failures(
-    tmp_path: Path, terraform_bin: str
-) -> None:
+def test_workflow_and_monitor_report_emulator_failures(tmp_path: Path, terraform_bin: str) -> None:
     """While terraform runs (the workflow) or the monitor polls, a new emulator failure becomes
     one warning line, once."""
     from wizard.core.answers import default_answers

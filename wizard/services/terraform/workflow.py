@@ -106,6 +106,17 @@ class Workflow:
     def notice(self, text: str, hint: str | None = None, level: Level = "info") -> None:
         self.emit(Notice(text=text, hint=hint, level=level))
 
+    def report_emulator_faults(self) -> None:
+        """One warning line per new emulator failure (the sandbox's), as soon as it is seen."""
+        line = self.sandbox.describe_faults() if self.sandbox is not None else None
+        if line:
+            self.notice(
+                line,
+                "the failing call is the emulator's, not your configuration's: run with the "
+                "locked moto (README, Dependencies) and report it if it persists",
+                level="warn",
+            )
+
     def share_sandbox(self, box: Any) -> None:
         """Use an emulator that is already running (the wizard's) for `options.sandbox` instead
         of starting one; `close()` then saves its state and leaves it running. Before `start()`."""
@@ -184,6 +195,8 @@ class Workflow:
             f"sandbox: AWS emulator at {endpoint} (account {ACCOUNT_ID}{restored})",
             "nothing here touches a real AWS account",
         )
+        if box.warning:
+            self.notice(f"sandbox: {box.warning}", level="warn")
         env: dict[str, str | None] = box.terraform_env()
         return env
 
@@ -318,6 +331,8 @@ class Workflow:
     async def _stream(self, events: Any) -> int:
         async for event in events:
             self.emit(event)
+            self.report_emulator_faults()
+        self.report_emulator_faults()
         runner = self._require_runner()
         return runner.last.exit_code if runner.last is not None else 1
 
