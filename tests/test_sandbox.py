@@ -121,13 +121,82 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
         box.reset()
 
 
-def test_a_corrupt_state_file_says_how_to_recover(tmp_path: Path) -> None:
+def test_a_corrupt_state_file_says_how_to_recover(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     state = tmp_path / "sandbox-state.pkl.gz"
     state.write_bytes(b"not a state")
-    with pytest.raises(SandboxError, match="Delete it to start from an empty sandbox"):
+    with pytest.raises(SandboxError) as caught:
         Sandbox(state_file=state).start()
+    text = str(caught.value)
+    assert f"cannot use the sandbox state {state}: not a cdwizard sandbox state" in text
+    assert "CDWIZARD_SANDBOX_FRESH=1" in text and "kept next to it" in text
     with Sandbox() as box:  # the failed start released the process-wide slot
         assert box.endpoint
+    # the choice: start fresh, the old file kept aside untouched
+    monkeypatch.setenv("CDWIZARD_SANDBOX_FRESH", "1")
+    with Sandbox(state_file=state) as box:
+        assert box.restored == 0 and box.set_aside is not None
+        assert box.set_aside.read_bytes() == b"not a state"
+        assert box.set_aside.name.startswith("sandbox-state.pkl.gz.")
+    assert state.is_file()  # the fresh sandbox saved its own state
+
+
+def _rewrite(state: Path, *, header: dict[str, object] | None, body: bytes | None = None) -> None:
+    """Replace the header (None: drop it, the headerless format 1) and/or the pickle."""
+    import gzip
+    import io
+    import json
+    import pickle
+
+    from wizard.services.sandbox import persistence
+
+    old_header, old_body = persistence._split(state)
+    body = old_body if body is None else body
+    if header is None:
+        buffer = io.BytesIO()
+        persistence._Pickler(buffer).dump(dict(pickle.loads(old_body), format=1))
+        raw = buffer.getvalue()
+    else:
+        raw = persistence.MAGIC + json.dumps({**old_header, **header}).encode() + b"\n" + body
+    state.write_bytes(gzip.compress(raw))
+
+
+def test_state_records_versions_and_old_or_foreign_files_get_a_clear_message(
+    tmp_path: Path,
+) -> None:
+    from wizard import __version__
+    from wizard.services.sandbox import compat, persistence
+
+    state = tmp_path / "sandbox-state.pkl.gz"
+    with Sandbox(state_file=state) as box:
+        box.clients.client("s3").create_bucket(
+            Bucket="kept", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+        )
+    header = persistence.read_header(state)
+    assert header["format"] == persistence.FORMAT
+    assert header["cdwizard"] == __version__ and header["moto"] == compat.moto_version()
+
+    _rewrite(state, header=None)  # a file of the first format (no header) still opens
+    assert persistence.read_header(state) == {"format": 1}
+    with Sandbox(state_file=state) as box:
+        assert box.restored >= 1
+        assert [b["Name"] for b in box.clients.client("s3").list_buckets()["Buckets"]] == ["kept"]
+
+    _rewrite(state, header={"format": 99, "cdwizard": "9.0.0", "moto": "9.9.9"})
+    with pytest.raises(SandboxError) as caught:
+        Sandbox(state_file=state).start()
+    text = str(caught.value)
+    assert "written in a newer format (99)" in text
+    assert "It was written by cdwizard 9.0.0 with moto 9.9.9; this is cdwizard" in text
+
+    # moto's classes changed under the pickle (what another moto release can do)
+    _rewrite(state, header={"format": 2, "moto": "5.1.0"}, body=b"\x80\x05garbage")
+    with pytest.raises(SandboxError) as caught:
+        Sandbox(state_file=state).start()
+    text = str(caught.value)
+    assert "its emulator data cannot be read by this moto" in text
+    assert "with moto 5.1.0" in text and "Traceback" not in text
 
 
 def test_sandbox_keeps_state_local_even_with_an_s3_backend(

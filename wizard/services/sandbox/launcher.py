@@ -47,6 +47,40 @@ _lock = threading.Lock()
 _running: list[Sandbox] = []
 
 
+#: Set to 1 to start an empty sandbox, keeping the workspace's state file aside.
+FRESH_ENV = "CDWIZARD_SANDBOX_FRESH"
+
+
+def fresh_requested() -> bool:
+    import os
+
+    return os.environ.get(FRESH_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def _set_aside(path: Path) -> Path:
+    from datetime import datetime
+
+    aside = path.with_name(f"{path.name}.{datetime.now():%Y%m%d-%H%M%S}.old")
+    path.replace(aside)
+    return aside
+
+
+def _unusable(path: Path, exc: Any) -> str:
+    """One message: which file, why, who wrote it, and the two ways on."""
+    from wizard import __version__
+    from wizard.services.sandbox.compat import moto_version
+
+    by = exc.written_by()
+    now = f"cdwizard {__version__} with moto {moto_version()}"
+    written = f" It was written by {by}; this is {now}." if by else ""
+    return (
+        f"cannot use the sandbox state {path}: {exc.reason}.{written} To start a fresh, empty "
+        f"sandbox (the emulated resources are forgotten; the next apply creates them again), "
+        f"run the same command with {FRESH_ENV}=1: the old file is kept next to it as "
+        f"{path.name}.<date>.old."
+    )
+
+
 def running_sandbox() -> Sandbox | None:
     """The sandbox running in this process, if any (whoever polls it can report its faults)."""
     with _lock:
@@ -71,6 +105,8 @@ class Sandbox:
         self.restored = 0
         #: a notice for the user (moto outside the tested range), set by `start()`
         self.warning: str | None = None
+        #: where an unusable state file went when a fresh start was asked for (`FRESH_ENV`)
+        self.set_aside: Path | None = None
         self._told: set[tuple[str, str, str]] = set()
         self._server: Any = None
         self._endpoint: str | None = None
@@ -104,15 +140,7 @@ class Sandbox:
             self.reset()
             self._quiet_server_log()
             if self.state_file and self.state_file.is_file():
-                from wizard.services.sandbox.persistence import load_state
-
-                try:
-                    self.restored = load_state(self.state_file)
-                except Exception as exc:
-                    raise SandboxError(
-                        f"cannot read the sandbox state {self.state_file}: {exc}. Delete it to "
-                        "start from an empty sandbox (its resources are then forgotten)."
-                    ) from None
+                self._restore(self.state_file)
             from wizard.services.sandbox.seed import seed_public_parameters
 
             seed_public_parameters(ACCOUNT_ID, self.region)
@@ -126,6 +154,23 @@ class Sandbox:
         except BaseException:
             self._release()
             raise
+
+    def _restore(self, path: Path) -> None:
+        """Load the saved state; with `FRESH_ENV` set, set it aside and start empty instead. An
+        unusable file is a `SandboxError` saying why and how to start fresh, never a traceback."""
+        from wizard.services.sandbox.persistence import StateError, load_state
+
+        if fresh_requested():
+            self.set_aside = _set_aside(path)
+            return
+        try:
+            self.restored = load_state(path)
+        except StateError as exc:
+            raise SandboxError(_unusable(path, exc)) from None
+        except Exception as exc:  # a moto object that unpickled but does not fit back in
+            raise SandboxError(
+                _unusable(path, StateError(f"{type(exc).__name__}: {exc}"))
+            ) from None
 
     def stop(self, *, save: bool = True) -> None:
         """Stop the server (and save the state first when a state file is set)."""

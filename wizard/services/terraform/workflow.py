@@ -173,7 +173,7 @@ class Workflow:
     def _start_sandbox(self) -> dict[str, str | None]:
         """Use the shared emulator or start one; its terraform environment."""
         from wizard.services.sandbox import LOG_FILE, STATE_FILE
-        from wizard.services.sandbox.launcher import ACCOUNT_ID, Sandbox, SandboxError
+        from wizard.services.sandbox.launcher import ACCOUNT_ID, FRESH_ENV, Sandbox, SandboxError
 
         box = self._shared_sandbox
         restored = ""
@@ -197,6 +197,12 @@ class Workflow:
         )
         if box.warning:
             self.notice(f"sandbox: {box.warning}", level="warn")
+        if box.set_aside is not None:
+            self.notice(
+                f"sandbox: started empty ({FRESH_ENV}); the previous state is kept as "
+                f"{box.set_aside}",
+                level="warn",
+            )
         env: dict[str, str | None] = box.terraform_env()
         return env
 
