@@ -33,6 +33,9 @@ def test_sandbox_files_render_only_for_the_sandbox() -> None:
     assert set(sandbox_files()) == {
         "terraform/sandbox_override.tf",
         "terraform/sandbox_variables.tf",
+        "terraform/sandbox_artifacts_override.tf",
+        "terraform/modules/artifacts/sandbox_override.tf",
+        "terraform/modules/artifacts/sandbox_variables.tf",
     }
 
 
@@ -55,9 +58,12 @@ def test_rendered_override_points_every_endpoint_at_the_variable() -> None:
 
 def test_rendered_sandbox_files_are_terraform_fmt_clean(tmp_path: Path, terraform_bin: str) -> None:
     for rel, content in sandbox_files().items():
-        (tmp_path / Path(rel).name).write_bytes(content)
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(content)
     proc = subprocess.run(
-        [terraform_bin, "fmt", "-check", "-diff", str(tmp_path)], capture_output=True, text=True
+        [terraform_bin, "fmt", "-check", "-diff", "-recursive", str(tmp_path)],
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 

@@ -17,7 +17,11 @@ from types import TracebackType
 from typing import Any
 
 from wizard.services.aws.session import AwsClients, AwsTarget
-from wizard.services.sandbox import ENDPOINT_VARIABLE
+from wizard.services.sandbox import (
+    BUCKET_LIFECYCLE_VARIABLE,
+    ENDPOINT_VARIABLE,
+    bucket_lifecycle_wanted,
+)
 from wizard.services.sandbox.wire import Fault
 
 #: moto's default account; every ARN in the sandbox has it.
@@ -286,6 +290,7 @@ class Sandbox:
         env.update(
             {
                 f"TF_VAR_{ENDPOINT_VARIABLE}": self.endpoint,
+                f"TF_VAR_{BUCKET_LIFECYCLE_VARIABLE}": str(bucket_lifecycle_wanted()).lower(),
                 "AWS_ACCESS_KEY_ID": FAKE_KEY,
                 "AWS_SECRET_ACCESS_KEY": FAKE_KEY,
                 "AWS_REGION": self.region,
