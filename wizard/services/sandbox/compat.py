@@ -27,8 +27,8 @@ LOCKED_MOTO = "5.2.6"
 
 @dataclass(frozen=True)
 class Need:
-    """`module.attr` must exist; with `params`, it is a callable taking exactly these
-    parameters (after `self`)."""
+    """`module.attr` must exist; with `params`, it is a callable whose parameters (after
+    `self`) start with these, in this order (later ones are optional extras)."""
 
     user: str  # the shim or extension that relies on it
     module: str
@@ -53,7 +53,7 @@ class Need:
             except (TypeError, ValueError):
                 return f"{self.user}: {where} has no inspectable signature"
             names = tuple(p.name for p in signature.parameters.values() if p.name != "self")
-            if names != self.params:
+            if names[: len(self.params)] != self.params:
                 takes, wanted = ", ".join(names), ", ".join(self.params)
                 return f"{self.user}: {where} takes ({takes}), not ({wanted})"
         return None
@@ -124,6 +124,7 @@ REQUIREMENTS: tuple[Need, ...] = (
         "CodePipelineBackend.create_pipeline",
         ("pipeline", "tags"),
     ),
+    Need("delivery", "moto.codepipeline.models", "CodePipelineBackend.get_pipeline", ("name",)),
     *_needs("delivery", "moto.codepipeline.models", "codepipeline_backends"),
     *_needs("delivery", "moto.codepipeline.exceptions", "PipelineExecutionNotFoundException"),
     Need("delivery", "moto.codedeploy.responses", "_deployment_info", ("deployment",)),
@@ -132,6 +133,7 @@ REQUIREMENTS: tuple[Need, ...] = (
     *_needs("delivery", "moto.codecommit.models", "codecommit_backends"),
     *_needs("delivery", "moto.ec2.models", "ec2_backends"),
     *_needs("delivery", "moto.s3.models", "s3_backends"),
+    Need("delivery", "moto.s3.models", "S3Backend.get_object", ("bucket_name", "key_name")),
     *_needs("delivery", "moto.s3.exceptions", "MissingBucket"),
     *_needs("delivery", "moto.events.models", "events_backends"),
     *_needs("delivery", "moto.utilities.utils", "get_partition"),
