@@ -181,6 +181,12 @@ def test_state_records_versions_and_old_or_foreign_files_get_a_clear_message(
         )
     header = persistence.read_header(state)
     assert header["format"] == persistence.FORMAT
+    # moto's IAM exists for every partition; only the one in use is saved
+    import pickle
+
+    saved = pickle.loads(persistence._split(state)[1])["backends"]
+    assert ("iam", "aws") in {(service, region) for service, _, region, _ in saved}
+    assert not {region for _, _, region, _ in saved} & {"aws-cn", "aws-us-gov", "aws-iso"}
     assert header["cdwizard"] == __version__ and header["moto"] == compat.moto_version()
 
     _rewrite(state, header=None)  # a file of the first format (no header) still opens
