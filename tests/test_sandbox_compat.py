@@ -60,7 +60,7 @@ def test_a_missing_internal_is_named_with_the_fix() -> None:
             "delivery",
             "moto.codepipeline.models",
             "CodePipelineBackend.create_pipeline",
-            ("pipeline",),
+            ("definition", "tags"),
         ),
         compat.Need("x", "moto.no_such_module", "thing"),
     )
@@ -68,7 +68,7 @@ def test_a_missing_internal_is_named_with_the_fix() -> None:
     assert not report.ok and len(report.problems) == 3
     text = report.refusal()
     assert "moto.codedeploy.responses._no_such_helper is missing" in text
-    assert "takes (pipeline, tags), not (pipeline)" in text
+    assert "takes (pipeline, tags), not (definition, tags)" in text
     assert f"moto {compat.moto_version()}" in text and compat.supported_range() in text
     assert re.search(
         rf"pip install( --force-reinstall)? 'moto\[server\]=={compat.LOCKED_MOTO}'", text
