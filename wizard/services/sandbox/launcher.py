@@ -211,7 +211,8 @@ class Sandbox:
             self._saved_served = 0
             host, port = self._server.get_host_and_port()
             self._endpoint = f"http://{host}:{port}"
-            self._changed = False
+            # a fresh start replaced the saved state with an empty one: that is a change to save
+            self._changed = self.set_aside is not None
             return self._endpoint
         except BaseException:
             self._release()
