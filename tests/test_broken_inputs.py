@@ -216,7 +216,7 @@ def test_every_command_on_a_broken_workspace_says_which_file_and_what_to_do(
     said = dict(zip(cases, (output for _code, output in results), strict=True))
     assert "damaged/terraform/terraform.tfstate is not valid JSON" in said["plan, damaged state"]
     assert (
-        "cannot read the sandbox state garbage/.cdwizard/sandbox-state.pkl.gz"
+        "cannot use the sandbox state garbage/.cdwizard/sandbox-state.pkl.gz"
         in said["monitor, garbage sandbox"]
     )
 

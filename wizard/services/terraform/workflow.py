@@ -130,6 +130,7 @@ class Workflow:
         self._plan_file = commands.PLAN_FILE
         self._destroy_inventory: list[cleanup.Named] = []
         self._buckets: list[str] = []
+        self._rules: list[cleanup.Rule] = []
         self._lock: WorkspaceLock | None = None
         self._account: str | None = None
         self._plan: dict[str, Any] = {}
@@ -375,6 +376,7 @@ class Workflow:
             state = await runner.show_state()
             self._destroy_inventory = cleanup.inventory(state, self.options.answers)
             self._buckets = cleanup.buckets(state)
+            self._rules = cleanup.rules(state)
         code = await self._stream(runner.plan(out=self._plan_file, destroy=destroy))
         await self._save_sandbox()  # the plan's reads may have advanced the simulation
         if code not in (0, 2):
@@ -408,7 +410,8 @@ class Workflow:
         return self.exit_code
 
     async def destroy(self) -> int:
-        """Empty the buckets, apply the destroy plan, then look for anything left behind."""
+        """Empty the buckets, remove rule targets terraform's state lost, apply the destroy plan,
+        then look for anything left behind."""
         runner = self._require_runner()
         self._check_interrupt()
         clients = self._clients()
@@ -420,6 +423,18 @@ class Workflow:
                 continue
             if n:
                 self.notice(f"emptied bucket {bucket}: {n} object version(s) and delete marker(s)")
+        for rule in self._rules:
+            try:
+                stray = await asyncio.to_thread(cleanup.remove_stray_targets, clients, rule)
+            except Exception as exc:  # keep going: terraform will say if the rule stays
+                self.notice(f"could not check the targets of rule {rule.name}: {exc}", level="warn")
+                continue
+            if stray:
+                self.notice(
+                    f"removed target(s) {', '.join(stray)} of rule {rule.name}: terraform's "
+                    "state no longer held them (an interrupted run), and the rule cannot go "
+                    "while they stay"
+                )
         code = 0
         started = time.time()
         if self.summary is None or self.summary.has_changes:
