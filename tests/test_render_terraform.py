@@ -23,7 +23,6 @@ import pytest
 
 from tests.conftest import REPO
 from tests.render_terraform_support import (
-    ROOT_VALUES,
     VARIANTS,
     answers_for,
     console_value,
@@ -31,17 +30,27 @@ from tests.render_terraform_support import (
     init_for_console,
     init_offline,
     render_root,
+    root_values,
     validate,
     write_tree,
 )
-from wizard.core.answers import questions
+from wizard.core.answers import question_map, questions, to_flat
 from wizard.core.answers.rules import AMI_ALIASES
 from wizard.core.render import render
 from wizard.core.render.tfvars import NOT_TERRAFORM, VARIABLES, root_variables
 
 GOLDEN = REPO / "tests" / "golden" / "terraform"
 MODULES = REPO / "terraform" / "modules"
-MODULE_NAMES = ("artifacts", "codedeploy", "events", "iam", "instance", "pipeline")
+MODULE_NAMES = (
+    "artifacts",
+    "codedeploy",
+    "connection",
+    "events",
+    "iam",
+    "instance",
+    "pipeline",
+    "source_bucket",
+)
 ROOT_FILES = (
     ".gitignore",
     "backend.tf",
@@ -78,7 +87,10 @@ def _parse_dir(folder: Path) -> dict[str, Any]:
 
 # --- golden files and determinism -----------------------------------------------------------
 
-GOLDEN_CASES = {"default": {}, "repo-s3-tags-ami": VARIANTS["repo-s3-tags-ami"]}
+GOLDEN_CASES = {
+    name: VARIANTS[name]
+    for name in ("default", "repo-s3-tags-ami", "github-new-connection", "s3-created-bucket")
+}
 
 
 @pytest.mark.parametrize("case", sorted(GOLDEN_CASES))
@@ -153,12 +165,18 @@ def test_every_answer_reaches_terraform_or_is_accounted_for() -> None:
     )
 
 
-def test_root_variables_match_tfvars_and_declarations() -> None:
-    tree = render_root(VARIANTS["repo-s3-tags-ami"])
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_root_variables_match_tfvars_and_declarations(variant: str) -> None:
+    """Declarations and values name the same variables, in VARIABLES' order: those whose
+    question applies to the variant (a CodeCommit source has no bucket variable, …)."""
+    answers = answers_for(VARIANTS[variant])
+    tree = render_root(VARIANTS[variant])
     declared = _blocks(hcl2.loads(tree["variables.tf"].content.decode()), "variable")
     tfvars = json.loads(tree["terraform.tfvars.json"].content)
-    assert list(tfvars) == list(VARIABLES)
-    assert set(declared) == set(VARIABLES)
+    flat = to_flat(answers)
+    applicable = [name for name, key in VARIABLES.items() if question_map()[key].applies(flat)]
+    assert list(tfvars) == applicable
+    assert set(declared) == set(applicable)
     for name, body in declared.items():
         assert body.get("type"), f"root variable {name} has no type"
         assert VARIABLES[name] in hcl_text(body["description"]), f"{name}: name its answers key"
@@ -330,7 +348,7 @@ def test_terraform_reads_the_answers(
         terraform_bin,
         tmp_path,
         tf_env,
-        ROOT_VALUES,
+        root_values(overrides),
     )
     assert seen["vars"] == root_variables(answers_for(overrides))
     assert seen["tags"] == {
@@ -367,7 +385,16 @@ def test_user_data_renders_through_templatefile(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("variant", ["default", "repo-s3-tags-ami"])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "default",
+        "repo-s3-tags-ami",
+        "github-new-connection",
+        "s3-created-bucket",
+        "s3-existing-bucket-poll",
+    ],
+)
 def test_checkov_has_no_unjustified_failures(variant: str, tmp_path: Path) -> None:
     checkov = os.environ.get("CDWIZARD_CHECKOV")
     if not checkov:
