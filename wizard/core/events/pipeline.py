@@ -265,3 +265,22 @@ class CommitPushed(Event):
             f"pushed {plural(self.files, 'file')} to "
             f"{self.repository}:{self.branch}{made} as commit {short_commit(self.commit_id)}"
         )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ObjectUploaded(Event):
+    """`cdwizard ship` uploaded the payload zip to the S3 source key (or found it there)."""
+
+    kind: ClassVar[str] = "source.uploaded"
+    bucket: str
+    key: str
+    version_id: str
+    files: int
+    etag: str | None = None
+    unchanged: bool = False
+
+    def summary(self) -> str:
+        where = f"s3://{self.bucket}/{self.key}"
+        if self.unchanged:
+            return f"{where} already holds this payload (version {self.version_id})"
+        return f"uploaded {plural(self.files, 'file')} to {where} as version {self.version_id}"

@@ -19,6 +19,7 @@ ENDPOINT_SERVICES: tuple[str, ...] = (
     "cloudwatch",
     "codecommit",
     "codepipeline",
+    "codestarconnections",
     "deploy",
     "ec2",
     "events",

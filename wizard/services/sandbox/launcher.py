@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from wizard.services.aws.session import AwsClients, AwsTarget
-from wizard.services.sandbox import ENDPOINT_VARIABLE
+from wizard.services.sandbox import ENDPOINT_VARIABLE, git_remotes
 
 #: moto's default account; every ARN in the sandbox has it.
 ACCOUNT_ID = "123456789012"
@@ -60,6 +60,8 @@ class Sandbox:
         self.state_file = Path(state_file) if state_file else None
         self.log_file = Path(log_file) if log_file else None
         self.restored = 0
+        #: the sandbox's GitHub/GitLab/Bitbucket: bare repositories next to the state file
+        self.git_root = git_remotes.root_for_state(self.state_file) if self.state_file else None
         self._server: Any = None
         self._endpoint: str | None = None
         self._clients: AwsClients | None = None
@@ -90,6 +92,7 @@ class Sandbox:
             # moto use in this process left behind -- those were also created before the shims
             # set MOTO_IAM_LOAD_MANAGED_POLICIES, so IAM would lack the AWS managed policies.
             self.reset()
+            git_remotes.set_root(self.git_root)
             self._quiet_server_log()
             if self.state_file and self.state_file.is_file():
                 from wizard.services.sandbox.persistence import load_state

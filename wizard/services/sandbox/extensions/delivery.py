@@ -60,6 +60,7 @@ def install() -> None:
     from wizard.services.sandbox.extensions._delivery import (
         codedeploy_api,
         codepipeline_api,
+        events_hook,
         pushes,
         ssm,
     )
@@ -70,4 +71,5 @@ def install() -> None:
     install_handlers(CodeDeployResponse, codedeploy_api.HANDLERS)
     codepipeline_api.install_create_trigger()
     pushes.install()
+    events_hook.install()
     ssm.install()
