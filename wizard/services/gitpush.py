@@ -178,7 +178,9 @@ class GitShipment:
         )
 
     def details(self, message: str) -> list[str]:
-        return [c.show() for c in self.commands(message)]
+        """The commands, the read-only look at the remote (already made) first."""
+        looked = GitCommand(("git", "ls-remote", "--heads", self.url, f"refs/heads/{self.branch}"))
+        return [f"{looked.show()}   # (run to plan)"] + [c.show() for c in self.commands(message)]
 
     def execute(self, *, message: str, author: tuple[str, str] | None = None) -> GitPushed:
         """Build the commit in the private repository and push it."""
@@ -251,7 +253,7 @@ def plan_push(
     if not files:
         raise ShipError("nothing to ship: the payload has no files")
     base = remote_head(url, branch)
-    return GitShipment(url, branch, label, tuple(files), Path(workspace), base)
+    return GitShipment(url, branch, label, tuple(files), Path(workspace).resolve(), base)
 
 
 # --- which remote -------------------------------------------------------------------------

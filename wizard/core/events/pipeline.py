@@ -284,3 +284,19 @@ class ObjectUploaded(Event):
         if self.unchanged:
             return f"{where} already holds this payload (version {self.version_id})"
         return f"uploaded {plural(self.files, 'file')} to {where} as version {self.version_id}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SourceRead(Event):
+    """The followed execution's source action read its revision: the commit (id, message,
+    author date, repository and branch) or the S3 object version (id, ETag)."""
+
+    kind: ClassVar[str] = "pipeline.source"
+    pipeline: str
+    execution_id: str
+    provider: str
+    revision_id: str | None = None
+    description: str
+
+    def summary(self) -> str:
+        return f"source: {self.description}"

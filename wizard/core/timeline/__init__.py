@@ -31,6 +31,7 @@ from wizard.core.timeline.views import (
     PipelineView,
     RevisionRef,
     Snapshot,
+    SourceRevision,
     StageView,
     exit_detail,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "PipelineView",
     "RevisionRef",
     "Snapshot",
+    "SourceRevision",
     "StageView",
     "available_actions",
     "branch_missing",

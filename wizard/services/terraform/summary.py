@@ -22,6 +22,7 @@ DESTRUCTIVE_TYPES: dict[str, str] = {
     "aws_s3_bucket": "artifact bucket",
     "aws_iam_role": "IAM role",
     "aws_codecommit_repository": "repository (its history is lost)",
+    "aws_codestarconnections_connection": "connection (its replacement is PENDING until authorised)",
 }
 
 _VERB = {"create": "creates", "update": "updates", "replace": "replaces", "delete": "deletes"}
@@ -111,7 +112,10 @@ def _describe(ch: _Change) -> tuple[str, str, str, str]:
     if t == "aws_codedeploy_app":
         return "CodeDeploy application", "CodeDeploy applications", str(v.get("name", "")), ""
     if t == "aws_s3_bucket":
-        return "artifact bucket", "buckets", str(v.get("bucket", "") or ""), ""
+        noun = (
+            "source bucket" if ch.address.startswith("module.source_bucket.") else "artifact bucket"
+        )
+        return noun, "buckets", str(v.get("bucket", "") or ""), ""
     if t.startswith("aws_s3_bucket_"):
         return "bucket setting", "bucket settings", t.removeprefix("aws_s3_bucket_"), ""
     if t == "aws_iam_role":
@@ -131,6 +135,10 @@ def _describe(ch: _Change) -> tuple[str, str, str, str]:
         return "EventBridge target", "EventBridge targets", "", ""
     if t == "aws_ssm_association":
         return "SSM association (agent install)", "SSM associations", "", ""
+    if t == "aws_codestarconnections_connection":
+        kind = v.get("provider_type")
+        detail = f" ({kind}; starts PENDING until authorised in the console)" if kind else ""
+        return "connection", "connections", str(v.get("name", "") or ""), detail
     noun = t.removeprefix("aws_").replace("_", " ")
     return noun, noun + "s", "", ""
 

@@ -23,8 +23,10 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-#: `X-Amz-Target` prefix of the CodeStar Connections API.
+#: `X-Amz-Target` prefix of the CodeStar Connections API (botocore sends it with the
+#: `com.amazonaws.codestar.connections.` namespace in front, the Go SDK without).
 TARGET_PREFIX = "com.amazonaws.codestar.connections.CodeStar_connections_20191201"
+TARGET_SERVICE = "CodeStar_connections_20191201"
 #: The request signing name moto routes by.
 SIGNING_NAME = "codestar-connections"
 PROVIDER_TYPES = (
@@ -247,8 +249,8 @@ def _list_tags_for_resource(self: Any) -> str:
 
 
 def _for_connections(self: Any) -> bool:
-    target = self.headers.get("X-Amz-Target") or self.headers.get("x-amz-target") or ""
-    return str(target).startswith(TARGET_PREFIX + ".")
+    target = str(self.headers.get("X-Amz-Target") or self.headers.get("x-amz-target") or "")
+    return target.rpartition(".")[0].rpartition(".")[2] == TARGET_SERVICE
 
 
 def _shared(name: str, ours: Callable[[Any], str], original: Callable[[Any], Any]) -> Any:
