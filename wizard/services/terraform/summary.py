@@ -22,7 +22,7 @@ DESTRUCTIVE_TYPES: dict[str, str] = {
     "aws_s3_bucket": "artifact bucket",
     "aws_iam_role": "IAM role",
     "aws_codecommit_repository": "repository (its history is lost)",
-    "aws_codestarconnections_connection": "connection (its replacement is PENDING until authorised)",
+    "aws_codestarconnections_connection": "connection (a new one is PENDING until authorised)",
 }
 
 _VERB = {"create": "creates", "update": "updates", "replace": "replaces", "delete": "deletes"}
