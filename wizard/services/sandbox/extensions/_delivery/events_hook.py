@@ -2,8 +2,10 @@
 
 moto already carries S3's EventBridge notifications (PutObject on a bucket with them on sends an
 "Object Created" event to the default bus) and matches every rule's pattern, but delivers to a
-few target types only. This wraps `Rule.send_to_targets`: after moto's own delivery, a matching
-ENABLED rule starts each CodePipeline target (trigger CloudWatchEvent, detail the rule's ARN).
+few target types only (any other raises, which S3's notification code swallows, so one
+CodePipeline target would stop the rule's other targets too). This wraps `Rule.send_to_targets`:
+moto delivers to the targets it knows, then a matching ENABLED rule starts each CodePipeline
+target (trigger CloudWatchEvent, detail the rule's ARN).
 That is how the S3 source's object-created trigger runs in the sandbox: S3 event -> the
 terraform-created rule and its pattern -> the pipeline.
 """
@@ -17,11 +19,16 @@ from wizard.services.sandbox.extensions._delivery.api import MARK
 from wizard.services.sandbox.extensions._delivery.world import LOCK, World, enabled
 
 
+def _is_pipeline(target: dict[str, Any]) -> bool:
+    parts = str(target.get("Arn", "")).split(":")
+    return len(parts) >= 6 and parts[2] == "codepipeline"
+
+
 def _pipeline_targets(rule: Any) -> list[tuple[World, str]]:
     out = []
     for target in rule.targets:
-        parts = str(target.get("Arn", "")).split(":")
-        if len(parts) >= 6 and parts[2] == "codepipeline":
+        if _is_pipeline(target):
+            parts = str(target["Arn"]).split(":")
             out.append((World(parts[4], parts[3]), parts[5]))
     return out
 
@@ -52,7 +59,13 @@ def install() -> None:
         return
 
     def send_to_targets(self: Rule, original_event: Any, transform_input: bool = True) -> None:
-        current(self, original_event, transform_input)
+        with LOCK:  # the targets moto sees are swapped for the call
+            everything = self.targets
+            self.targets = [t for t in everything if not _is_pipeline(t)]
+            try:
+                current(self, original_event, transform_input)
+            finally:
+                self.targets = everything
         if enabled():
             deliver(self, original_event)
 
