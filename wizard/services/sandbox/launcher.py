@@ -232,3 +232,20 @@ class Sandbox:
                 repositoryName=name, repositoryDescription="created by the cdwizard sandbox"
             )
             return True
+
+    def ensure_source_bucket(self, name: str) -> bool:
+        """Create an S3 source bucket the answers say exists (versioned, EventBridge
+        notifications on) unless it does; True when it was created."""
+        s3 = self.clients.client("s3")
+        try:
+            s3.head_bucket(Bucket=name)
+            return False
+        except s3.exceptions.ClientError:
+            pass
+        where = {} if self.region == "us-east-1" else {"LocationConstraint": self.region}
+        s3.create_bucket(Bucket=name, **({"CreateBucketConfiguration": where} if where else {}))
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        s3.put_bucket_notification_configuration(
+            Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
+        return True
