@@ -137,6 +137,8 @@ class ShipSource:
     #: "the workspace's cdwizard-out/payload" or "a fresh rendering of the answers"
     origin: str
     message: str = "cdwizard ship: payload"
+    #: False in the wizard's sandbox: the push only reaches the emulator, so one key ships
+    confirm: bool = True
     #: the answers' source (CodeCommit, a connection's git repository, S3)
     destination: Destination | None = None
     #: the workspace (git pushes work in a private repository in it)
@@ -170,6 +172,7 @@ def ship_source(
     render_sandbox: Any = None,
     sandbox: bool = False,
     remote: str | None = None,
+    confirm: bool = True,
 ) -> ShipSource:
     """The payload of the workspace `out` (with the user's edits), else a fresh rendering."""
     from wizard.services.sandbox import STATE_FILE
@@ -201,6 +204,7 @@ def ship_source(
         workspace=Path(out),
         sandbox_git=root_for_state(Path(out) / STATE_FILE) if sandbox else None,
         remote=remote,
+        confirm=confirm,
     )
 
 
@@ -382,6 +386,10 @@ class AwsFeed:
             return self.ship is not None and self.base_spec.pipeline is not None
         return key in ACTION_KEYS
 
+    def needs_confirmation(self, key: str) -> bool:
+        """Whether the screen asks before running `key` (always, except the sandbox's ship)."""
+        return not (key == SHIP and self.ship is not None and not self.ship.confirm)
+
     def plan(self, key: str, snapshot: Snapshot, instance_id: str | None = None) -> PlannedAction:
         from wizard.services.aws.monitor import actions
 
@@ -503,8 +511,11 @@ def aws_feed(
     return AwsFeed(monitor_clients(target), spec, ship=ship, intervals=intervals, label=label)
 
 
-def feed_after_apply(answers: Answers, out: Path, target: AwsTarget, label: str = "") -> AwsFeed:
-    """What the wizard shows once the apply succeeded: the new pipeline, newest execution."""
+def feed_after_apply(
+    answers: Answers, out: Path, target: AwsTarget, label: str = "", *, sandbox: bool = False
+) -> AwsFeed:
+    """What the wizard shows once the apply succeeded: the new pipeline, newest execution. In
+    the sandbox, Ship runs on its key alone (the first green deployment is one key away)."""
     spec = FollowSpec(
         pipeline=answers.pipeline.name,
         execution=ExecutionSelector("newest"),
@@ -512,7 +523,7 @@ def feed_after_apply(answers: Answers, out: Path, target: AwsTarget, label: str 
         application=answers.deployment.application,
         group=answers.deployment.group,
     )
-    ship = ship_source(answers, out, sandbox=target.is_emulator)
+    ship = ship_source(answers, out, sandbox=target.is_emulator, confirm=not sandbox)
     return aws_feed(target, spec, ship=ship, label=label)
 
 

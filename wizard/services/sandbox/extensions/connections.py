@@ -264,6 +264,39 @@ def _shared(name: str, ours: Callable[[Any], str], original: Callable[[Any], Any
     return handler
 
 
+def _operation(self: Any) -> str:
+    target = str(self.headers.get("X-Amz-Target") or self.headers.get("x-amz-target") or "")
+    return target.rpartition(".")[2]
+
+
+def _route_actions(cls: Any) -> None:
+    """moto >= 5.2 names the action from the service model of the app (CodePipeline's, which has
+    no connection operations, so the request would end as a bare 404) and parses parameters by
+    it. For connection requests the action is the `X-Amz-Target` operation and the parameters are
+    the JSON 1.0 body as sent; other requests keep moto's own path."""
+    if getattr(cls.__dict__.get("_get_action"), _MARK, False):
+        return
+    own_action = cls._get_action
+    own_parse = cls.parse_parameters
+
+    def _get_action(self: Any) -> Any:
+        return _operation(self) if _for_connections(self) else own_action(self)
+
+    def parse_parameters(self: Any, request: Any) -> None:
+        if not _for_connections(self):
+            own_parse(self, request)
+            return
+        try:
+            body = json.loads(request.data or b"{}")
+        except ValueError:
+            body = {}
+        self.params = body if isinstance(body, dict) else {}
+
+    for fn in (_get_action, parse_parameters):
+        setattr(fn, _MARK, True)
+        setattr(cls, fn.__name__, fn)
+
+
 def check_routing() -> None:
     """The start-up check: moto routes by signing name through an alias table we extend."""
     from moto.moto_server import werkzeug_app
@@ -294,6 +327,7 @@ def install() -> None:
     }
     for name, fn in own.items():
         setattr(CodePipelineResponse, name, fn)
+    _route_actions(CodePipelineResponse)
     shared = {
         "tag_resource": _tag_resource,
         "untag_resource": _untag_resource,
