@@ -225,7 +225,12 @@ def plan_shipment(
         return S3UploadShipment(plan_upload(clients, bucket, destination.key, files))
     assert destination.repository and destination.branch
     if sandbox_git is not None:
+        from wizard.services.sandbox.extensions.delivery import catch_up
         from wizard.services.sandbox.git_remotes import RemoteError, ensure_repository
+        from wizard.services.sandbox.launcher import ACCOUNT_ID
+
+        # runs due since the last command read the repository before this push changes it
+        catch_up(ACCOUNT_ID, clients.target.region)
 
         try:
             url = str(ensure_repository(sandbox_git, destination.provider, destination.repository))
