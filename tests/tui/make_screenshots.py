@@ -1,7 +1,7 @@
 """Write the README screenshots (SVG) by driving the real app.
 
 Run: `python -m tests.tui.make_screenshots` (from the repository root); `--monitor` writes only
-the monitor screen's shots, `--source` only the Source step with GitHub.
+the monitor screen's shots, `--source` only the Source step's two (errors, GitHub chosen).
 
 Discovery runs against a moto server started here on 127.0.0.1 (the same emulator the tests use),
 seeded with a few instances so the live tag count has something to show.
@@ -169,6 +169,7 @@ async def main() -> None:
                 await pilot.pause(0.2)
 
             if "--source" in sys.argv:
+                await shoot("source-errors", "source", services, source_errors)
                 await shoot_source_github(services, target)
                 return
             await shoot("welcome", None, services, welcome)
