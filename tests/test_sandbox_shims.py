@@ -82,6 +82,11 @@ def test_codecommit_dates_and_tags(plain, shimmed) -> None:
     assert shimmed["repo_tag_values"] == {"Project": "x"}
 
 
+def test_referenced_group_rule_keeps_its_description(plain, shimmed) -> None:
+    assert plain["group_rule_description"] == "absent"
+    assert shimmed["group_rule_description"] == "from the alb"
+
+
 def test_ssm_associations_extension(plain, shimmed) -> None:
     assert plain["association"] == "500"
     assert shimmed["association"] == "ok"
