@@ -1,0 +1,162 @@
+"""The sandbox delivery engine with a load balancer: BlockTraffic and AllowTraffic move each
+instance out of and back into the deployment group's target group, as DescribeTargetHealth
+shows at every moment (boto3 over HTTP, on the fake clock: no test waits)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.sandbox_delivery_support import FakeClock, Stack, events_of, payload, run_until
+from wizard.core.events.lifecycle import IN_PLACE_EVENTS_WITH_TRAFFIC
+
+FINAL = ("Succeeded", "Failed", "Stopped")
+
+
+def _deployment(stack: Stack, clock: FakeClock) -> str:
+    """Push a payload and return the deployment its execution creates."""
+    clock.advance(5)
+    stack.push(payload(marker="1"), "with a load balancer")
+    execution = stack.executions()[0]["pipelineExecutionId"]
+    return str(run_until(clock, lambda: stack.deployment_of(execution), step=0.5))
+
+
+def _watch(stack: Stack, clock: FakeClock, deployment_id: str) -> list[dict[str, Any]]:
+    """Target health every simulated second until the deployment ends."""
+    seen = []
+    while stack.deployment(deployment_id)["status"] not in FINAL:
+        seen.append(stack.target_health())
+        clock.advance(1)
+    seen.append(stack.target_health())
+    return seen
+
+
+def test_one_at_a_time_takes_each_instance_out_and_back(stack: Stack, sim_clock: FakeClock) -> None:
+    stack.create(instances=3, load_balancer=True)
+    first, second, third = sorted(stack.instance_ids)
+    assert stack.target_health() == dict.fromkeys(stack.instance_ids, ("healthy", None))
+    deployment_id = _deployment(stack, sim_clock)
+    seen = _watch(stack, sim_clock, deployment_id)
+
+    assert stack.deployment(deployment_id)["status"] == "Succeeded"
+    # never more than one instance out of service, so 2 of 3 serve at every moment
+    assert all(sum(s == ("healthy", None) for s in snap.values()) >= 2 for snap in seen)
+
+    def states(instance: str) -> list[str]:
+        out: list[str] = []
+        for snap in seen:
+            state = snap.get(instance, ("gone", None))[0]
+            if not out or out[-1] != state:
+                out.append(state)
+        return out
+
+    for instance in (first, second, third):
+        assert states(instance) == ["healthy", "draining", "gone", "initial", "healthy"]
+    # in order: an instance is back before the next one leaves
+    left = {i: next(n for n, s in enumerate(seen) if s[i][0] == "draining") for i in seen[0]}
+    back = {i: max(n for n, s in enumerate(seen) if s.get(i, ("",))[0] != "healthy") for i in left}
+    assert back[first] < left[second] and back[second] < left[third]
+    # draining and registration carry AWS's reasons
+    draining = next(s[first] for s in seen if s[first][0] == "draining")
+    assert draining == ("draining", "Target.DeregistrationInProgress")
+    initial = next(s[first] for s in seen if s.get(first, ("",))[0] == "initial")
+    assert initial == ("initial", "Elb.RegistrationInProgress")
+    # explicitly asked for while deregistered: unused, not registered
+    assert stack.target_health() == dict.fromkeys(stack.instance_ids, ("healthy", None))
+
+    targets = stack.targets(deployment_id)
+    for instance in (first, second, third):
+        events = events_of(targets[instance])
+        assert list(events) == list(IN_PLACE_EVENTS_WITH_TRAFFIC)
+        for name in ("BlockTraffic", "AllowTraffic"):
+            assert events[name]["status"] == "Succeeded"
+            assert "diagnostics" not in events[name]  # the service's own events
+        block = (events["BlockTraffic"]["endTime"] - events["BlockTraffic"]["startTime"]).seconds
+        allow = (events["AllowTraffic"]["endTime"] - events["AllowTraffic"]["startTime"]).seconds
+        assert 24 <= block <= 36  # the target group's 30 s deregistration delay (jittered)
+        assert 16 <= allow <= 24  # 2 health checks 10 s apart
+
+
+def test_deregistered_instance_reads_as_unused_when_asked_for(
+    stack: Stack, sim_clock: FakeClock
+) -> None:
+    stack.create(instances=2, config="CodeDeployDefault.AllAtOnce", load_balancer=True)
+    deployment_id = _deployment(stack, sim_clock)
+    elb = stack.client("elbv2")
+
+    def out_of_service() -> bool:
+        return not stack.target_health()
+
+    run_until(sim_clock, out_of_service, step=0.5)
+    asked = elb.describe_target_health(
+        TargetGroupArn=stack.target_group_arn, Targets=[{"Id": stack.instance_ids[0]}]
+    )["TargetHealthDescriptions"][0]["TargetHealth"]
+    assert asked == {
+        "State": "unused",
+        "Reason": "Target.NotRegistered",
+        "Description": "Target is not registered to the target group",
+    }
+    run_until(sim_clock, lambda: stack.deployment(deployment_id)["status"] in FINAL)
+    assert stack.deployment(deployment_id)["status"] == "Succeeded"
+
+
+def _failed_allow_traffic(
+    stack: Stack, clock: FakeClock, deployment_id: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    run_until(clock, lambda: stack.deployment(deployment_id)["status"] in FINAL, step=5)
+    info = stack.deployment(deployment_id)
+    first = sorted(stack.instance_ids)[0]
+    events = events_of(stack.targets(deployment_id)[first])
+    health = stack.client("elbv2").describe_target_health(
+        TargetGroupArn=stack.target_group_arn, Targets=[{"Id": first}]
+    )["TargetHealthDescriptions"][0]["TargetHealth"]
+    return info, {"events": events, "health": health}
+
+
+def test_a_load_balancer_that_cannot_reach_the_instances_fails_allow_traffic(
+    stack: Stack, sim_clock: FakeClock
+) -> None:
+    ec2 = stack.client("ec2")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]
+    alone = ec2.create_security_group(GroupName="alb", Description="alb", VpcId=vpc["VpcId"])
+    # the instances' (default) security group admits only itself, not the load balancer's
+    stack.create(instances=3, load_balancer={"security_group": alone["GroupId"]})
+    deployment_id = _deployment(stack, sim_clock)
+    info, first = _failed_allow_traffic(stack, sim_clock, deployment_id)
+    assert info["status"] == "Failed"
+    assert info["errorInformation"]["code"] == "HEALTH_CONSTRAINTS"
+    events = first["events"]
+    assert events["ValidateService"]["status"] == "Succeeded"
+    assert events["AllowTraffic"]["status"] == "Failed"
+    assert "diagnostics" not in events["AllowTraffic"]  # the service reports none
+    assert events["AfterAllowTraffic"]["status"] == "Skipped"
+    waited = (events["AllowTraffic"]["endTime"] - events["AllowTraffic"]["startTime"]).seconds
+    assert 240 <= waited <= 360  # the sandbox gives up after about 5 minutes
+    assert first["health"] == {
+        "State": "unhealthy",
+        "Reason": "Target.Timeout",
+        "Description": "Request timed out",
+    }
+
+
+def test_a_target_group_without_a_load_balancer_never_turns_healthy(
+    stack: Stack, sim_clock: FakeClock
+) -> None:
+    stack.create(instances=2, load_balancer={"listener": False})
+    deployment_id = _deployment(stack, sim_clock)
+    info, first = _failed_allow_traffic(stack, sim_clock, deployment_id)
+    assert info["status"] == "Failed"
+    assert first["health"]["Reason"] == "Target.NotInUse"
+
+
+def test_stopping_during_block_traffic_leaves_the_instance_deregistered(
+    stack: Stack, sim_clock: FakeClock
+) -> None:
+    stack.create(instances=3, load_balancer=True)
+    deployment_id = _deployment(stack, sim_clock)
+    first = sorted(stack.instance_ids)[0]
+    run_until(sim_clock, lambda: stack.target_health()[first][0] == "draining", step=0.5)
+    stack.client("codedeploy").stop_deployment(deploymentId=deployment_id)
+    assert stack.deployment(deployment_id)["status"] == "Stopped"
+    sim_clock.advance(60)  # the deregistration delay passes; nothing registers it again
+    health = stack.target_health()
+    assert first not in health and len(health) == 2
