@@ -330,7 +330,8 @@ def _ec2_referenced_group_rule_descriptions() -> Undo:
 
     def describe_security_group_rules(self: Any) -> Any:
         result = original(self)
-        for rule in result.result.get("SecurityGroupRules", []):
+        answer: dict[str, Any] = result.result  # {"SecurityGroupRules": [copied rules]}
+        for rule in answer.get("SecurityGroupRules", []):
             described = (rule.source_group or {}).get("Description")
             if described is not None and "Description" not in rule.ip_range:
                 rule.ip_range = {**rule.ip_range, "Description": described}  # rule is a copy

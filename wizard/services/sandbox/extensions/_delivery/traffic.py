@@ -126,11 +126,11 @@ def _reaches(world: World, lb: Any, instance: Any, port: int) -> bool:
     security groups, or an address range covering its subnets). A VPC's default group admits
     its own members, as EC2 creates it (moto's has no rules at all)."""
     sources = set(lb.security_groups or [])
-    networks = []
+    networks: list[ipaddress.IPv4Network] = []
     for subnet in lb.subnets or []:
         block = getattr(subnet, "cidr_block", None)
         if block:
-            networks.append(ipaddress.ip_network(block, strict=False))
+            networks.append(ipaddress.IPv4Network(block, strict=False))
     for group in _groups_of(world, instance):
         if group.name == "default" and group.id in sources:
             return True
@@ -144,7 +144,7 @@ def _reaches(world: World, lb: Any, instance: Any, port: int) -> bool:
             if (rule.source_group or {}).get("GroupId") in sources:
                 return True
             cidr = (rule.ip_range or {}).get("CidrIp")
-            if cidr and any(net.subnet_of(ipaddress.ip_network(cidr)) for net in networks):
+            if cidr and any(net.subnet_of(ipaddress.IPv4Network(cidr)) for net in networks):
                 return True
     return False
 
