@@ -20,7 +20,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 Undo = Callable[[], None]
 
@@ -330,7 +330,7 @@ def _ec2_referenced_group_rule_descriptions() -> Undo:
 
     def describe_security_group_rules(self: Any) -> Any:
         result = original(self)
-        answer: dict[str, Any] = result.result  # {"SecurityGroupRules": [copied rules]}
+        answer = cast("dict[str, Any]", result.result)  # {"SecurityGroupRules": [copies]}
         for rule in answer.get("SecurityGroupRules", []):
             described = (rule.source_group or {}).get("Description")
             if described is not None and "Description" not in rule.ip_range:
