@@ -6,8 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.sandbox_delivery_support import FakeClock, Stack, events_of, payload, run_until
+from wizard.core.events.base import Event
 from wizard.core.events.lifecycle import IN_PLACE_EVENTS_WITH_TRAFFIC
+from wizard.core.events.traffic import TargetGroupObserved, TargetHealthChanged
+from wizard.core.timeline import Snapshot, explain_deployment
+from wizard.services.aws.monitor import ExecutionSelector, FollowSpec, Monitor, monitor_clients
+from wizard.services.aws.session import AwsClients
 
 FINAL = ("Succeeded", "Failed", "Stopped")
 
@@ -160,3 +167,95 @@ def test_stopping_during_block_traffic_leaves_the_instance_deregistered(
     sim_clock.advance(60)  # the deregistration delay passes; nothing registers it again
     health = stack.target_health()
     assert first not in health and len(health) == 2
+
+
+# --- the monitor watching it ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def clients(sandbox_endpoint: str, aws_target: Any) -> AwsClients:
+    return monitor_clients(aws_target, max_attempts=2)
+
+
+def _follow(clients: AwsClients, clock: FakeClock, commit: str) -> tuple[Snapshot, list[Event]]:
+    spec = FollowSpec(pipeline="demo-pipeline", execution=ExecutionSelector("commit", commit))
+    monitor = Monitor(clients, spec, sleeper=lambda _: None)
+    events: list[Event] = []
+    for _ in range(600):
+        update = monitor.cycle()
+        events += update.events
+        if update.snapshot.outcome is not None:
+            return update.snapshot, events
+        clock.advance(max(update.snapshot.next_poll_seconds, 1.0))
+    raise AssertionError("the monitor never saw an outcome")
+
+
+def test_the_monitor_shows_each_instance_leave_and_rejoin_the_target_group(
+    clients: AwsClients, sim_clock: FakeClock
+) -> None:
+    stack = Stack(clients).create(instances=3, load_balancer=True)
+    sim_clock.advance(5)
+    commit = stack.push(payload(marker="2"), "behind the load balancer")
+    snapshot, events = _follow(clients, sim_clock, commit)
+    assert snapshot.outcome is not None and snapshot.outcome.result == "succeeded"
+    deployment = snapshot.deployment
+    assert deployment is not None and deployment.target_groups == ("demo-tg",)
+    traffic = deployment.traffic
+    assert traffic is not None and traffic.healthy == 3
+    assert traffic.load_balancer_url == "http://demo-tg-lb-1.eu-west-1.elb.amazonaws.com"
+    assert traffic.health_check == "GET /health on the traffic port"
+    [observed] = [e for e in events if isinstance(e, TargetGroupObserved)]
+    assert "target group demo-tg (http://demo-tg-lb-1.eu-west-1.elb.amazonaws.com)" in (
+        observed.summary()
+    )
+    changes = [e for e in events if isinstance(e, TargetHealthChanged)]
+    order = [(e.target_id, e.state) for e in changes]
+    expected = [
+        (instance, state)
+        for instance in sorted(stack.instance_ids)
+        for state in ("draining", "out", "initial", "healthy")
+    ]
+    assert order == expected  # one instance at a time, out and back in
+    assert all(e.healthy >= 2 and e.total == 3 for e in changes)
+    assert (
+        changes[0]
+        .summary()
+        .endswith(
+            "leaves target group demo-tg: draining (its in-flight requests finish) (2 of 3 healthy)"
+        )
+    )
+    # the grid has the traffic columns, from the events the instances report
+    assert [c.name for c in deployment.instances[0].events][:3] == [
+        "BeforeBlockTraffic",
+        "BlockTraffic",
+        "AfterBlockTraffic",
+    ]
+
+
+def test_the_monitor_explains_targets_that_never_become_healthy(
+    clients: AwsClients, sim_clock: FakeClock
+) -> None:
+    ec2 = clients.client("ec2")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]
+    alone = ec2.create_security_group(GroupName="alb", Description="alb", VpcId=vpc["VpcId"])
+    stack = Stack(clients).create(
+        instances=3, load_balancer={"security_group": alone["GroupId"]}, rollback=False
+    )
+    sim_clock.advance(5)
+    commit = stack.push(payload(marker="3"), "unreachable")
+    snapshot, events = _follow(clients, sim_clock, commit)
+    assert snapshot.outcome is not None and snapshot.outcome.result == "failed"
+    assert snapshot.deployment is not None
+    report = explain_deployment(snapshot.deployment)
+    assert report is not None
+    assert report.headline == (
+        "1 of 3 instances never became healthy in target group demo-tg (AllowTraffic failed)"
+    )
+    assert report.explanation is not None
+    assert "health checks (GET /health on the traffic port, expecting 200)" in report.explanation
+    assert "Target.Timeout: Request timed out" in report.explanation
+    assert report.remedy is not None and "security group" in report.remedy
+    finished = [e for e in events if e.kind == "deployment.finished"]
+    assert finished[-1].summary().endswith(report.headline)
+    unhealthy = [e for e in events if isinstance(e, TargetHealthChanged) and e.state == "unhealthy"]
+    assert unhealthy and unhealthy[0].level == "warn"
