@@ -29,23 +29,37 @@ def describe_target_health(response: Any, world: World, now: float) -> Any:
     return ActionResult({"TargetHealthDescriptions": descriptions})
 
 
-def _changing(action: str) -> Any:
-    def handler(response: Any, world: World, now: float) -> Any:
-        from moto.core.responses import EmptyResult
+def register_targets(response: Any, world: World, now: float) -> Any:
+    """moto's registration; the caller's registration replaces a deployment's state."""
+    from moto.core.responses import EmptyResult
 
-        arn = response._get_param("TargetGroupArn")
-        targets = response._get_param("Targets", [])
-        tg = _target_group(world, arn)
-        getattr(world.elbv2, action)(arn, targets)
-        for target in targets:  # the caller's registration replaces a deployment's
-            traffic.marks(tg).pop(str(target.get("Id")), None)
-        return EmptyResult()
+    arn = response._get_param("TargetGroupArn")
+    targets = response._get_param("Targets", [])
+    tg = _target_group(world, arn)
+    world.elbv2.register_targets(arn, targets)
+    for target in targets:
+        traffic.marks(tg).pop(str(target.get("Id")), None)
+    return EmptyResult()
 
-    return handler
+
+def deregister_targets(response: Any, world: World, now: float) -> Any:
+    """Deregisters what is registered; like AWS ("if the specified target does not exist, the
+    action returns successfully"), a target that is not (CodeDeploy took it out) is no error,
+    where moto answers InvalidTarget."""
+    from moto.core.responses import EmptyResult
+
+    arn = response._get_param("TargetGroupArn")
+    tg = _target_group(world, arn)
+    targets = [t for t in response._get_param("Targets", []) if str(t.get("Id")) in tg.targets]
+    if targets:
+        world.elbv2.deregister_targets(arn, targets)
+    for target in targets:
+        traffic.marks(tg).pop(str(target.get("Id")), None)
+    return EmptyResult()
 
 
 HANDLERS = {
     "describe_target_health": describe_target_health,
-    "register_targets": _changing("register_targets"),
-    "deregister_targets": _changing("deregister_targets"),
+    "register_targets": register_targets,
+    "deregister_targets": deregister_targets,
 }
