@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from wizard.services.sandbox.extensions._delivery import traffic
+from wizard.services.sandbox.extensions._delivery.api import Handler
 from wizard.services.sandbox.extensions._delivery.world import World
 
 
@@ -58,7 +59,7 @@ def deregister_targets(response: Any, world: World, now: float) -> Any:
     return EmptyResult()
 
 
-HANDLERS = {
+HANDLERS: dict[str, Handler] = {
     "describe_target_health": describe_target_health,
     "register_targets": register_targets,
     "deregister_targets": deregister_targets,
