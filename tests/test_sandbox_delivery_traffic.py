@@ -177,12 +177,23 @@ def clients(sandbox_endpoint: str, aws_target: Any) -> AwsClients:
     return monitor_clients(aws_target, max_attempts=2)
 
 
-def _follow(clients: AwsClients, clock: FakeClock, commit: str) -> tuple[Snapshot, list[Event]]:
+def _follow(
+    clients: AwsClients, clock: FakeClock, commit: str, cycles: list[list[str]] | None = None
+) -> tuple[Snapshot, list[Event]]:
+    """Runs the monitor to the outcome; `cycles` gets the ELB operations of each poll cycle."""
     spec = FollowSpec(pipeline="demo-pipeline", execution=ExecutionSelector("commit", commit))
     monitor = Monitor(clients, spec, sleeper=lambda _: None)
     events: list[Event] = []
+    calls: list[str] = []
+    if cycles is not None:
+        clients.client("elbv2").meta.events.register(
+            "before-call", lambda model, **_: calls.append(model.name)
+        )
     for _ in range(600):
         update = monitor.cycle()
+        if cycles is not None:
+            cycles.append(calls[:])
+            calls.clear()
         events += update.events
         if update.snapshot.outcome is not None:
             return update.snapshot, events
@@ -196,8 +207,18 @@ def test_the_monitor_shows_each_instance_leave_and_rejoin_the_target_group(
     stack = Stack(clients).create(instances=3, load_balancer=True)
     sim_clock.advance(5)
     commit = stack.push(payload(marker="2"), "behind the load balancer")
-    snapshot, events = _follow(clients, sim_clock, commit)
+    cycles: list[list[str]] = []
+    snapshot, events = _follow(clients, sim_clock, commit, cycles)
     assert snapshot.outcome is not None and snapshot.outcome.result == "succeeded"
+    # the cost: one DescribeTargetHealth per poll cycle at most; what does not change, once
+    assert max(cycle.count("DescribeTargetHealth") for cycle in cycles) == 1
+    assert sum(cycle.count("DescribeTargetHealth") for cycle in cycles) >= 12
+    everything = [name for cycle in cycles for name in cycle]
+    assert {n: everything.count(n) for n in set(everything) - {"DescribeTargetHealth"}} == {
+        "DescribeTargetGroups": 1,
+        "DescribeLoadBalancers": 1,
+        "DescribeListeners": 1,
+    }
     deployment = snapshot.deployment
     assert deployment is not None and deployment.target_groups == ("demo-tg",)
     traffic = deployment.traffic
