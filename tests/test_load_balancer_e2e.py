@@ -3,10 +3,12 @@ instances behind a created Application Load Balancer (OneAtATime) -> a second `p
 nothing -> `ship` follows the deployment while each instance leaves and rejoins the target group,
 two of three healthy at every poll -> `destroy` leaves nothing. And with a target group that
 exists before (made by the test in the sandbox): the same deployment works, and destroy leaves
-that target group exactly as it was.
+that target group exactly as it was. And subnets of one Availability Zone, which only the plan
+can see, are refused there with the answer to change.
 
 Real terraform and provider (offline mirror), the sandbox in each command's process, its state
-in the workspace. One applied stack per test, each test its own whole story.
+in the workspace. One applied stack per story (the two stories need different stacks; the
+plan-only test applies nothing).
 """
 
 from __future__ import annotations
@@ -246,3 +248,34 @@ def test_existing_target_group_is_used_and_left_as_it_was(
     assert after["attributes"] == before["attributes"]
     assert after["balancers"] == before["balancers"]
     assert after["targets"]["theirs"] == [(other, "healthy")] == before["targets"]["theirs"]
+
+
+def _subnets_in_one_zone(workspace: Path) -> list[str]:
+    """Two subnets of the default VPC, both in its first Availability Zone (saved in the
+    workspace's sandbox state)."""
+    with Sandbox(state_file=workspace / STATE_FILE) as box:
+        ec2 = box.clients.client("ec2")
+        vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]
+        zone = ec2.describe_availability_zones()["AvailabilityZones"][0]["ZoneName"]
+        made = [
+            ec2.create_subnet(VpcId=vpc["VpcId"], CidrBlock=cidr, AvailabilityZone=zone)
+            for cidr in ("172.31.200.0/24", "172.31.201.0/24")
+        ]
+        box.stop(save=True)
+    return [m["Subnet"]["SubnetId"] for m in made]
+
+
+def test_subnets_of_one_zone_are_refused_by_the_plan(tmp_path: Path, provider_mirror: Path) -> None:
+    """Only AWS knows a subnet's zone: the plan refuses, naming the answer and the fix, and
+    nothing is created."""
+    subnets = _subnets_in_one_zone(tmp_path / "ws")
+    common = _common(
+        tmp_path,
+        "version: 1\nproject: lb-zones\n"
+        f"load_balancer: {{mode: create, subnet_ids: [{subnets[0]}, {subnets[1]}]}}\n",
+    )
+    code, events, err = cli("plan", *common, cwd=tmp_path, mirror=provider_mirror)
+    assert code != 0
+    shown = json.dumps(events) + err
+    assert "at least two Availability Zones" in shown and "load_balancer.subnet_ids" in shown
+    assert _inventory(tmp_path / "ws")["balancers"] == []
