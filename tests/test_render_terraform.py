@@ -389,7 +389,9 @@ def test_user_data_renders_through_templatefile(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("variant", ["default", "repo-s3-tags-ami", "load-balancer"])
+@pytest.mark.parametrize(
+    "variant", ["default", "repo-s3-tags-ami", "load-balancer", "existing-target-group"]
+)
 def test_checkov_has_no_unjustified_failures(variant: str, tmp_path: Path) -> None:
     checkov = os.environ.get("CDWIZARD_CHECKOV")
     if not checkov:
