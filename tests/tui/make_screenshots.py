@@ -248,7 +248,7 @@ async def shoot_traffic() -> None:
                 traffic(draining, *healthy[1:]),
             ),
         ],
-        size=(140, 40),  # the nine traffic columns and the load balancer's URL
+        size=(140, 40),  # room for the nine traffic columns
     )
 
 
