@@ -37,7 +37,12 @@ from tests.render_terraform_support import (
 from wizard.core.answers import question_map, questions, to_flat
 from wizard.core.answers.rules import AMI_ALIASES
 from wizard.core.render import render
-from wizard.core.render.tfvars import NOT_TERRAFORM, VARIABLES, root_variables
+from wizard.core.render.tfvars import (
+    LOAD_BALANCER_VARIABLES,
+    NOT_TERRAFORM,
+    VARIABLES,
+    root_variables,
+)
 
 GOLDEN = REPO / "tests" / "golden" / "terraform"
 MODULES = REPO / "terraform" / "modules"
@@ -48,6 +53,7 @@ MODULE_NAMES = (
     "events",
     "iam",
     "instance",
+    "loadbalancer",
     "pipeline",
     "source_bucket",
 )
@@ -157,7 +163,7 @@ def test_real_rendering_carries_no_sandbox_settings() -> None:
 
 def test_every_answer_reaches_terraform_or_is_accounted_for() -> None:
     keys = {q.key for q in questions()}
-    mapped = set(VARIABLES.values())
+    mapped = set(VARIABLES.values()) | set(LOAD_BALANCER_VARIABLES.values())
     assert not mapped & set(NOT_TERRAFORM)
     assert mapped | set(NOT_TERRAFORM) == keys, (
         "every answers key must map to a root variable (wizard/core/render/tfvars.py VARIABLES) "
@@ -167,19 +173,23 @@ def test_every_answer_reaches_terraform_or_is_accounted_for() -> None:
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_root_variables_match_tfvars_and_declarations(variant: str) -> None:
-    """Declarations and values name the same variables, in VARIABLES' order: those whose
-    question applies to the variant (a CodeCommit source has no bucket variable, …)."""
+    """Declarations and values name the same variables, in VARIABLES' order (then the load
+    balancer's): those whose question applies to the variant (a CodeCommit source has no bucket
+    variable, a stack without a load balancer none of its variables, …)."""
     answers = answers_for(VARIANTS[variant])
     tree = render_root(VARIANTS[variant])
     declared = _blocks(hcl2.loads(tree["variables.tf"].content.decode()), "variable")
     tfvars = json.loads(tree["terraform.tfvars.json"].content)
     flat = to_flat(answers)
-    applicable = [name for name, key in VARIABLES.items() if question_map()[key].applies(flat)]
-    assert list(tfvars) == applicable
-    assert set(declared) == set(applicable)
+    candidates = {**VARIABLES, **LOAD_BALANCER_VARIABLES}
+    if answers.load_balancer.mode == "none":
+        candidates = dict(VARIABLES)
+    expected = {n: k for n, k in candidates.items() if question_map()[k].applies(flat)}
+    assert list(tfvars) == list(expected)
+    assert set(declared) == set(expected)
     for name, body in declared.items():
         assert body.get("type"), f"root variable {name} has no type"
-        assert VARIABLES[name] in hcl_text(body["description"]), f"{name}: name its answers key"
+        assert expected[name] in hcl_text(body["description"]), f"{name}: name its answers key"
 
 
 def test_tfvars_values_are_the_answers() -> None:
@@ -393,6 +403,8 @@ def test_user_data_renders_through_templatefile(
         "github-new-connection",
         "s3-created-bucket",
         "s3-existing-bucket-poll",
+        "load-balancer",
+        "existing-target-group",
     ],
 )
 def test_checkov_has_no_unjustified_failures(variant: str, tmp_path: Path) -> None:

@@ -33,6 +33,8 @@ from wizard.core.timeline.views import (
     Snapshot,
     SourceRevision,
     StageView,
+    TargetHealthView,
+    TrafficView,
     exit_detail,
 )
 
@@ -55,6 +57,8 @@ __all__ = [
     "Snapshot",
     "SourceRevision",
     "StageView",
+    "TargetHealthView",
+    "TrafficView",
     "available_actions",
     "branch_missing",
     "diff",

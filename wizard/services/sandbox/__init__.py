@@ -28,6 +28,7 @@ ENDPOINT_SERVICES: tuple[str, ...] = (
     "codestarconnections",
     "deploy",
     "ec2",
+    "elbv2",
     "events",
     "iam",
     "kms",
