@@ -11,7 +11,7 @@ from typing import Any
 
 from wizard.core.answers import Answers, validate_mapping
 from wizard.core.render import RenderedTree, render
-from wizard.core.render.tfvars import VARIABLES
+from wizard.core.render.tfvars import root_variables
 
 #: Answer variants exercised by init/validate (and the runner's sandbox apply).
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -27,15 +27,60 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "tags": {"Owner": "platform team", "CostCenter": "cc-1234"},
         "targets": {"ami": "ami-0123456789abcdef0", "instance_type": "t4g.small"},
     },
+    "github-new-connection": {
+        "source": {"provider": "github", "repository_id": "my-org/my-service", "branch": "main"},
+    },
+    "gitlab-existing-connection-v1": {
+        "source": {
+            "provider": "gitlab",
+            "repository_id": "my-group/sub/my-service",
+            "connection_arn": "arn:aws:codeconnections:eu-west-1:123456789012:connection/"
+            "aEXAMPLE-8aad-4d5d-8878-dfcab0bc441f",
+        },
+        "pipeline": {"type": "V1"},
+    },
+    "bitbucket-new-connection": {
+        "source": {"provider": "bitbucket", "repository_id": "my-team/my-service"},
+    },
+    "s3-created-bucket": {"source": {"provider": "s3"}},
+    "s3-existing-bucket-poll": {
+        "source": {
+            "provider": "s3",
+            "bucket": "my-release-bucket",
+            "create_bucket": False,
+            "object_key": "releases/my-service.zip",
+            "change_detection": "poll",
+        },
+    },
+    "load-balancer": {
+        "targets": {"instance_count": 3},
+        "load_balancer": {
+            "mode": "create",
+            "certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/"
+            "0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+            "access_logs_bucket": "shop-elb-logs",
+            "allowed_cidrs": ["203.0.113.0/24", "2001:db8::/32"],
+        },
+    },
+    "existing-target-group": {
+        "targets": {"create_instance": False, "agent_install": "ssm"},
+        "load_balancer": {
+            "mode": "existing",
+            "target_group_arn": "arn:aws:elasticloadbalancing:eu-west-1:123456789012:"
+            "targetgroup/shop/0123456789abcdef",
+        },
+    },
 }
 
 
-#: A terraform expression for every root variable and the provider's default tags.
-ROOT_VALUES = (
-    "{vars = {"
-    + ", ".join(f"{name} = var.{name}" for name in VARIABLES)
-    + "}, tags = local.default_tags}"
-)
+def root_values(overrides: Mapping[str, Any]) -> str:
+    """A terraform expression for every root variable of these answers and the provider's
+    default tags."""
+    names = root_variables(answers_for(overrides))
+    return (
+        "{vars = {" + ", ".join(f"{name} = var.{name}" for name in names) + "}, "
+        "tags = local.default_tags}"
+    )
 
 
 def answers_for(overrides: Mapping[str, Any]) -> Answers:

@@ -90,9 +90,30 @@ def test_codecommit_dates_and_tags(plain, shimmed) -> None:
     assert shimmed["repo_tag_values"] == {"Project": "x"}
 
 
+def test_referenced_group_rule_keeps_its_description(plain, shimmed) -> None:
+    assert plain["group_rule_description"] == "absent"
+    assert shimmed["group_rule_description"] == "from the alb"
+
+
+def test_deregistering_a_target_that_is_not_registered(plain, shimmed) -> None:
+    # AWS: "If the specified target does not exist, the action returns successfully."
+    assert plain["deregister_unregistered"] == "InvalidTarget"
+    assert shimmed["deregister_unregistered"] == "ok"
+
+
 def test_ssm_associations_extension(plain, shimmed) -> None:
     assert plain["association"] == "500"
     assert shimmed["association"] == "ok"
+
+
+def test_s3_eventbridge_notification_is_read_back(plain, shimmed) -> None:
+    assert plain["eventbridge_read_back"] is False
+    assert shimmed["eventbridge_read_back"] is True
+
+
+def test_connections_are_an_extension_of_the_emulator(plain, shimmed) -> None:
+    assert plain["connections"] != "ok"  # moto has no CodeConnections at all
+    assert shimmed["connections"] == "ok"
 
 
 def test_requirements_met_outside_the_shims(plain, shimmed) -> None:

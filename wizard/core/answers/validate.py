@@ -146,6 +146,15 @@ def coerce(question: Question, value: Any) -> tuple[Any, str | None, str | None]
                 v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v)
             )
         return fixed, None, None
+    if kind == "list":
+        if not isinstance(value, (list, tuple)):
+            return value, "must be a list", "write it as [first, second] or one '- item' per line"
+        items: list[str] = []
+        for item in value:
+            if isinstance(item, (Mapping, list, tuple, bool)) or item is None:
+                return value, f"entry {item!r} must be text", "list plain text values"
+            items.append(str(item))
+        return items, None, None
     raise AssertionError(kind)  # pragma: no cover
 
 
@@ -213,12 +222,58 @@ def resolve(flat: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def applicable(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """The answers with every question that does not apply (its `when` fails) back at its
+    default: what the rest of cdwizard sees, whatever an earlier choice left in those keys."""
+    out = dict(flat)
+    for q in questions():
+        if q.key in out and not q.applies(out):
+            out[q.key] = q.default_for(out)
+    return out
+
+
+def strays(provided: Mapping[str, Any], resolved: Mapping[str, Any]) -> list[Problem]:
+    """Keys set in a file that do not apply to its other answers (e.g. `source.bucket` with
+    provider codecommit): a value there would be silently ignored, so it is a problem unless it
+    is the default (the commented template holds every key)."""
+    problems = []
+    for q in questions():
+        if q.key not in provided or q.applies(resolved):
+            continue
+        if provided[q.key] == q.default_for(resolved) or provided[q.key] is None:
+            continue
+        assert q.when is not None
+        now = resolved.get(q.when.key)
+        problems.append(
+            Problem(
+                q.key,
+                f"is only used when {q.when.describe()} (here: {now})",
+                f"remove it, or set {q.when.key} to one of: {', '.join(q.when.values)}",
+                provided[q.key],
+            )
+        )
+    return problems
+
+
 def validate_flat(flat: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
-    """Validate a complete {dotted key: value} mapping. Returns (coerced values, problems)."""
+    """Validate a complete {dotted key: value} mapping. Returns (coerced values, problems).
+
+    Questions that do not apply hold their defaults and are not checked; one that applies and
+    is `required` must have a value."""
     problems: list[Problem] = []
     values: dict[str, Any] = {}
+    flat = applicable(flat)
     for q in questions():
         value = flat.get(q.key)
+        if not q.applies(flat):
+            values[q.key] = value
+            continue
+        if value is None and q.required is not None and q.when is not None:
+            problems.append(
+                Problem(q.key, f"is required when {q.when.describe()}", q.required, has_value=False)
+            )
+            values[q.key] = value
+            continue
         found = check_value(q, value)
         problems.extend(found)
         values[q.key] = coerce(q, value)[0] if not found else value
@@ -258,8 +313,17 @@ def _build(cls: type, prefix: str, values: Mapping[str, Any]) -> Any:
             kwargs[f.name] = _build(hints[f.name], f"{key}.", values)
         else:
             value = values[key]
-            kwargs[f.name] = dict(value) if isinstance(value, Mapping) else value
+            kwargs[f.name] = _copy(value)
     return cls(**kwargs)
+
+
+def _copy(value: Any) -> Any:
+    """Maps and lists are copied into the answers (never shared with the caller's data)."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return value
 
 
 def validate_mapping(data: Any, *, source: str | None = None) -> Answers:
@@ -290,7 +354,9 @@ def validate_mapping(data: Any, *, source: str | None = None) -> Answers:
             )
         )
         flat["version"] = CURRENT_VERSION
-    values, found = validate_flat(resolve(flat))
+    resolved = resolve(flat)
+    problems.extend(strays(flat, resolved))
+    values, found = validate_flat(resolved)
     problems.extend(found)
     if problems:
         raise AnswersError(problems, source)
@@ -304,7 +370,7 @@ def to_flat(answers: Answers) -> dict[str, Any]:
         node: Any = answers
         for part in q.key.split("."):
             node = getattr(node, part)
-        out[q.key] = dict(node) if isinstance(node, Mapping) else node
+        out[q.key] = _copy(node)
     return out
 
 
@@ -325,7 +391,8 @@ def to_nested(flat: Mapping[str, Any]) -> dict[str, Any]:
 def from_text(question: Question, text: str) -> tuple[Any, Problem | None]:
     """Parse what was typed in a form field into a value, then check it like the file would.
 
-    Empty text means null for nullable questions. Maps are typed as `Key=value, Key2=value2`.
+    Empty text means null for nullable questions. Maps are typed as `Key=value, Key2=value2`,
+    lists as `first, second`.
     """
     raw = text.strip()
     value: Any = raw
@@ -358,6 +425,8 @@ def from_text(question: Question, text: str) -> tuple[Any, Problem | None]:
                     raw,
                 )
             value[key.strip()] = val.strip()
+    elif question.kind == "list":
+        value = [part.strip() for part in raw.split(",") if part.strip()]
     problems = check_value(question, value)
     return value, (problems[0] if problems else None)
 
@@ -370,4 +439,6 @@ def to_text(question: Question, value: Any) -> str:
         return "yes" if value else "no"
     if question.kind == "map":
         return ", ".join(f"{k}={v}" for k, v in dict(value).items())
+    if question.kind == "list":
+        return ", ".join(str(item) for item in value)
     return str(value)

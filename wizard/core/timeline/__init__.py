@@ -31,7 +31,10 @@ from wizard.core.timeline.views import (
     PipelineView,
     RevisionRef,
     Snapshot,
+    SourceRevision,
     StageView,
+    TargetHealthView,
+    TrafficView,
     exit_detail,
 )
 
@@ -52,7 +55,10 @@ __all__ = [
     "PipelineView",
     "RevisionRef",
     "Snapshot",
+    "SourceRevision",
     "StageView",
+    "TargetHealthView",
+    "TrafficView",
     "available_actions",
     "branch_missing",
     "diff",

@@ -73,15 +73,79 @@ class ActionView:
     updated_at: datetime | None = None
     #: The action's configuration from the pipeline definition (RepositoryName, BranchName, ...).
     configuration: tuple[tuple[str, str], ...] = ()
+    #: What a succeeded action output (a source's CommitId, AuthorDate, VersionId, ...).
+    output_variables: tuple[tuple[str, str], ...] = ()
+    #: For a failed connection source: the connection's status looked up then (PENDING, ERROR,
+    #: AVAILABLE), and its name; None when not looked up.
+    connection_status: str | None = None
+    connection_name: str | None = None
 
     def config(self, key: str) -> str | None:
         return dict(self.configuration).get(key)
+
+    def variable(self, key: str) -> str | None:
+        return dict(self.output_variables).get(key)
 
     @property
     def duration(self) -> float | None:
         if self.status == "InProgress":
             return None
         return seconds_between(self.started_at, self.updated_at)
+
+
+@dataclass(frozen=True)
+class SourceRevision:
+    """The followed execution's source revision, from its source action's output variables:
+    a commit (CodeCommit, or GitHub/GitLab/Bitbucket through a connection) or an S3 object
+    version."""
+
+    provider: str
+    revision_id: str | None = None
+    message: str | None = None
+    author_date: str | None = None
+    branch: str | None = None
+    repository: str | None = None
+    etag: str | None = None
+    location: str | None = None
+
+    @classmethod
+    def of(cls, action: ActionView) -> SourceRevision | None:
+        if not action.output_variables:
+            return None
+        v = action.variable
+        if action.provider == "S3":
+            bucket, key = action.config("S3Bucket"), action.config("S3ObjectKey")
+            where = f"s3://{bucket}/{key}" if bucket and key else None
+            return cls("S3", v("VersionId"), etag=v("ETag"), location=where)
+        return cls(
+            action.provider or "",
+            v("CommitId"),
+            message=v("CommitMessage"),
+            author_date=v("AuthorDate"),
+            branch=v("BranchName"),
+            repository=v("FullRepositoryName") or v("RepositoryName"),
+        )
+
+    def describe(self) -> str:
+        """`commit 3f2a9c1 "Fix the port" · my-org/shop@main · authored 2026-05-01T10:00:00Z` or
+        `version 3HL4kqtJ… of s3://bucket/key · ETag 9b2cf5…`"""
+        if self.provider == "S3":
+            parts = [f"version {self.revision_id or '?'}"]
+            if self.location:
+                parts[0] += f" of {self.location}"
+            if self.etag:
+                parts.append(f"ETag {self.etag}")
+            return " · ".join(parts)
+        head = f"commit {(self.revision_id or '?')[:7]}"
+        if self.message:
+            line = self.message.strip().splitlines()[0] if self.message.strip() else ""
+            head += f' "{line[:70]}"' if line else ""
+        parts = [head]
+        if self.repository:
+            parts.append(self.repository + (f"@{self.branch}" if self.branch else ""))
+        if self.author_date:
+            parts.append(f"authored {self.author_date}")
+        return " · ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -104,6 +168,8 @@ class PipelineView:
     followed_id: str | None = None
     #: The CodeDeploy deployment the followed execution's deploy action started.
     deployment_id: str | None = None
+    #: Watched through the sandbox emulator (remedies name its commands, not the console).
+    emulator: bool = False
 
     @property
     def followed(self) -> ExecutionView | None:
@@ -119,6 +185,15 @@ class PipelineView:
     @property
     def failed_action(self) -> ActionView | None:
         return next((a for a in self.actions if a.status == "Failed"), None)
+
+    @property
+    def source_revision(self) -> SourceRevision | None:
+        """The followed execution's source revision, once its source action output it."""
+        for action in self.stages[0].actions if self.stages else ():
+            found = SourceRevision.of(action)
+            if found is not None:
+                return found
+        return None
 
     @property
     def failed_stage(self) -> StageView | None:
@@ -267,6 +342,83 @@ class InstanceView:
         return next((c for c in self.events if c.status is LifecycleStatus.IN_PROGRESS), None)
 
 
+#: `TargetHealth.State` values, and what each means for traffic in plain words.
+TARGET_STATES: dict[str, str] = {
+    "healthy": "in service",
+    "initial": "registering (health checks running)",
+    "draining": "leaving (in-flight requests finishing)",
+    "unhealthy": "failing health checks",
+    "unused": "not serving",
+    "unavailable": "health checks off",
+}
+
+
+@dataclass(frozen=True)
+class TargetHealthView:
+    """One target of a target group as `DescribeTargetHealth` reports it."""
+
+    target_id: str
+    state: str
+    reason: str | None = None
+    description: str | None = None
+
+    @property
+    def problem(self) -> str | None:
+        """`Target.Timeout: Request timed out` (None when AWS gives no reason)."""
+        if not self.reason:
+            return None
+        return f"{self.reason}: {self.description}" if self.description else self.reason
+
+
+@dataclass(frozen=True)
+class TrafficView:
+    """The target group a deployment steers traffic through: the load balancer's URL, the health
+    check, and each registered (or draining) target's health at the last poll."""
+
+    target_group: str
+    target_group_arn: str | None = None
+    load_balancer_url: str | None = None
+    health_check_path: str | None = None
+    health_check_port: str | None = None
+    #: the targets `DescribeTargetHealth` lists (deregistered ones drop out), by target id
+    targets: tuple[TargetHealthView, ...] = ()
+    #: the last reason each target was not healthy during this deployment (kept after it left)
+    last_problems: tuple[TargetHealthView, ...] = ()
+    #: False when the target group cannot be read (permissions); `note` says why
+    available: bool = True
+    note: str | None = None
+
+    def target(self, target_id: str) -> TargetHealthView | None:
+        return next((t for t in self.targets if t.target_id == target_id), None)
+
+    def state_of(self, target_id: str) -> str:
+        """The target's state, `out` when the target group no longer lists it."""
+        found = self.target(target_id)
+        return found.state if found else "out"
+
+    def last_problem(self, target_id: str) -> TargetHealthView | None:
+        return next((t for t in self.last_problems if t.target_id == target_id), None)
+
+    def count(self, state: str) -> int:
+        return sum(1 for t in self.targets if t.state == state)
+
+    @property
+    def healthy(self) -> int:
+        return self.count("healthy")
+
+    def counts(self) -> str:
+        """`2 healthy, 1 draining` (states in TARGET_STATES order; `none registered`)."""
+        parts = [f"{self.count(s)} {s}" for s in TARGET_STATES if self.count(s)]
+        return ", ".join(parts) or "none registered"
+
+    @property
+    def health_check(self) -> str:
+        """`GET /health on the traffic port`, as the target group probes."""
+        port = self.health_check_port
+        where = "the traffic port" if port in (None, "traffic-port") else f"port {port}"
+        return f"GET {self.health_check_path or '/'} on {where}"
+
+
 @dataclass(frozen=True)
 class DeploymentView:
     """A CodeDeploy deployment with its per-instance grid (empty until targets are known)."""
@@ -292,6 +444,16 @@ class DeploymentView:
     instances: tuple[InstanceView, ...] = ()
     #: False when the endpoint cannot list targets (e.g. an emulator without that API).
     targets_available: bool = True
+    #: target groups CodeDeploy takes each instance out of (`loadBalancerInfo`), when the group
+    #: deploys WITH_TRAFFIC_CONTROL; empty without a load balancer
+    target_groups: tuple[str, ...] = ()
+    #: the first target group's health, polled alongside (None until read, or without one)
+    traffic: TrafficView | None = None
+
+    @property
+    def with_traffic(self) -> bool:
+        """Deployed through a load balancer: the lifecycle has BlockTraffic and AllowTraffic."""
+        return bool(self.target_groups)
 
     @property
     def final(self) -> bool:

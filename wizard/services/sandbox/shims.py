@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 Undo = Callable[[], None]
 
@@ -257,6 +258,65 @@ def _ec2_monitor_instances() -> Undo:
     )
 
 
+# --- S3: EventBridge notifications read back -----------------------------------------------
+
+
+def _s3_eventbridge_notification() -> Undo:
+    # PutBucketNotificationConfiguration keeps <EventBridgeConfiguration/> (and moto then sends
+    # the bucket's events to EventBridge), but GetBucketNotificationConfiguration leaves it out:
+    # the provider reads `eventbridge = false` back and plans to turn it on at every run.
+    from moto.s3.responses import S3Response
+
+    original = S3Response.get_bucket_notification
+
+    def get_bucket_notification(self: Any) -> Any:
+        answer = original(self)
+        config = self.backend.get_bucket_notification_configuration(self.bucket_name)
+        if getattr(config, "event_bridge", None) is None or not isinstance(answer, tuple):
+            return answer
+        status, headers, body = answer
+        text = body.decode() if isinstance(body, bytes) else str(body)
+        if "EventBridgeConfiguration" in text:
+            return answer
+        marker = "</NotificationConfiguration>"
+        if marker in text:
+            text = text.replace(marker, f"<EventBridgeConfiguration/>{marker}", 1)
+        else:  # an empty, self-closing <NotificationConfiguration .../>
+            text = re.sub(
+                r"<NotificationConfiguration([^>]*)/>",
+                r"<NotificationConfiguration\1><EventBridgeConfiguration/>" + marker,
+                text,
+                count=1,
+            )
+        return status, headers, text.encode() if isinstance(body, bytes) else text
+
+    return _patch(S3Response, "get_bucket_notification", get_bucket_notification)
+
+
+# --- EC2: descriptions of rules that reference a security group ------------------------------
+
+
+def _ec2_referenced_group_rule_descriptions() -> Undo:
+    # DescribeSecurityGroupRules answers a rule that references another security group (the
+    # instances accept the service port from the load balancer's group) without its Description:
+    # moto keeps it with the referenced group and reports only an address range's. The provider
+    # then plans to set the description again on every run.
+    from moto.ec2.responses.security_groups import SecurityGroups
+
+    original = SecurityGroups.describe_security_group_rules
+
+    def describe_security_group_rules(self: Any) -> Any:
+        result = original(self)
+        answer = cast("dict[str, Any]", result.result)  # {"SecurityGroupRules": [copies]}
+        for rule in answer.get("SecurityGroupRules", []):
+            described = (rule.source_group or {}).get("Description")
+            if described is not None and "Description" not in rule.ip_range:
+                rule.ip_range = {**rule.ip_range, "Description": described}  # rule is a copy
+        return result
+
+    return _patch(SecurityGroups, "describe_security_group_rules", describe_security_group_rules)
+
+
 SHIMS: tuple[Shim, ...] = (
     Shim(
         "iam_managed_policies",
@@ -274,9 +334,19 @@ SHIMS: tuple[Shim, ...] = (
         _codecommit_tags,
     ),
     Shim(
+        "s3_eventbridge_notification",
+        "GetBucketNotificationConfiguration returns the EventBridgeConfiguration it was given",
+        _s3_eventbridge_notification,
+    ),
+    Shim(
         "ec2_monitor_instances",
         "MonitorInstances/UnmonitorInstances (missing in moto; used by monitoring = true)",
         _ec2_monitor_instances,
+    ),
+    Shim(
+        "ec2_referenced_group_rule_descriptions",
+        "DescribeSecurityGroupRules keeps the Description of a rule referencing a security group",
+        _ec2_referenced_group_rule_descriptions,
     ),
 )
 

@@ -76,6 +76,14 @@ def inventory(state: Mapping[str, Any], answers: Answers) -> list[Named]:
             add("EventBridge rule", v.get("name"))
         elif t == "aws_ssm_association":
             add("SSM association", v.get("association_id") or v.get("id"))
+        elif t == "aws_codestarconnections_connection":
+            add("connection", v.get("arn") or v.get("id"))
+        elif t == "aws_lb":
+            add("load balancer", v.get("arn"))
+        elif t == "aws_lb_target_group":
+            add("target group", v.get("arn"))
+        elif t == "aws_security_group":
+            add("security group", v.get("id"))
     add("pipeline", answers.pipeline.name)
     add("CodeDeploy application", answers.deployment.application)
     add("deployment group", answers.deployment.application, answers.deployment.group)
@@ -180,8 +188,18 @@ def still_exists(clients: AwsClients, item: Named) -> bool:
             clients.client("codecommit").get_repository(repositoryName=item.key)
         elif item.kind == "EventBridge rule":
             clients.client("events").describe_rule(Name=item.key)
+        elif item.kind == "connection":
+            from wizard.services.aws.connections import get_connection
+
+            return get_connection(clients, item.key) is not None
         elif item.kind == "SSM association":
             clients.client("ssm").describe_association(AssociationId=item.key)
+        elif item.kind == "load balancer":
+            clients.client("elbv2").describe_load_balancers(LoadBalancerArns=[item.key])
+        elif item.kind == "target group":
+            clients.client("elbv2").describe_target_groups(TargetGroupArns=[item.key])
+        elif item.kind == "security group":
+            clients.client("ec2").describe_security_groups(GroupIds=[item.key])
         elif item.kind == "EC2 instance":
             reservations = clients.client("ec2").describe_instances(InstanceIds=[item.key])
             states = [

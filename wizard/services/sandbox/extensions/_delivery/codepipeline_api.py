@@ -91,6 +91,7 @@ def _summary(ex: ExecutionRun, t: float) -> dict[str, Any]:
                 "actionName": run.action,
                 "revisionId": run.revision["revisionId"],
                 "revisionSummary": run.revision["revisionSummary"],
+                "revisionUrl": run.revision.get("revisionUrl"),
             }
             for run in _source_actions(ex, t)
             if run.revision is not None
@@ -111,8 +112,11 @@ def start_pipeline_execution(self: Any, world: World, now: float) -> dict[str, A
     pipeline = _pipeline(world, self._get_param("name"))
     overrides: dict[str, str] = {}
     for item in self._get_param("sourceRevisions") or []:
-        if item.get("revisionType") == "COMMIT_ID":
+        kind = item.get("revisionType")
+        if kind == "COMMIT_ID":
             overrides[item["actionName"]] = item["revisionValue"]
+        elif kind in ("S3_OBJECT_VERSION_ID", "S3_OBJECT_KEY"):
+            overrides[kind] = item["revisionValue"]
     ex = engine.start_execution(
         world,
         pipeline,
@@ -139,6 +143,7 @@ def get_pipeline_execution(self: Any, world: World, now: float) -> dict[str, Any
                 "revisionId": run.revision["revisionId"],
                 "revisionChangeIdentifier": run.revision["revisionId"],
                 "revisionSummary": run.revision["revisionSummary"],
+                "revisionUrl": run.revision.get("revisionUrl"),
                 "created": run.revision["created"],
             }
             for run in _source_actions(ex, now)
