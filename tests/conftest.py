@@ -23,7 +23,11 @@ from pathlib import Path
 import pytest
 
 # Fixtures for deploying the payload (`payload_wheelhouse`, `payload_pip_env`): see the module.
-pytest_plugins = ["tests.payload_support", "tests.sandbox_delivery_support"]
+pytest_plugins = [
+    "tests.payload_support",
+    "tests.sandbox_delivery_support",
+    "tests.fault_support",
+]
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -168,7 +168,8 @@ async def test_a_held_state_lock_gives_the_force_unlock_command_with_its_id(
     errors = [e for e in events if isinstance(e, TfDiagnostic) and e.severity == "error"]
     found = diagnose(errors, Situation(workdir="ws/terraform", rerun="cdwizard plan -a a.yml"))
     assert found.cause == "state_locked"
-    [unlock] = found.steps
+    wait, unlock = found.steps  # wait for (or stop) the holder, named; else release the lock
+    assert wait.action == "wait_for_lock_holder" and wait.detail and "since" in wait.detail
     assert unlock.detail == lock_id
     assert unlock.command == f"terraform -chdir=ws/terraform force-unlock {lock_id}"
 

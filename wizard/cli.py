@@ -22,6 +22,7 @@ TYPE_CHECKING = False
 
 if TYPE_CHECKING:
     from pathlib import Path
+    from types import ModuleType
 
 
 def as_path(text: str) -> Path:
@@ -49,6 +50,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "rehearse": ("wizard.commands.rehearse", "run a payload's hooks locally as the agent would"),
     "doctor": ("wizard.commands.doctor", "preflight checks, each with a fix"),
+    "leftovers": (
+        "wizard.commands.leftovers",
+        "list what exists outside terraform's state; adopt or remove it",
+    ),
 }
 
 DEFAULT_OUT = "cdwizard-out"
@@ -160,7 +165,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         prog="cdwizard",
         description="From nothing to a working CodeCommit -> CodeDeploy pipeline on EC2, "
         "then a live view of every run. Without a subcommand: the interactive wizard.",
-        epilog=exit_codes_help(),
+        epilog=exit_codes_help() + " CDWIZARD_DEBUG=1 shows Python tracebacks.",
     )
     parser.add_argument("--version", action="version", version=f"cdwizard {__version__}")
     _global_options(parser)
@@ -209,20 +214,69 @@ def resolve_mirror(args: argparse.Namespace) -> Path | None:
     return as_path(env) if env else None
 
 
+def debugging() -> bool:
+    """`CDWIZARD_DEBUG=1`: show Python tracebacks instead of one-line messages."""
+    return os.environ.get("CDWIZARD_DEBUG", "") not in ("", "0")
+
+
+def _quiet_threads() -> None:
+    """A crash in a background thread prints one line, not a traceback, and a log line that
+    cannot be written is dropped (unless debugging)."""
+    import logging
+    import threading
+
+    logging.raiseExceptions = False
+
+    def hook(info: threading.ExceptHookArgs) -> None:
+        if info.exc_type is SystemExit:
+            return
+        name = info.thread.name if info.thread is not None else "a background thread"
+        detail = f"{info.exc_type.__name__}: {info.exc_value}"
+        print(f"cdwizard: {name} stopped on an error ({detail})", file=sys.stderr)
+
+    threading.excepthook = hook
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
-    module_name = getattr(args, "_module", "wizard.commands.wizard")
-    module = importlib.import_module(module_name)
+    from wizard.core import signals
+
+    signals.install()  # SIGTERM / SIGHUP stop the run like Ctrl-C
+    if debugging():
+        return int(_load(args).run(args))
+    _quiet_threads()
     try:
-        return int(module.run(args))
+        return int(_load(args).run(args))
     except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
+        print("\ncdwizard: interrupted (Ctrl-C)", file=sys.stderr)
         return ExitCode.INTERRUPTED
+    except signals.Terminated as exc:
+        print(f"\ncdwizard: stopped by {signals.describe(exc.signum)}", file=sys.stderr)
+        return 128 + exc.signum
     except BrokenPipeError:
         # the reader of our output went away (`cdwizard monitor --json | head`): stop quietly
         return ExitCode.OUTPUT_CLOSED
+    except OSError as exc:
+        from wizard.core.fserrors import describe
+
+        print(f"cdwizard: {describe(exc).line()}", file=sys.stderr)
+        return ExitCode.FILE_ERROR
+    except MemoryError:
+        print("cdwizard: ran out of memory", file=sys.stderr)
+        return ExitCode.ERROR
+    except Exception as exc:
+        print(
+            f"cdwizard: unexpected error ({type(exc).__name__}: {exc}). This is a bug: run the "
+            "same command with CDWIZARD_DEBUG=1 to see where it happened, and report it.",
+            file=sys.stderr,
+        )
+        return ExitCode.ERROR
+
+
+def _load(args: argparse.Namespace) -> ModuleType:
+    return importlib.import_module(getattr(args, "_module", "wizard.commands.wizard"))
 
 
 if __name__ == "__main__":  # pragma: no cover

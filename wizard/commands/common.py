@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from wizard.core.answers import Answers
     from wizard.core.events.base import Event
@@ -71,9 +72,50 @@ def make_sink(
 
 
 def run_guarded(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
-    """Run a command body, turning `CommandError` into its message and exit code."""
+    """Run a command body, turning the errors a user can fix into one message and an exit code:
+    `CommandError` (its own), a busy workspace (14), a file-system error or a damaged workspace
+    file (15)."""
+    from wizard.core.exitcodes import ExitCode
+    from wizard.core.render.workspace import ManifestDamaged
+    from wizard.services.workspace_lock import WorkspaceBusy
+
     try:
         return int(func(args))
     except CommandError as exc:
         error(str(exc))
         return exc.code
+    except WorkspaceBusy as exc:
+        error(str(exc))
+        return ExitCode.WORKSPACE_BUSY
+    except ManifestDamaged as exc:
+        error(f"{exc} — {exc.fix}")
+        return ExitCode.FILE_ERROR
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise  # the CLI's top level: the reader went away, exit quietly
+        error(file_problem(exc))
+        return ExitCode.FILE_ERROR
+
+
+def file_problem(exc: OSError, path: Path | None = None) -> str:
+    """An `OSError` as one line: the path, what went wrong, the fix."""
+    from wizard.core.fserrors import describe
+
+    return describe(exc, path).line()
+
+
+@contextmanager
+def workspace_lock(args: argparse.Namespace, command: str | None = None) -> Iterator[None]:
+    """Hold the workspace's lock (`--out`) while the block runs; a dead holder's lock is taken
+    over with a note on stderr. Raises `WorkspaceBusy` / `OSError` for `run_guarded`."""
+    from wizard.cli import resolve_out
+    from wizard.services.workspace_lock import WorkspaceLock
+
+    lock = WorkspaceLock(resolve_out(args), command or str(getattr(args, "command", "")))
+    with lock:
+        if lock.took_over is not None:
+            error(
+                f"note: took over the workspace lock of {lock.took_over.describe()}, which "
+                "stopped without releasing it (it was killed or crashed)"
+            )
+        yield

@@ -85,15 +85,40 @@ def _sink(mode: str) -> Any:
 
 def _sandbox_target(region: str, out: Path) -> tuple[Any, Any]:
     """Start the embedded emulator on this workspace's saved sandbox state: (sandbox, target)."""
-    from wizard.services.sandbox import STATE_FILE
     from wizard.services.sandbox.launcher import Sandbox, SandboxError
 
-    box = Sandbox(region=region, state_file=out / STATE_FILE)
+    workspace = Sandbox.for_workspace(out, region)
+    box = Sandbox(
+        region=region, state_file=workspace.state_file, terraform_state=workspace.terraform_state
+    )  # read-only: no log file, never saved
     try:
         box.start()
     except SandboxError as exc:
         raise CommandError(str(exc), ExitCode.TOOL_MISSING) from None
     return box, box.target
+
+
+def _leftovers_command(args: argparse.Namespace) -> str:
+    from wizard.commands.common import same_target
+
+    answers = f" --answers {args.answers}" if getattr(args, "answers", None) else ""
+    return f"cdwizard leftovers{answers}{same_target(args)}"
+
+
+def _busy_notice(out: Path) -> Any:
+    """A note when another cdwizard works in this workspace (results may be moving)."""
+    from wizard.core.events.base import Notice
+    from wizard.services.workspace_lock import current_holder
+
+    holder = current_holder(out)
+    if holder is None:
+        return None
+    return Notice(
+        text=f"{holder.describe()} is working in {out}: what it changes may show up as "
+        "failed checks (leftovers, clashes)",
+        hint="run doctor again when it has finished",
+        level="warn",
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -116,6 +141,9 @@ def _run(args: argparse.Namespace) -> int:
             )
         )
     out = resolve_out(args)
+    busy = _busy_notice(out)
+    if busy is not None:
+        sink.emit(busy)
     box = None
     sandboxed = getattr(args, "sandbox", False)
     try:
@@ -129,6 +157,7 @@ def _run(args: argparse.Namespace) -> int:
             state_file=state if state.is_file() else None,
             probe_codecommit=args.probe_codecommit,
             sandbox=sandboxed,
+            leftovers_command=_leftovers_command(args),
         )
         # few retries: a preflight should answer quickly, even without a network
         clients = AwsClients(target, max_attempts=3)

@@ -152,24 +152,44 @@ def _answers(args: argparse.Namespace, *, required: bool, saved: bool = True) ->
 
 @contextlib.contextmanager
 def aws_target(args: argparse.Namespace, answers: Answers | None) -> Iterator[AwsTarget]:
-    """Where to talk to: the workspace's sandbox (started for the command, saved after), or
-    AWS (`--region`/`--profile`, the answers, the environment)."""
+    """Where to talk to: the workspace's sandbox (started for the command, saved after, the
+    workspace locked meanwhile: its emulator lives in this process), or AWS (`--region`/
+    `--profile`, the answers, the environment)."""
     if not getattr(args, "sandbox", False):
         yield _target(args, answers)
         return
-    box = start_sandbox(args, answers)
+    from wizard.commands.common import workspace_lock
+    from wizard.core import signals
+
+    with workspace_lock(args):
+        box = start_sandbox(args, answers)
+        try:
+            yield box.target
+        finally:
+            with signals.deferred():  # a stop signal waits until the state is written
+                stop_sandbox(box)
+
+
+def stop_sandbox(box: Sandbox) -> None:
+    """Stop the workspace's emulator, saving what the command changed (a push, a release, a
+    redeploy); a failed save is one line on stderr, not a traceback."""
+    from wizard.commands.common import error, file_problem
+    from wizard.services.sandbox.launcher import StateReplaced
+
     try:
-        yield box.target
-    finally:
-        box.stop()  # saves what the command changed (a push, a release, a redeploy)
+        box.stop()
+    except StateReplaced as exc:
+        error(f"sandbox: {exc}")
+    except OSError as exc:
+        error(f"sandbox: could not save its state: {file_problem(exc, box.state_file)}")
 
 
 def start_sandbox(args: argparse.Namespace, answers: Answers | None) -> Sandbox:
     """The emulator an earlier `apply --sandbox` left in the workspace, running again."""
     from wizard.cli import resolve_out
-    from wizard.commands.common import CommandError
+    from wizard.commands.common import CommandError, error
     from wizard.core.exitcodes import ExitCode
-    from wizard.services.sandbox import LOG_FILE, STATE_FILE
+    from wizard.services.sandbox import STATE_FILE
     from wizard.services.sandbox.launcher import Sandbox, SandboxError
 
     out = resolve_out(args)
@@ -181,11 +201,14 @@ def start_sandbox(args: argparse.Namespace, answers: Answers | None) -> Sandbox:
             ExitCode.USAGE,
         )
     region = args.region or (answers.aws.region if answers else None) or "eu-west-1"
-    box = Sandbox(region=region, state_file=state, log_file=out / LOG_FILE)
+    box = Sandbox.for_workspace(out, region)
     try:
         box.start()
     except SandboxError as exc:
         raise CommandError(str(exc), ExitCode.TOOL_MISSING) from None
+    mismatch = box.mismatch()
+    if mismatch is not None:
+        error(f"warning: sandbox: {mismatch.text} ({mismatch.hint})")
     return box
 
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from wizard.commands.common import load_answers_arg, run_guarded
+from wizard.commands.common import load_answers_arg, run_guarded, workspace_lock
+
+if TYPE_CHECKING:
+    from wizard.core.answers import Answers
 
 PARENTS = {"render": ("answers", "out", "sandbox")}
 
@@ -23,12 +27,19 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    answers = load_answers_arg(args)
+    assert answers is not None
+    if args.dry_run:  # writes nothing: no lock needed (and it works on a read-only disk)
+        return _render(args, answers)
+    with workspace_lock(args, "render"):
+        return _render(args, answers)
+
+
+def _render(args: argparse.Namespace, answers: Answers) -> int:
     from wizard.cli import resolve_out
     from wizard.core.exitcodes import ExitCode
     from wizard.core.render import plan_write, render, write_workspace
 
-    answers = load_answers_arg(args)
-    assert answers is not None
     out = resolve_out(args)
     sandbox = None
     if getattr(args, "sandbox", False):
@@ -47,6 +58,14 @@ def _run(args: argparse.Namespace) -> int:
     counts = report.counts()
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     print(f"{verb} {out}: {summary}")
+    stray = report.by_status("untracked")
+    if stray:
+        print(
+            "cdwizard: there was no render manifest, so these files may be left over from an "
+            f"earlier rendering: {', '.join(c.path for c in stray)} — delete the ones you did "
+            "not add yourself",
+            file=sys.stderr,
+        )
     if report.conflicts:
         names = ", ".join(c.path for c in report.conflicts)
         placed = (

@@ -35,7 +35,11 @@ _EXIT_CODES = (
     ExitCode.DESTROY_FAILED,
     ExitCode.REFUSED,
     ExitCode.RENDER_CONFLICT,
+    ExitCode.WORKSPACE_BUSY,
+    ExitCode.FILE_ERROR,
+    ExitCode.HANGUP,
     ExitCode.INTERRUPTED,
+    ExitCode.TERMINATED,
 )
 
 
@@ -113,6 +117,8 @@ def _run(args: argparse.Namespace) -> int:
             force_render=args.force,
             rerun_apply=_rerun(args, "apply"),
             rerun_destroy=_rerun(args, "destroy"),
+            rerun_leftovers=_rerun(args, "leftovers"),
+            command=command,
             rerun=_rerun(args, command),
         ),
         emit=emit,
@@ -129,6 +135,7 @@ def _run(args: argparse.Namespace) -> int:
             try:
                 agreed = _confirm(summary, command)
             except KeyboardInterrupt:
+                emit(Notice(text=f"{command} cancelled: nothing was changed", level="warn"))
                 return ExitCode.INTERRUPTED
             if not agreed:
                 emit(Notice(text=f"{command} cancelled: nothing was changed", level="warn"))
@@ -141,8 +148,10 @@ def _run(args: argparse.Namespace) -> int:
             emit(Notice(text=str(exc), hint=exc.hint, level="error"))
         return exc.code
     finally:
-        flow.close()
-        sink.close()
+        try:
+            flow.close()  # saves the sandbox; a stop signal meanwhile is raised afterwards
+        finally:
+            sink.close()
 
 
 def run(args: argparse.Namespace) -> int:

@@ -122,7 +122,22 @@ def build_app(args: argparse.Namespace) -> WizardApp:
         out=resolve_out(args),
         services=services,
         answers_file=getattr(args, "answers", None),
+        handle_signals=True,
     )
+
+
+def _stop_sandbox(sandbox: SandboxSession) -> None:
+    """Stop the wizard's emulator, saving its state in the workspace; a failed save is one line
+    on stderr."""
+    from wizard.commands.common import error, file_problem
+    from wizard.services.sandbox.launcher import SandboxError
+
+    try:
+        sandbox.stop()
+    except SandboxError as exc:
+        error(f"sandbox: {exc}")
+    except OSError as exc:
+        error(f"sandbox: could not save its state: {file_problem(exc, sandbox.state_file)}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -138,13 +153,30 @@ def run(args: argparse.Namespace) -> int:
     if resolve_output(args) != "tui":  # no person at a terminal (or CI): never wait for input
         print(non_interactive_help(answers, out, same_target(args)), file=sys.stderr)
         return ExitCode.REFUSED
-    app = build_app(args)
+    from wizard.commands.common import file_problem
+    from wizard.core import signals
+    from wizard.services.workspace_lock import WorkspaceBusy, WorkspaceLock
+
+    lock = WorkspaceLock(out, "wizard")
     try:
-        code = app.run()
+        lock.acquire()  # the whole session: it saves answers, renders, applies, monitors
+    except WorkspaceBusy as exc:
+        error(str(exc))
+        return ExitCode.WORKSPACE_BUSY
+    except OSError as exc:
+        error(file_problem(exc, out))
+        return ExitCode.FILE_ERROR
+    try:
+        app = build_app(args)
+        try:
+            code = app.run()
+        finally:
+            sandbox = app.services.extra.get("sandbox")
+            if sandbox is not None:
+                with signals.deferred():  # a stop signal waits until the state is written
+                    _stop_sandbox(sandbox)
     finally:
-        sandbox = app.services.extra.get("sandbox")
-        if sandbox is not None:
-            sandbox.stop()  # saves the emulator's state in the workspace
+        lock.release()
     if app.saved_to is not None:
         print(f"Answers saved in {app.saved_to}.")
         print("Run `cdwizard` again (same folder) to resume, or without questions:")

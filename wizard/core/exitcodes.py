@@ -24,8 +24,12 @@ class ExitCode(IntEnum):
     DEPLOY_STOPPED = 11  # it was stopped or cancelled
     TIMED_OUT = 12  # --timeout passed before it finished
     AWS_ERROR = 13  # AWS credentials/permissions/API problem we could not recover from
-    INTERRUPTED = 130  # Ctrl-C
+    WORKSPACE_BUSY = 14  # another cdwizard process is working in the same workspace
+    FILE_ERROR = 15  # a file or folder cannot be read or written (disk full, read-only, damaged)
+    HANGUP = 129  # SIGHUP (the terminal went away): stopped like Ctrl-C
+    INTERRUPTED = 130  # Ctrl-C (SIGINT)
     OUTPUT_CLOSED = 141  # the reader of our output went away (`cdwizard monitor --json | head`)
+    TERMINATED = 143  # SIGTERM (CI, `timeout`, `kill`): stopped like Ctrl-C
 
     @property
     def help(self) -> str:
@@ -48,9 +52,18 @@ _HELP: dict[ExitCode, str] = {
     ExitCode.DEPLOY_STOPPED: "it was stopped, cancelled or superseded",
     ExitCode.TIMED_OUT: "--timeout passed first",
     ExitCode.AWS_ERROR: "AWS error",
+    ExitCode.WORKSPACE_BUSY: "workspace in use by another cdwizard",
+    ExitCode.FILE_ERROR: "file or disk error (or a damaged workspace file)",
+    ExitCode.HANGUP: "hang-up (SIGHUP)",
     ExitCode.INTERRUPTED: "interrupted",
     ExitCode.OUTPUT_CLOSED: "output closed (the reader went away)",
+    ExitCode.TERMINATED: "terminated (SIGTERM)",
 }
+
+
+def for_signal(signum: int) -> int:
+    """The exit code of a run stopped by `signum`: 128 + the signal number, as shells do."""
+    return 128 + int(signum)
 
 
 def exit_codes_help(
@@ -62,4 +75,4 @@ def exit_codes_help(
     return "Exit codes: " + ", ".join(f"{int(c)} {said.get(c, c.help)}" for c in codes) + "."
 
 
-__all__ = ["ExitCode", "exit_codes_help"]
+__all__ = ["ExitCode", "exit_codes_help", "for_signal"]

@@ -43,6 +43,9 @@ Action = Literal[
     "resume",  # `command` finishes an interrupted run from where it stopped
     "destroy",  # `command` removes what was created
     "delete_by_hand",  # delete what is listed as still existing
+    "wait_for_lock_holder",  # another terraform (`detail`: by whom, since when) holds the lock
+    "recover_state",  # one step of putting terraform's state back (`detail`: the step in words)
+    "handle_leftovers",  # adopt or remove each leftover listed, then `command`
 ]
 
 
@@ -141,4 +144,16 @@ def step_text(step: NextStep) -> str:
         return f"or remove what was created: {cmd}"
     if action == "delete_by_hand":
         return "or delete what is listed as still existing by hand"
+    if action == "wait_for_lock_holder":
+        held = f" ({step.detail})" if step.detail else ""
+        return (
+            f"another terraform process holds terraform's state lock{held}: a terraform you run "
+            "yourself, or the terraform of a cdwizard run that was killed (it keeps running): "
+            f"wait for it to finish or stop it ({cmd})"
+        )
+    if action == "recover_state":
+        return step.detail or cmd
+    if action == "handle_leftovers":
+        then = f", then {cmd}" if cmd else " first"
+        return f"adopt or remove each leftover listed above (its commands are listed with it){then}"
     return f"{action.replace('_', ' ')} {cmd}".strip()

@@ -180,9 +180,7 @@ class SandboxSession:
 
         with self._lock:
             try:
-                box = Sandbox(
-                    region=self.region, state_file=self.state_file, log_file=self.log_file
-                )
+                box = Sandbox.for_workspace(self.out, self.region)
                 box.start()
                 self._box, self.error = box, None
             except BaseException as exc:  # shown by the lookups that need it
@@ -275,6 +273,7 @@ def workflow_factory(
             mirror=mirror,
             rerun_apply=f"cdwizard apply {target}",
             rerun_destroy=f"cdwizard destroy {target}",
+            rerun_leftovers=f"cdwizard leftovers {target}",
             rerun=f"cdwizard {where}",  # the wizard resumes at Review with the saved answers
         )
         return WorkflowRunner(Workflow(options, emit=emit), sandbox)

@@ -4,6 +4,7 @@ constructor, so tests can hand it real services pointed at a moto server."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -81,9 +82,14 @@ class WizardApp(App[int]):
         services: WizardServices | None = None,
         answers_file: Path | None = None,
         resume: bool | None = None,
+        handle_signals: bool = False,
     ) -> None:
-        """`resume`: None asks when an earlier run left answers; True/False decides up front."""
+        """`resume`: None asks when an earlier run left answers; True/False decides up front.
+        `handle_signals`: SIGTERM and SIGHUP stop a running apply gracefully, then quit with
+        143 / 129 (the `cdwizard` command sets it; tests driving the app leave it off)."""
         super().__init__()
+        self.handle_signals = handle_signals
+        self.stop_code: int | None = None
         self.out = Path(out)
         self.services = services or WizardServices()
         self.answers_file = answers_file
@@ -96,6 +102,8 @@ class WizardApp(App[int]):
     # --- start --------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        if self.handle_signals:
+            self._watch_stop_signals()
         saved = persist.load_saved(self.out)
         if saved is not None and self.resume is None:
             self.push_screen(
@@ -205,6 +213,37 @@ class WizardApp(App[int]):
             self.run_worker(runner.close, thread=True, name="closing the runner")
 
     # --- quitting and errors ------------------------------------------------------------------
+
+    def _watch_stop_signals(self) -> None:
+        import asyncio
+        import signal
+
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            if signal.getsignal(sig) is signal.SIG_IGN:
+                continue
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self.stop_for_signal, int(sig))
+
+    def stop_for_signal(self, signum: int) -> None:
+        """SIGTERM / SIGHUP: like a confirmed Ctrl+C (terraform stops gracefully and saves its
+        state), then quit with 128 + the signal number. A second one kills terraform."""
+        first = self.stop_code is None
+        self.stop_code = 128 + signum
+        runner = self.context.runner if self.context is not None else None
+        if runner is not None and self._applying():
+            runner.interrupt()
+            if first:
+                self.set_interval(0.2, self._quit_when_stopped)
+            return
+        self.exit(self.stop_code)
+
+    def _applying(self) -> bool:
+        return any(getattr(screen, "running", False) for screen in self.screen_stack)
+
+    def _quit_when_stopped(self) -> None:
+        if not self._applying():
+            self.exit(self.stop_code)
 
     def action_quit_wizard(self) -> None:
         self.action_interrupt()

@@ -183,9 +183,12 @@ def ship_source(
 
     def files() -> Sequence[ShipFile]:
         from wizard.services.aws.ship import files_from_dir, files_from_tree
+        from wizard.services.workspace_lock import WorkspaceLock
 
         if workspace.is_dir():
-            return files_from_dir(workspace)
+            # not while another cdwizard renders into it (WorkspaceBusy names that process)
+            with WorkspaceLock(Path(out), "ship"):
+                return files_from_dir(workspace)
         from wizard.core.render import render
 
         return files_from_tree(render(answers, sandbox=render_sandbox))

@@ -12,8 +12,6 @@ from typing import Any
 
 from wizard.core.answers.model import Answers
 from wizard.core.answers.validate import (
-    AnswersError,
-    Problem,
     to_flat,
     to_nested,
     validate_mapping,
@@ -22,50 +20,12 @@ from wizard.core.atomic import write_atomic
 
 
 def read_document(path: Path) -> Any:
-    """Parse the YAML of an answers file; syntax errors become an `AnswersError` with the line."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise AnswersError(
-            [
-                Problem(
-                    "",
-                    f"file not found: {path}",
-                    "create one with `cdwizard answers template > answers.yml`",
-                    has_value=False,
-                )
-            ]
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AnswersError(
-            [
-                Problem(
-                    "",
-                    f"cannot read {path}: {exc}",
-                    "check the path and that it is UTF-8 text",
-                    has_value=False,
-                )
-            ]
-        ) from None
-    import yaml
+    """Parse the YAML of an answers file. Everything wrong with it (missing, unreadable, too
+    large, not UTF-8, bad syntax, duplicate keys, an alias bomb) becomes an `AnswersError` naming
+    the line and the fix, before any work is done with it."""
+    from wizard.core.answers.yamlread import parse, read_text
 
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise AnswersError(
-            [
-                Problem(
-                    "",
-                    f"is not valid YAML{where}: {reason}",
-                    "fix the syntax (indent with spaces; quote values containing ': ' or '#')",
-                    has_value=False,
-                )
-            ],
-            str(path),
-        ) from None
+    return parse(read_text(Path(path)), str(path))
 
 
 def load_answers(path: Path) -> Answers:

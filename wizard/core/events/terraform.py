@@ -425,6 +425,20 @@ class FailedResource:
     reason: str
 
 
+@dataclass(frozen=True)
+class LeftoverItem:
+    """A resource that exists, carries the project's tag, and is not in terraform's state, with
+    the exact commands that adopt it into the state or remove it."""
+
+    label: str
+    id: str
+    adopt: str
+    remove: str
+
+    def lines(self) -> list[str]:
+        return [f"left over: {self.label}", f"  adopt:  {self.adopt}", f"  remove: {self.remove}"]
+
+
 @dataclass(frozen=True, kw_only=True)
 class RunReport(Event):
     """How an apply/destroy ended: what exists now, what failed and why (terraform's error
@@ -439,13 +453,17 @@ class RunReport(Event):
     not_started: tuple[str, ...] = ()
     next_steps: tuple[NextStep, ...] = ()
     left_behind: tuple[str, ...] = ()
+    #: what exists, carries the project's tag and is not in terraform's state
+    leftovers: tuple[LeftoverItem, ...] = ()
     #: see `wizard.core.next_steps.Cause`; None when it went well or was interrupted
     cause: str | None = None
     #: terraform's error diagnostics of the run, in full
     diagnostics: tuple[TfDiagnostic, ...] = ()
 
     def implied_level(self) -> Level:
-        return "info" if self.ok else "error"
+        if not self.ok:
+            return "error"
+        return "warn" if self.leftovers else "info"
 
     def lines(self) -> list[str]:
         out: list[str] = []
@@ -458,6 +476,8 @@ class RunReport(Event):
             out.append(f"not started ({len(self.not_started)}): " + ", ".join(self.not_started))
         if self.left_behind:
             out.append("still exists: " + ", ".join(self.left_behind))
+        for item in self.leftovers:
+            out.extend(item.lines())
         if self.cause and self.cause != "terraform_error":
             out.append(f"why: {cause_text(self.cause)}")
         out.extend(f"next: {step_text(step)}" for step in self.next_steps)
@@ -467,6 +487,8 @@ class RunReport(Event):
         verb = self.operation
         if self.ok:
             head = f"{verb} succeeded: {len(self.completed)} resource(s)"
+            if self.leftovers:
+                head += f", but {len(self.leftovers)} left over outside terraform's state"
         elif self.interrupted:
             head = f"{verb} interrupted: {len(self.completed)} done, {len(self.not_started)} left"
         else:

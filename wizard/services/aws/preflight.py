@@ -20,6 +20,7 @@ Checks (names are stable; they appear in `--json` output):
     instance_profile   matched instances have an instance profile
     ssm_agent          matched instances have an online SSM agent (agent_install=ssm or ssm_managed)
     clashes            none of the names terraform will create is taken
+    leftovers          nothing tagged for this project exists outside terraform's state
 
 A check that cannot run (no credentials yet, nothing to look at) is `skip`; a look-up the caller
 lacks permission for is a `warn` naming the permission. The exit code is that of the first
@@ -73,6 +74,7 @@ CHECKS: tuple[tuple[str, str], ...] = (
     ("instance_profile", "Instance profiles"),
     ("ssm_agent", "SSM agents"),
     ("clashes", "Name clashes"),
+    ("leftovers", "Leftovers"),
 )
 _TITLES = dict(CHECKS)
 #: Instance ids listed in a message before "and N more".
@@ -89,6 +91,8 @@ class PreflightOptions:
     probe_codecommit: bool = False
     #: the AWS calls go to the embedded sandbox (which keeps terraform state local)
     sandbox: bool = False
+    #: the command that lists, adopts and removes leftovers, with the user's flags
+    leftovers_command: str = "cdwizard leftovers"
 
 
 @dataclass(frozen=True)
@@ -537,6 +541,19 @@ class _Run:
             "clashes", CheckStatus.OK, f"none of the {len(planned)} names is taken{note}"
         )
 
+    def leftovers(self) -> PreflightCheck:
+        from wizard.services.aws.leftovers import preflight_verdict
+
+        account = self.identity.account if self.identity else None
+        status, detail, fix = preflight_verdict(
+            self.clients,
+            self.answers,
+            account=account,
+            state_file=self.options.state_file,
+            command=self.options.leftovers_command,
+        )
+        return self.result("leftovers", status, detail, fix)
+
     def steps(self) -> list[tuple[str, Callable[[], PreflightCheck]]]:
         return [
             ("credentials", self.credentials),
@@ -553,6 +570,7 @@ class _Run:
             ("instance_profile", lambda: self.aws("instance_profile", self.instance_profile)),
             ("ssm_agent", lambda: self.aws("ssm_agent", self.ssm_agent)),
             ("clashes", lambda: self.aws("clashes", self.clashes)),
+            ("leftovers", lambda: self.aws("leftovers", self.leftovers)),
         ]
 
 

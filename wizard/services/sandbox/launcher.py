@@ -6,11 +6,20 @@
         ...                                                # state is saved on exit
 
 moto keeps its data in module-level backends, so there is one sandbox per process at a time.
+
+Saving is safe at any moment: requests pass a gate (`gate.RequestGate`), and a save holds new
+ones back until the state is written, so terraform can keep applying while it happens. A process
+that served no request since the last save does not write the file at all, and a process never
+overwrites a state file that another process wrote after this one loaded it. Every save writes a
+stamp next to the state (`reconcile`), so the next start can tell whether terraform's state moved
+on without the emulator.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import threading
 from pathlib import Path
 from types import TracebackType
@@ -23,6 +32,7 @@ from wizard.services.sandbox import (
     bucket_lifecycle_wanted,
     git_remotes,
 )
+from wizard.services.sandbox.gate import RequestGate
 from wizard.services.sandbox.wire import Fault
 
 #: moto's default account; every ARN in the sandbox has it.
@@ -96,6 +106,28 @@ class SandboxError(Exception):
     """The emulator could not start (moto missing, another sandbox running, bad state file)."""
 
 
+class StateReplaced(SandboxError):
+    """The state file was written by another process after this one loaded it: ours went to a
+    side file instead of overwriting theirs."""
+
+
+class _BestEffortFileHandler(logging.FileHandler):
+    """The emulator's request log: a line that cannot be written (a full disk) is dropped, not
+    reported with a traceback on stderr (logging's default)."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        return None
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    """What tells one version of a file from another: inode, mtime, size (None: no file)."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return (info.st_ino, info.st_mtime_ns, info.st_size)
+
+
 class Sandbox:
     def __init__(
         self,
@@ -103,10 +135,13 @@ class Sandbox:
         region: str = "eu-west-1",
         state_file: Path | None = None,
         log_file: Path | None = None,
+        terraform_state: Path | None = None,
     ) -> None:
         self.region = region
         self.state_file = Path(state_file) if state_file else None
         self.log_file = Path(log_file) if log_file else None
+        #: terraform's local state next to this sandbox: its serial goes into each save's stamp
+        self.terraform_state = Path(terraform_state) if terraform_state else None
         self.restored = 0
         #: the sandbox's GitHub/GitLab/Bitbucket: bare repositories next to the state file
         self.git_root = git_remotes.root_for_state(self.state_file) if self.state_file else None
@@ -119,6 +154,24 @@ class Sandbox:
         self._endpoint: str | None = None
         self._clients: AwsClients | None = None
         self._log_handler: logging.Handler | None = None
+        self._gate: RequestGate | None = None
+        self._saved_served = 0
+        self._changed = False
+        self._loaded: tuple[int, int, int] | None = None
+        self._save_lock = threading.Lock()
+
+    @classmethod
+    def for_workspace(cls, out: Path, region: str = "eu-west-1") -> Sandbox:
+        """The sandbox whose state lives in the workspace `out` (next to terraform's)."""
+        from wizard.services.sandbox import LOG_FILE, STATE_FILE
+
+        out = Path(out)
+        return cls(
+            region=region,
+            state_file=out / STATE_FILE,
+            log_file=out / LOG_FILE,
+            terraform_state=out / "terraform" / "terraform.tfstate",
+        )
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -147,6 +200,8 @@ class Sandbox:
             self.reset()
             git_remotes.set_root(self.git_root)
             self._quiet_server_log()
+            if self.state_file:
+                self._loaded = _identity(self.state_file)
             if self.state_file and self.state_file.is_file():
                 self._restore(self.state_file)
             from wizard.services.sandbox.seed import seed_public_parameters
@@ -156,8 +211,12 @@ class Sandbox:
 
             self._server = EmulatorServer("127.0.0.1", 0)
             self._server.start()
+            self._gate = self._server.gate
+            self._saved_served = 0
             host, port = self._server.get_host_and_port()
             self._endpoint = f"http://{host}:{port}"
+            # a fresh start replaced the saved state with an empty one: that is a change to save
+            self._changed = self.set_aside is not None
             return self._endpoint
         except BaseException:
             self._release()
@@ -170,6 +229,7 @@ class Sandbox:
 
         if fresh_requested():
             self.set_aside = _set_aside(path)
+            self._loaded = None  # the file is gone: the next save writes a new one
             return
         try:
             self.restored = load_state(path)
@@ -181,7 +241,8 @@ class Sandbox:
             ) from None
 
     def stop(self, *, save: bool = True) -> None:
-        """Stop the server (and save the state first when a state file is set)."""
+        """Stop the server (and save the state first when a state file is set and this process
+        changed something)."""
         if self._server is None:
             return
         try:
@@ -194,15 +255,58 @@ class Sandbox:
                 self._server = None
                 self._endpoint = None
                 self._clients = None
+                self._gate = None
                 self._release()
 
-    def save(self) -> int:
-        """Write the state file now (no-op without one); returns the number of backends."""
+    @property
+    def dirty(self) -> bool:
+        """Something may have changed since the state was loaded or last saved."""
+        if self._changed or self._gate is None:
+            return True
+        return self._gate.served != self._saved_served
+
+    def save(self, *, force: bool = False) -> int:
+        """Write the state file now, if this process changed anything since it was loaded or
+        last saved (`force`: even if not); returns the number of backends written (0 when
+        nothing was). Requests wait while the state is taken; a file another process wrote since
+        we loaded it is not overwritten (`StateReplaced`)."""
         if not self.state_file:
             return 0
         from wizard.services.sandbox.persistence import save_state
+        from wizard.services.sandbox.reconcile import write_stamp
 
-        return save_state(self.state_file)
+        with self._save_lock:
+            if not (force or self.dirty):
+                return 0
+            target = self.state_file
+            replaced = _identity(target) != self._loaded
+            if replaced:
+                target = target.with_name(f"{target.name}.{os.getpid()}.conflict")
+            with self._paused():
+                count = save_state(target)
+                self._saved_served = self._gate.served if self._gate is not None else 0
+                self._changed = False
+            if replaced:
+                raise StateReplaced(
+                    f"the sandbox state {self.state_file} was written by another process after "
+                    f"this one loaded it; it was left as it is, and this run's emulator state "
+                    f"went to {target}"
+                )
+            self._loaded = _identity(target)
+            write_stamp(target, self.terraform_state)
+        return count
+
+    def _paused(self) -> Any:
+        return self._gate.paused() if self._gate is not None else contextlib.nullcontext()
+
+    def mismatch(self, leftovers: str = "cdwizard leftovers") -> Any:
+        """How the loaded state disagrees with terraform's state (a `reconcile.Mismatch`), or
+        None. `leftovers` is the command to suggest for listing leftovers."""
+        if not self.state_file or not self.state_file.is_file():
+            return None
+        from wizard.services.sandbox.reconcile import check
+
+        return check(self.state_file, self.terraform_state, leftovers)
 
     def faults(self) -> list[Fault]:
         """Emulator failures since the last call (each once)."""
@@ -226,6 +330,7 @@ class Sandbox:
         from moto.core.base_backend import BackendDict
 
         BackendDict.reset()
+        self._changed = True
 
     def _release(self) -> None:
         with _lock:
@@ -243,7 +348,7 @@ class Sandbox:
         # the wire adapter's own error log. The commands show each failure as one line.
         if self.log_file:
             self.log_file.parent.mkdir(parents=True, exist_ok=True)
-            handler: logging.Handler = logging.FileHandler(self.log_file, encoding="utf-8")
+            handler: logging.Handler = _BestEffortFileHandler(self.log_file, encoding="utf-8")
         else:
             handler = logging.NullHandler()
         for name in _SERVER_LOGS:

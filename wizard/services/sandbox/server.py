@@ -1,7 +1,9 @@
 """moto's server app behind our `WireAdapter`, served by werkzeug on a background thread.
 
-The same few lines as moto's `ThreadedMotoServer`, with one difference: the WSGI app is wrapped,
-so every answer passes the wire adapters and every emulator failure is recorded in `faults`.
+The same few lines as moto's `ThreadedMotoServer`, with two differences: the WSGI app is wrapped,
+so every answer passes the wire adapters and every emulator failure is recorded in `faults`; and
+every request passes the `gate` first, so the state can be saved at any moment without catching a
+request half-way.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from wizard.services.sandbox.gate import RequestGate
 from wizard.services.sandbox.wire import Faults, WireAdapter
 
 
@@ -17,6 +20,8 @@ class EmulatorServer:
         self.host = host
         self.port = port
         self.faults = Faults()
+        #: counts requests and holds new ones while the state is saved (set by `start`)
+        self.gate: RequestGate | None = None
         self._server: Any = None
         self._thread: threading.Thread | None = None
 
@@ -29,8 +34,9 @@ class EmulatorServer:
         from werkzeug.serving import make_server
 
         app = WireAdapter(DomainDispatcherApplication(create_backend_app), self.faults)
+        self.gate = RequestGate(app)
         self._server = make_server(
-            self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
+            self.host, self.port, self.gate, threaded=True, request_handler=MotoRequestHandler
         )
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="cdwizard-emulator", daemon=True

@@ -2,8 +2,11 @@
 
 Terraform cannot delete a non-empty bucket (unless `force_destroy`), and a versioned artifact
 bucket keeps every old version and delete marker; so before destroying, each bucket in the state
-is emptied. Afterwards every named resource from the state and the answers is looked up again
-through the API: anything that still answers is reported as left behind.
+is emptied. Likewise an EventBridge rule cannot be deleted while it has targets, and a target
+terraform's state no longer holds (a killed run whose emulator state came back older) would keep
+it; such targets are removed first. Afterwards every named resource from the state and the
+answers is looked up again through the API: anything that still answers is reported as left
+behind.
 """
 
 from __future__ import annotations
@@ -101,6 +104,45 @@ def buckets(state: Mapping[str, Any]) -> list[str]:
         and r.get("type") == "aws_s3_bucket"
         and (r.get("values") or {}).get("bucket")
     ]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An EventBridge rule in the state and the target ids the state holds for it."""
+
+    name: str
+    bus: str
+    targets: frozenset[str]
+
+
+def rules(state: Mapping[str, Any]) -> list[Rule]:
+    managed = [r for r in state_resources(state) if r.get("mode") == "managed"]
+    known: dict[str, set[str]] = {}
+    for r in managed:
+        if r.get("type") == "aws_cloudwatch_event_target":
+            values = r.get("values") or {}
+            known.setdefault(str(values.get("rule")), set()).add(str(values.get("target_id")))
+    return [
+        Rule(
+            name=str(values["name"]),
+            bus=str(values.get("event_bus_name") or "default"),
+            targets=frozenset(known.get(str(values["name"]), ())),
+        )
+        for r in managed
+        if r.get("type") == "aws_cloudwatch_event_rule" and (values := r.get("values") or {})
+        if values.get("name")
+    ]
+
+
+def remove_stray_targets(clients: AwsClients, rule: Rule) -> list[str]:
+    """Remove the rule's targets that terraform's state does not hold (it would delete the
+    others itself); returns their ids."""
+    events = clients.client("events")
+    found = events.list_targets_by_rule(Rule=rule.name, EventBusName=rule.bus).get("Targets") or []
+    stray = [str(t["Id"]) for t in found if str(t["Id"]) not in rule.targets]
+    if stray:
+        events.remove_targets(Rule=rule.name, EventBusName=rule.bus, Ids=stray, Force=True)
+    return stray
 
 
 def empty_bucket(clients: AwsClients, bucket: str) -> int:

@@ -92,6 +92,18 @@ def apply_argv(binary: str, *, plan: str = PLAN_FILE) -> list[str]:
     )
 
 
+def import_argv(binary: str, address: str, resource_id: str) -> list[str]:
+    """`import -input=false -no-color ADDRESS ID` (human output: import has no `-json`)."""
+    return _tf(binary).generate_cmd_string(
+        "import",
+        address,
+        resource_id,
+        input=False,
+        no_color=IsFlagged,
+        lock_timeout=LOCK_TIMEOUT,
+    )
+
+
 def output_argv(binary: str) -> list[str]:
     """`output -json`: every root output with its value (sensitive ones included: handle with
     care, never log them)."""
@@ -101,6 +113,11 @@ def output_argv(binary: str) -> list[str]:
 def show_plan_argv(binary: str, plan: str | Path = PLAN_FILE) -> list[str]:
     """`show -json FILE`: the full plan document (contains sensitive values in clear text)."""
     return _tf(binary).generate_cmd_string("show", str(plan), json=IsFlagged, no_color=IsFlagged)
+
+
+def state_pull_argv(binary: str) -> list[str]:
+    """`state pull`: the raw state from any backend (fast: no provider is started)."""
+    return _tf(binary).generate_cmd_string("state", "pull")
 
 
 def show_state_argv(binary: str) -> list[str]:

@@ -47,6 +47,21 @@ _NO_MATCHING_RELEASE = re.compile(r"no available releases match", re.IGNORECASE)
 _SEARCH_LOCATION = re.compile(r"^\s*-\s+(?P<where>\S.*)$", re.MULTILINE)
 _PROVIDER = re.compile(r"provider (?:registry\.terraform\.io/)?(?P<source>[\w.-]+/[\w.-]+)")
 _LOCK_ID = re.compile(r"^\s*ID:\s+(?P<id>\S+)", re.MULTILINE)
+_LOCK_FIELD = r"^\s*{}:\s*(?P<value>.+)$"
+
+
+def _lock_holder(detail: str) -> str | None:
+    """ "by ci@runner-7, since 2026-12-06 10:02:11 +0000 UTC" from terraform's Lock Info."""
+
+    def field(name: str) -> str:
+        found = re.search(_LOCK_FIELD.format(name), detail, re.MULTILINE)
+        return found.group("value").strip() if found else ""
+
+    who, created = field("Who"), field("Created")
+    held = [p for p in (f"by {who}" if who else "", f"since {created}" if created else "") if p]
+    return ", ".join(held) or None
+
+
 _CREDENTIALS = re.compile(
     r"No valid credential sources found|InvalidClientTokenId|ExpiredToken|"
     r"UnrecognizedClientException|security token included in the request is (?:invalid|expired)|"
@@ -136,12 +151,17 @@ def _one(diag: TfDiagnostic, s: Situation) -> Diagnosis | None:
         return Diagnosis("registry_unreachable", (*_mirror_steps(s), network))
     if "Error acquiring the state lock" in text or "state lock" in diag.summary_text.lower():
         lock = m.group("id") if (m := _LOCK_ID.search(diag.detail)) else "<ID>"
+        wait = NextStep(
+            action="wait_for_lock_holder",
+            detail=_lock_holder(diag.detail),
+            command="pgrep -af terraform",
+        )
         unlock = NextStep(
             action="force_unlock",
             detail=lock,
             command=f"terraform -chdir={_q(s.workdir)} force-unlock {_q(lock)}",
         )
-        return Diagnosis("state_locked", (unlock,))
+        return Diagnosis("state_locked", (wait, unlock))
     if "Saved plan is stale" in text:
         return Diagnosis("stale_plan", (NextStep(action="replan", command=s.rerun),))
     if s.profile and _MISSING_PROFILE.search(text):

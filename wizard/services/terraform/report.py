@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from wizard.core.events.terraform import FailedResource, RunReport, TfDiagnostic
+from wizard.core.events.terraform import FailedResource, LeftoverItem, RunReport, TfDiagnostic
 from wizard.core.next_steps import NextStep
 from wizard.core.progress import Progress
 from wizard.services.terraform.diagnose import Diagnosis
@@ -19,11 +19,16 @@ def run_report(
     destroy: str,
     workdir: str,
     left_behind: Sequence[str] = (),
+    leftovers: Sequence[LeftoverItem] = (),
+    state_problem: Sequence[str] = (),
     diagnostics: Sequence[TfDiagnostic] = (),
     diagnosis: Diagnosis | None = None,
 ) -> RunReport:
     """`rerun` / `destroy` are the exact commands to suggest (with the user's flags);
-    `diagnostics` are the run's error diagnostics and `diagnosis` what they mean."""
+    `diagnostics` are the run's error diagnostics and `diagnosis` what they mean.
+    `state_problem`: terraform could not save its state; these steps (recovering it, in
+    `statefile`'s words) replace the usual ones, which would be wrong ("terraform keeps what
+    was created")."""
     completed = tuple(r.address for r in progress.with_status("done"))
     failed = tuple(
         FailedResource(
@@ -34,10 +39,16 @@ def run_report(
         for r in progress.with_status("failed", "interrupted")
     )
     not_started = tuple(r.address for r in progress.with_status("pending"))
-    ok = progress.ok and not failed and not progress.errors and not left_behind
+    terraform_ok = progress.ok and not failed and not progress.errors and not left_behind
+    # a destroy is not done while leftovers remain, though terraform did all it had to
+    ok = terraform_ok and not (operation == "destroy" and leftovers)
     steps: list[NextStep] = []
     cause = None
-    if progress.interrupted:
+    if state_problem:
+        steps.extend(NextStep(action="recover_state", detail=text) for text in state_problem)
+        if leftovers:  # they go into the state (or away) before the run is repeated
+            steps.insert(len(steps) - 1, NextStep(action="handle_leftovers"))
+    elif progress.interrupted:
         steps.append(NextStep(action="resume", command=rerun))
         if operation == "apply" and completed:
             steps.append(NextStep(action="destroy", command=destroy))
@@ -48,7 +59,7 @@ def run_report(
                 command=f"terraform -chdir={workdir} force-unlock <ID>",
             )
         )
-    elif not ok:
+    elif not terraform_ok:
         for error in progress.errors:
             if not any(error in f.reason for f in failed):
                 failed = (*failed, FailedResource(address="(terraform)", action="", reason=error))
@@ -62,6 +73,8 @@ def run_report(
             steps.append(NextStep(action="fix_and_rerun", command=rerun))
             if left_behind:
                 steps.append(NextStep(action="delete_by_hand"))
+    if leftovers and not state_problem:
+        steps.append(NextStep(action="handle_leftovers", command=rerun))
     return RunReport(
         operation=operation,
         ok=ok,
@@ -71,6 +84,7 @@ def run_report(
         not_started=not_started,
         next_steps=tuple(steps),
         left_behind=tuple(left_behind),
+        leftovers=tuple(leftovers),
         cause=cause,
         diagnostics=tuple(d for d in diagnostics if d.severity == "error") if not ok else (),
     )

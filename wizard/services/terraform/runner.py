@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from wizard.core import signals
 from wizard.core.events.base import Event, Level, LogLine, Notice
 from wizard.core.events.terraform import TfCommandFinished, TfCommandStarted
 from wizard.services.terraform import commands
@@ -87,8 +88,9 @@ class TerraformRunner:
         """True once `interrupt()` was called: callers stop before starting the next command."""
         return self._interrupts > 0
 
-    def interrupt(self) -> None:
+    def interrupt(self, signum: int = signal.SIGINT) -> None:
         """First call: SIGINT to terraform (graceful). Second: SIGKILL to its process group.
+        `signum` is what stopped us (SIGTERM and SIGHUP stop terraform the same way).
 
         Safe to call from a signal handler installed with `loop.add_signal_handler` or from
         the event loop (a TUI button)."""
@@ -99,8 +101,9 @@ class TerraformRunner:
         if self._interrupts == 1:
             with contextlib.suppress(ProcessLookupError):
                 proc.send_signal(signal.SIGINT)
+            what = "interrupt" if signum == signal.SIGINT else signals.describe(signum)
             self._notice(
-                "interrupt: terraform is finishing the calls in flight and saving its state",
+                f"{what}: terraform is finishing the calls in flight and saving its state",
                 "press Ctrl-C again to kill it (state may then be incomplete)",
                 level="warn",
             )
@@ -134,6 +137,10 @@ class TerraformRunner:
     def apply(self, *, plan: str = commands.PLAN_FILE) -> AsyncIterator[Event]:
         return self.stream("apply", commands.apply_argv(self.binary.path, plan=plan))
 
+    def import_(self, address: str, resource_id: str) -> AsyncIterator[Event]:
+        """`terraform import ADDRESS ID`: take an existing resource into the state."""
+        return self.stream("import", commands.import_argv(self.binary.path, address, resource_id))
+
     async def outputs(self) -> dict[str, Any]:
         """`terraform output -json` as {name: {value, type, sensitive}} ({} when there is no
         state yet). Values of sensitive outputs are included: never log them."""
@@ -149,6 +156,18 @@ class TerraformRunner:
         if code != 0:
             raise RuntimeError(f"terraform show -json {plan} failed: {err.strip()[:500]}")
         data = json.loads(out)
+        return data if isinstance(data, dict) else {}
+
+    async def pull_state(self) -> dict[str, Any]:
+        """The raw state (format 4) from the backend, {} when there is none or it cannot be
+        read; holds sensitive values, keep it in memory."""
+        code, out, _err = await self.capture(commands.state_pull_argv(self.binary.path))
+        if code != 0 or not out.strip():
+            return {}
+        try:
+            data = json.loads(out)
+        except ValueError:
+            return {}
         return data if isinstance(data, dict) else {}
 
     async def show_state(self) -> dict[str, Any]:

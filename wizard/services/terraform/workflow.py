@@ -10,23 +10,41 @@ The plain/JSON commands and the TUI drive the same object:
     flow.close()                                  # stops the sandbox, saving its state
     flow.exit_code                                # where it stopped (wizard.core.exitcodes)
 
-`flow.interrupt()` (Ctrl-C, a TUI button) forwards one SIGINT to terraform, then kills on a second
-call, and stops the flow before its next step. Everything the user should see is an event.
+`flow.interrupt()` (Ctrl-C, SIGTERM, SIGHUP, a TUI button) forwards one SIGINT to terraform, then
+kills on a second call, and stops the flow before its next step; the exit code names the signal
+(130, 143, 129). Everything the user should see is an event.
+
+Safety around the run:
+- `start()` takes the workspace lock (`wizard.services.workspace_lock`): one process per workspace.
+- The sandbox state is saved after every terraform command that can change it, every
+  `AUTOSAVE_SECONDS` while one runs, and on `close()` (where no stop signal can cut the save in
+  half); a sandbox whose state is older or newer than terraform's is reported when it starts.
+- terraform's state files are checked before anything runs (a damaged state or a pending
+  errored.tfstate stops the run with the file to restore), and after a failed apply (terraform
+  could not save its state: the report gives the recovery, not "terraform keeps what was
+  created").
+- After apply and destroy, resources carrying the project's tag that terraform's state does not
+  know are reported as leftovers, with the commands that adopt or remove each; destroy fails
+  while any remain.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from wizard.core import signals
 from wizard.core.answers import Answers
 from wizard.core.events.base import Event, Level, LogLine, Notice
 from wizard.core.events.terraform import (
+    LeftoverItem,
     PlanSummary,
     RunReport,
     TfApplyComplete,
@@ -37,10 +55,11 @@ from wizard.core.events.terraform import (
     TfOutputs,
     TfProgress,
 )
-from wizard.core.exitcodes import ExitCode
+from wizard.core.exitcodes import ExitCode, for_signal
+from wizard.core.fserrors import describe as describe_os_error
 from wizard.core.next_steps import NextStep
 from wizard.core.progress import Progress, reduce
-from wizard.services.terraform import cleanup, commands
+from wizard.services.terraform import cleanup, commands, statefile
 from wizard.services.terraform.binary import TerraformNotFound, find_terraform
 from wizard.services.terraform.diagnose import (
     PLUGIN_CACHE_ENV,
@@ -51,10 +70,13 @@ from wizard.services.terraform.diagnose import (
 from wizard.services.terraform.report import run_report
 from wizard.services.terraform.runner import TerraformRunner, terraform_env
 from wizard.services.terraform.summary import summarize
+from wizard.services.workspace_lock import WorkspaceBusy, WorkspaceLock
 
 T = TypeVar("T")
 
 CLI_CONFIG = ".cdwizard/terraformrc"
+#: While terraform runs, the sandbox state is saved this often (when something changed).
+AUTOSAVE_SECONDS = 15.0
 
 
 class WorkflowError(Exception):
@@ -82,8 +104,11 @@ class Options:
     #: how the user invoked us, for "what to run next" hints, e.g. "cdwizard apply -a x.yml"
     rerun_apply: str = "cdwizard apply"
     rerun_destroy: str = "cdwizard destroy"
+    rerun_leftovers: str = "cdwizard leftovers"
     #: the command that runs this very step again ("cdwizard plan -a x.yml", or the wizard)
     rerun: str = "cdwizard plan"
+    #: the command this flow runs for (named to a process the workspace lock refuses)
+    command: str = "apply"
 
     @property
     def workdir(self) -> Path:
@@ -104,9 +129,15 @@ class Workflow:
         self.runner: TerraformRunner | None = None
         self.sandbox: Any = None  # wizard.services.sandbox.launcher.Sandbox when --sandbox
         self._interrupted = False
+        self._signal: int | None = None
         self._plan_file = commands.PLAN_FILE
         self._destroy_inventory: list[cleanup.Named] = []
         self._buckets: list[str] = []
+        self._rules: list[cleanup.Rule] = []
+        self._lock: WorkspaceLock | None = None
+        self._account: str | None = None
+        self._plan: dict[str, Any] = {}
+        self._save_warned: set[Any] = set()
         #: the error diagnostics of the terraform command running (or last run)
         self._errors: list[TfDiagnostic] = []
 
@@ -150,15 +181,23 @@ class Workflow:
         of starting one; `close()` then saves its state and leaves it running. Before `start()`."""
         self._shared_sandbox = box
 
-    def interrupt(self) -> None:
-        """Ctrl-C: forward to terraform (first), kill it (second); no further steps start."""
+    def interrupt(self, signum: int = signal.SIGINT) -> None:
+        """Ctrl-C (or SIGTERM, SIGHUP): forward to terraform (first), kill it (second); no
+        further steps start. The first signal decides the exit code."""
         self._interrupted = True
+        if self._signal is None:
+            self._signal = int(signum)
         if self.runner is not None:
-            self.runner.interrupt()
+            self.runner.interrupt(signum)
 
     @property
     def interrupted(self) -> bool:
         return self._interrupted
+
+    @property
+    def stop_code(self) -> int:
+        """The exit code of a stopped run: 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP."""
+        return for_signal(self._signal or signal.SIGINT)
 
     def _fail(self, code: int, message: str, hint: str | None = None) -> WorkflowError:
         self.exit_code = code
@@ -167,8 +206,10 @@ class Workflow:
     # --- steps --------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the sandbox (if asked) and find terraform. Raises `WorkflowError`."""
+        """Take the workspace lock, start the sandbox (if asked), find terraform. Raises
+        `WorkflowError`."""
         answers = self.options.answers
+        self._take_lock()
         try:
             binary = find_terraform(answers.terraform.binary)
         except TerraformNotFound as exc:
@@ -181,11 +222,25 @@ class Workflow:
         if self.options.mirror is not None:
             from wizard.services.terraform.cliconfig import write_cli_config
 
+            target = self.options.out / CLI_CONFIG
             try:
-                cli_config = write_cli_config(
-                    self.options.out / CLI_CONFIG, Path(self.options.mirror)
-                )
-            except (OSError, ValueError) as exc:
+                cli_config = write_cli_config(target, Path(self.options.mirror))
+            except OSError as exc:
+                if str(exc.filename or "").startswith(str(target.parent)):
+                    self.close()
+                    problem = describe_os_error(exc, target)
+                    raise self._fail(
+                        ExitCode.FILE_ERROR, problem.message("write"), problem.fix
+                    ) from None
+                self.close()
+                raise self._fail(
+                    ExitCode.USAGE,
+                    f"--provider-mirror {self.options.mirror}: {exc}",
+                    "point it at a folder laid out as "
+                    "<mirror>/registry.terraform.io/hashicorp/aws/… "
+                    "(`terraform providers mirror DIR` makes one)",
+                ) from None
+            except ValueError as exc:
                 self.close()
                 raise self._fail(
                     ExitCode.USAGE,
@@ -201,19 +256,33 @@ class Workflow:
         env = terraform_env(cli_config=cli_config, extra=extra)
         self.runner = TerraformRunner(self.options.workdir, binary, env=env)
 
+    def _take_lock(self) -> None:
+        if self._lock is not None:
+            return
+        lock = WorkspaceLock(self.options.out, self.options.command)
+        try:
+            lock.acquire()
+        except WorkspaceBusy as exc:
+            raise self._fail(ExitCode.WORKSPACE_BUSY, str(exc)) from None
+        except OSError as exc:
+            problem = describe_os_error(exc, self.options.out)
+            raise self._fail(ExitCode.FILE_ERROR, problem.message(), problem.fix) from None
+        self._lock = lock
+        if lock.took_over is not None:
+            self.notice(
+                f"took over the workspace lock of {lock.took_over.describe()}, which stopped "
+                "without releasing it (it was killed or crashed)",
+                level="warn",
+            )
+
     def _start_sandbox(self) -> dict[str, str | None]:
         """Use the shared emulator or start one; its terraform environment."""
-        from wizard.services.sandbox import LOG_FILE, STATE_FILE
         from wizard.services.sandbox.launcher import ACCOUNT_ID, FRESH_ENV, Sandbox, SandboxError
 
         box = self._shared_sandbox
         restored = ""
         if box is None:
-            box = Sandbox(
-                region=self.options.answers.aws.region,
-                state_file=self.options.out / STATE_FILE,
-                log_file=self.options.out / LOG_FILE,
-            )
+            box = Sandbox.for_workspace(self.options.out, self.options.answers.aws.region)
             try:
                 box.start()
             except SandboxError as exc:
@@ -222,6 +291,7 @@ class Workflow:
                 restored = f", {box.restored} saved service(s) restored"
         endpoint = box.endpoint
         self.sandbox = box
+        self._account = ACCOUNT_ID
         self.notice(
             f"sandbox: AWS emulator at {endpoint} (account {ACCOUNT_ID}{restored})",
             "nothing here touches a real AWS account",
@@ -234,6 +304,9 @@ class Workflow:
                 f"{box.set_aside}",
                 level="warn",
             )
+        mismatch = box.mismatch(self.options.rerun_leftovers)
+        if mismatch is not None:
+            self.notice(f"sandbox: {mismatch.text}", mismatch.hint, level="warn")
         env: dict[str, str | None] = box.terraform_env()
         return env
 
@@ -246,12 +319,32 @@ class Workflow:
             from wizard.services.sandbox import sandbox_render_context
 
             sandbox = sandbox_render_context()
+        from wizard.core.render.workspace import ManifestDamaged
+
         tree = render(self.options.answers, sandbox=sandbox)
-        report = write_workspace(tree, self.options.out, force=self.options.force_render)
+        try:
+            report = write_workspace(tree, self.options.out, force=self.options.force_render)
+        except ManifestDamaged as exc:
+            raise self._fail(ExitCode.FILE_ERROR, str(exc), exc.fix) from None
+        except OSError as exc:
+            problem = describe_os_error(exc, self.options.out)
+            raise self._fail(
+                ExitCode.FILE_ERROR,
+                f"{problem.message('write')} (nothing was changed in the workspace)",
+                problem.fix,
+            ) from None
         counts = report.counts()
         changed = {k: v for k, v in counts.items() if k != "unchanged"}
         what = ", ".join(f"{n} {k}" for k, n in sorted(changed.items())) or "no changes"
         self.notice(f"rendered {self.options.out}: {what}")
+        stray = report.by_status("untracked")
+        if stray:
+            self.notice(
+                "there was no render manifest, so these files may be left over from an earlier "
+                "rendering: " + ", ".join(c.path for c in stray),
+                "delete the ones you did not add yourself",
+                level="warn",
+            )
         if report.conflicts:
             names = ", ".join(c.path for c in report.conflicts)
             raise self._fail(
@@ -262,10 +355,11 @@ class Workflow:
                 f"`cdwizard render --force --out {self.options.out}`",
             )
 
-    async def prepare(self, *, destroy: bool = False) -> PlanSummary:
-        """render, init, plan (`-destroy` for destroy); emits and returns the plan summary."""
+    async def initialize(self) -> None:
+        """render, check terraform's state files, init: what every terraform command needs."""
         runner = self._require_runner()
         self.render()
+        self._check_state_files()
         source = self.options.answers.source
         codecommit = source.provider == "codecommit"
         if self.sandbox is not None and codecommit and not source.create_repository:
@@ -283,28 +377,44 @@ class Workflow:
         code = await self._stream(runner.init())
         if code != 0:
             raise self._command_failed("init", code)
+        self._check_interrupt()
+
+    async def prepare(self, *, destroy: bool = False) -> PlanSummary:
+        """render, init, plan (`-destroy` for destroy); emits and returns the plan summary."""
+        runner = self._require_runner()
+        await self.initialize()
         self._plan_file = commands.DESTROY_PLAN_FILE if destroy else commands.PLAN_FILE
         if destroy:
             state = await runner.show_state()
             self._destroy_inventory = cleanup.inventory(state, self.options.answers)
             self._buckets = cleanup.buckets(state)
+            self._rules = cleanup.rules(state)
         code = await self._stream(runner.plan(out=self._plan_file, destroy=destroy))
+        await self._save_sandbox()  # the plan's reads may have advanced the simulation
         if code not in (0, 2):
             raise self._command_failed("plan", code)
+        self._check_interrupt()  # stopped just as the plan finished: still stopped
         plan = await runner.show_plan(self._plan_file)
+        self._plan = plan
         self.summary = summarize(plan, operation="destroy" if destroy else "apply")
         self.emit(self.summary)
+        if not destroy:
+            await self._warn_leftovers()
         return self.summary
 
     async def apply(self) -> int:
         """Apply the plan `prepare()` made; emits outputs and a report. Returns the exit code."""
         runner = self._require_runner()
         self._check_interrupt()
-        code = await self._stream(runner.apply(plan=self._plan_file))
-        self.report = self._report("apply")
+        started = time.time()
+        code = await self._stream(runner.apply(plan=self._plan_file), autosave=True)
+        await self._save_sandbox()
+        lost = self._state_lost(started)
+        leftovers = await self._leftovers_after() if self._state_readable() else []
+        self.report = self._report("apply", leftovers=leftovers, state_problem=lost)
         self.emit(self.report)
         if runner.interrupted or self._interrupted:
-            self.exit_code = ExitCode.INTERRUPTED
+            self.exit_code = self.stop_code
         elif code != 0:
             self.exit_code = ExitCode.APPLY_FAILED
         else:
@@ -328,7 +438,8 @@ class Workflow:
         self.notice(line, level="warn")
 
     async def destroy(self) -> int:
-        """Empty the buckets, apply the destroy plan, then look for anything left behind."""
+        """Empty the buckets, remove rule targets terraform's state lost, apply the destroy plan,
+        then look for anything left behind."""
         runner = self._require_runner()
         self._check_interrupt()
         clients = self._clients()
@@ -340,39 +451,104 @@ class Workflow:
                 continue
             if n:
                 self.notice(f"emptied bucket {bucket}: {n} object version(s) and delete marker(s)")
+        for rule in self._rules:
+            try:
+                stray = await asyncio.to_thread(cleanup.remove_stray_targets, clients, rule)
+            except Exception as exc:  # keep going: terraform will say if the rule stays
+                self.notice(f"could not check the targets of rule {rule.name}: {exc}", level="warn")
+                continue
+            if stray:
+                self.notice(
+                    f"removed target(s) {', '.join(stray)} of rule {rule.name}: terraform's "
+                    "state no longer held them (an interrupted run), and the rule cannot go "
+                    "while they stay"
+                )
         code = 0
+        started = time.time()
         if self.summary is None or self.summary.has_changes:
-            code = await self._stream(runner.apply(plan=self._plan_file))
+            code = await self._stream(runner.apply(plan=self._plan_file), autosave=True)
+            await self._save_sandbox()
+        lost = self._state_lost(started)
         left: list[str] = []
-        if not runner.interrupted:
-            left = await asyncio.to_thread(self._left_behind, clients)
-        self.report = self._report("destroy", left_behind=left)
+        leftovers: list[LeftoverItem] = []
+        if self._state_readable():
+            leftovers = await self._leftovers_after()
+            if not runner.interrupted:
+                left = await asyncio.to_thread(self._left_behind, clients)
+                listed = {item.id for item in leftovers}
+                left = [label for label in left if label.split(" ")[-1] not in listed]
+        self.report = self._report(
+            "destroy", left_behind=left, leftovers=leftovers, state_problem=lost
+        )
         self.emit(self.report)
         if runner.interrupted or self._interrupted:
-            self.exit_code = ExitCode.INTERRUPTED
-        elif code != 0 or left:
+            self.exit_code = self.stop_code
+        elif code != 0 or left or leftovers or lost:
             self.exit_code = ExitCode.DESTROY_FAILED
         else:
             self.exit_code = ExitCode.OK
         return self.exit_code
 
     def close(self) -> None:
-        """Stop the sandbox (saving its state; a shared one is saved and left running). Safe
-        to call twice."""
+        """Stop the sandbox (saving its state; a shared one is saved and left running) and
+        release the workspace lock. A stop signal arriving meanwhile waits until the state is
+        written (then it is raised). Safe to call twice."""
+
+        def hold(signum: int) -> None:
+            self.notice(
+                f"{signals.describe(signum)}: saving the sandbox state first (a moment)",
+                level="warn",
+            )
+
+        try:
+            with signals.deferred(hold):
+                self._close_sandbox()
+        finally:
+            lock, self._lock = self._lock, None
+            if lock is not None:
+                lock.release()
+
+    def _close_sandbox(self) -> None:
         box, self.sandbox = self.sandbox, None
         if box is None:
             return
+        self._save_now(box)
+        if box is not self._shared_sandbox:
+            box.stop(save=False)
+
+    def _save_now(self, box: Any) -> None:
+        """Save the sandbox state (if this run changed it); a failure is a warning, never an
+        exception: the run's result must not be lost over the emulator's state file."""
+        from wizard.services.sandbox.launcher import StateReplaced
+
         try:
-            if box is self._shared_sandbox:
-                box.save()
-            else:
-                box.stop()
-        except Exception as exc:  # never lose the run's result over the emulator's state file
+            box.save()
+            self._save_warned.clear()
+        except StateReplaced as exc:
+            self.notice(f"sandbox: {exc}", "see `When things go wrong` in the README", level="warn")
+        except OSError as exc:
+            problem = describe_os_error(exc, box.state_file)
+            if problem in self._save_warned:
+                return  # said already (the periodic save fails the same way)
+            self._save_warned.add(problem)
             self.notice(
-                f"sandbox: could not save its state ({exc})",
-                "the next --sandbox run starts from an empty emulator",
+                f"sandbox: could not save its state: {problem.message('write')}",
+                f"{problem.fix}; until then the emulator's state on disk is older than "
+                "terraform's (the next --sandbox run says so)",
                 level="warn",
             )
+        except Exception as exc:
+            self.notice(
+                f"sandbox: could not save its state ({type(exc).__name__}: {exc})",
+                "the emulator's state on disk is older than terraform's (the next --sandbox "
+                "run says so)",
+                level="warn",
+            )
+
+    async def _save_sandbox(self) -> None:
+        box = self.sandbox
+        if box is not None:
+            await asyncio.to_thread(self._save_now, box)
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -383,13 +559,13 @@ class Workflow:
 
     def _check_interrupt(self) -> None:
         if self._interrupted:
-            raise self._fail(ExitCode.INTERRUPTED, "interrupted")
+            raise self._fail(self.stop_code, self._stopped_text())
 
     def _command_failed(self, command: str, exit_code: int) -> WorkflowError:
         """init/plan failed: emit what terraform said with its cause and the next steps, and
         return the error that stops the flow (exit 5; 130 when interrupted)."""
         if self._interrupted:
-            return self._fail(ExitCode.INTERRUPTED, "interrupted")
+            return self._fail(self.stop_code, self._stopped_text())
         found = diagnose(self._errors, self._situation(self.options.rerun))
         steps = found.steps
         if found.cause == "terraform_error" or not steps:
@@ -424,15 +600,200 @@ class Workflow:
             names=answer_names((p.name, p.field) for p in planned),
         )
 
-    async def _stream(self, events: Any) -> int:
-        async for event in events:
-            if isinstance(event, TfOutputs):
-                self.outputs = event.values()
-            self.emit(event)
+    def _stopped_text(self) -> str:
+        return f"stopped by {signals.describe(self._signal or signal.SIGINT)}"
+
+    async def _stream(self, events: Any, *, autosave: bool = False) -> int:
+        saver = None
+        if autosave and self.sandbox is not None:
+            saver = asyncio.create_task(self._autosave())
+        try:
+            async for event in events:
+                if isinstance(event, TfOutputs):
+                    self.outputs = event.values()
+                self.emit(event)
+                self.report_emulator_faults()
             self.report_emulator_faults()
-        self.report_emulator_faults()
+        finally:
+            if saver is not None:
+                saver.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await saver
         runner = self._require_runner()
         return runner.last.exit_code if runner.last is not None else 1
+
+    async def _autosave(self) -> None:
+        """Save the sandbox every `AUTOSAVE_SECONDS` while terraform runs: a run killed with
+        SIGKILL (or a crash) then loses at most that much of the emulator's state."""
+        while True:
+            await asyncio.sleep(AUTOSAVE_SECONDS)
+            await self._save_sandbox()
+
+    def _check_state_files(self) -> None:
+        """A damaged local state or a pending errored.tfstate stops the run before terraform
+        does (with the file to restore); an old errored.tfstate is a note."""
+        if self.options.answers.terraform.backend != "local" and not self.options.sandbox:
+            return
+        issue = statefile.check_before_run(self.options.workdir, self.options.rerun)
+        if issue is None:
+            return
+        if issue.blocking:
+            raise self._fail(ExitCode.FILE_ERROR, issue.message, issue.hint)
+        self.notice(issue.message, issue.hint, level="warn")
+
+    def _state_readable(self) -> bool:
+        """terraform's state can be compared with what exists (a local state that is missing
+        or damaged would make everything look left over)."""
+        if self.options.answers.terraform.backend != "local" and not self.options.sandbox:
+            return True
+        state = statefile.read_state(self.options.workdir / statefile.STATE)
+        return state.valid or not state.exists
+
+    def _state_lost(self, started: float) -> list[str]:
+        """Recovery steps when terraform could not save its state during this run (else [])."""
+        if self.options.answers.terraform.backend != "local" and not self.options.sandbox:
+            return []
+        errors = [*self.progress.errors, *(r.error for r in self.progress.rows.values() if r.error)]
+        issue = statefile.after_failed_write(
+            self.options.workdir, started, errors, self.options.rerun_apply
+        )
+        if issue is None:
+            return []
+        self.notice(issue.message, level="error")
+        return list(issue.steps)
+
+    # --- leftovers ----------------------------------------------------------------------------
+
+    async def find_leftovers(self) -> list[Any]:
+        """Resources with the project's tag that terraform's state (as it is now) lacks
+        (`wizard.services.aws.leftovers.Leftover`). Raises botocore errors."""
+        from wizard.services.aws import leftovers
+
+        managed = leftovers.managed_in_raw_state(await self._raw_state())
+        clients = self._clients()
+        account = await asyncio.to_thread(self._account_id, clients)
+        return await asyncio.to_thread(
+            leftovers.find, clients, self.options.answers, managed, account=account
+        )
+
+    async def adopt(self, chosen: list[Any]) -> list[Any]:
+        """`terraform import` each chosen leftover at the address where the plan `prepare()`
+        made would create it; returns those imported."""
+        from wizard.services.aws.leftovers import RESOURCE_TYPES
+
+        runner = self._require_runner()
+        creates = [
+            change
+            for change in self._plan.get("resource_changes") or []
+            if (change.get("change") or {}).get("actions") == ["create"]
+            and change.get("mode") == "managed"
+        ]
+        claimed: set[str] = set()
+        done = []
+        for item in chosen:
+            self._check_interrupt()
+            address = next(
+                (
+                    c["address"]
+                    for c in creates
+                    if c["address"] not in claimed
+                    and c.get("type") == RESOURCE_TYPES.get(item.kind)
+                    and item.attribute_matches((c.get("change") or {}).get("after") or {})
+                ),
+                None,
+            )
+            if address is None:
+                self.notice(
+                    f"cannot adopt {item.label}: these answers do not create anything it could "
+                    "be (it was made with other answers)",
+                    f"remove it instead: `{self.leftover_item(item).remove}`",
+                    level="error",
+                )
+                continue
+            claimed.add(address)
+            code = await self._stream(runner.import_(address, item.import_id))
+            await self._save_sandbox()
+            if code == 0:
+                self.notice(f"adopted {item.label} as {address}")
+                done.append(item)
+            else:
+                self.notice(f"terraform could not import {item.label} (see above)", level="error")
+        return done
+
+    async def remove(self, chosen: list[Any]) -> list[Any]:
+        """Delete each chosen leftover through the API; returns those removed."""
+        from wizard.services.aws import leftovers
+
+        clients = self._clients()
+        done = []
+        for item in chosen:
+            self._check_interrupt()
+            try:
+                what = await asyncio.to_thread(leftovers.remove, clients, item)
+            except Exception as exc:
+                self.notice(f"could not remove {item.label}: {exc}", level="error")
+                continue
+            self.notice(what)
+            done.append(item)
+        await self._save_sandbox()
+        return done
+
+    async def _raw_state(self) -> dict[str, Any]:
+        """terraform's state as stored: the local file as it is, else `terraform state pull`."""
+        if self.options.answers.terraform.backend == "local" or self.options.sandbox:
+            import json
+
+            try:
+                data = json.loads((self.options.workdir / statefile.STATE).read_text("utf-8"))
+            except (OSError, ValueError):
+                return {}
+            return data if isinstance(data, dict) else {}
+        return await self._require_runner().pull_state()
+
+    def leftover_item(self, leftover: Any) -> LeftoverItem:
+        """A leftover with the exact commands that adopt or remove it."""
+        import shlex
+
+        ident = shlex.quote(leftover.id)
+        return LeftoverItem(
+            label=leftover.label,
+            id=leftover.id,
+            adopt=f"{self.options.rerun_leftovers} --adopt {ident}",
+            remove=f"{self.options.rerun_leftovers} --remove {ident}",
+        )
+
+    async def _leftovers_after(self) -> list[LeftoverItem]:
+        """The leftovers after an apply or destroy; a failed look-up is a warning."""
+        try:
+            found = await self.find_leftovers()
+        except Exception as exc:  # a permission problem must not hide the run's result
+            self.emit(
+                LogLine(
+                    source="cdwizard",
+                    text=f"could not look for leftovers: {exc}",
+                    level="warn",
+                )
+            )
+            return []
+        return [self.leftover_item(item) for item in found]
+
+    async def _warn_leftovers(self) -> None:
+        """Before an apply: leftovers would be duplicated (instances) or clash (names)."""
+        for item in await self._leftovers_after():
+            self.notice(
+                f"left over from an earlier run: {item.label}: it is not in terraform's state, "
+                "so applying creates another one (or fails on its name)",
+                f"adopt it first: `{item.adopt}`, or remove it: `{item.remove}`",
+                level="warn",
+            )
+
+    def _account_id(self, clients: Any) -> str | None:
+        if self._account is None:
+            try:
+                self._account = str(clients.client("sts").get_caller_identity()["Account"])
+            except Exception:
+                return None
+        return self._account
 
     def _clients(self) -> Any:
         from wizard.services.aws.session import AwsClients, AwsTarget
@@ -450,7 +811,11 @@ class Workflow:
             return []
 
     def _report(
-        self, operation: Literal["apply", "destroy"], left_behind: list[str] | None = None
+        self,
+        operation: Literal["apply", "destroy"],
+        left_behind: list[str] | None = None,
+        leftovers: list[LeftoverItem] | None = None,
+        state_problem: list[str] | None = None,
     ) -> RunReport:
         rerun = self.options.rerun_apply if operation == "apply" else self.options.rerun_destroy
         return run_report(
@@ -460,6 +825,8 @@ class Workflow:
             destroy=self.options.rerun_destroy,
             workdir=str(self.options.workdir),
             left_behind=left_behind or [],
+            leftovers=leftovers or [],
+            state_problem=state_problem or [],
             diagnostics=self._errors,
             diagnosis=diagnose(self._errors, self._situation(rerun)),
         )
@@ -474,22 +841,28 @@ def _same_folder(a: str | Path | None, b: str | Path | None) -> bool:
         return False
 
 
-def run_sync(main: Callable[[], Awaitable[T]], on_interrupt: Callable[[], None]) -> T:
-    """Run `main()` on a fresh event loop with SIGINT routed to `on_interrupt` (not
-    KeyboardInterrupt), so the first Ctrl-C can be forwarded to terraform gracefully."""
+def run_sync(main: Callable[[], Awaitable[T]], on_interrupt: Callable[[int], None]) -> T:
+    """Run `main()` on a fresh event loop with SIGINT, SIGTERM and SIGHUP routed to
+    `on_interrupt(signum)` (not KeyboardInterrupt), so the first one can be forwarded to terraform
+    gracefully. The handlers in place before are put back afterwards."""
 
     async def wrapper() -> T:
         loop = asyncio.get_running_loop()
-        installed = False
-        try:
-            loop.add_signal_handler(signal.SIGINT, on_interrupt)
-            installed = True
-        except (NotImplementedError, RuntimeError, ValueError):
-            pass  # not the main thread, or no signals on this platform
+        installed: dict[signal.Signals, Any] = {}
+        for sig in signals.STOP_SIGNALS:
+            previous = signal.getsignal(sig)
+            if previous is signal.SIG_IGN:
+                continue  # ignored when we started (nohup): stays ignored
+            try:
+                loop.add_signal_handler(sig, on_interrupt, int(sig))
+            except (NotImplementedError, RuntimeError, ValueError):
+                break  # not the main thread, or no signals on this platform
+            installed[sig] = previous
         try:
             return await main()
         finally:
-            if installed:
-                loop.remove_signal_handler(signal.SIGINT)
+            for stopped, handler in installed.items():
+                loop.remove_signal_handler(stopped)
+                signal.signal(stopped, handler if handler is not None else signal.SIG_DFL)
 
     return asyncio.run(wrapper())

@@ -200,6 +200,15 @@ class ApplyScreen(WizardScreen):
             return
         ok = bool(progress is not None and progress.ok and self.code == 0)
         added, changed, destroyed = _changes(progress)
+        report = getattr(runner, "report", None)
+        leftovers = tuple(getattr(report, "leftovers", ()) or ())
+        if ok and leftovers:  # the monitor opens next: say it where it stays visible
+            self.notify(
+                "\n".join(line for item in leftovers for line in item.lines()),
+                title=f"{len(leftovers)} left over outside terraform's state",
+                severity="warning",
+                timeout=60,
+            )
         if ok:
             status.update(f"Done in {elapsed}.")
             result.update(
@@ -243,6 +252,15 @@ class ApplyScreen(WizardScreen):
         if not diagnostics:  # no report (or no diagnostics): at least the reasons we have
             errors = [("error", f"✗ {e}") for e in getattr(progress, "errors", ()) or ()]
             lines = errors + lines
+        leftovers = [
+            (role, text)
+            for item in getattr(report, "leftovers", ()) or ()
+            for role, text in (("error", f"left over: {item.label}"), ("detail", _commands(item)))
+        ]
+        at = next(
+            (i for i, (role, _) in enumerate(lines) if role in ("why", "heading")), len(lines)
+        )
+        lines[at:at] = leftovers  # after what terraform said, before why and what to do
         lines.append(("note", "Esc goes back to Review; the answers are saved."))
         self.query_one("#failure", FailurePanel).show(lines)
 
@@ -330,3 +348,8 @@ def outputs_content(outputs: dict[str, Any]) -> Content:
             shown = Content(text)
         lines.append(Content(f"{name:<{width}}  ") + shown)
     return Content("\n").join(lines)
+
+
+def _commands(item: Any) -> str:
+    """The adopt and remove commands of a leftover, one a line."""
+    return f"adopt:  {item.adopt}\nremove: {item.remove}"
