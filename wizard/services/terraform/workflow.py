@@ -90,6 +90,8 @@ class Options:
     rerun_leftovers: str = "cdwizard leftovers"
     #: the command this flow runs for (named to a process the workspace lock refuses)
     command: str = "apply"
+    #: `--adopt`: import what exists and can be taken over (imports.tf) instead of creating it
+    adopt: bool = False
 
     @property
     def rerun(self) -> str:
@@ -127,6 +129,8 @@ class Workflow:
         self._save_warned: set[Any] = set()
         #: the detail of terraform's "Error acquiring the state lock", when it said so
         self._state_lock: str | None = None
+        #: what `--adopt` imports in this run (`wizard.services.terraform.imports.Adoption`)
+        self.adoptions: list[Any] = []
 
     # --- plumbing -----------------------------------------------------------------------------
 
@@ -338,7 +342,9 @@ class Workflow:
         self._check_interrupt()
 
     async def prepare(self, *, destroy: bool = False) -> PlanSummary:
-        """render, init, plan (`-destroy` for destroy); emits and returns the plan summary."""
+        """render, init, plan (`-destroy` for destroy); emits and returns the plan summary.
+        With `adopt`, conflicting resources stop the run first and adoptable ones are imported
+        by the plan (`imports.tf`)."""
         runner = self._require_runner()
         await self.initialize()
         self._plan_file = commands.DESTROY_PLAN_FILE if destroy else commands.PLAN_FILE
@@ -346,6 +352,25 @@ class Workflow:
             state = await runner.show_state()
             self._destroy_inventory = cleanup.inventory(state, self.options.answers)
             self._buckets = cleanup.buckets(state)
+        adoptable: list[Any] = []
+        if not destroy:
+            adoptable = await self._adoptable()
+        plan = await self._run_plan(destroy)
+        if adoptable:
+            plan = await self._plan_imports(plan, adoptable)
+        self._plan = plan
+        summary = summarize(plan, operation="destroy" if destroy else "apply")
+        if destroy:
+            summary = self._existed_before(summary, plan)
+        self.summary = summary
+        self.emit(summary)
+        if not destroy:
+            await self._warn_leftovers()
+        return summary
+
+    async def _run_plan(self, destroy: bool) -> dict[str, Any]:
+        """One `terraform plan` into the plan file; its JSON."""
+        runner = self._require_runner()
         code = await self._stream(runner.plan(out=self._plan_file, destroy=destroy))
         await self._save_sandbox()  # the plan's reads may have advanced the simulation
         if code not in (0, 2):
@@ -358,13 +383,7 @@ class Workflow:
                 )
             raise self._stopped_or(ExitCode.PLAN_FAILED, "terraform plan failed (see above)")
         self._check_interrupt()  # stopped just as the plan finished: still stopped
-        plan = await runner.show_plan(self._plan_file)
-        self._plan = plan
-        self.summary = summarize(plan, operation="destroy" if destroy else "apply")
-        self.emit(self.summary)
-        if not destroy:
-            await self._warn_leftovers()
-        return self.summary
+        return await runner.show_plan(self._plan_file)
 
     async def apply(self) -> int:
         """Apply the plan `prepare()` made; emits outputs and a report. Returns the exit code."""
@@ -373,6 +392,8 @@ class Workflow:
         started = time.time()
         code = await self._stream(runner.apply(plan=self._plan_file), autosave=True)
         await self._save_sandbox()
+        if code == 0:
+            self._adopted()
         lost = self._state_lost(started)
         leftovers = await self._leftovers_after() if self._state_readable() else []
         lost = lost or self._lock_steps()
@@ -424,6 +445,12 @@ class Workflow:
             self.exit_code = ExitCode.DESTROY_FAILED
         else:
             self.exit_code = ExitCode.OK
+        if code == 0:
+            from wizard.services.terraform.imports import forget_adopted
+
+            deleted = [c.get("address", "") for c in self._plan.get("resource_changes") or []]
+            with contextlib.suppress(OSError):
+                forget_adopted(self.options.out, deleted)
         return self.exit_code
 
     def close(self) -> None:
@@ -568,6 +595,101 @@ class Workflow:
             return []
         self.notice(issue.message, level="error")
         return list(issue.steps)
+
+    # --- adopting what exists (--adopt) -------------------------------------------------------
+
+    async def _adoptable(self) -> list[Any]:
+        """With `adopt`: the adoptable resources (`adoption.Classified`); conflicting ones stop
+        the run with their evidence and the answers key to change. Without: a stale imports.tf
+        (from an earlier --adopt run that did not apply) is removed, so the plan imports nothing."""
+        from wizard.services.terraform.imports import remove_imports
+
+        stale = remove_imports(self.options.workdir)  # the first plan must not import
+        if not self.options.adopt:
+            if stale:
+                self.notice(
+                    "removed imports.tf left by an earlier --adopt run: this run imports nothing",
+                    f"to adopt existing resources, run `{self.options.rerun} --adopt`",
+                )
+            return []
+        from wizard.services.aws import adoption, leftovers
+
+        managed = leftovers.managed_in_raw_state(await self._raw_state())
+        clients = self._clients()
+        try:
+            account = await asyncio.to_thread(self._account_id, clients)
+            found = await asyncio.to_thread(
+                adoption.classify, clients, self.options.answers, account=account, managed=managed
+            )
+        except Exception as exc:
+            hint = getattr(exc, "fix", None)
+            raise self._fail(
+                ExitCode.AWS_ERROR, f"could not look up the existing resources: {exc}", hint
+            ) from None
+        if found.conflicting:
+            raise self._fail(
+                ExitCode.PLAN_FAILED,
+                "cannot adopt: " + found.conflict_text() + " (nothing was imported)",
+                found.conflict_fix(),
+            )
+        for item in found.adoptable:
+            self.notice(f"adoptable: {item.line()}")
+        if not found.adoptable:
+            self.notice("--adopt: nothing to adopt, every resource is absent or managed already")
+        return found.adoptable
+
+    async def _plan_imports(self, plan: dict[str, Any], adoptable: list[Any]) -> dict[str, Any]:
+        """Write imports.tf for what the first plan would create, and plan again."""
+        from wizard.services.terraform import imports
+
+        placed, unplaced = imports.match(plan, adoptable)
+        for target in unplaced:
+            self.notice(
+                f"{target.label} stays as it is: cdwizard's configuration has no place for it",
+                "terraform neither imports nor changes it",
+            )
+        if not placed:
+            return plan
+        try:
+            imports.write_imports(self.options.workdir, placed)
+        except OSError as exc:
+            problem = describe_os_error(exc, self.options.workdir)
+            raise self._fail(ExitCode.FILE_ERROR, problem.message("write"), problem.fix) from None
+        self.adoptions = placed
+        self.notice(f"imports.tf: {len(placed)} import block(s); planning again with them")
+        return await self._run_plan(destroy=False)
+
+    def _adopted(self) -> None:
+        """After a successful apply: the import blocks are spent; remember what was adopted."""
+        from wizard.services.terraform import imports
+
+        if not self.adoptions:
+            return
+        try:
+            imports.remove_imports(self.options.workdir)
+            imports.record_adopted(self.options.out, self.adoptions)
+        except OSError as exc:
+            self.notice(f"could not tidy up after adopting: {exc}", level="warn")
+            return
+        self.notice(
+            f"adopted {len(self.adoptions)} existing resource(s); imports.tf removed (the "
+            "imports are done)"
+        )
+
+    def _existed_before(self, summary: PlanSummary, plan: dict[str, Any]) -> PlanSummary:
+        """A destroy plan's summary naming the adopted resources it deletes."""
+        import dataclasses
+
+        from wizard.services.terraform.imports import read_adopted
+
+        adopted = read_adopted(self.options.out)
+        deleted = [
+            c.get("address", "")
+            for c in plan.get("resource_changes") or []
+            if "delete" in ((c.get("change") or {}).get("actions") or [])
+        ]
+        labels = tuple(adopted[a] for a in deleted if a in adopted)
+        return dataclasses.replace(summary, existed_before=labels) if labels else summary
 
     # --- leftovers ----------------------------------------------------------------------------
 
