@@ -7,6 +7,7 @@ terraform, the real provider from the mirror, moto over HTTP."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import pytest
 
 from tests.adoption_support import SeedStack
 from tests.conftest import REPO
-from tests.test_tf_integration import cli, of
+from tests.test_tf_integration import cli, emulator_inventory, of
 from wizard.core import resources
 
 pytestmark = [
@@ -105,3 +106,53 @@ def test_adopt_the_seed_stack_then_ship_and_destroy(tmp_path: Path, provider_mir
     summary = of(events, "plan_summary")[-1]
     assert len(summary["existed_before"]) == 9
     assert any("IAM role CodeDeployServiceRole" in label for label in summary["existed_before"])
+    gone = emulator_inventory(tmp_path / "ws", "devops-python-service")
+    for key in ("pipelines", "applications", "roles", "profiles", "buckets", "rules"):
+        assert gone[key] == [], key
+    assert gone["live_instances"] == [] and gone["repositories"] == []
+
+
+def test_a_role_trusted_by_another_service_is_refused(
+    tmp_path: Path, provider_mirror: Path
+) -> None:
+    """Same role name, trust policy for Lambda: refused with the evidence and the answers key;
+    nothing is imported (not even the application, which could be)."""
+    (tmp_path / "answers.yml").write_text(ANSWERS)
+
+    def build(clients: Any) -> None:
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        clients.client("iam").create_role(
+            RoleName="CodeDeployServiceRole", AssumeRolePolicyDocument=json.dumps(trust)
+        )
+        clients.client("codedeploy").create_application(applicationName="devops-python-service")
+
+    _in_sandbox(tmp_path / "ws", build)
+    code, events, err = cli(
+        "apply",
+        "--answers",
+        "answers.yml",
+        "--out",
+        "ws",
+        "--sandbox",
+        "--adopt",
+        "--yes",
+        cwd=tmp_path,
+        mirror=provider_mirror,
+    )
+    assert code == 5, (err, events[-3:])
+    [refusal] = _errors(events)
+    assert refusal["text"].startswith("cannot adopt: IAM role CodeDeployServiceRole: its trust ")
+    assert "lambda.amazonaws.com" in refusal["text"] and "nothing was imported" in refusal["text"]
+    assert "deployment.service_role" in refusal["hint"]
+    assert not of(events, "plan_summary") and not of(events, "apply_start")
+    workdir = tmp_path / "ws" / "terraform"
+    assert not (workdir / "imports.tf").exists() and not (workdir / "terraform.tfstate").exists()

@@ -250,7 +250,9 @@ def workflow_factory(
 ) -> Callable[[Answers, Path, Callable[[Any], None]], WorkflowRunner]:
     """Makes a `WorkflowRunner` for validated answers (the `RunnerFactory` of the App)."""
 
-    def make(answers: Answers, out: Path, emit: Callable[[Any], None]) -> WorkflowRunner:
+    def make(
+        answers: Answers, out: Path, emit: Callable[[Any], None], *, adopt: bool = False
+    ) -> WorkflowRunner:
         from wizard.services.terraform.workflow import Options, Workflow
         from wizard.tui.persist import answers_path
 
@@ -262,8 +264,9 @@ def workflow_factory(
             out=Path(out),
             sandbox=sandbox is not None,
             mirror=mirror,
-            rerun_apply=f"cdwizard apply {target}",
+            rerun_apply=f"cdwizard apply {target}" + (" --adopt" if adopt else ""),
             rerun_destroy=f"cdwizard destroy {target}",
+            adopt=adopt,
         )
         return WorkflowRunner(Workflow(options, emit=emit), sandbox)
 

@@ -386,6 +386,8 @@ class PlanSummary(Event):
     imports: int = 0
     #: for destroy: what it removes that existed before cdwizard (adopted ones), as labels
     existed_before: tuple[str, ...] = ()
+    #: planned without --adopt: how many existing resources --adopt would import instead
+    adoptable: int = 0
 
     def implied_level(self) -> Level:
         return "warn" if self.destructive else "info"

@@ -131,6 +131,8 @@ class Workflow:
         self._state_lock: str | None = None
         #: what `--adopt` imports in this run (`wizard.services.terraform.imports.Adoption`)
         self.adoptions: list[Any] = []
+        #: without --adopt: how many existing resources --adopt would import
+        self.adoptable = 0
 
     # --- plumbing -----------------------------------------------------------------------------
 
@@ -362,6 +364,10 @@ class Workflow:
         summary = summarize(plan, operation="destroy" if destroy else "apply")
         if destroy:
             summary = self._existed_before(summary, plan)
+        elif self.adoptable:
+            import dataclasses
+
+            summary = dataclasses.replace(summary, adoptable=self.adoptable)
         self.summary = summary
         self.emit(summary)
         if not destroy:
@@ -611,16 +617,10 @@ class Workflow:
                     "removed imports.tf left by an earlier --adopt run: this run imports nothing",
                     f"to adopt existing resources, run `{self.options.rerun} --adopt`",
                 )
+            await self._offer_adoption()
             return []
-        from wizard.services.aws import adoption, leftovers
-
-        managed = leftovers.managed_in_raw_state(await self._raw_state())
-        clients = self._clients()
         try:
-            account = await asyncio.to_thread(self._account_id, clients)
-            found = await asyncio.to_thread(
-                adoption.classify, clients, self.options.answers, account=account, managed=managed
-            )
+            found = await self._classify()
         except Exception as exc:
             hint = getattr(exc, "fix", None)
             raise self._fail(
@@ -637,6 +637,42 @@ class Workflow:
         if not found.adoptable:
             self.notice("--adopt: nothing to adopt, every resource is absent or managed already")
         return found.adoptable
+
+    async def _classify(self) -> Any:
+        """`adoption.classify` of the answers against what exists and terraform's state."""
+        from wizard.services.aws import adoption, leftovers
+
+        managed = leftovers.managed_in_raw_state(await self._raw_state())
+        clients = self._clients()
+        account = await asyncio.to_thread(self._account_id, clients)
+        return await asyncio.to_thread(
+            adoption.classify, clients, self.options.answers, account=account, managed=managed
+        )
+
+    async def _offer_adoption(self) -> None:
+        """Without --adopt: say which names are taken (applying would fail on them) and count
+        what --adopt would import (`adoptable`, for the summary). Best effort: a look-up that
+        fails (permissions) says nothing."""
+        try:
+            found = await self._classify()
+        except Exception:
+            return
+        named = [i for i in found.adoptable if i.kind != "ec2_instance"]
+        self.adoptable = len(found.adoptable) if named else 0
+        if named:
+            listed = "; ".join(item.line() for item in named)
+            self.notice(
+                f"{len(named)} resource(s) with the names this plan creates exist already "
+                f"(applying fails on them): {listed}",
+                f"adopt them: `{self.options.rerun} --adopt`",
+                level="warn",
+            )
+        if found.conflicting:
+            self.notice(
+                f"existing resources cdwizard cannot adopt: {found.conflict_text()}",
+                found.conflict_fix(),
+                level="warn",
+            )
 
     async def _plan_imports(self, plan: dict[str, Any], adoptable: list[Any]) -> dict[str, Any]:
         """Write imports.tf for what the first plan would create, and plan again."""
