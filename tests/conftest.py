@@ -94,7 +94,9 @@ def moto_endpoint(_moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
     delivery.set_enabled(False)  # plain moto executions/deployments; `sandbox_endpoint` runs them
     request = urllib.request.Request(f"{_moto_server}/moto-api/reset", method="POST")
-    urllib.request.urlopen(request, timeout=10).close()
+    # generous: on a loaded machine a reset that frees a full stack (IAM with every managed
+    # policy, ...) can take a garbage collection of many seconds
+    urllib.request.urlopen(request, timeout=60).close()
     for key, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",

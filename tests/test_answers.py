@@ -13,6 +13,7 @@ import yaml
 
 from wizard.core.answers import (
     AnswersError,
+    check_value,
     default_answers,
     from_text,
     json_schema,
@@ -261,3 +262,22 @@ def test_cli_template_schema_check(tmp_path: Path) -> None:
 
 def test_flat_view_is_in_declaration_order() -> None:
     assert list(to_flat(default_answers())) == [q.key for q in questions()]
+
+
+def test_every_instance_type_ec2_lists_is_accepted() -> None:
+    """The instance type rule follows EC2's own list (botocore's model), metal-24xl sizes too."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("ec2")
+    rejected = [
+        t
+        for t in model.shape_for("InstanceType").enum
+        if check_value(question_map()["targets.instance_type"], t)
+    ]
+    assert rejected == []
+
+
+@pytest.mark.parametrize("name", ["shop+api", "shop=v1", "shop,eu", "shop@corp", "a.b_c-d"])
+def test_codedeploy_names_take_codedeploys_characters(name: str) -> None:
+    found = validate_mapping({"version": 1, "deployment": {"application": name, "group": name}})
+    assert found.deployment.application == found.deployment.group == name

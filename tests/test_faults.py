@@ -47,6 +47,11 @@ def report(events: list[dict[str, Any]]) -> dict[str, Any]:
     return of(events, "terraform.report")[-1]
 
 
+def step_texts(done: dict[str, Any]) -> list[str]:
+    """The report's next steps in words (NDJSON gives each as data with its `text`)."""
+    return [step["text"] for step in done["next_steps"]]
+
+
 def state_resources(workspace: Path) -> int:
     path = workspace / "terraform" / "terraform.tfstate"
     return len(json.loads(path.read_text()).get("resources", [])) if path.exists() else 0
@@ -78,7 +83,7 @@ def test_ctrl_c_twice_during_destroy_loses_nothing_and_destroy_converges(
     assert done["interrupted"] and done["completed"]  # some resources were destroyed
     # nothing lost: the saved emulator holds exactly what terraform's state says exists
     assert saved_leftovers(ws) == []
-    rerun = next(s for s in done["next_steps"] if "cdwizard destroy" in s)
+    rerun = next(s for s in step_texts(done) if "cdwizard destroy" in s)
     code, events, err = run_suggested(
         backticked(rerun)[0] + " --yes", cwd=tmp_path, mirror=provider_mirror
     )
@@ -361,11 +366,11 @@ def test_a_full_disk_during_apply_says_where_the_state_went_and_recovery_converg
     assert "sandbox: could not save its state: cannot write" in said
     assert "no space left on the device" in said
     done = report(run.events)
-    assert not any("terraform keeps what was created" in step for step in done["next_steps"])
-    assert "free some space" in done["next_steps"][0]
+    assert not any("terraform keeps what was created" in step for step in step_texts(done))
+    assert "free some space" in step_texts(done)[0]
 
     filler.unlink()  # the user frees space, then does what the report says
-    commands = [c for step in done["next_steps"] for c in backticked(step) if c.split()[0] != "df"]
+    commands = [c for step in step_texts(done) for c in backticked(step) if c.split()[0] != "df"]
     assert commands[-1].startswith("cdwizard apply")
     for command in commands:
         code, events, err = run_suggested(command, cwd=small_disk, mirror=provider_mirror)

@@ -91,7 +91,9 @@ def test_a_failed_write_gives_recovery_steps_not_terraform_keeps_what_was_create
 
 
 def test_a_state_lock_held_by_another_terraform_names_it_and_the_way_out(tmp_path: Path) -> None:
-    from wizard.services.terraform.statefile import state_lock_steps
+    from wizard.core.events.terraform import TfDiagnostic
+    from wizard.core.next_steps import step_text
+    from wizard.services.terraform.diagnose import Situation, diagnose
 
     detail = (  # terraform 1.11's detail of "Error acquiring the state lock"
         "Error message: resource temporarily unavailable\n"
@@ -103,11 +105,14 @@ def test_a_state_lock_held_by_another_terraform_names_it_and_the_way_out(tmp_pat
         "  Version:   1.11.4\n"
         "  Created:   2026-12-06 10:02:11.123 +0000 UTC\n"
     )
-    steps = state_lock_steps(detail, tmp_path, "cdwizard apply --answers a.yml")
-    assert "(by ci@runner-7, since 2026-12-06 10:02:11.123 +0000 UTC)" in steps[0]
-    assert "`pgrep -af terraform`" in steps[0]
-    assert steps[1] == (
-        "only if no terraform runs any more: "
-        f"`terraform -chdir={tmp_path} force-unlock -force 4f3c1b2a-9d8e-7f6a-5b4c-3d2e1f0a9b8c`"
+    error = TfDiagnostic(summary_text="Error acquiring the state lock", detail=detail)
+    found = diagnose([error], Situation(workdir=str(tmp_path), rerun=RERUN))
+    assert found.cause == "state_locked"
+    wait, unlock = found.steps
+    said = step_text(wait)
+    assert "(by ci@runner-7, since 2026-12-06 10:02:11.123 +0000 UTC)" in said
+    assert "`pgrep -af terraform`" in said
+    assert unlock.command == (
+        f"terraform -chdir={tmp_path} force-unlock 4f3c1b2a-9d8e-7f6a-5b4c-3d2e1f0a9b8c"
     )
-    assert steps[2] == "`cdwizard apply --answers a.yml`"
+    assert "no other run is active" in step_text(unlock)

@@ -37,12 +37,12 @@ targets: {create_instance: false, agent_install: ssm, ssm_managed: true}
 
 
 def cli(
-    *args: str, cwd: Path, mirror: Path, timeout: float = 600
+    *args: str, cwd: Path, mirror: Path, timeout: float = 600, env: dict[str, str] | None = None
 ) -> tuple[int, list[dict[str, Any]], str]:
     proc = subprocess.run(
         [sys.executable, "-m", "wizard", *args, "--json", "--provider-mirror", str(mirror)],
         cwd=cwd,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -92,9 +92,21 @@ def emulator_inventory(workspace: Path, repository: str) -> dict[str, Any]:
                 info = cd.get_deployment_group(applicationName=app, deploymentGroupName=name)
                 groups[name] = info["deploymentGroupInfo"]
         inventory["groups"] = groups
+        inventory["lifecycle_rules"] = [
+            rule["ID"]
+            for bucket in inventory["buckets"]
+            for rule in _lifecycle_rules(c.client("s3"), bucket)
+        ]
         box.reset()  # leave the test process's moto as empty as we found it
         box.stop(save=False)
     return inventory
+
+
+def _lifecycle_rules(s3: Any, bucket: str) -> list[dict[str, Any]]:
+    try:
+        return list(s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"])
+    except s3.exceptions.ClientError:
+        return []
 
 
 def _repository_exists(clients: Any, name: str) -> bool:
@@ -106,12 +118,18 @@ def _repository_exists(clients: Any, name: str) -> bool:
     return True
 
 
-def full_cycle(tmp_path: Path, answers_text: str, mirror: Path, repository: str) -> dict[str, Any]:
+def full_cycle(
+    tmp_path: Path,
+    answers_text: str,
+    mirror: Path,
+    repository: str,
+    env: dict[str, str] | None = None,
+) -> dict[str, Any]:
     answers = tmp_path / "answers.yml"
     answers.write_text(answers_text)
     common = ("--answers", str(answers), "--out", "ws", "--sandbox")
 
-    code, events, err = cli("apply", *common, "--yes", cwd=tmp_path, mirror=mirror)
+    code, events, err = cli("apply", *common, "--yes", cwd=tmp_path, mirror=mirror, env=env)
     assert code == 0, (err, [e for e in events if e["level"] == "error"])
     # (a saved-plan apply re-emits the plan's planned_change lines: compare sets)
     planned = {e["address"] for e in of(events, "planned_change") if e["action"] != "read"}
@@ -122,13 +140,13 @@ def full_cycle(tmp_path: Path, answers_text: str, mirror: Path, repository: str)
     assert of(events, "report")[-1]["ok"] is True
     created = emulator_inventory(tmp_path / "ws", repository)
 
-    code, events, err = cli("plan", *common, cwd=tmp_path, mirror=mirror)
+    code, events, err = cli("plan", *common, cwd=tmp_path, mirror=mirror, env=env)
     assert code == 0, err
     last = of(events, "change_summary")[-1]
     assert (last["add"], last["change"], last["remove"]) == (0, 0, 0)
     assert of(events, "plan_summary")[-1]["add"] == 0
 
-    code, events, err = cli("destroy", *common, "--yes", cwd=tmp_path, mirror=mirror)
+    code, events, err = cli("destroy", *common, "--yes", cwd=tmp_path, mirror=mirror, env=env)
     assert code == 0, (err, [e for e in events if e["level"] == "error"])
     report = of(events, "report")[-1]
     assert report["ok"] and report["left_behind"] == []
@@ -137,8 +155,19 @@ def full_cycle(tmp_path: Path, answers_text: str, mirror: Path, repository: str)
 
 
 def test_default_answers_full_cycle(tmp_path: Path, provider_mirror: Path) -> None:
-    result = full_cycle(tmp_path, "version: 1\n", provider_mirror, "devops-python-service")
+    """Every resource of the default answers, the bucket lifecycle configuration included (the
+    sandbox skips it unless asked: the provider waits 55 s for it)."""
+    lifecycle = "module.artifacts.aws_s3_bucket_lifecycle_configuration.this[0]"
+    result = full_cycle(
+        tmp_path,
+        "version: 1\n",
+        provider_mirror,
+        "devops-python-service",
+        env={"CDWIZARD_SANDBOX_BUCKET_LIFECYCLE": "1"},
+    )
     created, gone = result["created"], result["gone"]
+    assert len(result["planned"]) == 22 and lifecycle in result["planned"]
+    assert created["lifecycle_rules"] == ["expire-superseded-artifacts"]
     assert created["pipelines"] == ["devops-python-service"]
     assert created["applications"] == ["devops-python-service"]
     group = created["groups"]["devops-python-service-dg"]
@@ -159,6 +188,8 @@ def test_default_answers_full_cycle(tmp_path: Path, provider_mirror: Path) -> No
 def test_ssm_poll_no_instance_variant_full_cycle(tmp_path: Path, provider_mirror: Path) -> None:
     result = full_cycle(tmp_path, VARIANT, provider_mirror, "ssm-variant")
     created, gone = result["created"], result["gone"]
+    # the sandbox's default: no bucket lifecycle configuration (18 - 1 + the repository)
+    assert len(result["planned"]) == 18 and created["lifecycle_rules"] == []
     assert created["live_instances"] == []
     assert len(created["associations"]) == 1
     assert created["rules"] == []  # polling: no EventBridge rule
@@ -182,7 +213,11 @@ def test_failing_apply_reports_the_resource_and_exit_6(
     report = of(events, "report")[-1]
     assert report["ok"] is False and report["completed"]
     assert [f["address"] for f in report["failed"]] == ["module.instance.aws_instance.this[0]"]
-    assert any("cdwizard apply --answers" in step for step in report["next_steps"])
+    steps = {step["action"]: step for step in report["next_steps"]}
+    assert steps["resume_apply"]["command"].startswith("cdwizard apply --answers")
+    assert steps["destroy"]["command"].startswith("cdwizard destroy --answers")
+    assert report["cause"] == "terraform_error" and report["diagnostics"]
+    assert all(step["text"] for step in report["next_steps"])
     code, _events, _err = cli("destroy", *common, "--yes", cwd=tmp_path, mirror=provider_mirror)
     assert code == 0
 
@@ -219,7 +254,8 @@ def test_sigint_during_apply_then_a_rerun_converges(tmp_path: Path, provider_mir
     assert code == 130, [e for e in events if e["level"] in ("warn", "error")]
     assert any(e["type"] == "notice" and "interrupt" in e["text"] for e in events)
     report = of(events, "report")[-1]
-    assert report["interrupted"] and any("cdwizard apply" in s for s in report["next_steps"])
+    assert report["interrupted"] and report["next_steps"][0]["action"] == "resume"
+    assert report["next_steps"][0]["command"].startswith("cdwizard apply")
 
     code, events, err = cli("apply", *common, "--yes", cwd=tmp_path, mirror=provider_mirror)
     assert code == 0, err

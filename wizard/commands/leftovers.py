@@ -126,6 +126,7 @@ def _run(args: argparse.Namespace) -> int:
             rerun_destroy=rerun.replace(" leftovers", " destroy", 1),
             rerun_leftovers=rerun,
             command="leftovers",
+            rerun=rerun,
         ),
         emit=sink.emit,
     )

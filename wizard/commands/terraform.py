@@ -128,6 +128,7 @@ def _run(args: argparse.Namespace) -> int:
             rerun_destroy=_rerun(args, "destroy"),
             rerun_leftovers=_rerun(args, "leftovers"),
             command=command,
+            rerun=_rerun(args, command),
             adopt=bool(getattr(args, "adopt", False)),
         ),
         emit=emit,
@@ -153,7 +154,8 @@ def _run(args: argparse.Namespace) -> int:
             return run_sync(flow.apply, flow.interrupt)
         return run_sync(flow.destroy, flow.interrupt)
     except WorkflowError as exc:
-        emit(Notice(text=str(exc), hint=exc.hint, level="error"))
+        if exc.failure is None:  # a failure of terraform itself was emitted with its steps
+            emit(Notice(text=str(exc), hint=exc.hint, level="error"))
         return exc.code
     finally:
         try:

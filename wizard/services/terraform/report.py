@@ -1,12 +1,14 @@
-"""How an apply or destroy ended, in words: what exists, what failed and why, what to run next."""
+"""How an apply or destroy ended: what exists, what failed and why, what to run next (as data)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Literal
 
-from wizard.core.events.terraform import FailedResource, LeftoverItem, RunReport
+from wizard.core.events.terraform import FailedResource, LeftoverItem, RunReport, TfDiagnostic
+from wizard.core.next_steps import NextStep
 from wizard.core.progress import Progress
+from wizard.services.terraform.diagnose import Diagnosis
 
 
 def run_report(
@@ -19,10 +21,14 @@ def run_report(
     left_behind: Sequence[str] = (),
     leftovers: Sequence[LeftoverItem] = (),
     state_problem: Sequence[str] = (),
+    diagnostics: Sequence[TfDiagnostic] = (),
+    diagnosis: Diagnosis | None = None,
 ) -> RunReport:
-    """`rerun` / `destroy` are the exact commands to suggest (with the user's flags).
-    `state_problem`: terraform could not save its state; these steps (recovering it) replace
-    the usual ones, which would be wrong ("terraform keeps what was created")."""
+    """`rerun` / `destroy` are the exact commands to suggest (with the user's flags);
+    `diagnostics` are the run's error diagnostics and `diagnosis` what they mean.
+    `state_problem`: terraform could not save its state; these steps (recovering it, in
+    `statefile`'s words) replace the usual ones, which would be wrong ("terraform keeps what
+    was created")."""
     completed = tuple(r.address for r in progress.with_status("done"))
     failed = tuple(
         FailedResource(
@@ -33,41 +39,42 @@ def run_report(
         for r in progress.with_status("failed", "interrupted")
     )
     not_started = tuple(r.address for r in progress.with_status("pending"))
-    ok = progress.ok and not failed and not progress.errors and not left_behind
-    if operation == "destroy" and leftovers:
-        ok = False
-    steps: list[str] = []
+    terraform_ok = progress.ok and not failed and not progress.errors and not left_behind
+    # a destroy is not done while leftovers remain, though terraform did all it had to
+    ok = terraform_ok and not (operation == "destroy" and leftovers)
+    steps: list[NextStep] = []
+    cause = None
     if state_problem:
-        steps.extend(state_problem)
+        steps.extend(NextStep(action="recover_state", detail=text) for text in state_problem)
         if leftovers:  # they go into the state (or away) before the run is repeated
-            steps.insert(len(steps) - 1, "adopt or remove each leftover listed above first")
+            steps.insert(len(steps) - 1, NextStep(action="handle_leftovers"))
     elif progress.interrupted:
-        steps.append(f"`{rerun}` finishes the job from where it stopped")
+        steps.append(NextStep(action="resume", command=rerun))
         if operation == "apply" and completed:
-            steps.append(f"or `{destroy}` removes what was created")
+            steps.append(NextStep(action="destroy", command=destroy))
         steps.append(
-            f"if terraform reports a state lock: `terraform -chdir={workdir} force-unlock <ID>` "
-            "(only when no other run is active)"
+            NextStep(
+                action="force_unlock",
+                detail="<ID>",
+                command=f"terraform -chdir={workdir} force-unlock <ID>",
+            )
         )
-    elif not ok:
+    elif not terraform_ok:
         for error in progress.errors:
             if not any(error in f.reason for f in failed):
                 failed = (*failed, FailedResource(address="(terraform)", action="", reason=error))
+        cause = diagnosis.cause if diagnosis is not None else "terraform_error"
+        steps.extend(diagnosis.steps if diagnosis is not None else ())
         if operation == "apply":
-            steps.append(
-                "fix the cause shown above (an answer, a quota or a permission), then "
-                f"`{rerun}`: terraform keeps what was created and does the rest"
-            )
+            steps.append(NextStep(action="resume_apply", command=rerun))
             if completed:
-                steps.append(f"or `{destroy}` to remove what was created")
+                steps.append(NextStep(action="destroy", command=destroy))
         else:
-            steps.append(f"fix the cause shown above, then `{rerun}` again")
+            steps.append(NextStep(action="fix_and_rerun", command=rerun))
             if left_behind:
-                steps.append("or delete what is listed as still existing by hand")
+                steps.append(NextStep(action="delete_by_hand"))
     if leftovers and not state_problem:
-        steps.append(
-            f"adopt or remove each leftover above (its commands are listed with it), then `{rerun}`"
-        )
+        steps.append(NextStep(action="handle_leftovers", command=rerun))
     return RunReport(
         operation=operation,
         ok=ok,
@@ -78,4 +85,6 @@ def run_report(
         next_steps=tuple(steps),
         left_behind=tuple(left_behind),
         leftovers=tuple(leftovers),
+        cause=cause,
+        diagnostics=tuple(d for d in diagnostics if d.severity == "error") if not ok else (),
     )

@@ -202,26 +202,3 @@ def after_failed_write(
         f"terraform could not save its state{reason}, {kept}; {state.describe()}",
         (free, *_restore_steps(workdir, state, rerun)),
     )
-
-
-def state_lock_steps(detail: str, workdir: Path, rerun: str) -> tuple[str, ...]:
-    """What to do when terraform could not take its state lock: another terraform holds it (one
-    you run yourself, or the terraform of a cdwizard run that was killed: it keeps running)."""
-    import re
-
-    def field(name: str) -> str:
-        found = re.search(rf"^\s*{name}:\s*(.+)$", detail, re.MULTILINE)
-        return found.group(1).strip() if found else ""
-
-    lock_id, who, created = field("ID"), field("Who"), field("Created")
-    held = ", ".join(
-        p for p in (f"by {who}" if who else "", f"since {created}" if created else "") if p
-    )
-    unlock = f"terraform -chdir={_q(workdir)} force-unlock -force {lock_id or '<ID>'}"
-    return (
-        f"another terraform process holds terraform's state lock{f' ({held})' if held else ''}: "
-        "a terraform you run yourself, or the terraform of a cdwizard run that was killed (it "
-        "keeps running): wait for it to finish or stop it (`pgrep -af terraform`)",
-        f"only if no terraform runs any more: `{unlock}`",
-        f"`{rerun}`",
-    )

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import time
 from collections.abc import Awaitable, Callable
@@ -48,14 +49,23 @@ from wizard.core.events.terraform import (
     RunReport,
     TfApplyComplete,
     TfApplyErrored,
+    TfCommandStarted,
     TfDiagnostic,
+    TfFailure,
     TfProgress,
 )
 from wizard.core.exitcodes import ExitCode, for_signal
 from wizard.core.fserrors import describe as describe_os_error
+from wizard.core.next_steps import NextStep
 from wizard.core.progress import Progress, reduce
 from wizard.services.terraform import cleanup, commands, statefile
 from wizard.services.terraform.binary import TerraformNotFound, find_terraform
+from wizard.services.terraform.diagnose import (
+    PLUGIN_CACHE_ENV,
+    Situation,
+    answer_names,
+    diagnose,
+)
 from wizard.services.terraform.report import run_report
 from wizard.services.terraform.runner import TerraformRunner, terraform_env
 from wizard.services.terraform.summary import summarize
@@ -69,12 +79,18 @@ AUTOSAVE_SECONDS = 15.0
 
 
 class WorkflowError(Exception):
-    """The flow cannot go on: a message for the user and the exit code that says where."""
+    """The flow cannot go on: a message for the user and the exit code that says where.
 
-    def __init__(self, message: str, code: int, hint: str | None = None) -> None:
+    `failure` is the `TfFailure` event already emitted when terraform itself failed: its
+    diagnostics and next steps are what to show (the message is only its headline)."""
+
+    def __init__(
+        self, message: str, code: int, hint: str | None = None, failure: TfFailure | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.hint = hint
+        self.failure = failure
 
 
 @dataclass(frozen=True)
@@ -88,19 +104,12 @@ class Options:
     rerun_apply: str = "cdwizard apply"
     rerun_destroy: str = "cdwizard destroy"
     rerun_leftovers: str = "cdwizard leftovers"
+    #: the command that runs this very step again ("cdwizard plan -a x.yml", or the wizard)
+    rerun: str = "cdwizard plan"
     #: the command this flow runs for (named to a process the workspace lock refuses)
     command: str = "apply"
     #: `--adopt`: import what exists and can be taken over (imports.tf) instead of creating it
     adopt: bool = False
-
-    @property
-    def rerun(self) -> str:
-        """The command as the user ran it (to suggest once a problem is fixed)."""
-        if self.command == "destroy":
-            return self.rerun_destroy
-        if self.command in ("plan", "leftovers"):
-            return self.rerun_apply.replace("cdwizard apply", f"cdwizard {self.command}", 1)
-        return self.rerun_apply
 
     @property
     def workdir(self) -> Path:
@@ -127,8 +136,8 @@ class Workflow:
         self._account: str | None = None
         self._plan: dict[str, Any] = {}
         self._save_warned: set[Any] = set()
-        #: the detail of terraform's "Error acquiring the state lock", when it said so
-        self._state_lock: str | None = None
+        #: the error diagnostics of the terraform command running (or last run)
+        self._errors: list[TfDiagnostic] = []
         #: what `--adopt` imports in this run (`wizard.services.terraform.imports.Adoption`)
         self.adoptions: list[Any] = []
         #: without --adopt: how many existing resources --adopt would import
@@ -137,13 +146,11 @@ class Workflow:
     # --- plumbing -----------------------------------------------------------------------------
 
     def emit(self, event: Event) -> None:
-        if (
-            isinstance(event, TfDiagnostic)
-            and event.severity == "error"
-            and "state lock" in event.summary_text.lower()
-        ):
-            self._state_lock = event.detail
         self.progress = reduce(self.progress, event)
+        if isinstance(event, TfCommandStarted):
+            self._errors = []
+        elif isinstance(event, TfDiagnostic) and event.severity == "error":
+            self._errors.append(event)
         self._emit_cb(event)
         if isinstance(event, (TfApplyComplete, TfApplyErrored)) and not event.is_data_read:
             counts = self.progress.counts()
@@ -159,6 +166,17 @@ class Workflow:
 
     def notice(self, text: str, hint: str | None = None, level: Level = "info") -> None:
         self.emit(Notice(text=text, hint=hint, level=level))
+
+    def report_emulator_faults(self) -> None:
+        """One warning line per new emulator failure (the sandbox's), as soon as it is seen."""
+        line = self.sandbox.describe_faults() if self.sandbox is not None else None
+        if line:
+            self.notice(
+                line,
+                "the failing call is the emulator's, not your configuration's: run with the "
+                "locked moto (README, Dependencies) and report it if it persists",
+                level="warn",
+            )
 
     def share_sandbox(self, box: Any) -> None:
         """Use an emulator that is already running (the wizard's) for `options.sandbox` instead
@@ -234,6 +252,9 @@ class Workflow:
                     "(`terraform providers mirror DIR` makes one)",
                 ) from None
             self.notice(f"providers from the mirror {self.options.mirror}")
+            if _same_folder(os.environ.get(PLUGIN_CACHE_ENV), self.options.mirror):
+                # terraform refuses to install a provider from a folder into itself
+                extra[PLUGIN_CACHE_ENV] = None
         env = terraform_env(cli_config=cli_config, extra=extra)
         self.runner = TerraformRunner(self.options.workdir, binary, env=env)
 
@@ -258,7 +279,7 @@ class Workflow:
 
     def _start_sandbox(self) -> dict[str, str | None]:
         """Use the shared emulator or start one; its terraform environment."""
-        from wizard.services.sandbox.launcher import ACCOUNT_ID, Sandbox, SandboxError
+        from wizard.services.sandbox.launcher import ACCOUNT_ID, FRESH_ENV, Sandbox, SandboxError
 
         box = self._shared_sandbox
         restored = ""
@@ -277,6 +298,14 @@ class Workflow:
             f"sandbox: AWS emulator at {endpoint} (account {ACCOUNT_ID}{restored})",
             "nothing here touches a real AWS account",
         )
+        if box.warning:
+            self.notice(f"sandbox: {box.warning}", level="warn")
+        if box.set_aside is not None:
+            self.notice(
+                f"sandbox: started empty ({FRESH_ENV}); the previous state is kept as "
+                f"{box.set_aside}",
+                level="warn",
+            )
         mismatch = box.mismatch(self.options.rerun_leftovers)
         if mismatch is not None:
             self.notice(f"sandbox: {mismatch.text}", mismatch.hint, level="warn")
@@ -340,7 +369,7 @@ class Workflow:
         self._check_interrupt()
         code = await self._stream(runner.init())
         if code != 0:
-            raise self._stopped_or(ExitCode.PLAN_FAILED, "terraform init failed (see above)")
+            raise self._command_failed("init", code)
         self._check_interrupt()
 
     async def prepare(self, *, destroy: bool = False) -> PlanSummary:
@@ -380,14 +409,7 @@ class Workflow:
         code = await self._stream(runner.plan(out=self._plan_file, destroy=destroy))
         await self._save_sandbox()  # the plan's reads may have advanced the simulation
         if code not in (0, 2):
-            if self._state_lock is not None and not self._interrupted:
-                steps = self._lock_steps()
-                raise self._fail(
-                    ExitCode.PLAN_FAILED,
-                    "terraform plan failed: " + steps[0],
-                    "; then ".join(steps[1:]),
-                )
-            raise self._stopped_or(ExitCode.PLAN_FAILED, "terraform plan failed (see above)")
+            raise self._command_failed("plan", code)
         self._check_interrupt()  # stopped just as the plan finished: still stopped
         return await runner.show_plan(self._plan_file)
 
@@ -402,7 +424,6 @@ class Workflow:
             self._adopted()
         lost = self._state_lost(started)
         leftovers = await self._leftovers_after() if self._state_readable() else []
-        lost = lost or self._lock_steps()
         self.report = self._report("apply", leftovers=leftovers, state_problem=lost)
         self.emit(self.report)
         if runner.interrupted or self._interrupted:
@@ -440,7 +461,6 @@ class Workflow:
                 left = await asyncio.to_thread(self._left_behind, clients)
                 listed = {item.id for item in leftovers}
                 left = [label for label in left if label.split(" ")[-1] not in listed]
-        lost = lost or self._lock_steps()
         self.report = self._report(
             "destroy", left_behind=left, leftovers=leftovers, state_problem=lost
         )
@@ -531,10 +551,44 @@ class Workflow:
         if self._interrupted:
             raise self._fail(self.stop_code, self._stopped_text())
 
-    def _stopped_or(self, code: int, message: str) -> WorkflowError:
+    def _command_failed(self, command: str, exit_code: int) -> WorkflowError:
+        """init/plan failed: emit what terraform said with its cause and the next steps, and
+        return the error that stops the flow (exit 5; 130 when interrupted)."""
         if self._interrupted:
             return self._fail(self.stop_code, self._stopped_text())
-        return self._fail(code, message)
+        found = diagnose(self._errors, self._situation(self.options.rerun))
+        steps = found.steps
+        if found.cause == "terraform_error" or not steps:
+            steps = (*steps, NextStep(action="fix_and_rerun", command=self.options.rerun))
+        failure = TfFailure(
+            command=command,
+            exit_code=exit_code,
+            cause=found.cause,
+            diagnostics=tuple(self._errors),
+            next_steps=steps,
+        )
+        self.emit(failure)
+        self.exit_code = ExitCode.PLAN_FAILED
+        return WorkflowError(failure.headline, ExitCode.PLAN_FAILED, failure=failure)
+
+    def _situation(self, rerun: str) -> Situation:
+        answers = self.options.answers
+        account = None
+        if self.options.sandbox:
+            from wizard.services.sandbox.launcher import ACCOUNT_ID
+
+            account = ACCOUNT_ID
+        from wizard.services.aws.clashes import planned_resources
+
+        planned = planned_resources(answers, account)
+        return Situation(
+            workdir=str(self.options.workdir),
+            rerun=rerun,
+            env=self.runner.env if self.runner is not None else {},
+            mirror=self.options.mirror,
+            profile=answers.aws.profile,
+            names=answer_names((p.name, p.field) for p in planned),
+        )
 
     def _stopped_text(self) -> str:
         return f"stopped by {signals.describe(self._signal or signal.SIGINT)}"
@@ -546,6 +600,8 @@ class Workflow:
         try:
             async for event in events:
                 self.emit(event)
+                self.report_emulator_faults()
+            self.report_emulator_faults()
         finally:
             if saver is not None:
                 saver.cancel()
@@ -572,14 +628,6 @@ class Workflow:
         if issue.blocking:
             raise self._fail(ExitCode.FILE_ERROR, issue.message, issue.hint)
         self.notice(issue.message, issue.hint, level="warn")
-
-    def _lock_steps(self) -> list[str]:
-        """What to do about terraform's own state lock held by another terraform ([] if not)."""
-        if self._state_lock is None:
-            return []
-        return list(
-            statefile.state_lock_steps(self._state_lock, self.options.workdir, self.options.rerun)
-        )
 
     def _state_readable(self) -> bool:
         """terraform's state can be compared with what exists (a local state that is missing
@@ -615,7 +663,7 @@ class Workflow:
             if stale:
                 self.notice(
                     "removed imports.tf left by an earlier --adopt run: this run imports nothing",
-                    f"to adopt existing resources, run `{self.options.rerun} --adopt`",
+                    f"to adopt existing resources, run `{self._adopt_command()}`",
                 )
             await self._offer_adoption()
             return []
@@ -637,6 +685,10 @@ class Workflow:
         if not found.adoptable:
             self.notice("--adopt: nothing to adopt, every resource is absent or managed already")
         return found.adoptable
+
+    def _adopt_command(self) -> str:
+        apply = self.options.rerun_apply
+        return apply if apply.endswith(" --adopt") else f"{apply} --adopt"
 
     async def _classify(self) -> Any:
         """`adoption.classify` of the answers against what exists and terraform's state."""
@@ -664,7 +716,7 @@ class Workflow:
             self.notice(
                 f"{len(named)} resource(s) with the names this plan creates exist already "
                 f"(applying fails on them): {listed}",
-                f"adopt them: `{self.options.rerun} --adopt`",
+                f"adopt them: `{self._adopt_command()}`",
                 level="warn",
             )
         if found.conflicting:
@@ -882,16 +934,28 @@ class Workflow:
         leftovers: list[LeftoverItem] | None = None,
         state_problem: list[str] | None = None,
     ) -> RunReport:
+        rerun = self.options.rerun_apply if operation == "apply" else self.options.rerun_destroy
         return run_report(
             self.progress,
             operation=operation,
-            rerun=self.options.rerun_apply if operation == "apply" else self.options.rerun_destroy,
+            rerun=rerun,
             destroy=self.options.rerun_destroy,
             workdir=str(self.options.workdir),
             left_behind=left_behind or [],
             leftovers=leftovers or [],
             state_problem=state_problem or [],
+            diagnostics=self._errors,
+            diagnosis=diagnose(self._errors, self._situation(rerun)),
         )
+
+
+def _same_folder(a: str | Path | None, b: str | Path | None) -> bool:
+    if not a or not b:
+        return False
+    try:
+        return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
+    except OSError:
+        return False
 
 
 def run_sync(main: Callable[[], Awaitable[T]], on_interrupt: Callable[[int], None]) -> T:

@@ -267,9 +267,18 @@ def get_pipeline_state(self: Any, world: World, now: float) -> dict[str, Any]:
         "pipelineName": pipeline.pipeline["name"],
         "pipelineVersion": pipeline.pipeline.get("version", 1),
         "stageStates": states,
-        "created": pipeline._created,
-        "updated": pipeline._updated,
+        "created": _timestamp(pipeline, "created"),
+        "updated": _timestamp(pipeline, "updated"),
     }
+
+
+def _timestamp(pipeline: Any, name: str) -> Any:
+    """moto's pipeline `created`/`updated` (named `_created`/`_updated` before moto 5.2.6)."""
+    for attr in (name, f"_{name}"):
+        value = getattr(pipeline, attr, None)
+        if value is not None:
+            return value
+    raise AttributeError(f"moto's CodePipeline has neither {name} nor _{name}")
 
 
 # --- ListActionExecutions ---------------------------------------------------------------------
