@@ -282,3 +282,31 @@ def test_destroy_names_what_existed_before() -> None:
         "repository devops-python-service"
     )
     assert "2 of these existed before cdwizard" in s.summary()
+
+
+# --- an apply that fails on a taken name points at --adopt --------------------------------------
+
+
+def test_already_exists_offers_the_rename_and_the_adoption() -> None:
+    from wizard.core.events.terraform import TfDiagnostic
+    from wizard.core.next_steps import step_text
+    from wizard.services.terraform.diagnose import Situation, answer_names, diagnose
+
+    error = TfDiagnostic(
+        severity="error",
+        summary_text="creating IAM Role (CodeDeployServiceRole): operation error IAM: CreateRole",
+        detail="EntityAlreadyExists: Role with name CodeDeployServiceRole already exists.",
+    )
+    names = answer_names([("CodeDeployServiceRole", "deployment.service_role")])
+    adopt = "cdwizard apply --answers a.yml --adopt"
+    found = diagnose(
+        [error], Situation(workdir="ws/terraform", rerun="x", names=names, adopt=adopt)
+    )
+    assert found.cause == "already_exists"
+    rename, adopting = found.steps
+    assert rename.action == "rename_existing" and rename.key == "deployment.service_role"
+    assert adopting.action == "adopt_existing" and adopting.command == adopt
+    assert f"`{adopt}` imports what can be taken over" in step_text(adopting)
+    # a run that adopts already offers only the rename
+    again = diagnose([error], Situation(workdir="ws/terraform", rerun="x", names=names))
+    assert [s.action for s in again.steps] == ["rename_existing"]

@@ -588,6 +588,7 @@ class Workflow:
             mirror=self.options.mirror,
             profile=answers.aws.profile,
             names=answer_names((p.name, p.field) for p in planned),
+            adopt=None if self.options.adopt else self._adopt_command(),
         )
 
     def _stopped_text(self) -> str:
