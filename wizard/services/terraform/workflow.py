@@ -666,7 +666,8 @@ class Workflow:
                     "removed imports.tf left by an earlier --adopt run: this run imports nothing",
                     f"to adopt existing resources, run `{self._adopt_command()}`",
                 )
-            await self._offer_adoption()
+            if self.options.command != "leftovers":  # that command says how to adopt its own
+                await self._offer_adoption()
             return []
         try:
             found = await self._classify()
