@@ -135,8 +135,14 @@ def test_name_clashes_respect_the_workspace_state(
     clients = AwsClients(aws_target)
     repo_with_branch(clients)
     instance(clients)
-    clients.client("codedeploy").create_application(applicationName="shop")
-    assert doctor(env, tmp_path, "--plain").returncode == ExitCode.AWS_ERROR
+    # a Lambda application of the same name cannot be adopted: a failed check
+    clients.client("codedeploy").create_application(
+        applicationName="shop", computePlatform="Lambda"
+    )
+    refused = doctor(env, tmp_path, "--plain")
+    assert refused.returncode == ExitCode.AWS_ERROR
+    assert "its compute platform is Lambda" in refused.stdout
+    assert "deployment.application" in refused.stdout
     state = tmp_path / "ws" / "terraform" / "terraform.tfstate"
     state.parent.mkdir(parents=True)
     state.write_text(

@@ -276,11 +276,10 @@ def test_name_clashes_and_the_workspace_state(clients: AwsClients, tmp_path: Pat
     report, _ = run(clients, answers(), tmp_path)
     clash = report.by_name("clashes")
     assert clash.status is CheckStatus.FAIL
-    assert "IAM role CodeDeployServiceRole" in clash.detail
-    assert "CodeDeploy application shop" in clash.detail
-    assert "deployment.service_role" in (clash.fix or "") and "terraform import" in (
-        clash.fix or ""
-    )
+    # the role (trusted by no service) cannot be adopted; the application can
+    assert "IAM role CodeDeployServiceRole: its trust policy lets no service" in clash.detail
+    assert "adoptable: CodeDeploy application shop: compute platform Server" in clash.detail
+    assert "deployment.service_role" in (clash.fix or "") and "--adopt" in (clash.fix or "")
 
     state = tmp_path / "terraform.tfstate"
     state.write_text(

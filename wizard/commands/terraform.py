@@ -50,12 +50,21 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
         help="overwrite files you edited in the workspace since the last render "
         "(default: stop with exit code 9 and write FILE.new next to them)",
     )
+    if name in ("plan", "apply"):
+        parser.add_argument(
+            "--adopt",
+            action="store_true",
+            help="import the existing resources cdwizard can take over (made by hand with the "
+            "same names, e.g. by the seed procedure) instead of failing on their names; "
+            "resources it cannot take over stop the run with the answers key to rename",
+        )
     parser.epilog = exit_codes_help(_EXIT_CODES)
 
 
 def _rerun(args: argparse.Namespace, command: str) -> str:
     answers = f" --answers {args.answers}" if getattr(args, "answers", None) else ""
-    return f"cdwizard {command}{answers}{same_target(args)}"
+    adopt = " --adopt" if getattr(args, "adopt", False) and command in ("plan", "apply") else ""
+    return f"cdwizard {command}{answers}{same_target(args)}{adopt}"
 
 
 def _confirm(summary: PlanSummary, command: str) -> bool:
@@ -120,6 +129,7 @@ def _run(args: argparse.Namespace) -> int:
             rerun_leftovers=_rerun(args, "leftovers"),
             command=command,
             rerun=_rerun(args, command),
+            adopt=bool(getattr(args, "adopt", False)),
         ),
         emit=emit,
     )

@@ -38,6 +38,7 @@ Action = Literal[
     "configure_profile",  # the profile `detail` (answers `key`) is not in the AWS config
     "grant_permission",  # ask for the permission `detail`
     "rename_existing",  # `detail` exists already: another name for answers key `key`
+    "adopt_existing",  # `command` (apply --adopt) takes over what exists, if it can be adopted
     "fix_and_rerun",  # fix what terraform says, then `command`
     "resume_apply",  # fix it, then `command`: terraform keeps what exists and does the rest
     "resume",  # `command` finishes an interrupted run from where it stopped
@@ -126,6 +127,11 @@ def step_text(step: NextStep) -> str:
     if action == "grant_permission":
         what = f" {step.detail}" if step.detail else " what terraform names"
         return f"ask for the permission{what} (or use a role that has it), then run again"
+    if action == "adopt_existing":
+        return (
+            f"or, if you built it by hand (the seed procedure), adopt it: {cmd} imports what "
+            "can be taken over and refuses, with the evidence, what cannot"
+        )
     if action == "rename_existing":
         return (
             f"'{step.detail}' exists outside this workspace: choose another name for "

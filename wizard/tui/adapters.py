@@ -258,7 +258,9 @@ def workflow_factory(
 ) -> Callable[[Answers, Path, Callable[[Any], None]], WorkflowRunner]:
     """Makes a `WorkflowRunner` for validated answers (the `RunnerFactory` of the App)."""
 
-    def make(answers: Answers, out: Path, emit: Callable[[Any], None]) -> WorkflowRunner:
+    def make(
+        answers: Answers, out: Path, emit: Callable[[Any], None], *, adopt: bool = False
+    ) -> WorkflowRunner:
         from wizard.services.terraform.workflow import Options, Workflow
         from wizard.tui.persist import answers_path
 
@@ -271,10 +273,11 @@ def workflow_factory(
             out=Path(out),
             sandbox=sandbox is not None,
             mirror=mirror,
-            rerun_apply=f"cdwizard apply {target}",
+            rerun_apply=f"cdwizard apply {target}" + (" --adopt" if adopt else ""),
             rerun_destroy=f"cdwizard destroy {target}",
             rerun_leftovers=f"cdwizard leftovers {target}",
             rerun=f"cdwizard {where}",  # the wizard resumes at Review with the saved answers
+            adopt=adopt,
         )
         return WorkflowRunner(Workflow(options, emit=emit), sandbox)
 

@@ -42,6 +42,11 @@ def step_words(item: NextStep, panel: Panel) -> str:
             "Fix the cause (an answer, a quota or a permission), then go back to Review (Esc) "
             "and apply again: terraform keeps what was created and does the rest"
         )
+    if action == "adopt_existing":
+        return (
+            "Or, if you built it by hand, go back to Review (Esc) and press a to adopt the "
+            "existing resources"
+        )
     if action == "rename_existing":
         where = _field(item.key)
         return (

@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -270,7 +269,8 @@ class Runner(Protocol):
 
 
 #: Makes the runner for validated answers; events go to `emit` (from any thread).
-RunnerFactory = Callable[[Any, Path, Callable[[Any], None]], Runner]
+#: `(answers, out, emit)` -> a runner; `adopt=True` (keyword) plans with `--adopt`
+RunnerFactory = Callable[..., Runner]
 
 
 def is_runner_error(exc: BaseException) -> bool:

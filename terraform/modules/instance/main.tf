@@ -63,7 +63,9 @@ resource "aws_instance" "this" {
   lifecycle {
     # An alias resolves to a newer image every few weeks; that must not replace running
     # deployment targets. `terraform apply -replace=...` picks up a new image on purpose.
-    ignore_changes = [ami]
+    # user_data only runs at first boot: changing it later (an instance adopted with
+    # `--adopt`, or agent_install switched) would stop and start the instance for nothing.
+    ignore_changes = [ami, user_data]
   }
 }
 

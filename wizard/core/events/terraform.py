@@ -383,13 +383,19 @@ class PlanSummary(Event):
     remove: int = 0
     destructive: tuple[str, ...] = ()
     operation: Literal["apply", "destroy"] = "apply"
+    #: how many existing resources the plan imports (`--adopt`; items with action "imports")
+    imports: int = 0
+    #: for destroy: what it removes that existed before cdwizard (adopted ones), as labels
+    existed_before: tuple[str, ...] = ()
+    #: planned without --adopt: how many existing resources --adopt would import instead
+    adoptable: int = 0
 
     def implied_level(self) -> Level:
         return "warn" if self.destructive else "info"
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.add or self.change or self.remove)
+        return bool(self.add or self.change or self.remove or self.imports)
 
     def lines(self) -> list[str]:
         """The full summary, one item per line (plain output prints these after `summary()`)."""
@@ -397,7 +403,14 @@ class PlanSummary(Event):
         for item in self.items:
             flag = "  ⚠ DESTRUCTIVE" if item.destructive else ""
             out.append(f"{item.action} {item.what}{flag}")
+        if self.existed_before:
+            out.append(self.existed_before_text())
         return out
+
+    def existed_before_text(self) -> str:
+        """Destroy's reminder: "3 of these existed before cdwizard (adopted): …"."""
+        n = len(self.existed_before)
+        return f"{n} of these existed before cdwizard (adopted): {', '.join(self.existed_before)}"
 
     def summary(self) -> str:
         if not self.has_changes:
@@ -411,10 +424,13 @@ class PlanSummary(Event):
             else:
                 parts.append(f", {item.what}")
         head = "".join(parts)
-        counts = f"({self.add} to add, {self.change} to change, {self.remove} to destroy)"
+        imported = f"{self.imports} to import, " if self.imports else ""
+        counts = f"({imported}{self.add} to add, {self.change} to change, {self.remove} to destroy)"
         warn = ""
         if self.destructive:
             warn = " — DESTRUCTIVE: " + "; ".join(self.destructive)
+        if self.existed_before:
+            warn += f" — {len(self.existed_before)} of these existed before cdwizard"
         return f"plan: {head} {counts}{warn}"
 
 

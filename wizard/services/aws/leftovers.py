@@ -161,11 +161,11 @@ def _tags(clients: AwsClients, kind: str, name: str, account: str | None) -> dic
         if kind == "iam_role":
             tags = clients.client("iam").get_role(RoleName=name)["Role"].get("Tags", [])
         elif kind == "iam_instance_profile":
+            # GetInstanceProfile carries the tags (moto lacks ListInstanceProfileTags, so an
+            # untagged profile -- one made by hand -- must not send us there)
             iam = clients.client("iam")
             profile = iam.get_instance_profile(InstanceProfileName=name)["InstanceProfile"]
-            tags = profile.get("Tags") or iam.list_instance_profile_tags(
-                InstanceProfileName=name
-            ).get("Tags", [])
+            tags = profile.get("Tags") or []
         elif kind == "s3_bucket":
             tags = clients.client("s3").get_bucket_tagging(Bucket=name).get("TagSet", [])
         elif kind == "codepipeline":

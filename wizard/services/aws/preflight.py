@@ -518,27 +518,47 @@ class _Run:
         )
 
     def clashes(self) -> PreflightCheck:
+        """Each name the answers create: absent, managed, adoptable (`apply --adopt` takes it
+        over) or conflicting (rename it), with the evidence (`adoption.classify`)."""
+        from wizard.services.aws import adoption, leftovers
+
         account = self.identity.account if self.identity else None
-        planned = clashes.planned_resources(self.answers, account)
-        managed = (
-            clashes.managed_names_in(self.options.state_file) if self.options.state_file else ()
-        )
-        found = clashes.find_existing(self.clients, planned, managed=managed)
-        taken = [r for r in found if r.clash]
-        ours = [r for r in found if r.exists and r.managed]
-        if taken:
-            listed = "; ".join(f"{r.planned.label}: {r.detail}" for r in taken)
-            fields = ", ".join(dict.fromkeys(r.planned.field for r in taken))
+        state = self.options.state_file
+        managed: frozenset[tuple[str, str]] = frozenset()
+        if state is not None:
+            try:
+                raw = json.loads(Path(state).read_text(encoding="utf-8"))
+                managed = leftovers.managed_in_raw_state(raw if isinstance(raw, dict) else {})
+            except (OSError, ValueError):
+                managed = clashes.managed_names_in(state)
+        found = adoption.classify(self.clients, self.answers, account=account, managed=managed)
+        # tagged instances are not name clashes (the instances check reports them)
+        named = [i for i in found.items if i.kind != adoption.INSTANCE_KIND]
+        found = adoption.Classification(tuple(named))
+        ours = found.of("managed")
+        adopt = self.options.leftovers_command.replace("cdwizard leftovers", "cdwizard apply", 1)
+        adoptable = "; ".join(item.line() for item in found.adoptable)
+        if found.conflicting:
+            also = f"; adoptable: {adoptable}" if adoptable else ""
             return self.result(
                 "clashes",
                 CheckStatus.FAIL,
-                f"terraform would try to create what already exists: {listed}",
-                f"choose other names ({fields}), delete the old resources, or `terraform import` "
-                "them into this workspace",
+                "terraform would try to create what already exists and cannot be adopted: "
+                f"{found.conflict_text()}{also}",
+                found.conflict_fix()
+                + (f"; the adoptable ones: `{adopt} --adopt`" if adoptable else ""),
+            )
+        if found.adoptable:
+            return self.result(
+                "clashes",
+                CheckStatus.WARN,
+                f"{len(found.adoptable)} existing resource(s) can be adopted: {adoptable}",
+                f"`{adopt} --adopt` imports them (without --adopt the apply fails on their "
+                "names); or choose other names, or delete them",
             )
         note = f"; {len(ours)} already managed by this workspace" if ours else ""
         return self.result(
-            "clashes", CheckStatus.OK, f"none of the {len(planned)} names is taken{note}"
+            "clashes", CheckStatus.OK, f"none of the {len(named)} names is taken{note}"
         )
 
     def leftovers(self) -> PreflightCheck:

@@ -99,6 +99,8 @@ class Situation:
     profile: str | None = None
     #: resource names the answers choose -> their answers key (for "already exists")
     names: Mapping[str, str] = field(default_factory=dict)
+    #: the command that adopts what exists (`apply --adopt`); None when this run adopts already
+    adopt: str | None = None
     #: the home folder (terraform's ~/.terraformrc and default plugin folders)
     home: Path = field(default_factory=Path.home)
 
@@ -186,9 +188,10 @@ def _one(diag: TfDiagnostic, s: Situation) -> Diagnosis | None:
         if named is None:
             return Diagnosis("already_exists")
         name, key = named
-        return Diagnosis(
-            "already_exists", (NextStep(action="rename_existing", detail=name, key=key),)
-        )
+        steps = [NextStep(action="rename_existing", detail=name, key=key)]
+        if s.adopt:
+            steps.append(NextStep(action="adopt_existing", detail=name, command=s.adopt))
+        return Diagnosis("already_exists", tuple(steps))
     return None
 
 

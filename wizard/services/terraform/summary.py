@@ -37,6 +37,11 @@ class _Change:
     action: str
     after: Mapping[str, Any]
     before: Mapping[str, Any]
+    #: terraform imports it first (an `import` block): it existed before this workspace
+    importing: bool = False
+    #: the id it is imported by (when `importing`)
+    import_id: str = ""
+    after_unknown: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def values(self) -> Mapping[str, Any]:
@@ -72,7 +77,8 @@ def _changes(plan: Mapping[str, Any]) -> list[_Change]:
             continue
         change = rc.get("change") or {}
         action = action_of(change.get("actions") or [])
-        if action in ("noop", "read"):
+        importing = bool(change.get("importing"))
+        if action == "read" or (action == "noop" and not importing):
             continue
         out.append(
             _Change(
@@ -81,6 +87,9 @@ def _changes(plan: Mapping[str, Any]) -> list[_Change]:
                 action=action,
                 after=change.get("after") or {},
                 before=change.get("before") or {},
+                importing=importing,
+                import_id=str((change.get("importing") or {}).get("id") or ""),
+                after_unknown=change.get("after_unknown") or {},
             )
         )
     return out
@@ -173,7 +182,17 @@ def summarize(
     changes = _changes(plan)
     groups: dict[tuple[str, str], _Group] = {}
     destructive: list[str] = []
+    imports: list[PlanItem] = []
     for ch in changes:
+        if ch.importing:
+            item = _import_item(plan, ch)
+            imports.append(item)
+            if item.destructive:
+                why = _replace_reason(plan, ch.address) if ch.action == "replace" else ""
+                destructive.append(
+                    f"{_VERB[ch.action]} {item.labels[0]}, which existed before cdwizard{why}"
+                )
+            continue  # its import line says what happens to it
         noun, plural, name, detail = _describe(ch)
         if ch.action == "replace" and ch.before:
             old = _describe(_Change(ch.address, ch.type, ch.action, ch.before, ch.before))[2]
@@ -206,6 +225,7 @@ def summarize(
                 labels=tuple(group.labels),
             )
         )
+    items += imports
     counts = {"create": 0, "update": 0, "delete": 0}
     for ch in changes:
         if ch.action == "replace":
@@ -220,7 +240,53 @@ def summarize(
         remove=counts["delete"],
         destructive=tuple(destructive),
         operation=operation,
+        imports=len(imports),
     )
+
+
+#: attributes that say nothing about the resource itself (terraform bookkeeping)
+_QUIET = {"id", "arn", "timeouts", "tags", "unique_id", "create_date"}
+
+
+def _import_item(plan: Mapping[str, Any], ch: _Change) -> PlanItem:
+    """ "imports IAM role X (will change: adds tag K=V, sets description)"."""
+    noun, _plural, name, detail = _describe(ch)
+    label = _label(ch, noun, name or ch.import_id, detail)
+    destructive = ch.action in ("replace", "delete")
+    if destructive:
+        why = _replace_reason(plan, ch.address) if ch.action == "replace" else ""
+        what = f"{label} (will REPLACE it{why})".replace("  ", " ")
+    else:
+        changed = _will_change(ch) if ch.action == "update" else []
+        what = f"{label} (will change: {', '.join(changed)})" if changed else label
+    return PlanItem(
+        action="imports",
+        what=what,
+        addresses=(ch.address,),
+        destructive=destructive,
+        labels=(label,),
+    )
+
+
+def _will_change(ch: _Change) -> list[str]:
+    """What terraform changes on an imported resource to make it match the answers."""
+    before, after, unknown = ch.before, ch.after, ch.after_unknown
+    parts: list[str] = []
+    old_tags = before.get("tags_all") or before.get("tags") or {}
+    new_tags = after.get("tags_all") or after.get("tags") or {}
+    for key in sorted(set(old_tags) | set(new_tags)):
+        if key not in old_tags:
+            parts.append(f"adds tag {key}={new_tags[key]}")
+        elif key not in new_tags:
+            parts.append(f"removes tag {key}")
+        elif old_tags[key] != new_tags[key]:
+            parts.append(f"changes tag {key} to {new_tags[key]}")
+    for key in sorted(set(before) | set(after)):
+        if key in _QUIET or key == "tags_all" or unknown.get(key) is True:
+            continue
+        if (before.get(key) or None) != (after.get(key) or None):
+            parts.append(f"sets {key.replace('_', ' ')}")
+    return parts or ["settings terraform normalises"]
 
 
 def _label(ch: _Change, noun: str, name: str, detail: str) -> str:

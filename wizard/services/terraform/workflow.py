@@ -109,6 +109,8 @@ class Options:
     rerun: str = "cdwizard plan"
     #: the command this flow runs for (named to a process the workspace lock refuses)
     command: str = "apply"
+    #: `--adopt`: import what exists and can be taken over (imports.tf) instead of creating it
+    adopt: bool = False
 
     @property
     def workdir(self) -> Path:
@@ -140,6 +142,10 @@ class Workflow:
         self._save_warned: set[Any] = set()
         #: the error diagnostics of the terraform command running (or last run)
         self._errors: list[TfDiagnostic] = []
+        #: what `--adopt` imports in this run (`wizard.services.terraform.imports.Adoption`)
+        self.adoptions: list[Any] = []
+        #: without --adopt: how many existing resources --adopt would import
+        self.adoptable = 0
 
     # --- plumbing -----------------------------------------------------------------------------
 
@@ -380,7 +386,9 @@ class Workflow:
         self._check_interrupt()
 
     async def prepare(self, *, destroy: bool = False) -> PlanSummary:
-        """render, init, plan (`-destroy` for destroy); emits and returns the plan summary."""
+        """render, init, plan (`-destroy` for destroy); emits and returns the plan summary.
+        With `adopt`, conflicting resources stop the run first and adoptable ones are imported
+        by the plan (`imports.tf`)."""
         runner = self._require_runner()
         await self.initialize()
         self._plan_file = commands.DESTROY_PLAN_FILE if destroy else commands.PLAN_FILE
@@ -389,18 +397,35 @@ class Workflow:
             self._destroy_inventory = cleanup.inventory(state, self.options.answers)
             self._buckets = cleanup.buckets(state)
             self._rules = cleanup.rules(state)
+        adoptable: list[Any] = []
+        if not destroy:
+            adoptable = await self._adoptable()
+        plan = await self._run_plan(destroy)
+        if adoptable:
+            plan = await self._plan_imports(plan, adoptable)
+        self._plan = plan
+        summary = summarize(plan, operation="destroy" if destroy else "apply")
+        if destroy:
+            summary = self._existed_before(summary, plan)
+        elif self.adoptable:
+            import dataclasses
+
+            summary = dataclasses.replace(summary, adoptable=self.adoptable)
+        self.summary = summary
+        self.emit(summary)
+        if not destroy:
+            await self._warn_leftovers()
+        return summary
+
+    async def _run_plan(self, destroy: bool) -> dict[str, Any]:
+        """One `terraform plan` into the plan file; its JSON."""
+        runner = self._require_runner()
         code = await self._stream(runner.plan(out=self._plan_file, destroy=destroy))
         await self._save_sandbox()  # the plan's reads may have advanced the simulation
         if code not in (0, 2):
             raise self._command_failed("plan", code)
         self._check_interrupt()  # stopped just as the plan finished: still stopped
-        plan = await runner.show_plan(self._plan_file)
-        self._plan = plan
-        self.summary = summarize(plan, operation="destroy" if destroy else "apply")
-        self.emit(self.summary)
-        if not destroy:
-            await self._warn_leftovers()
-        return self.summary
+        return await runner.show_plan(self._plan_file)
 
     async def apply(self) -> int:
         """Apply the plan `prepare()` made; emits outputs and a report. Returns the exit code."""
@@ -409,6 +434,8 @@ class Workflow:
         started = time.time()
         code = await self._stream(runner.apply(plan=self._plan_file), autosave=True)
         await self._save_sandbox()
+        if code == 0:
+            self._adopted()
         lost = self._state_lost(started)
         leftovers = await self._leftovers_after() if self._state_readable() else []
         self.report = self._report("apply", leftovers=leftovers, state_problem=lost)
@@ -487,6 +514,12 @@ class Workflow:
             self.exit_code = ExitCode.DESTROY_FAILED
         else:
             self.exit_code = ExitCode.OK
+        if code == 0:
+            from wizard.services.terraform.imports import forget_adopted
+
+            deleted = [c.get("address", "") for c in self._plan.get("resource_changes") or []]
+            with contextlib.suppress(OSError):
+                forget_adopted(self.options.out, deleted)
         return self.exit_code
 
     def close(self) -> None:
@@ -598,6 +631,7 @@ class Workflow:
             mirror=self.options.mirror,
             profile=answers.aws.profile,
             names=answer_names((p.name, p.field) for p in planned),
+            adopt=None if self.options.adopt else self._adopt_command(),
         )
 
     def _stopped_text(self) -> str:
@@ -661,6 +695,136 @@ class Workflow:
             return []
         self.notice(issue.message, level="error")
         return list(issue.steps)
+
+    # --- adopting what exists (--adopt) -------------------------------------------------------
+
+    async def _adoptable(self) -> list[Any]:
+        """With `adopt`: the adoptable resources (`adoption.Classified`); conflicting ones stop
+        the run with their evidence and the answers key to change. Without: a stale imports.tf
+        (from an earlier --adopt run that did not apply) is removed, so the plan imports nothing."""
+        from wizard.services.terraform.imports import remove_imports
+
+        stale = remove_imports(self.options.workdir)  # the first plan must not import
+        if not self.options.adopt:
+            if stale:
+                self.notice(
+                    "removed imports.tf left by an earlier --adopt run: this run imports nothing",
+                    f"to adopt existing resources, run `{self._adopt_command()}`",
+                )
+            if self.options.command != "leftovers":  # that command says how to adopt its own
+                await self._offer_adoption()
+            return []
+        try:
+            found = await self._classify()
+        except Exception as exc:
+            hint = getattr(exc, "fix", None)
+            raise self._fail(
+                ExitCode.AWS_ERROR, f"could not look up the existing resources: {exc}", hint
+            ) from None
+        if found.conflicting:
+            raise self._fail(
+                ExitCode.PLAN_FAILED,
+                "cannot adopt: " + found.conflict_text() + " (nothing was imported)",
+                found.conflict_fix(),
+            )
+        for item in found.adoptable:
+            self.notice(f"adoptable: {item.line()}")
+        if not found.adoptable:
+            self.notice("--adopt: nothing to adopt, every resource is absent or managed already")
+        return found.adoptable
+
+    def _adopt_command(self) -> str:
+        apply = self.options.rerun_apply
+        return apply if apply.endswith(" --adopt") else f"{apply} --adopt"
+
+    async def _classify(self) -> Any:
+        """`adoption.classify` of the answers against what exists and terraform's state."""
+        from wizard.services.aws import adoption, leftovers
+
+        managed = leftovers.managed_in_raw_state(await self._raw_state())
+        clients = self._clients()
+        account = await asyncio.to_thread(self._account_id, clients)
+        return await asyncio.to_thread(
+            adoption.classify, clients, self.options.answers, account=account, managed=managed
+        )
+
+    async def _offer_adoption(self) -> None:
+        """Without --adopt: say which names are taken (applying would fail on them) and count
+        what --adopt would import (`adoptable`, for the summary). Best effort: a look-up that
+        fails (permissions) says nothing."""
+        try:
+            found = await self._classify()
+        except Exception:
+            return
+        named = [i for i in found.adoptable if i.kind != "ec2_instance"]
+        self.adoptable = len(found.adoptable) if named else 0
+        if named:
+            listed = "; ".join(item.line() for item in named)
+            self.notice(
+                f"{len(named)} resource(s) with the names this plan creates exist already "
+                f"(applying fails on them): {listed}",
+                f"adopt them: `{self._adopt_command()}`",
+                level="warn",
+            )
+        if found.conflicting:
+            self.notice(
+                f"existing resources cdwizard cannot adopt: {found.conflict_text()}",
+                found.conflict_fix(),
+                level="warn",
+            )
+
+    async def _plan_imports(self, plan: dict[str, Any], adoptable: list[Any]) -> dict[str, Any]:
+        """Write imports.tf for what the first plan would create, and plan again."""
+        from wizard.services.terraform import imports
+
+        placed, unplaced = imports.match(plan, adoptable)
+        for target in unplaced:
+            self.notice(
+                f"{target.label} stays as it is: cdwizard's configuration has no place for it",
+                "terraform neither imports nor changes it",
+            )
+        if not placed:
+            return plan
+        try:
+            imports.write_imports(self.options.workdir, placed)
+        except OSError as exc:
+            problem = describe_os_error(exc, self.options.workdir)
+            raise self._fail(ExitCode.FILE_ERROR, problem.message("write"), problem.fix) from None
+        self.adoptions = placed
+        self.notice(f"imports.tf: {len(placed)} import block(s); planning again with them")
+        return await self._run_plan(destroy=False)
+
+    def _adopted(self) -> None:
+        """After a successful apply: the import blocks are spent; remember what was adopted."""
+        from wizard.services.terraform import imports
+
+        if not self.adoptions:
+            return
+        try:
+            imports.remove_imports(self.options.workdir)
+            imports.record_adopted(self.options.out, self.adoptions)
+        except OSError as exc:
+            self.notice(f"could not tidy up after adopting: {exc}", level="warn")
+            return
+        self.notice(
+            f"adopted {len(self.adoptions)} existing resource(s); imports.tf removed (the "
+            "imports are done)"
+        )
+
+    def _existed_before(self, summary: PlanSummary, plan: dict[str, Any]) -> PlanSummary:
+        """A destroy plan's summary naming the adopted resources it deletes."""
+        import dataclasses
+
+        from wizard.services.terraform.imports import read_adopted
+
+        adopted = read_adopted(self.options.out)
+        deleted = [
+            c.get("address", "")
+            for c in plan.get("resource_changes") or []
+            if "delete" in ((c.get("change") or {}).get("actions") or [])
+        ]
+        labels = tuple(adopted[a] for a in deleted if a in adopted)
+        return dataclasses.replace(summary, existed_before=labels) if labels else summary
 
     # --- leftovers ----------------------------------------------------------------------------
 

@@ -71,6 +71,7 @@ class ReviewScreen(StepScreen):
         Binding("y", "confirm", "Yes, apply"),
         Binding("n", "back", "No, go back"),
         Binding("d", "details", "Details"),
+        Binding("a", "adopt", "Adopt existing"),
         Binding("ctrl+r", "refresh", "Plan again"),
         Binding("escape", "back", "Back", show=False),
         Binding("f1", "help", "Help"),
@@ -80,6 +81,8 @@ class ReviewScreen(StepScreen):
     answers: Answers | None = None
     plan: PlanView | None = None
     details = False
+    #: plan with `--adopt` (the user chose "adopt N existing resources")
+    adopt = False
 
     def compose(self) -> ComposeResult:
         yield self.top_bar()
@@ -168,7 +171,10 @@ class ReviewScreen(StepScreen):
         if previous is not None:
             await asyncio.to_thread(previous.close)
         self.context.drain()
-        runner = factory(answers, self.context.out, self.context.emit)
+        if self.adopt:
+            runner = factory(answers, self.context.out, self.context.emit, adopt=True)
+        else:
+            runner = factory(answers, self.context.out, self.context.emit)
         self.context.runner = runner
         status = self.status("plan")
         status.asking("Getting terraform ready…")
@@ -217,14 +223,26 @@ class ReviewScreen(StepScreen):
             status.ok("No changes: what exists already matches these answers.")
             self._show_text("#plan", "")
             return
+        imports = getattr(plan, "imports", 0)
         counts = f"{plan.add} to add, {plan.change} to change, {plan.remove} to destroy"
+        if imports:
+            counts = f"{imports} to import (they existed before cdwizard), {counts}"
+        adoptable = 0 if self.adopt else getattr(plan, "adoptable", 0)
         if plan.destructive:
             status.warn(f"{counts}. DESTRUCTIVE: " + "; ".join(plan.destructive))
+        elif adoptable:
+            status.warn(
+                f"{counts}. {adoptable} existing resource(s) have the names this plan creates: "
+                "applying fails on them unless you adopt them (a)."
+            )
         else:
             status.ok(counts)
         self._show_text("#plan", plan_lines(plan, details=self.details))
         self.query_one("#next", Button).disabled = False
-        self._show_text("#confirm", "Apply this plan?   y  yes    n  no, go back    d  details")
+        offer = f"    a  adopt {adoptable} existing resources" if adoptable else ""
+        self._show_text(
+            "#confirm", f"Apply this plan?   y  yes    n  no, go back    d  details{offer}"
+        )
 
     def _show_text(self, selector: str, text: str | Content) -> None:
         """Update a Static and hide it while it is empty (no blank gaps in the summary)."""
@@ -345,6 +363,17 @@ class ReviewScreen(StepScreen):
             return
         self.post_message(Navigate(self.STEP, "next"))
 
+    def action_adopt(self) -> None:
+        """Plan again with `--adopt`: import the existing resources instead of failing on them."""
+        plan = self.plan
+        if self.adopt or plan is None or not getattr(plan, "adoptable", 0) or not self.answers:
+            return
+        self.adopt = True
+        self.plan = None
+        self.query_one("#next", Button).disabled = True
+        self._show_text("#confirm", "")
+        self.make_plan(self.answers)
+
     def action_details(self) -> None:
         """Show the resources behind each line of the plan (and back)."""
         self.details = not self.details
@@ -355,7 +384,14 @@ class ReviewScreen(StepScreen):
 
 def plan_lines(plan: PlanView, *, details: bool) -> Content:
     """`+ creates pipeline shop` lines, destructive ones flagged; addresses with details."""
-    marks = {"creates": "+", "updates": "~", "replaces": "±", "deletes": "-", "destroys": "-"}
+    marks = {
+        "creates": "+",
+        "updates": "~",
+        "replaces": "±",
+        "deletes": "-",
+        "destroys": "-",
+        "imports": "<",
+    }
     out: list[Content] = []
     for item in plan.items:
         mark = marks.get(item.action, "•")

@@ -2,7 +2,8 @@
 
 Added to moto's `CodeCommitResponse` (the JSON-protocol handler of the moto server):
 `ListRepositories`, `ListBranches`, `GetBranch`, `CreateBranch`, `CreateCommit`, `GetCommit`,
-`GetFile`, `GetFolder`, `GetDifferences`.
+`GetFile`, `GetFolder`, `GetDifferences`; and `UpdateRepositoryDescription` (terraform sets the
+description of a repository it adopts).
 
 This module reads the requests and writes the responses; the content model (blobs, commits and
 branches with git's own ids) and CreateCommit's rules live in `_gitstore`. Errors use the
@@ -85,6 +86,14 @@ def list_repositories(self: Any) -> str:
     if token:
         out["nextToken"] = token
     return json.dumps(out)
+
+
+def update_repository_description(self: Any) -> str:
+    repository, _ = _repository(self)
+    repository.repository_metadata["repositoryDescription"] = (
+        self._get_param("repositoryDescription") or ""
+    )
+    return "{}"
 
 
 def list_branches(self: Any) -> str:
@@ -288,6 +297,7 @@ _HANDLERS: dict[str, Callable[[Any], str]] = {
     "get_file": get_file,
     "get_folder": get_folder,
     "get_differences": get_differences,
+    "update_repository_description": update_repository_description,
 }
 
 
