@@ -151,7 +151,8 @@ class TargetsAnswers:
         step="targets",
         help="How the CodeDeploy agent gets onto the instances: 'user_data' (at first boot, "
         "created instances only), 'ssm' (a State Manager association installing the "
-        "AWSCodeDeployAgent package on every tagged instance), 'preinstalled' (your AMI has it).",
+        "AWSCodeDeployAgent package on every tagged instance), 'preinstalled' (an AMI you "
+        "built has it; a stock image alias has not).",
     )
     ssm_managed: bool = ask(
         True,
@@ -414,6 +415,23 @@ def _user_data_needs_instances(a: Mapping[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+def _preinstalled_needs_own_image(a: Mapping[str, Any]) -> tuple[str, str] | None:
+    ami = a["targets.ami"]
+    if (
+        a["targets.agent_install"] == "preinstalled"
+        and a["targets.create_instance"]
+        and ami in r.AMI_ALIASES
+    ):
+        return (
+            f"'preinstalled' needs an image that already has the CodeDeploy agent, but "
+            f"targets.ami is the stock image '{ami}', which has none: every deployment to the "
+            "created instances would fail, and nothing installs the agent later",
+            "set targets.agent_install to 'user_data' (installs the agent at first boot) or "
+            "'ssm', or set targets.ami to the id of an AMI you built with the agent (ami-...)",
+        )
+    return None
+
+
 def _ssm_needs_managed(a: Mapping[str, Any]) -> tuple[str, str] | None:
     if a["targets.agent_install"] == "ssm" and not a["targets.ssm_managed"]:
         return (
@@ -470,6 +488,10 @@ def _group_tag_budget(a: Mapping[str, Any]) -> tuple[str, str] | None:
 
 CROSS_RULES: tuple[CrossRule, ...] = (
     (("targets.agent_install", "targets.create_instance"), _user_data_needs_instances),
+    (
+        ("targets.agent_install", "targets.ami", "targets.create_instance"),
+        _preinstalled_needs_own_image,
+    ),
     (("targets.agent_install", "targets.ssm_managed"), _ssm_needs_managed),
     (("terraform.state_bucket", "terraform.backend"), _s3_backend_needs_bucket),
     (("payload.port", "payload.user"), _privileged_port),
