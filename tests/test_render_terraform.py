@@ -41,6 +41,7 @@ from wizard.core.render.tfvars import NOT_TERRAFORM, VARIABLES, root_variables
 
 GOLDEN = REPO / "tests" / "golden" / "terraform"
 MODULES = REPO / "terraform" / "modules"
+ROOT_TEMPLATES = REPO / "templates" / "terraform"
 MODULE_NAMES = ("artifacts", "codedeploy", "events", "iam", "instance", "pipeline")
 ROOT_FILES = (
     ".gitignore",
@@ -260,6 +261,36 @@ def test_ami_aliases_match_the_answers_rules() -> None:
     locals_ = {k: v for block in parsed["locals"] for k, v in block.items()}
     keys = {k.strip('"') for k in locals_["ami_parameters"]} - {"__is_block__"}
     assert keys == set(AMI_ALIASES)
+
+
+def test_artifact_lifecycle_expires_current_and_superseded_artifacts() -> None:
+    """Each run writes new keys: a rule for superseded versions alone would never free space."""
+    def plain(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {
+                k.strip('"'): plain(v) for k, v in node.items() if not k.startswith("__")
+            }
+        if isinstance(node, list):
+            return [plain(v) for v in node]
+        return node.strip('"') if isinstance(node, str) else node
+
+    parsed = plain(_parse_dir(MODULES / "artifacts"))
+    lifecycle = next(
+        named["this"]
+        for block in parsed["resource"]
+        for rtype, named in block.items()
+        if rtype == "aws_s3_bucket_lifecycle_configuration"
+    )
+    (rule,) = lifecycle["rule"]
+    assert rule["status"] == "Enabled"
+    # `filter {}` warns on provider 5.86-5.9x; an empty prefix selects the same objects
+    assert rule["filter"] == [{"prefix": ""}]
+    assert rule["expiration"] == [{"days": "${var.current_version_expiration_days}"}]
+    assert rule["noncurrent_version_expiration"] == [
+        {"noncurrent_days": "${var.noncurrent_version_expiration_days}"}
+    ]
+    main = (ROOT_TEMPLATES / "main.tf.j2").read_text()
+    assert "current_version_expiration_days = var.artifact_expiration_days" in main
 
 
 def test_user_data_script_is_valid_bash(tmp_path: Path) -> None:

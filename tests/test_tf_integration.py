@@ -92,6 +92,10 @@ def emulator_inventory(workspace: Path, repository: str) -> dict[str, Any]:
                 info = cd.get_deployment_group(applicationName=app, deploymentGroupName=name)
                 groups[name] = info["deploymentGroupInfo"]
         inventory["groups"] = groups
+        inventory["lifecycle"] = {
+            b: c.client("s3").get_bucket_lifecycle_configuration(Bucket=b)["Rules"]
+            for b in inventory["buckets"]
+        }
         box.reset()  # leave the test process's moto as empty as we found it
         box.stop(save=False)
     return inventory
@@ -148,6 +152,12 @@ def test_default_answers_full_cycle(tmp_path: Path, provider_mirror: Path) -> No
     assert {"CodeDeployServiceRole", "CodeDeployDemo-EC2-Instance-Profile"} <= set(created["roles"])
     assert created["live_instances"][0]["Name"] == "devops-python-service"
     assert any(b.startswith("devops-python-service-artifacts-") for b in created["buckets"])
+    (rules,) = created["lifecycle"].values()
+    (rule,) = rules
+    # current artifacts expire too (each run writes new keys), superseded versions later
+    assert rule["Expiration"] == {"Days": 30}
+    assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == 30
+    assert rule["Filter"] == {"Prefix": ""} and rule["Status"] == "Enabled"
     assert created["rules"]  # eventbridge change detection
     assert created["repositories"] == ["devops-python-service"]  # made by the sandbox
     for key in ("pipelines", "applications", "roles", "profiles", "buckets", "rules"):

@@ -238,6 +238,17 @@ class PipelineAnswers:
         "Created with public access blocked, encryption, versioning and ownership enforced.",
         rules=r.BUCKET,
     )
+    artifact_expiration_days: int = ask(
+        30,
+        label="Keep artifacts (days)",
+        step="source",
+        advanced=True,
+        help="Days each pipeline run's artifact (the zipped revision CodeDeploy installs) is kept "
+        "in the artifact bucket; then it expires and its version is deleted 30 days later. A "
+        "revision older than this can no longer be redeployed or rolled back to, so keep it "
+        "longer than the time between your releases.",
+        rules=(r.int_range(1, 3650, unit="days"),),
+    )
     type: Literal["V2", "V1"] = ask(
         "V2",
         label="Pipeline type",

@@ -45,6 +45,7 @@ VARIABLES: dict[str, str] = {
     "pipeline_name": "pipeline.name",
     "pipeline_type": "pipeline.type",
     "artifact_bucket": "pipeline.artifact_bucket",
+    "artifact_expiration_days": "pipeline.artifact_expiration_days",
 }
 
 #: Answers keys that deliberately do not become root variables, and where they go instead.

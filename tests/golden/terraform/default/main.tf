@@ -15,7 +15,8 @@ locals {
 module "artifacts" {
   source = "./modules/artifacts"
 
-  bucket_name = local.artifact_bucket
+  bucket_name                     = local.artifact_bucket
+  current_version_expiration_days = var.artifact_expiration_days
 }
 
 module "iam" {

@@ -160,3 +160,8 @@ variable "artifact_bucket" {
   description = "Artifact bucket name; null names it <project>-artifacts-<account id> (answers: pipeline.artifact_bucket)."
   type        = string
 }
+
+variable "artifact_expiration_days" {
+  description = "Days a pipeline artifact is kept before it expires (answers: pipeline.artifact_expiration_days)."
+  type        = number
+}
