@@ -265,11 +265,10 @@ def test_ami_aliases_match_the_answers_rules() -> None:
 
 def test_artifact_lifecycle_expires_current_and_superseded_artifacts() -> None:
     """Each run writes new keys: a rule for superseded versions alone would never free space."""
+
     def plain(node: Any) -> Any:
         if isinstance(node, dict):
-            return {
-                k.strip('"'): plain(v) for k, v in node.items() if not k.startswith("__")
-            }
+            return {k.strip('"'): plain(v) for k, v in node.items() if not k.startswith("__")}
         if isinstance(node, list):
             return [plain(v) for v in node]
         return node.strip('"') if isinstance(node, str) else node
