@@ -393,6 +393,27 @@ def test_user_data_renders_through_templatefile(
     subprocess.run(["bash", "-n", str(path)], check=True)
 
 
+@pytest.mark.terraform
+@pytest.mark.mirror
+@pytest.mark.parametrize("variant", ["default", "ssm-poll-no-instance"])
+def test_the_pipeline_is_created_after_what_it_deploys_to(
+    variant: str, terraform_bin: str, tf_env: dict[str, str], tmp_path: Path
+) -> None:
+    """A pipeline starts its first run when it is created: `terraform graph` must order it after
+    the instances and the SSM association that installs their agent."""
+    write_tree(render_root(VARIANTS[variant]), tmp_path)
+    init_for_console(terraform_bin, tmp_path, tf_env)
+    proc = subprocess.run(
+        [terraform_bin, "graph"], cwd=tmp_path, env=tf_env, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    edges = set(re.findall(r'"([^"]+)" -> "([^"]+)"', proc.stdout))
+    pipeline = "module.pipeline.aws_codepipeline.this"
+    after = {target for source, target in edges if source == pipeline}
+    assert "module.instance.aws_instance.this" in after
+    assert "module.instance.aws_ssm_association.codedeploy_agent" in after
+
+
 # --- checkov ----------------------------------------------------------------------------------
 
 

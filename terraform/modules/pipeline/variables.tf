@@ -121,3 +121,9 @@ variable "account_id" {
     error_message = "account_id must be a 12-digit AWS account ID."
   }
 }
+
+variable "deploy_targets" {
+  description = "IDs of the instances and the agent's SSM association. The pipeline is created after them: it starts its first run as soon as it exists, and a deployment created before the instances fails with NO_INSTANCES."
+  type        = list(string)
+  default     = []
+}

@@ -77,6 +77,7 @@ module "pipeline" {
   deployment_group_arn    = module.codedeploy.deployment_group_arn
   region                  = var.region
   account_id              = local.account_id
+  deploy_targets          = module.instance.deploy_targets
 }
 
 module "events" {
