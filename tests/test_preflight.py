@@ -70,8 +70,26 @@ def repo_with_branch(clients: AwsClients, name: str = "shop", branch: str = "mai
     )["commitId"]
 
 
+ARTIFACTS_READ = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+                "Resource": "arn:aws:s3:::shop-artifacts-*/*",
+            }
+        ],
+    }
+)
+
+
 def instance(
-    clients: AwsClients, *, profile: bool = True, tags: dict[str, str] | None = None
+    clients: AwsClients,
+    *,
+    profile: bool = True,
+    tags: dict[str, str] | None = None,
+    reads_artifacts: bool = True,
 ) -> str:
     iam = clients.client("iam")
     kwargs: dict[str, Any] = {
@@ -93,6 +111,10 @@ def instance(
             iam.put_role_policy(
                 RoleName="existing-app", PolicyName="ssm", PolicyDocument=AGENT_POLICY
             )
+            if reads_artifacts:
+                iam.put_role_policy(
+                    RoleName="existing-app", PolicyName="artifacts", PolicyDocument=ARTIFACTS_READ
+                )
             iam.create_instance_profile(InstanceProfileName="existing-app")
             iam.add_role_to_instance_profile(
                 InstanceProfileName="existing-app", RoleName="existing-app"
@@ -138,6 +160,7 @@ def test_a_ready_account_passes_every_aws_check(clients: AwsClients, tmp_path: P
         "instances",
         "deployment_config",
         "instance_profile",
+        "instance_role",
         "ssm_agent",
         "clashes",
     ):
@@ -416,3 +439,79 @@ def test_the_s3_state_backend_needs_its_bucket(clients: AwsClients, tmp_path: Pa
     assert found.detail == "state goes to s3://shop-tf-state/cdwizard/shop/terraform.tfstate"
     in_sandbox = run(clients, s3, tmp_path, sandbox=True)[0].by_name("state_backend")
     assert in_sandbox.status is CheckStatus.SKIP and "sandbox" in in_sandbox.detail
+
+
+# --- instance roles and the artifact bucket ------------------------------------------------------
+
+
+def test_an_instance_role_that_cannot_read_the_bucket_fails_with_what_to_attach(
+    clients: AwsClients, tmp_path: Path
+) -> None:
+    repo_with_branch(clients)
+    bare = instance(clients, reads_artifacts=False)
+    report, _ = run(clients, answers(), tmp_path)
+    check = report.by_name("instance_role")
+    assert check.status is CheckStatus.FAIL, check
+    assert "could not download revisions from s3://shop-artifacts-123456789012" in check.detail
+    assert f"role existing-app of {bare}: s3:GetObject not allowed" in check.detail
+    fix = check.fix or ""
+    assert fix.startswith("set targets.extend_role: existing-app and cdwizard adds")
+    policy = (
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject",'
+        '"s3:GetObjectVersion"],"Resource":"arn:aws:s3:::shop-artifacts-123456789012/*"}]}'
+    )
+    assert (
+        "`aws iam put-role-policy --role-name existing-app --policy-name shop-artifacts-read "
+        f"--policy-document '{policy}'`"
+    ) in fix
+    assert report.exit_code == ExitCode.AWS_ERROR
+
+    extended = run(clients, answers(targets={"extend_role": "existing-app"}), tmp_path)[0]
+    check = extended.by_name("instance_role")
+    assert check.status is CheckStatus.OK
+    assert "apply adds shop-artifacts-read to it (targets.extend_role)" in check.detail
+
+    missing = run(clients, answers(targets={"extend_role": "no-such-role"}), tmp_path)[0]
+    check = missing.by_name("instance_role")
+    assert (
+        check.status is CheckStatus.FAIL and "'no-such-role', which does not exist" in check.detail
+    )
+
+
+def test_an_explicit_deny_cannot_be_fixed_by_extending_the_role(
+    clients: AwsClients, tmp_path: Path
+) -> None:
+    repo_with_branch(clients)
+    instance(clients)
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::shop-*/*"}],
+    }
+    clients.client("iam").put_role_policy(
+        RoleName="existing-app", PolicyName="no-s3", PolicyDocument=json.dumps(deny)
+    )
+    report, _ = run(clients, answers(targets={"extend_role": "existing-app"}), tmp_path)
+    check = report.by_name("instance_role")
+    assert check.status is CheckStatus.FAIL
+    assert "s3:GetObject denied by no-s3" in check.detail
+    assert "remove the Deny" in (check.fix or "")
+
+
+def test_instance_roles_are_read_when_the_simulator_is_not_allowed(
+    aws_target, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    admin = AwsClients(aws_target)
+    repo_with_branch(admin)
+    instance(admin, reads_artifacts=False)
+    base = ["sts:GetCallerIdentity", "ec2:Describe*", "codecommit:Get*", "codecommit:List*"]
+    with restricted_target(aws_target, [*base, "iam:Get*", "iam:List*"]) as reader:
+        report, _ = run(AwsClients(reader), answers(), tmp_path)
+    check = report.by_name("instance_role")
+    assert check.status is CheckStatus.FAIL and "s3:GetObject not allowed" in check.detail
+    with restricted_target(aws_target, [*base, "iam:GetInstanceProfile"], user="blind") as blind:
+        report, _ = run(AwsClients(blind), answers(), tmp_path)
+    check = report.by_name("instance_role")
+    assert check.status is CheckStatus.WARN
+    assert check.detail.startswith(
+        "could not check: missing permission iam:SimulatePrincipalPolicy"
+    )

@@ -161,6 +161,17 @@ class TargetsAnswers:
         help="Attach AmazonSSMManagedInstanceCore to the instance role: needed for the ssm agent "
         "install and lets `cdwizard monitor` fetch full hook logs without SSH.",
     )
+    extend_role: str | None = ask(
+        None,
+        label="Extend role",
+        step="targets",
+        help="IAM role of instances you already run (the role in their instance profile). "
+        "cdwizard adds one inline policy to it that lets the CodeDeploy agent read this "
+        "pipeline's artifact bucket (s3:GetObject and s3:GetObjectVersion on its objects, "
+        "nothing else); destroy removes that policy, never the role. null changes no role of "
+        "yours: `cdwizard doctor` then checks that the instances' roles can read the bucket.",
+        rules=r.IAM_NAME,
+    )
 
 
 @dataclass(frozen=True)
@@ -472,6 +483,17 @@ def _privileged_port(a: Mapping[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+def _extend_another_role(a: Mapping[str, Any]) -> tuple[str, str] | None:
+    role = a["targets.extend_role"]
+    if role and role in (a["deployment.instance_profile"], a["deployment.service_role"]):
+        return (
+            f"'{role}' is a role cdwizard creates itself (deployment.instance_profile or "
+            "deployment.service_role); the instance role it creates can already read the bucket",
+            "name the role of the instances you already run, or set targets.extend_role to null",
+        )
+    return None
+
+
 def _role_names_differ(a: Mapping[str, Any]) -> tuple[str, str] | None:
     if a["deployment.service_role"] == a["deployment.instance_profile"]:
         return (
@@ -507,5 +529,9 @@ CROSS_RULES: tuple[CrossRule, ...] = (
     (("terraform.state_bucket", "terraform.backend"), _s3_backend_needs_bucket),
     (("payload.port", "payload.user"), _privileged_port),
     (("deployment.instance_profile", "deployment.service_role"), _role_names_differ),
+    (
+        ("targets.extend_role", "deployment.instance_profile", "deployment.service_role"),
+        _extend_another_role,
+    ),
     (("deployment.group_tags", "tags"), _group_tag_budget),
 )

@@ -35,6 +35,7 @@ VARIABLES: dict[str, str] = {
     "subnet_id": "targets.subnet_id",
     "agent_install": "targets.agent_install",
     "ssm_managed": "targets.ssm_managed",
+    "extend_role": "targets.extend_role",
     "application_name": "deployment.application",
     "deployment_group_name": "deployment.group",
     "deployment_config": "deployment.config",

@@ -14,6 +14,7 @@ Checks (names are stable; they appear in `--json` output):
     instances          running instances carry the tag (or cdwizard creates them)
     deployment_config  the deployment config can deploy to that many instances
     instance_profile   matched instances have an instance profile
+    instance_role      their roles may read the artifact bucket (s3:GetObject, GetObjectVersion)
     ssm_agent          matched instances have an online SSM agent (agent_install=ssm or ssm_managed)
     clashes            none of the names terraform will create is taken
 
@@ -39,7 +40,8 @@ from wizard.core.events.preflight import (
 )
 from wizard.core.exitcodes import ExitCode
 from wizard.core.explain import explain
-from wizard.services.aws import clashes, discovery
+from wizard.core.iam_policy import read_only_policy
+from wizard.services.aws import access, clashes, discovery
 from wizard.services.aws.errors import DiscoveryError
 from wizard.services.aws.preflight_tools import (
     REGISTRY_URL,
@@ -63,6 +65,7 @@ CHECKS: tuple[tuple[str, str], ...] = (
     ("instances", "Target instances"),
     ("deployment_config", "Deployment config"),
     ("instance_profile", "Instance profiles"),
+    ("instance_role", "Instance roles"),
     ("ssm_agent", "SSM agents"),
     ("clashes", "Name clashes"),
 )
@@ -424,6 +427,103 @@ class _Run:
             f"all {len(existing)} matched instances have one ({', '.join(profiles)})",
         )
 
+    def instance_role(self) -> PreflightCheck:
+        existing = [i for i in (self.match.instances if self.match else ()) if i.profile_arn]
+        t, project = self.answers.targets, self.answers.project
+        account = self.identity.account if self.identity else None
+        bucket = clashes.artifact_bucket_name(self.answers, account)
+        if not existing or bucket is None:
+            return self.result(
+                "instance_role",
+                CheckStatus.SKIP,
+                "no existing instance with an instance profile to check; created instances get "
+                f"'{self.answers.deployment.instance_profile}', which can read the bucket",
+            )
+        partition = self.identity.arn.split(":")[1] if self.identity else "aws"
+        resource = access.artifact_object_arn(partition, bucket, self.answers.pipeline.name)
+        if t.extend_role and access.role_by_name(self.clients, t.extend_role) is None:
+            return self.result(
+                "instance_role",
+                CheckStatus.FAIL,
+                f"targets.extend_role names '{t.extend_role}', which does not exist",
+                "set it to the role in your instances' instance profile (the EC2 console shows "
+                "it as 'IAM Role'), or to null",
+            )
+        by_profile: dict[str, list[str]] = {}
+        for i in existing:
+            by_profile.setdefault(i.profile_arn or "", []).append(i.instance_id)
+        refused: list[tuple[access.RoleAccess, list[str]]] = []
+        granted: list[str] = []
+        ok_roles: list[str] = []
+        for profile_arn, ids in sorted(by_profile.items()):
+            for role in access.profile_roles(self.clients, profile_arn):
+                verdict = access.role_access(self.clients, role, resource)
+                if verdict.allowed:
+                    ok_roles.append(role.name)
+                elif role.name == t.extend_role and not verdict.explicitly_denied:
+                    granted.append(role.name)
+                else:
+                    refused.append((verdict, ids))
+        where = f"s3://{bucket}"
+        if refused:
+            return self._role_refused(refused, f"arn:{partition}:s3:::{bucket}", where, project)
+        if granted:
+            return self.result(
+                "instance_role",
+                CheckStatus.OK,
+                f"role {', '.join(granted)} cannot read {where} yet: apply adds "
+                f"{project}-artifacts-read to it (targets.extend_role)",
+            )
+        return self.result(
+            "instance_role",
+            CheckStatus.OK,
+            f"the role{'s' if len(ok_roles) != 1 else ''} of all {len(existing)} matched "
+            f"instance{'s' if len(existing) != 1 else ''} can read {where} "
+            f"({', '.join(sorted(set(ok_roles)))})",
+        )
+
+    def _role_refused(
+        self,
+        refused: list[tuple[access.RoleAccess, list[str]]],
+        bucket_arn: str,
+        where: str,
+        project: str,
+    ) -> PreflightCheck:
+        parts = []
+        for verdict, ids in refused:
+            reasons = []
+            for e in verdict.refused:
+                if e.decision == "explicitDeny":
+                    reasons.append(f"{e.action} denied by {e.decided_by}")
+                elif e.conditional:
+                    reasons.append(f"{e.action} allowed only under a condition")
+                else:
+                    reasons.append(f"{e.action} not allowed")
+            parts.append(f"role {verdict.role.name} of {_ids(ids)}: {'; '.join(reasons)}")
+        detail = (
+            f"the CodeDeploy agent could not download revisions from {where}: "
+            + " · ".join(parts)
+        )
+        denied = [v.role.name for v, _ in refused if v.explicitly_denied]
+        if denied:
+            fix = (
+                f"remove the Deny on s3:GetObject for {where}/* from role "
+                f"{', '.join(denied)} (an explicit Deny wins over any Allow)"
+            )
+            return self.result("instance_role", CheckStatus.FAIL, detail, fix)
+        document = read_only_policy(access.READ_ACTIONS, f"{bucket_arn}/*")
+        roles = [v.role.name for v, _ in refused]
+        command = (
+            f"aws iam put-role-policy --role-name {roles[0]} --policy-name "
+            f"{project}-artifacts-read --policy-document '{document}'"
+        )
+        more = f" (and the same for {', '.join(roles[1:])})" if len(roles) > 1 else ""
+        fix = (
+            f"set targets.extend_role: {roles[0]} and cdwizard adds that read-only policy on "
+            f"apply, or attach it yourself: `{command}`{more}"
+        )
+        return self.result("instance_role", CheckStatus.FAIL, detail, fix)
+
     def ssm_agent(self) -> PreflightCheck:
         t = self.answers.targets
         if t.agent_install != "ssm" and not t.ssm_managed:
@@ -497,6 +597,7 @@ class _Run:
             ("instances", lambda: self.aws("instances", self.instances)),
             ("deployment_config", self.deployment_config),
             ("instance_profile", lambda: self.aws("instance_profile", self.instance_profile)),
+            ("instance_role", lambda: self.aws("instance_role", self.instance_role)),
             ("ssm_agent", lambda: self.aws("ssm_agent", self.ssm_agent)),
             ("clashes", lambda: self.aws("clashes", self.clashes)),
         ]

@@ -27,6 +27,8 @@ module "iam" {
   artifact_bucket_arn       = module.artifacts.bucket_arn
   region                    = var.region
   attach_ssm_managed_policy = var.ssm_managed
+  extend_role_name          = var.extend_role
+  extend_role_policy_name   = "${var.project}-artifacts-read"
 }
 
 module "instance" {

@@ -111,6 +111,11 @@ variable "ssm_managed" {
   type        = bool
 }
 
+variable "extend_role" {
+  description = "Existing role of instances you run, given read access to the artifact bucket; null changes none (answers: targets.extend_role)."
+  type        = string
+}
+
 variable "application_name" {
   description = "CodeDeploy application name (answers: deployment.application)."
   type        = string
