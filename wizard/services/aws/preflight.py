@@ -500,9 +500,8 @@ class _Run:
                 else:
                     reasons.append(f"{e.action} not allowed")
             parts.append(f"role {verdict.role.name} of {_ids(ids)}: {'; '.join(reasons)}")
-        detail = (
-            f"the CodeDeploy agent could not download revisions from {where}: "
-            + " · ".join(parts)
+        detail = f"the CodeDeploy agent could not download revisions from {where}: " + " · ".join(
+            parts
         )
         denied = [v.role.name for v, _ in refused if v.explicitly_denied]
         if denied:
