@@ -32,8 +32,24 @@ VARIANT = """\
 version: 1
 project: ssm-variant
 source: {change_detection: poll, create_repository: true}
-targets: {create_instance: false, agent_install: ssm, ssm_managed: true}
+targets: {create_instance: false, agent_install: ssm, ssm_managed: true, extend_role: fleet-role}
 """
+#: The role of the instances the variant targets: it exists before cdwizard runs.
+FLEET_ROLE = "fleet-role"
+
+
+def existing_fleet_role(workspace: Path) -> None:
+    """The role of instances the user already runs, in the sandbox's saved state."""
+    from wizard.services.sandbox import STATE_FILE
+    from wizard.services.sandbox.launcher import Sandbox
+
+    (workspace / STATE_FILE).parent.mkdir(parents=True, exist_ok=True)
+    box = Sandbox(state_file=workspace / STATE_FILE)
+    with box:
+        box.clients.client("iam").create_role(RoleName=FLEET_ROLE, AssumeRolePolicyDocument="{}")
+        box.save()
+        box.reset()  # leave the test process's moto as empty as we found it
+        box.stop(save=False)
 
 
 def cli(
@@ -92,6 +108,12 @@ def emulator_inventory(workspace: Path, repository: str) -> dict[str, Any]:
                 info = cd.get_deployment_group(applicationName=app, deploymentGroupName=name)
                 groups[name] = info["deploymentGroupInfo"]
         inventory["groups"] = groups
+        iam = c.client("iam")
+        inventory["fleet_role_policies"] = (
+            iam.list_role_policies(RoleName=FLEET_ROLE)["PolicyNames"]
+            if FLEET_ROLE in inventory["roles"]
+            else None
+        )
         inventory["lifecycle"] = {
             b: c.client("s3").get_bucket_lifecycle_configuration(Bucket=b)["Rules"]
             for b in inventory["buckets"]
@@ -167,14 +189,19 @@ def test_default_answers_full_cycle(tmp_path: Path, provider_mirror: Path) -> No
 
 
 def test_ssm_poll_no_instance_variant_full_cycle(tmp_path: Path, provider_mirror: Path) -> None:
+    existing_fleet_role(tmp_path / "ws")
     result = full_cycle(tmp_path, VARIANT, provider_mirror, "ssm-variant")
     created, gone = result["created"], result["gone"]
+    # targets.extend_role: one read policy on the existing role, removed again by destroy
+    assert created["fleet_role_policies"] == ["ssm-variant-artifacts-read"]
+    assert gone["fleet_role_policies"] == [] and FLEET_ROLE in gone["roles"]
     assert created["live_instances"] == []
     assert len(created["associations"]) == 1
     assert created["rules"] == []  # polling: no EventBridge rule
     assert created["repositories"] == ["ssm-variant"]  # created by terraform this time
-    for key in ("pipelines", "applications", "roles", "profiles", "buckets", "associations"):
+    for key in ("pipelines", "applications", "profiles", "buckets", "associations"):
         assert gone[key] == [], key
+    assert gone["roles"] == [FLEET_ROLE]  # not ours: only our policy on it went
     assert gone["repositories"] == []
 
 
