@@ -90,6 +90,7 @@ def instance(
     profile: bool = True,
     tags: dict[str, str] | None = None,
     reads_artifacts: bool = True,
+    subnet: str | None = None,
 ) -> str:
     iam = clients.client("iam")
     kwargs: dict[str, Any] = {
@@ -120,6 +121,8 @@ def instance(
                 InstanceProfileName="existing-app", RoleName="existing-app"
             )
         kwargs["IamInstanceProfile"] = {"Name": "existing-app"}
+    if subnet:
+        kwargs["SubnetId"] = subnet
     return clients.client("ec2").run_instances(**kwargs)["Instances"][0]["InstanceId"]
 
 
@@ -515,3 +518,147 @@ def test_instance_roles_are_read_when_the_simulator_is_not_allowed(
     assert check.detail.startswith(
         "could not check: missing permission iam:SimulatePrincipalPolicy"
     )
+
+
+# --- the network: a default VPC, and a way out of the subnets -----------------------------------
+
+
+def delete_default_vpc(clients: AwsClients) -> str:
+    """What `aws ec2 delete-vpc` on the default VPC needs first: its subnets and gateway gone."""
+    ec2 = clients.client("ec2")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]
+    vpc_id = vpc["VpcId"]
+    for subnet in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]:
+        ec2.delete_subnet(SubnetId=subnet["SubnetId"])
+    gateways = ec2.describe_internet_gateways(
+        Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}]
+    )["InternetGateways"]
+    for igw in gateways:
+        ec2.detach_internet_gateway(InternetGatewayId=igw["InternetGatewayId"], VpcId=vpc_id)
+        ec2.delete_internet_gateway(InternetGatewayId=igw["InternetGatewayId"])
+    ec2.delete_vpc(VpcId=vpc_id)
+    return vpc_id
+
+
+def private_subnet(clients: AwsClients, cidr: str = "10.20.1.0/24") -> tuple[str, str, str]:
+    """A subnet of a new VPC with no way out: (vpc id, subnet id, its route table id)."""
+    ec2 = clients.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock=cidr)["Subnet"]["SubnetId"]
+    table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
+    return vpc, subnet, table
+
+
+def created(**targets: Any):  # type: ignore[no-untyped-def]
+    return answers(targets={"create_instance": True, "agent_install": "user_data", **targets})
+
+
+def test_the_default_vpc_and_its_route_to_the_internet(clients: AwsClients, tmp_path: Path) -> None:
+    repo_with_branch(clients)
+    report, _ = run(clients, created(), tmp_path)
+    vpc = report.by_name("default_vpc")
+    assert vpc.status is CheckStatus.OK and "default subnets" in vpc.detail
+    net = report.by_name("network")
+    assert net.status is CheckStatus.OK, net
+    assert "internet via igw-" in net.detail  # the emulator's default VPC, made as AWS makes it
+
+
+def test_no_default_vpc_fails_with_the_fix(clients: AwsClients, tmp_path: Path) -> None:
+    repo_with_branch(clients)
+    delete_default_vpc(clients)
+    report, _ = run(clients, created(), tmp_path)
+    vpc = report.by_name("default_vpc")
+    assert vpc.status is CheckStatus.FAIL
+    assert "no default VPC in eu-west-1 and targets.subnet_id is null" in vpc.detail
+    assert "`aws ec2 create-default-vpc --region eu-west-1`" in (vpc.fix or "")
+    assert "targets.subnet_id" in (vpc.fix or "")
+    assert report.by_name("network").status is CheckStatus.SKIP
+    # a subnet of its own does not need the default VPC
+    _, subnet, _ = private_subnet(clients)
+    report, _ = run(clients, created(subnet_id=subnet), tmp_path)
+    assert report.by_name("default_vpc").status is CheckStatus.SKIP
+
+
+def test_a_subnet_without_a_route_to_the_internet_fails_with_the_fix(
+    clients: AwsClients, tmp_path: Path
+) -> None:
+    repo_with_branch(clients)
+    _, subnet, table = private_subnet(clients)
+    report, _ = run(clients, created(subnet_id=subnet), tmp_path)
+    net = report.by_name("network")
+    assert net.status is CheckStatus.FAIL
+    assert f"created instances: {subnet} ({table}): no route to the internet" in net.detail
+    assert "no VPC endpoint for codedeploy, codedeploy-commands-secure, s3" in net.detail
+    fix = net.fix or ""
+    assert (
+        f"`aws ec2 create-route --route-table-id {table} --destination-cidr-block 0.0.0.0/0" in fix
+    )
+    assert "com.amazonaws.eu-west-1.codedeploy-commands-secure" in fix
+
+    # the instances you already run there are told apart by id
+    existing = instance(clients, subnet=subnet)
+    report, _ = run(clients, answers(), tmp_path)
+    net = report.by_name("network")
+    assert net.status is CheckStatus.FAIL and net.detail.startswith(f"{existing}: {subnet}")
+
+
+def test_an_internet_gateway_needs_public_ips(clients: AwsClients, tmp_path: Path) -> None:
+    repo_with_branch(clients)
+    ec2 = clients.client("ec2")
+    vpc, subnet, table = private_subnet(clients)
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    report, _ = run(clients, created(subnet_id=subnet), tmp_path)
+    net = report.by_name("network")
+    assert net.status is CheckStatus.FAIL and "get no public IP" in net.detail
+    assert f"modify-subnet-attribute --subnet-id {subnet} --map-public-ip-on-launch" in (
+        net.fix or ""
+    )
+    ec2.modify_subnet_attribute(SubnetId=subnet, MapPublicIpOnLaunch={"Value": True})
+    report, _ = run(clients, created(subnet_id=subnet), tmp_path)
+    assert report.by_name("network").status is CheckStatus.OK
+
+
+def test_a_nat_gateway_or_vpc_endpoints_are_ways_out(clients: AwsClients, tmp_path: Path) -> None:
+    repo_with_branch(clients)
+    ec2 = clients.client("ec2")
+    vpc, subnet, table = private_subnet(clients)
+    endpoints = [
+        ec2.create_vpc_endpoint(
+            VpcId=vpc,
+            ServiceName=f"com.amazonaws.eu-west-1.{name}",
+            VpcEndpointType="Interface",
+            SubnetIds=[subnet],
+        )
+        for name in ("codedeploy", "codedeploy-commands-secure")
+    ]
+    ec2.create_vpc_endpoint(
+        VpcId=vpc,
+        ServiceName="com.amazonaws.eu-west-1.s3",
+        VpcEndpointType="Gateway",
+        RouteTableIds=[table],
+    )
+    report, _ = run(clients, created(subnet_id=subnet), tmp_path)
+    net = report.by_name("network")
+    assert net.status is CheckStatus.WARN, net
+    assert "no route to the internet, but VPC endpoints for codedeploy" in net.detail
+    assert "pip need mirrors" in net.detail
+    assert len(endpoints) == 2
+
+    public = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.9.0/24")["Subnet"]["SubnetId"]
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=public, AllocationId=eip)["NatGateway"]["NatGatewayId"]
+    ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+    report, _ = run(clients, created(subnet_id=subnet), tmp_path)
+    net = report.by_name("network")
+    assert net.status is CheckStatus.OK and f"nat via {nat}" in net.detail
+
+
+def test_a_subnet_that_does_not_exist(clients: AwsClients, tmp_path: Path) -> None:
+    repo_with_branch(clients)
+    report, _ = run(clients, created(subnet_id="subnet-0123456789abcdef0"), tmp_path)
+    net = report.by_name("network")
+    assert net.status is CheckStatus.FAIL
+    assert "subnet subnet-0123456789abcdef0 does not exist in eu-west-1" in net.detail

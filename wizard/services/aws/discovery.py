@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from wizard.services.aws.errors import (
@@ -271,6 +272,11 @@ class MatchedInstance:
     name: str | None
     #: ARN of the attached instance profile, None when there is none
     profile_arn: str | None
+    subnet_id: str | None = None
+    #: whether the instance has a public IPv4 address (its way out through an internet gateway)
+    public_ip: bool = False
+    #: when the instance was launched (how long its first-boot agent install has been running)
+    launched_at: datetime | None = None
 
     @property
     def profile_name(self) -> str | None:
@@ -310,6 +316,9 @@ def _matched(raw: dict[str, Any]) -> MatchedInstance:
         availability_zone=raw.get("Placement", {}).get("AvailabilityZone", ""),
         name=tags.get("Name"),
         profile_arn=(raw.get("IamInstanceProfile") or {}).get("Arn"),
+        subnet_id=raw.get("SubnetId"),
+        public_ip=bool(raw.get("PublicIpAddress")),
+        launched_at=raw.get("LaunchTime"),
     )
 
 

@@ -16,6 +16,9 @@ Checks (names are stable; they appear in `--json` output):
     instance_profile   matched instances have an instance profile
     instance_role      their roles may read the artifact bucket (s3:GetObject, GetObjectVersion)
     ssm_agent          matched instances have an online SSM agent (agent_install=ssm or ssm_managed)
+    default_vpc        without targets.subnet_id, the region has a default VPC with default subnets
+    network            the instances' subnets reach CodeDeploy and S3: internet gateway and public
+                       IPs, a NAT gateway, or VPC endpoints
     clashes            none of the names terraform will create is taken
 
 A check that cannot run (no credentials yet, nothing to look at) is `skip`; a look-up the caller
@@ -41,7 +44,7 @@ from wizard.core.events.preflight import (
 from wizard.core.exitcodes import ExitCode
 from wizard.core.explain import explain
 from wizard.core.iam_policy import read_only_policy
-from wizard.services.aws import access, clashes, discovery
+from wizard.services.aws import access, clashes, discovery, network
 from wizard.services.aws.errors import DiscoveryError
 from wizard.services.aws.preflight_tools import (
     REGISTRY_URL,
@@ -67,6 +70,8 @@ CHECKS: tuple[tuple[str, str], ...] = (
     ("instance_profile", "Instance profiles"),
     ("instance_role", "Instance roles"),
     ("ssm_agent", "SSM agents"),
+    ("default_vpc", "Default VPC"),
+    ("network", "Network"),
     ("clashes", "Name clashes"),
 )
 _TITLES = dict(CHECKS)
@@ -120,6 +125,7 @@ class _Run:
     repository_exists: bool | None = None
     branches: discovery.BranchList | None = None
     match: discovery.InstanceMatch | None = None
+    default_subnets: tuple[str, ...] = ()
     terraform: FoundTerraform | None = None
     done: list[PreflightCheck] = field(default_factory=list)
 
@@ -560,6 +566,83 @@ class _Run:
             "targets.ssm_managed is true); check Fleet Manager",
         )
 
+    def default_vpc(self) -> PreflightCheck:
+        t, region = self.answers.targets, self.answers.aws.region
+        if not t.create_instance:
+            return self.result("default_vpc", CheckStatus.SKIP, "cdwizard creates no instances")
+        if t.subnet_id:
+            return self.result(
+                "default_vpc", CheckStatus.SKIP, f"created instances go to {t.subnet_id}"
+            )
+        found = network.default_vpc(self.clients)
+        if found.vpc_id is None:
+            return self.result(
+                "default_vpc",
+                CheckStatus.FAIL,
+                f"this account has no default VPC in {region} and targets.subnet_id is null, so "
+                "launching the instances fails (RunInstances: VPCIdNotSpecified)",
+                "set targets.subnet_id to a subnet that reaches the internet, or create a "
+                f"default VPC: `aws ec2 create-default-vpc --region {region}`",
+            )
+        if not found.subnets:
+            return self.result(
+                "default_vpc",
+                CheckStatus.FAIL,
+                f"the default VPC {found.vpc_id} has no default subnets, so launching the "
+                "instances without a subnet fails",
+                "set targets.subnet_id, or create one: `aws ec2 create-default-subnet "
+                f"--availability-zone {region}a`",
+            )
+        self.default_subnets = found.subnets
+        return self.result(
+            "default_vpc",
+            CheckStatus.OK,
+            f"default VPC {found.vpc_id}: created instances go to one of its "
+            f"{_count(len(found.subnets), 'default subnet')}",
+        )
+
+    def network(self) -> PreflightCheck:
+        t = self.answers.targets
+        wanted: list[tuple[str, bool | None]] = []
+        labels: list[str] = []
+        if t.create_instance:
+            created = (t.subnet_id,) if t.subnet_id else self.default_subnets
+            for subnet in created:
+                wanted.append((subnet, None))
+                labels.append("created instances")
+        groups: dict[tuple[str, bool], list[str]] = {}
+        for i in self.match.instances if self.match else ():
+            if i.subnet_id:
+                groups.setdefault((i.subnet_id, i.public_ip), []).append(i.instance_id)
+        for (subnet, public), ids in sorted(groups.items()):
+            wanted.append((subnet, public))
+            labels.append(_ids(ids))
+        if not wanted:
+            return self.result("network", CheckStatus.SKIP, "no subnet to check")
+        found = network.reach_all(self.clients, wanted, needs_ssm=t.agent_install == "ssm")
+        bad = [(label, r) for label, r in zip(labels, found, strict=True) if r.reach == "none"]
+        unsure = [
+            (label, r)
+            for label, r in zip(labels, found, strict=True)
+            if r.reach in ("unknown", "endpoints")
+        ]
+        if bad or unsure:
+            shown = bad or unsure
+            detail = "; ".join(f"{label}: {r.detail}" for label, r in shown)
+            return self.result(
+                "network",
+                CheckStatus.FAIL if bad else CheckStatus.WARN,
+                detail,
+                shown[0][1].fix,
+            )
+        ways = sorted({f"{r.reach} via {r.via}" for r in found})
+        return self.result(
+            "network",
+            CheckStatus.OK,
+            f"{_count(len(found), 'subnet')} reach{'es' if len(found) == 1 else ''} the internet "
+            f"({', '.join(ways)})",
+        )
+
     def clashes(self) -> PreflightCheck:
         account = self.identity.account if self.identity else None
         planned = clashes.planned_resources(self.answers, account)
@@ -598,6 +681,8 @@ class _Run:
             ("instance_profile", lambda: self.aws("instance_profile", self.instance_profile)),
             ("instance_role", lambda: self.aws("instance_role", self.instance_role)),
             ("ssm_agent", lambda: self.aws("ssm_agent", self.ssm_agent)),
+            ("default_vpc", lambda: self.aws("default_vpc", self.default_vpc)),
+            ("network", lambda: self.aws("network", self.network)),
             ("clashes", lambda: self.aws("clashes", self.clashes)),
         ]
 
