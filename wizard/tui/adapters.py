@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wizard.tui.services import Clash, Identity, InstanceMatch
+from wizard.tui.services import Clash, Finding, Identity, InstanceMatch
 
 if TYPE_CHECKING:
     from wizard.core.answers import Answers
@@ -106,6 +106,19 @@ class AwsAccountDiscovery:
             )
             for item in found
             if item.exists and item.terraform_creates
+        ]
+
+    def target_checks(self, answers: Mapping[str, Any]) -> Sequence[Finding]:
+        from wizard.core.answers import AnswersError, to_nested, validate_mapping
+        from wizard.services.aws.preflight import targets_preflight
+
+        try:
+            valid = validate_mapping(to_nested(answers))
+        except AnswersError:
+            return []  # checked once the answers hold together
+        return [
+            Finding(c.name, c.title, c.status.value, c.detail, c.fix)
+            for c in targets_preflight(valid, self.clients)
         ]
 
 

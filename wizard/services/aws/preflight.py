@@ -702,6 +702,20 @@ def exit_code_for(checks: tuple[PreflightCheck, ...] | list[PreflightCheck]) -> 
     return int(ExitCode.OK)
 
 
+#: The checks the wizard's Targets step shows (`targets_preflight`).
+TARGET_CHECKS = ("instance_role", "default_vpc", "network")
+
+
+def targets_preflight(answers: Answers, clients: AwsClients) -> tuple[PreflightCheck, ...]:
+    """The instance-role and network checks alone (after the identity and the tag match they
+    need), for the wizard's Targets step: the same verdicts and fixes `doctor` prints."""
+    run = _Run(answers, clients, PreflightOptions())
+    run.credentials()
+    run.aws("instances", run.instances)
+    steps = dict(run.steps())
+    return tuple(steps[name]() for name in TARGET_CHECKS)
+
+
 def run_preflight(
     answers: Answers,
     clients: AwsClients,
