@@ -77,7 +77,8 @@ class SourceAnswers:
         step="source",
         help="How a push starts the pipeline: 'eventbridge' (an EventBridge rule, immediate, "
         "PollForSourceChanges=false; recommended by AWS) or 'poll' (CodePipeline polls the "
-        "branch; slower, capped at 300 polling pipelines per region).",
+        "branch; slower, capped at 300 polling pipelines per region, and AWS stops polling a "
+        "pipeline after 30 days without a run: pushes then no longer start it).",
     )
 
 

@@ -11,6 +11,7 @@ Checks (names are stable; they appear in `--json` output):
     state_backend      the s3 backend's state bucket exists and is readable (local: skip)
     repository         the CodeCommit repository exists (or can be created)
     branch             the branch exists (a missing one only warns: `cdwizard ship` creates it)
+    polling            a polling pipeline still polls (AWS stops after 30 days without a run)
     instances          running instances carry the tag (or cdwizard creates them)
     deployment_config  the deployment config can deploy to that many instances
     instance_profile   matched instances have an instance profile
@@ -33,7 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wizard.core.events.base import Event
+from wizard.core import caveats
+from wizard.core.events.base import Event, utcnow
 from wizard.core.events.preflight import (
     Area,
     CheckStatus,
@@ -65,6 +67,7 @@ CHECKS: tuple[tuple[str, str], ...] = (
     ("state_backend", "State backend"),
     ("repository", "Repository"),
     ("branch", "Branch"),
+    ("polling", "Polling"),
     ("instances", "Target instances"),
     ("deployment_config", "Deployment config"),
     ("instance_profile", "Instance profiles"),
@@ -354,6 +357,43 @@ class _Run:
             f"'{source.branch}' does not exist; the repository has "
             + ", ".join(self.branches.branches),
             f"set source.branch to one of them, or push '{source.branch}' (`cdwizard ship`)",
+        )
+
+    def polling(self) -> PreflightCheck:
+        name = self.answers.pipeline.name
+        if self.answers.source.change_detection != "poll":
+            return self.result(
+                "polling", CheckStatus.SKIP, "eventbridge starts the pipeline on every push"
+            )
+        found = discovery.pipeline_polling(self.clients, name)
+        if found is None:
+            return self.result(
+                "polling",
+                CheckStatus.OK,
+                f"apply creates {name}; " + caveats.polling_stops(name),
+            )
+        if not found.polls:
+            return self.result(
+                "polling",
+                CheckStatus.WARN,
+                f"{name} does not poll its source (PollForSourceChanges is false) although "
+                "source.change_detection is poll",
+                "apply again to bring the pipeline in line with the answers",
+            )
+        if found.disabled_at is not None:
+            detail, fix = caveats.polling_disabled(name, found.disabled_at)
+            return self.result("polling", CheckStatus.FAIL, detail, fix)
+        if found.last_activity is None:
+            return self.result("polling", CheckStatus.OK, f"{name} polls its source")
+        text, soon = caveats.polling_due(name, found.last_activity, utcnow())
+        return self.result(
+            "polling",
+            CheckStatus.WARN if soon else CheckStatus.OK,
+            text,
+            "push or release a change to keep it polling, or switch source.change_detection "
+            "to eventbridge"
+            if soon
+            else None,
         )
 
     def instances(self) -> PreflightCheck:
@@ -676,6 +716,7 @@ class _Run:
             ("state_backend", lambda: self.aws("state_backend", self.state_backend)),
             ("repository", lambda: self.aws("repository", self.repository)),
             ("branch", lambda: self.aws("branch", self.branch)),
+            ("polling", lambda: self.aws("polling", self.polling)),
             ("instances", lambda: self.aws("instances", self.instances)),
             ("deployment_config", self.deployment_config),
             ("instance_profile", lambda: self.aws("instance_profile", self.instance_profile)),

@@ -225,12 +225,13 @@ class Monitor:
             else:
                 delay = 0.0
                 outcome = self._error_outcome(found.text)
+        fresh = self._new_notes()  # this cycle's notes are in this cycle's snapshot
         snapshot = self._snapshot(delay, throttled, outcome)
         previous = self.latest
         events = diff(previous, snapshot)
         if outcome is not None and outcome.result == "error":
             events.append(Notice(level="error", text=outcome.message))
-        for note in self._new_notes():
+        for note in fresh:
             events.append(Notice(level="warn", text=note))
         update = MonitorUpdate(snapshot=snapshot, events=tuple(events))
         with self._changed:

@@ -11,7 +11,8 @@ What the sandbox simulates:
 - CodePipeline: executions start on CreatePipeline, StartPipelineExecution and a push to the
   source branch (CreateCommit/CreateBranch in the CodeCommit extension's content model:
   CloudWatchEvent when the source has `PollForSourceChanges` false, else
-  PollForSourceChanges a few seconds later);
+  PollForSourceChanges a few seconds later; like AWS, a polling pipeline without a run for 30
+  days stops polling, and GetPipeline reports `pollingDisabledAt`);
   stage locks with SUPERSEDED (default), QUEUED or PARALLEL execution mode; GetPipelineExecution,
   ListPipelineExecutions, GetPipelineState, ListActionExecutions, StopPipelineExecution (stop or
   abandon), RetryStageExecution (FAILED_ACTIONS, ALL_ACTIONS). The CodeCommit source reads the
@@ -68,5 +69,6 @@ def install() -> None:
     install_handlers(CodePipelineResponse, codepipeline_api.HANDLERS)
     install_handlers(CodeDeployResponse, codedeploy_api.HANDLERS)
     codepipeline_api.install_create_trigger()
+    codepipeline_api.install_polling_metadata()
     pushes.install()
     ssm.install()

@@ -415,3 +415,39 @@ def install_create_trigger() -> None:
     setattr(create_pipeline, MARK, True)
     # a deliberate monkeypatch of moto's backend method (same signature)
     CodePipelineBackend.create_pipeline = create_pipeline  # type: ignore[method-assign]
+
+
+# --- GetPipeline tells when polling was disabled ------------------------------------------------
+
+
+def install_polling_metadata() -> None:
+    """Wrap the backend's `get_pipeline`: its metadata gains `pollingDisabledAt` once the
+    pipeline has polled for `POLLING_IDLE_SECONDS` without a run (as AWS reports it). An ISO
+    string like moto's own `created`/`updated`, which the response shim turns into epoch
+    seconds with them."""
+    from moto.codepipeline.models import CodePipelineBackend
+
+    current = CodePipelineBackend.__dict__["get_pipeline"]
+    if getattr(current, MARK, False):
+        return
+
+    def get_pipeline(self: CodePipelineBackend, name: str) -> tuple[dict[str, Any], dict[str, str]]:
+        declared, metadata = current(self, name)
+        if enabled():
+            with LOCK:
+                disabled = engine.polling_disabled_at(self.pipelines[name], clock.now())
+            if disabled is not None:
+                from datetime import UTC, datetime
+
+                from moto.core.utils import iso_8601_datetime_with_milliseconds
+
+                when = datetime.fromtimestamp(disabled, UTC).replace(tzinfo=None)
+                metadata = {
+                    **metadata,
+                    "pollingDisabledAt": iso_8601_datetime_with_milliseconds(when),
+                }
+        return declared, metadata
+
+    setattr(get_pipeline, MARK, True)
+    # a deliberate monkeypatch of moto's backend method (same signature)
+    CodePipelineBackend.get_pipeline = get_pipeline  # type: ignore[method-assign]

@@ -49,6 +49,8 @@ FAIL_SECONDS = 1.0
 NOTICE_SECONDS = 1.0
 #: How long polling (PollForSourceChanges) takes to notice a push.
 POLL_SECONDS = 10.0
+#: CodePipeline disables polling on a pipeline without a run for this long (pollingDisabledAt).
+POLLING_IDLE_SECONDS = 30 * 86400.0
 
 NOT_EMULATED = "The cdwizard sandbox does not emulate {provider} actions: reported as succeeded."
 
@@ -148,6 +150,25 @@ def _watched(pipeline: Any) -> list[tuple[str, str, bool]]:
     return found
 
 
+def polls(pipeline: Any) -> bool:
+    """Whether a source action of the pipeline polls (PollForSourceChanges true)."""
+    return any(watched for _, _, watched in _watched(pipeline))
+
+
+def polling_disabled_at(pipeline: Any, now: float) -> float | None:
+    """When CodePipeline disabled the pipeline's polling (None: it polls, or never did): the end
+    of its first stretch of `POLLING_IDLE_SECONDS` without a run, counted from its first run (the
+    one its creation starts, on the simulation's clock). Runs after that (a release change) do
+    not turn polling back on."""
+    if not polls(pipeline):
+        return None
+    starts = sorted(e.start for e in runs_of(pipeline).executions if e.start <= now)
+    for last, start in zip(starts, [*starts[1:], now], strict=True):
+        if start - last >= POLLING_IDLE_SECONDS:
+            return last + POLLING_IDLE_SECONDS
+    return None
+
+
 def branch_head(world: World, repository: str, branch: str) -> str | None:
     """The branch's head commit in the CodeCommit content model (None: no such branch)."""
     store = stored(world.codecommit.repositories.get(repository))
@@ -177,7 +198,7 @@ def notice_pushes(world: World, now: float) -> None:
             if not polls:
                 detail = _rule_arn(world, pipeline, repository, branch)
                 start_execution(world, pipeline, "CloudWatchEvent", detail, now)
-            elif runs.poll_due is None:
+            elif runs.poll_due is None and polling_disabled_at(pipeline, now) is None:
                 name = pipeline.pipeline["name"]
                 runs.poll_due = round(now + clock.duration(POLL_SECONDS, name, str(now)), 3)
 
