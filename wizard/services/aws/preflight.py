@@ -17,6 +17,8 @@ Checks (names are stable; they appear in `--json` output):
     instance_profile   matched instances have an instance profile
     instance_role      their roles may read the artifact bucket (s3:GetObject, GetObjectVersion)
     ssm_agent          matched instances have an online SSM agent (agent_install=ssm or ssm_managed)
+    codedeploy_agent   the CodeDeploy agent runs on the matched instances (console markers of
+                       cdwizard's user_data, or the SSM association's status)
     default_vpc        without targets.subnet_id, the region has a default VPC with default subnets
     network            the instances' subnets reach CodeDeploy and S3: internet gateway and public
                        IPs, a NAT gateway, or VPC endpoints
@@ -46,7 +48,7 @@ from wizard.core.events.preflight import (
 from wizard.core.exitcodes import ExitCode
 from wizard.core.explain import explain
 from wizard.core.iam_policy import read_only_policy
-from wizard.services.aws import access, clashes, discovery, network
+from wizard.services.aws import access, agents, clashes, discovery, network
 from wizard.services.aws.errors import DiscoveryError
 from wizard.services.aws.preflight_tools import (
     REGISTRY_URL,
@@ -73,6 +75,7 @@ CHECKS: tuple[tuple[str, str], ...] = (
     ("instance_profile", "Instance profiles"),
     ("instance_role", "Instance roles"),
     ("ssm_agent", "SSM agents"),
+    ("codedeploy_agent", "CodeDeploy agents"),
     ("default_vpc", "Default VPC"),
     ("network", "Network"),
     ("clashes", "Name clashes"),
@@ -606,6 +609,50 @@ class _Run:
             "targets.ssm_managed is true); check Fleet Manager",
         )
 
+    def codedeploy_agent(self) -> PreflightCheck:
+        existing = [i.instance_id for i in (self.match.instances if self.match else ())]
+        if not existing:
+            return self.result(
+                "codedeploy_agent",
+                CheckStatus.SKIP,
+                "no instance carries the tag yet; created instances install the agent at first "
+                "boot, and the first deployment waits for it",
+            )
+        found = agents.agent_health(self.clients, existing[:10])
+        now = utcnow()
+        failed = [a for a in found if a.state == "failed"]
+        installing = [a for a in found if a.state == "installing"]
+        running = [a for a in found if a.state == "running"]
+        if failed:
+            return self.result(
+                "codedeploy_agent",
+                CheckStatus.FAIL,
+                "; ".join(a.describe(now) for a in failed),
+                "read /var/log/cdwizard-user-data.log on the instance (Session Manager or the "
+                "EC2 serial console), fix the cause, then reinstall the agent "
+                "(`sudo ./install auto`) or replace the instance",
+            )
+        if installing:
+            return self.result(
+                "codedeploy_agent",
+                CheckStatus.WARN,
+                "; ".join(a.describe(now) for a in installing),
+                "wait a few minutes: a deployment that reaches the instance first waits for the "
+                "agent (up to an hour)",
+            )
+        if running:
+            shown = _ids([a.instance_id for a in running])
+            return self.result("codedeploy_agent", CheckStatus.OK, f"running on {shown}")
+        how = {
+            "preinstalled": "agent_install is preinstalled: without a shell cdwizard cannot see it",
+            "ssm": "the SSM association that apply creates installs it",
+        }.get(self.answers.targets.agent_install, "no sign of cdwizard's first-boot install")
+        return self.result(
+            "codedeploy_agent",
+            CheckStatus.SKIP,
+            f"nothing tells whether it runs on {_ids(existing)} ({how})",
+        )
+
     def default_vpc(self) -> PreflightCheck:
         t, region = self.answers.targets, self.answers.aws.region
         if not t.create_instance:
@@ -722,6 +769,7 @@ class _Run:
             ("instance_profile", lambda: self.aws("instance_profile", self.instance_profile)),
             ("instance_role", lambda: self.aws("instance_role", self.instance_role)),
             ("ssm_agent", lambda: self.aws("ssm_agent", self.ssm_agent)),
+            ("codedeploy_agent", lambda: self.aws("codedeploy_agent", self.codedeploy_agent)),
             ("default_vpc", lambda: self.aws("default_vpc", self.default_vpc)),
             ("network", lambda: self.aws("network", self.network)),
             ("clashes", lambda: self.aws("clashes", self.clashes)),

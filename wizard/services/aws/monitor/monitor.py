@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from wizard.core.agent_health import AgentView
 from wizard.core.events.base import Event, Notice, utcnow
+from wizard.core.events.lifecycle import LifecycleStatus
 from wizard.core.events.pipeline import STOPPED_EXECUTION_STATUSES
 from wizard.core.timeline import (
     ConnectionState,
@@ -40,6 +42,11 @@ from wizard.services.aws.monitor.schedule import PollIntervals, PollSchedule
 
 if TYPE_CHECKING:
     from wizard.services.aws.session import AwsClients
+
+#: Seconds between looks at the agents a deployment waits for (one GetConsoleOutput each).
+AGENT_CHECK_SECONDS = 30.0
+#: At most this many waiting instances are looked at per check.
+AGENT_CHECK_LIMIT = 10
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,8 @@ class Monitor:
         self._history_key: tuple[str, str] | None = None
         self._history_for: str | None = None
         self._notes: list[str] = []
+        self._agents: tuple[AgentView, ...] = ()
+        self._agents_checked: float | None = None
         self.latest: Snapshot | None = None
         self.outcome: Outcome | None = None
         #: the last execution/deployment that ended while keep_following (for --timeout's code)
@@ -263,6 +272,34 @@ class Monitor:
         if not poller.done:
             view = poller.poll()
             self._refresh_history(view)
+            self._check_agents(view)
+
+    def _check_agents(self, view: DeploymentView) -> None:
+        """While instances wait with every lifecycle event Pending, look at their agents (the
+        first run can reach instances whose agent is still installing): at most every
+        `AGENT_CHECK_SECONDS`, and again at once when other instances start waiting."""
+        waiting = [
+            i.target_id
+            for i in view.instances
+            if not i.final
+            and i.events
+            and all(c.status is LifecycleStatus.PENDING for c in i.events)
+        ][:AGENT_CHECK_LIMIT]
+        if view.final or not waiting or view.is_rehearsal:
+            self._agents, self._agents_checked = (), None
+            return
+        now = time.monotonic()
+        known = {a.instance_id for a in self._agents}
+        if (
+            self._agents_checked is not None
+            and now - self._agents_checked < AGENT_CHECK_SECONDS
+            and known == set(waiting)
+        ):
+            return
+        from wizard.services.aws.agents import agent_health
+
+        self._agents_checked = now
+        self._agents = agent_health(self.clients, waiting)
 
     def _refresh_history(self, view: DeploymentView) -> None:
         """Group history for the duration sparkline: on first sight and after each finish."""
@@ -367,6 +404,7 @@ class Monitor:
             next_poll_seconds=delay,
             notes=tuple(self._notes),
             outcome=outcome,
+            agents=self._agents if deployment is not None else (),
         )
 
 

@@ -31,6 +31,9 @@ What the sandbox simulates:
   executed**: `cdwizard rehearse` runs them for real on this machine.
 - SSM SendCommand on those instances answers reads of the agent's `scripts.log` (the monitor's
   full-log fetch) with the simulated log.
+- The agent's first-boot install (`_delivery.agent_install`): an instance launched with
+  cdwizard's user_data gets its agent a few (paced) seconds after launch; its console shows the
+  user_data's progress markers, and a deployment waits for the agent before its events start.
 
 Pace: `CDWIZARD_SANDBOX_PACE` scales every duration (default 1: a single-instance run takes about
 20 s; 0 makes runs finish as they start). Tests replace the clock with `set_clock`.
@@ -58,6 +61,7 @@ def install() -> None:
     from moto.codepipeline.responses import CodePipelineResponse
 
     from wizard.services.sandbox.extensions._delivery import (
+        agent_install,
         codedeploy_api,
         codepipeline_api,
         pushes,
@@ -72,3 +76,4 @@ def install() -> None:
     codepipeline_api.install_polling_metadata()
     pushes.install()
     ssm.install()
+    agent_install.install()
