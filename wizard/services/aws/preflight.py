@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wizard.core import caveats
+from wizard.core.checklist import CHECK_SPECS
 from wizard.core.events.base import Event, utcnow
 from wizard.core.events.preflight import (
     Area,
@@ -61,25 +62,8 @@ if TYPE_CHECKING:
     from wizard.core.answers import Answers
     from wizard.services.aws.session import AwsClients
 
-CHECKS: tuple[tuple[str, str], ...] = (
-    ("credentials", "AWS credentials"),
-    ("region", "Region"),
-    ("terraform", "Terraform"),
-    ("provider", "AWS provider"),
-    ("state_backend", "State backend"),
-    ("repository", "Repository"),
-    ("branch", "Branch"),
-    ("polling", "Polling"),
-    ("instances", "Target instances"),
-    ("deployment_config", "Deployment config"),
-    ("instance_profile", "Instance profiles"),
-    ("instance_role", "Instance roles"),
-    ("ssm_agent", "SSM agents"),
-    ("codedeploy_agent", "CodeDeploy agents"),
-    ("default_vpc", "Default VPC"),
-    ("network", "Network"),
-    ("clashes", "Name clashes"),
-)
+#: (name, title) of every check, in order: declared once in `wizard.core.checklist`
+CHECKS: tuple[tuple[str, str], ...] = tuple((c.name, c.title) for c in CHECK_SPECS)
 _TITLES = dict(CHECKS)
 #: Instance ids listed in a message before "and N more".
 _SHOW_IDS = 5
