@@ -43,6 +43,9 @@ from wizard.services.aws.monitor.schedule import PollIntervals, PollSchedule
 if TYPE_CHECKING:
     from wizard.services.aws.session import AwsClients
 
+#: An instance InProgress with every lifecycle event still Pending this long waits for its agent
+#: (a running agent takes a command within seconds).
+AGENT_GRACE_SECONDS = 10.0
 #: Seconds between looks at the agents a deployment waits for (one GetConsoleOutput each).
 AGENT_CHECK_SECONDS = 30.0
 #: At most this many waiting instances are looked at per check.
@@ -111,6 +114,7 @@ class Monitor:
         self._notes: list[str] = []
         self._agents: tuple[AgentView, ...] = ()
         self._agents_checked: float | None = None
+        self._pending_since: dict[str, datetime] = {}
         self.latest: Snapshot | None = None
         self.outcome: Outcome | None = None
         #: the last execution/deployment that ended while keep_following (for --timeout's code)
@@ -275,16 +279,24 @@ class Monitor:
             self._check_agents(view)
 
     def _check_agents(self, view: DeploymentView) -> None:
-        """While instances wait with every lifecycle event Pending, look at their agents (the
-        first run can reach instances whose agent is still installing): at most every
-        `AGENT_CHECK_SECONDS`, and again at once when other instances start waiting."""
-        waiting = [
+        """While instances are InProgress with every lifecycle event Pending for longer than
+        `AGENT_GRACE_SECONDS`, look at their agents (the first run can reach instances whose agent
+        is still installing): at most every `AGENT_CHECK_SECONDS`, and again at once when other
+        instances start waiting. Instances waiting for their turn are Pending, not InProgress."""
+        now_at = self._clock()
+        held = {
             i.target_id
             for i in view.instances
-            if not i.final
+            if i.status == "InProgress"
             and i.events
             and all(c.status is LifecycleStatus.PENDING for c in i.events)
-        ][:AGENT_CHECK_LIMIT]
+        }
+        self._pending_since = {t: self._pending_since.get(t, now_at) for t in held}
+        waiting = sorted(
+            t
+            for t, since in self._pending_since.items()
+            if (now_at - since).total_seconds() >= AGENT_GRACE_SECONDS
+        )[:AGENT_CHECK_LIMIT]
         if view.final or not waiting or view.is_rehearsal:
             self._agents, self._agents_checked = (), None
             return

@@ -23,8 +23,8 @@ from typing import Any
 
 from wizard.services.sandbox.extensions._delivery import clock
 
-#: Seconds (pace 1) the first-boot install takes in the sandbox.
-AGENT_INSTALL_SECONDS = 12.0
+#: Seconds (pace 1) the first-boot install takes in the sandbox (minutes on AWS).
+AGENT_INSTALL_SECONDS = 30.0
 #: What cdwizard's user_data writes to the console (and how the sandbox recognises it).
 MARKER = "cdwizard-agent:"
 LAUNCH_ATTR = "_cdwizard_launched"
