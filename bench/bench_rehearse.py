@@ -7,10 +7,19 @@ agent does around them (bundle copy into deployment-archive, Install, both logs,
 bundle is trivial: appspec.yml and the nine one-line scripts, no `files:` section. Measured
 in-process (the engine, what the TUI drives) and through the CLI (adds interpreter start-up).
 Goal: engine <= 1.2x.
+
+Against the real agent (when `CDWIZARD_AGENT_DIR` names an unpacked aws-codedeploy-agent and Ruby
+runs it, see `tests/agent_local.py`; skipped with the reason otherwise): the same bundles, the
+nine-hook one and the agent's own `sample_app_bundle_linux`, deployed again and again into one
+group by codedeploy-local's code (many deployments in one Ruby process: no start-up) and by the
+rehearsal engine, both with the traffic hooks as codedeploy-local runs them; then one deployment
+per process, `cdwizard rehearse` vs the agent's launcher. Ratios below 1 mean the rehearsal is
+faster.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import statistics
@@ -20,6 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests import agent_local
 from wizard.core.events.lifecycle import SCRIPTABLE_IN_ORDER
 from wizard.core.output import CollectingSink
 from wizard.services.rehearse import Rehearsal, RehearsalOptions
@@ -73,6 +83,50 @@ def _cli(bundle: Path, root: Path) -> float:
     return time.perf_counter() - started
 
 
+def _against_the_agent(base: Path, bundle: Path) -> None:
+    """The same bundles through codedeploy-local's own code and through the rehearsal."""
+    reason = agent_local.skip_reason()
+    if reason is not None:
+        print(f"   real agent: skipped ({reason})")
+        return
+    samples = list(agent_local.sample_bundles(agent_local.agent_dir() or Path()))
+    bundles = {"9 trivial hooks": bundle}
+    bundles |= {s.name: s for s in samples if "custom" not in s.name}
+    print(f"   vs the real agent (codedeploy-local's code), median of {ROUNDS} deployments each:")
+    for label, path in bundles.items():
+        agent = agent_local.LocalAgent(base / f"agent-{path.name}")
+        root = base / f"mine-{path.name}" / "root"
+        theirs: list[float] = []
+        mine: list[float] = []
+        agent.timed(path, 1)  # first revision: later ones run ApplicationStop & co.
+        _rehearsal(path, root)
+        for _ in range(3):  # alternating batches, so load on the machine hits both alike
+            theirs += agent.timed(path, ROUNDS // 3)
+            mine += [_rehearsal(path, root) for _ in range(ROUNDS // 3)]
+        a, r = statistics.median(theirs) * 1000, statistics.median(mine) * 1000
+        print(f"   {label:<30}agent {a:6.1f} ms   rehearsal {r:6.1f} ms   ratio {r / a:.2f}x")
+    agent = agent_local.LocalAgent(base / "agent-cli")
+    argv = ["ruby", str(agent_local.LAUNCHER), "deploy"]
+    options = {
+        "bundle-location": str(bundle),
+        "agent-configuration-file": str(agent.config),
+        "file-exists-behavior": "OVERWRITE",
+    }
+    env = {**os.environ, agent_local.ENV: str(agent_local.agent_dir()), "CDWIZARD_AGENT_QUIET": "1"}
+    walls: list[float] = []
+    clis: list[float] = []
+    for _ in range(max(3, ROUNDS // 3)):
+        started = time.perf_counter()
+        subprocess.run([*argv, json.dumps(options)], check=True, capture_output=True, env=env)
+        walls.append(time.perf_counter() - started)
+        clis.append(_cli(bundle, base / "cli-root"))
+    a, c = statistics.median(walls) * 1000, statistics.median(clis) * 1000
+    print(
+        f"   {'one deployment per process':<30}agent {a:6.1f} ms   cdwizard {c:6.1f} ms   ratio "
+        f"{c / a:.2f}x"
+    )
+
+
 def _verdict(ratio: float) -> str:
     """The engine ratio against the goal, as one line."""
     if ratio <= GOAL:
@@ -121,6 +175,7 @@ def main() -> None:
         )
         print(f"   {'engine / shell, per round':<30}{'':>10}   median ratio {paired:.2f}x")
         print(f"   {_verdict(paired)}")
+        _against_the_agent(base, bundle)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

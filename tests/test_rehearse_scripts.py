@@ -215,13 +215,29 @@ def test_a_redirected_background_child_lets_the_hook_finish(tmp_path: Path) -> N
         os.kill(int(pid_file.read_text()), signal.SIGKILL)
 
 
-def test_runas_the_current_user_runs_the_script_directly(tmp_path: Path) -> None:
+@pytest.mark.skipif(os.geteuid() == 0, reason="as root every runas goes through su")
+def test_without_root_runas_the_current_user_runs_the_script_directly(tmp_path: Path) -> None:
     me = pwd.getpwuid(os.geteuid()).pw_name
     body = "#!/bin/sh\necho ppid=$PPID\n"
     result, events, _ = rehearse(
         hook_bundle(tmp_path, {"me.sh": body}, runas=me), tmp_path / "root"
     )
     assert result.succeeded and outputs(events) == [f"[stdout]ppid={os.getpid()}"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the agent's su to root needs root")
+def test_as_root_runas_root_goes_through_su_like_the_agent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 16: su sets up HOME and MAIL for the script, as it does for the agent's."""
+    monkeypatch.delenv("MAIL", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    body = '#!/bin/sh\necho "parent=$(cat /proc/$PPID/comm) home=$HOME mail=${MAIL:+set}"\n'
+    result, events, _ = rehearse(
+        hook_bundle(tmp_path, {"me.sh": body}, runas="root"), tmp_path / "root"
+    )
+    assert result.succeeded
+    assert outputs(events) == [f"[stdout]parent=su home={pwd.getpwnam('root').pw_dir} mail=set"]
 
 
 def test_script_commands_for_runas_and_sudo() -> None:
@@ -233,7 +249,8 @@ def test_script_commands_for_runas_and_sudo() -> None:
     assert script_command("/x/s/a.sh", plain, root) == ["/x/s/a.sh"]
     assert script_command("/x/s/a.sh", as_snake, root) == ["su", "snake", "-c", "/x/s/a.sh"]
     assert script_command("/x/s a.sh", as_snake, root) == ["su", "snake", "-c", "'/x/s a.sh'"]
-    assert script_command("/x/s/a.sh", HookScript("s/a.sh", runas="root"), root) == ["/x/s/a.sh"]
+    as_root = HookScript("s/a.sh", runas="root")
+    assert script_command("/x/s/a.sh", as_root, root) == ["su", "root", "-c", "/x/s/a.sh"]
     # without root: no user switch (su would ask for a password); sudo never prompts
     assert script_command("/x/s/a.sh", as_snake, dev) == ["/x/s/a.sh"]
     sudo = HookScript("s/a.sh", sudo=True)

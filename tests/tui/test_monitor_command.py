@@ -4,6 +4,7 @@ left in the workspace (separate processes: moto's backends are process-wide)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -138,9 +139,19 @@ CHECK = textwrap.dedent(
 )
 
 
-def python(*argv: str) -> subprocess.CompletedProcess[str]:
+#: The seed's pipeline polls its branch: at the default pace polling notices the push ~10 s
+#: later and starts a run of its own, so under load the monitor could see that run instead of
+#: the one creating the pipeline started. Schedules are fixed when computed, so a slow pace for
+#: the push and the monitor moves only the poll (to ~5 min) and leaves the seeded run as it was.
+SLOW_POLL = "30"
+
+
+def python(*argv: str, pace: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    if pace is not None:
+        env["CDWIZARD_SANDBOX_PACE"] = pace
     return subprocess.run(
-        [sys.executable, *argv], cwd=REPO, capture_output=True, text=True, timeout=180
+        [sys.executable, *argv], cwd=REPO, env=env, capture_output=True, text=True, timeout=180
     )
 
 
@@ -151,7 +162,15 @@ def test_sandbox_commands_reopen_the_workspace_emulator(tmp_path: Path) -> None:
     seeded = python("-c", SEED, str(out))
     assert seeded.returncode == 0, seeded.stderr
     shipped = python(
-        "-m", "wizard", "ship", "--sandbox", "--out", str(out), "--plain", "--no-follow"
+        "-m",
+        "wizard",
+        "ship",
+        "--sandbox",
+        "--out",
+        str(out),
+        "--plain",
+        "--no-follow",
+        pace=SLOW_POLL,
     )
     assert shipped.returncode == 0, shipped.stdout + shipped.stderr
     assert "(a new branch: the repository's first commit)" in shipped.stdout
@@ -160,7 +179,16 @@ def test_sandbox_commands_reopen_the_workspace_emulator(tmp_path: Path) -> None:
     commit = checked.stdout.strip()
     assert f"as commit {commit[:7]}" in shipped.stdout, "the push was saved with the sandbox"
     watched = python(
-        "-m", "wizard", "monitor", "--sandbox", "--out", str(out), "--plain", "--timeout", "60s"
+        "-m",
+        "wizard",
+        "monitor",
+        "--sandbox",
+        "--out",
+        str(out),
+        "--plain",
+        "--timeout",
+        "60s",
+        pace=SLOW_POLL,
     )
     # the sandbox's delivery engine ran the execution that creating the pipeline starts, while
     # the repository was still empty (the seed has no trigger rule, so the push started none)

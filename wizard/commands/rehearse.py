@@ -68,9 +68,11 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
     )
     parser.add_argument(
         "--traffic",
-        action="store_true",
-        help="also run BeforeBlockTraffic, AfterBlockTraffic, BeforeAllowTraffic and "
-        "AfterAllowTraffic, as a deployment group with a load balancer does",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run (or, with --no-traffic, skip) BeforeBlockTraffic, AfterBlockTraffic, "
+        "BeforeAllowTraffic and AfterAllowTraffic; default: skipped, as in an in-place "
+        "deployment whose group has no load balancer",
     )
     parser.add_argument(
         "--file-exists-behavior",
@@ -144,7 +146,7 @@ def _run(args: argparse.Namespace) -> int:
                 group_name=group,
                 application=application,
                 events=parse_events_arg(args.events) if args.events is not None else None,
-                traffic=args.traffic,
+                traffic=_traffic(args.traffic),
                 file_exists_behavior=behavior,
                 max_revisions=args.max_revisions,
                 bundle_type=args.bundle_type,
@@ -171,6 +173,13 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         sink.close()
     return exit_code(result.status)
+
+
+def _traffic(flag: bool | None) -> bool:
+    """Whether the traffic hooks run. CodeDeploy runs them only for a deployment group with a
+    load balancer; the answers cannot configure one yet (issue 14 adds it, and then its
+    presence becomes the default here), so only `--traffic` turns them on."""
+    return bool(flag)
 
 
 def exit_code(status: DeploymentStatus) -> int:

@@ -1,8 +1,10 @@
 """`cdwizard rehearse`: run a payload's appspec hooks locally, exactly as the CodeDeploy agent does.
 
-Modules: `appspec` (parsing and the agent's validation messages), `plan` (event order,
-`--events`), `bundle` (directory/tar/tgz/zip into `deployment-archive/`), `layout` (the
-deployment root, pointers, pruning), `install` (cleanup, DISALLOW/OVERWRITE/RETAIN, permissions),
+Modules: `appspec` (parsing and the agent's validation messages, with `acl` and `selinux` for
+permissions' `acls` and `context`, `errors` for their shared error), `plan` (event order,
+`--events`), `bundle` (directory/tar/tgz/zip into `deployment-archive/`), `files` (Ruby's two
+copies: `cp_r` and `copy(preserve)`), `layout` (the deployment root, pointers, pruning, the
+lock), `install` (cleanup, DISALLOW/OVERWRITE/RETAIN, permissions),
 `process` (one script: process group, deadline, outputs left open), `hooks` (one event's
 scripts, error codes), `logs` (`scripts.log`, the combined log, the 2 KB tail), `rehearsal` (the
 whole deployment, emitting `wizard.core.events.lifecycle` events).

@@ -1,8 +1,9 @@
 """appspec.yml parsing and validation with the CodeDeploy agent's rules and messages.
 
 Mirrors `application_specification/*.rb` of `aws/aws-codedeploy-agent`: the same checks in the
-same order (version, os, hooks, files, permissions, file_exists_behavior) and the same message
-text, so a rehearsal fails where and how the agent would. Where the agent would crash with a Ruby
+same order (version, os, hooks, files, permissions with their `acls` and SELinux `context`,
+file_exists_behavior) and the same message text, so a rehearsal fails where and how the agent
+would (`acl` and `selinux` hold the rules of those two). Where the agent would crash with a Ruby
 `NoMethodError` (a hook that is not a list, a script written as a bare string) we raise a clear
 message instead. Each error may carry a `hint`: the fix in our words, shown next to the agent's.
 """
@@ -17,20 +18,14 @@ from typing import Any
 
 import yaml
 
+from wizard.services.rehearse.acl import DEFAULT_ON_FILE, Acl, parse_acl
+from wizard.services.rehearse.errors import AppSpecError
 from wizard.services.rehearse.rubyisms import expand_path, ruby_inspect, ruby_str, ruby_to_i
+from wizard.services.rehearse.selinux import SelinuxContext, parse_context
 
 DEFAULT_TIMEOUT = 3600
 FILE_EXISTS_BEHAVIORS = ("DISALLOW", "OVERWRITE", "RETAIN")
 PERMISSION_TYPES = ("file", "directory")
-
-
-class AppSpecError(Exception):
-    """The agent's `AppSpecValidationException`: `message` is the agent's text, `hint` ours."""
-
-    def __init__(self, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
 
 
 class SourceInt(int):
@@ -85,8 +80,8 @@ class Permission:
     owner: str | None = None
     group: str | None = None
     mode: str | None = None
-    acls: tuple[str, ...] | None = None
-    context: Mapping[str, Any] | None = None
+    acls: Acl | None = None
+    context: SelinuxContext | None = None
 
     def validate_file_permission(self) -> None:
         """A file object takes neither a pattern nor an except list (agent: at Install)."""
@@ -105,6 +100,15 @@ class Permission:
                     f"named {self.object} contains an invalid format. Update the AppSpec file, "
                     "and then try again."
                 )
+
+    def validate_file_acl(self) -> None:
+        """A default ACL entry cannot go on a file (agent: at Install, for every file matched)."""
+        if self.acls is not None and self.acls.has_default:
+            raise AppSpecError(
+                DEFAULT_ON_FILE,
+                f"the permissions of {self.object} give default (d:) acl entries to files: add "
+                "`type: [directory]` to that entry, or move the default entries to one that has it",
+            )
 
     def _relative(self, name: str) -> str | None:
         name = name.rstrip("/") if name != "/" else name
@@ -391,8 +395,8 @@ def _parse_permissions(permissions: Any, warnings: list[str]) -> tuple[Permissio
                 owner=None if entry.get("owner") is None else ruby_str(entry["owner"]),
                 group=None if entry.get("group") is None else ruby_str(entry["group"]),
                 mode=_parse_mode(entry.get("mode"), obj, warnings),
-                acls=None if entry.get("acls") is None else _parse_acls(entry["acls"]),
-                context=None if entry.get("context") is None else _parse_context(entry["context"]),
+                acls=None if entry.get("acls") is None else parse_acl(entry["acls"]),
+                context=None if entry.get("context") is None else parse_context(entry["context"]),
             )
         )
     return tuple(parsed)
@@ -468,27 +472,6 @@ def _parse_mode(value: Any, obj: str, warnings: list[str]) -> str | None:
             f"not {value.source}"
         )
     return mode
-
-
-def _parse_acls(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise AppSpecError(
-            "The deployment failed because of a problem with the acls permission settings in the "
-            f"application specification file. Invalid acl entry ({ruby_str(value)}).",
-            "acls is a list of entries like `u:snake:rwx`",
-        )
-    return tuple(value)
-
-
-def _parse_context(value: Any) -> Mapping[str, Any]:
-    if not isinstance(value, dict) or value.get("type") is None:
-        raise AppSpecError(
-            "The deployment failed because the application specification file specifies an "
-            f"invalid context type ({ruby_inspect(value)}). Update the permissions section of "
-            "the AppSpec file, and then try again.",
-            "context needs at least `type:` (an SELinux type)",
-        )
-    return dict(value)
 
 
 def _parse_file_exists_behavior(value: Any) -> str | None:

@@ -1,12 +1,16 @@
 """The revision bundle: a directory, tar, tgz or zip, placed the way DownloadBundle places it.
 
-- directory: copied to `deployment-archive/` (no `bundle.tar`), like `FileUtils.cp_r`;
-- file: `bundle.tar` is a symlink to it, then it is unpacked into `deployment-archive/`
-  (modes kept, like `tar -xpsf` / `unzip -qo`), and a single top-level folder holding an
-  `appspec*` file is stripped ("Stripping leading directory from archive bundle contents.").
+- directory: copied to `deployment-archive/` (no `bundle.tar`) like `FileUtils.cp_r`: files
+  keep their mode less the umask, folders are made fresh (0777 less the umask);
+- file: `bundle.tar` is a symlink to it, then it is unpacked into `deployment-archive/` and a
+  single top-level folder holding an `appspec*` file is stripped ("Stripping leading directory
+  from archive bundle contents."). tar and tgz keep every recorded mode, set-id bits included,
+  and the owner when run as root (`tar -xpsf`); zip keeps files' and folders' recorded modes
+  without set-id and sticky bits (`unzip -qo`).
 
-Archive members never land outside `deployment-archive/` (absolute paths and `..` are refused,
-as GNU tar and unzip refuse them).
+Archive members never land outside `deployment-archive/`: a tar member's leading `/` is removed
+and one with a `..` component is skipped, after which the step fails with tar's exit status as the
+agent reports it ("Error extracting tar archive: 2"); unzip's own rules apply to zip members.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import tarfile
 import zipfile
 from pathlib import Path
 from typing import Literal, get_args
+
+from wizard.services.rehearse.files import CopyError, copy_tree
 
 BundleType = Literal["directory", "tar", "tgz", "zip"]
 BUNDLE_TYPES: tuple[BundleType, ...] = get_args(BundleType)
@@ -97,20 +103,47 @@ def place_bundle(location: Path, kind: BundleType, deployment_dir: Path) -> bool
 
 
 def _copy_tree(source: Path, target: Path) -> None:
-    """`FileUtils.cp_r`: contents and modes; symlinks inside stay symlinks."""
-    shutil.copytree(source, target, symlinks=True, copy_function=shutil.copy)
+    try:
+        copy_tree(str(source), str(target))
+    except CopyError as exc:
+        raise BundleError(exc.message) from None
+
+
+#: GNU tar's exit status when it skipped members or hit a damaged archive.
+_TAR_FAILED = 2
 
 
 def _extract_tar(path: Path, archive: Path) -> None:
+    """`tar -xpsf`: recorded modes and (as root) owners; unsafe members skipped, then failure."""
+    skipped: list[str] = []
+    base = os.path.realpath(archive)
+
+    def keep(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
+        name = member.name.lstrip("/")
+        link = member.linkname.lstrip("/") if member.islnk() else member.linkname
+        if ".." in name.split("/") or (member.islnk() and ".." in link.split("/")):
+            skipped.append(member.name)
+            return None
+        if os.path.commonpath([os.path.realpath(os.path.join(base, name)), base]) != base:
+            skipped.append(member.name)  # through a link extracted earlier: out of the archive
+            return None
+        if (name, link) == (member.name, member.linkname):
+            return member
+        return member.replace(name=name, linkname=link, deep=False)
+
     try:
         with tarfile.open(path, mode="r:*") as tar:
-            tar.extractall(archive, filter="tar")
-    except (tarfile.TarError, OSError) as exc:
-        raise BundleError(f"Error extracting tar archive: {exc}") from None
+            tar.extractall(archive, filter=keep)
+    except (tarfile.TarError, OSError):
+        skipped.append(str(path))
+    if skipped:
+        raise BundleError(f"Error extracting tar archive: {_TAR_FAILED}")
 
 
 def _extract_zip(path: Path, archive: Path) -> None:
-    """Like `unzip -qo`: Unix modes and symlinks from the entries' external attributes."""
+    """Like `unzip -qo`: files' and folders' recorded Unix modes without set-id and sticky bits
+    (unzip keeps those only with -K), folder modes set last; links from their attributes."""
+    folders: list[tuple[Path, int]] = []
     try:
         with zipfile.ZipFile(path) as zf:
             for info in zf.infolist():
@@ -120,8 +153,13 @@ def _extract_zip(path: Path, archive: Path) -> None:
                     link_target = target.read_text(encoding="utf-8")
                     target.unlink()
                     target.symlink_to(link_target)
-                elif mode & 0o7777 and not info.is_dir():
-                    target.chmod(mode & 0o7777)
+                elif info.is_dir():
+                    if mode & 0o777:
+                        folders.append((target, mode & 0o777))
+                elif mode & 0o777:
+                    target.chmod(mode & 0o777)
+            for folder, mode in reversed(folders):
+                folder.chmod(mode)
     except (zipfile.BadZipFile, OSError) as exc:
         raise BundleError(f"Error extracting zip archive: {exc}") from None
 

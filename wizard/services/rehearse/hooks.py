@@ -6,10 +6,13 @@ inherited environment plus the five CodeDeploy variables, its output going to `s
 combined log, the ~2 KB tail and the caller (live `HookOutput` events). The first failure stops
 the event with the agent's error code and message.
 
-`runas` uses `su USER -c PATH` like the agent (which runs as root), with two deviations: when USER
-is the user running the rehearsal the script runs directly (`su` to yourself asks non-root users
-for a password), and a rehearsal without root cannot switch users at all, so it runs the script
-as itself and says so. `sudo: true` becomes `sudo -n` without root (as root it is a no-op).
+`runas` uses `su USER -c PATH` like the agent (which runs as root). Rehearsing as root does
+exactly that for every `runas`, `runas: root` included, so the script gets what `su` sets up
+(`HOME`, `SHELL`, `MAIL`, `USER`/`LOGNAME` for other users, …). Without root the rehearsal cannot
+switch users: a script whose `runas` is someone else runs as the rehearsing user with a warning,
+and one whose `runas` is that user runs directly (`su` to oneself would ask for a password), so
+it keeps the rehearsal's own `HOME`, `SHELL`, `USER`, `LOGNAME` and has no `MAIL` from `su`.
+`sudo: true` becomes `sudo -n` without root; as root it is left out (see the README).
 """
 
 from __future__ import annotations
@@ -31,9 +34,8 @@ from wizard.core.agent_log import (
 )
 from wizard.services.rehearse import process
 from wizard.services.rehearse.appspec import HookScript
-from wizard.services.rehearse.install import errno_message
 from wizard.services.rehearse.logs import Clock, DeploymentsLog, ScriptsLog
-from wizard.services.rehearse.rubyisms import expand_path, file_join
+from wizard.services.rehearse.rubyisms import errno_message, expand_path, file_join
 
 SCRIPT_MISSING = 1
 SCRIPT_EXECUTABILITY = 2
@@ -98,10 +100,10 @@ class RunningUser:
 
 
 def script_command(path: str, script: HookScript, user: RunningUser) -> list[str]:
-    """`LinuxUtil.prepare_script_command`, minus `su` to oneself, `su` without root and `sudo`
-    as root."""
+    """`LinuxUtil.prepare_script_command` as root; without root no `su` (it would ask for a
+    password), and `sudo -n`; as root no `sudo`."""
     argv = [path]
-    if script.runas is not None and script.runas != user.name and user.is_root:
+    if script.runas is not None and user.is_root:
         argv = ["su", script.runas, "-c", shlex.quote(path)]
     if script.sudo and not user.is_root:
         argv = ["sudo", "-n", *argv]

@@ -10,27 +10,37 @@
    recorded as it is made, so a half-done Install can still be cleaned up next time).
 
 So a DISALLOW conflict fails *after* the old revision's files are gone, as on a real instance.
-Deviation: `acls` and SELinux `context` are recorded but not applied (a warning says so).
+Folders are walked in directory order (`Dir.entries`, not sorted), so the first conflict reported
+and the order of the instruction and cleanup files are the agent's. Files are copied like
+`FileUtils.copy(preserve: true)` (`files.copy_preserving`).
+
+`acls` are applied with `setfacl --set` as the agent applies them (when this machine has no
+setfacl, or the filesystem no ACLs, a warning says they were checked but not applied). SELinux
+`context` is checked and written into `<group>-install.json` but never applied: the agent's
+`semanage fcontext -a` changes the machine's SELinux policy, which a rehearsal does not touch.
 """
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import grp
 import json
 import os
 import pwd
 import shutil
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from wizard.core.system_paths import is_system_dir
+from wizard.services.rehearse.acl import AclApplication
 from wizard.services.rehearse.appspec import AppSpec, AppSpecError, Permission
+from wizard.services.rehearse.files import CopyError, copy_preserving
 from wizard.services.rehearse.layout import DeploymentRoot, replace_file
-from wizard.services.rehearse.rubyisms import expand_path, file_join
+from wizard.services.rehearse.rubyisms import errno_message, expand_path, file_join
+from wizard.services.rehearse.selinux import SelinuxContext
 
 Warn = Callable[[str], None]
 
@@ -52,8 +62,8 @@ class Instruction:
     mode: str | None = None
     owner: str | None = None
     group: str | None = None
-    acls: tuple[str, ...] | None = None
-    context: dict[str, Any] | None = None
+    acl: AclApplication | None = None
+    context: SelinuxContext | None = None
 
     def to_json(self) -> dict[str, Any]:
         if self.kind == "copy":
@@ -65,8 +75,10 @@ class Instruction:
         if self.kind == "chown":
             return {"type": "chown", "owner": self.owner, "group": self.group, "file": self.path}
         if self.kind == "setfacl":
-            return {"type": "setfacl", "acl": list(self.acls or ()), "file": self.path}
-        return {"type": "semanage", "context": self.context, "file": self.path}
+            assert self.acl is not None
+            return {"type": "setfacl", "acl": self.acl.acl.texts(), "file": self.path}
+        assert self.context is not None
+        return {"type": "semanage", "context": self.context.to_json(), "file": self.path}
 
 
 @dataclass
@@ -77,6 +89,8 @@ class InstructionBuilder:
     copy_targets: dict[str, str] = field(default_factory=dict)
     mkdir_targets: dict[str, None] = field(default_factory=dict)  # ordered set
     permission_targets: set[str] = field(default_factory=set)
+    #: one per permission entry: the agent's AclInfo, shared by every object it matches
+    acls: dict[int, AclApplication] = field(default_factory=dict)
 
     def copy(self, source: str, destination: str) -> None:
         destination = expand_path(destination)
@@ -122,9 +136,10 @@ class InstructionBuilder:
         if permission.mode is not None:
             self.commands.append(Instruction("chmod", obj, mode=permission.mode))
         if permission.acls is not None:
-            self.commands.append(Instruction("setfacl", obj, acls=permission.acls))
+            acl = self.acls.setdefault(id(permission), AclApplication(permission.acls))
+            self.commands.append(Instruction("setfacl", obj, acl=acl))
         if permission.context is not None:
-            self.commands.append(Instruction("semanage", obj, context=dict(permission.context)))
+            self.commands.append(Instruction("semanage", obj, context=permission.context))
         if permission.owner is not None or permission.group is not None:
             self.commands.append(
                 Instruction("chown", obj, owner=permission.owner, group=permission.group)
@@ -133,11 +148,10 @@ class InstructionBuilder:
     def find_matches(self, permission: Permission) -> list[str]:
         matches = []
         if "file" in permission.types:
-            matches += [
-                o
-                for o in self.copy_targets
-                if permission.matches_pattern(o) and not permission.matches_except(o)
-            ]
+            for o in self.copy_targets:
+                if permission.matches_pattern(o) and not permission.matches_except(o):
+                    permission.validate_file_acl()
+                    matches.append(o)
         if "directory" in permission.types:
             matches += [
                 o
@@ -176,27 +190,40 @@ def install(
     cleanup_file = layout.cleanup_file(group_id)
     try:
         if cleanup_file.exists():
-            remove_previous(cleanup_file.read_text(encoding="utf-8", errors="surrogateescape"))
-            cleanup_file.unlink()
+            remove_previous(_read_text(cleanup_file))
+            _ruby_call(cleanup_file.unlink, "apply2files")
         commands = generate(archive, appspec, file_exists_behavior)
+        payload = {"instructions": [c.to_json() for c in commands]}
     except AppSpecError as exc:
         raise InstallError(exc.message, exc.hint) from None
-    except OSError as exc:
-        raise InstallError(errno_message(exc)) from None
-    payload = {"instructions": [c.to_json() for c in commands]}
     _write_instructions(
         layout.install_file(group_id),
         json.dumps(payload, separators=(",", ":"), ensure_ascii=False),
     )
-    with open(cleanup_file, "w", encoding="utf-8", errors="surrogateescape") as record:
+    applier = _Applier(warn)
+    try:
+        record = open(cleanup_file, "w", encoding="utf-8", errors="surrogateescape")  # noqa: SIM115
+    except OSError as exc:
+        raise InstallError(errno_message(exc, "rb_sysopen")) from None
+    with record:
         for command in commands:
-            try:
-                _execute(command, record, warn)
-            except OSError as exc:
-                raise InstallError(errno_message(exc)) from None
-            except KeyError as exc:
-                raise InstallError(str(exc.args[0])) from None
+            applier.execute(command, record)
     return commands
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="surrogateescape")
+    except OSError as exc:
+        raise InstallError(errno_message(exc, "rb_sysopen")) from None
+
+
+def _ruby_call(call: Callable[[], object], func: str) -> None:
+    """Run one system call; an `OSError` becomes the agent's `Errno::*` failure for `func`."""
+    try:
+        call()
+    except OSError as exc:
+        raise InstallError(errno_message(exc, func)) from None
 
 
 def _write_instructions(path: Path, text: str) -> None:
@@ -228,15 +255,22 @@ def remove_previous(contents: str) -> None:
         if not path.startswith("/") or path == "/":
             continue
         if os.path.islink(path):
-            os.unlink(path)
+            _unlink(path)
         elif os.path.isdir(path):
             try:
                 os.rmdir(path)
             except OSError as exc:
                 if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
-                    raise
+                    raise InstallError(errno_message(exc, "dir_s_rmdir")) from None
         elif os.path.exists(path):
-            os.unlink(path)
+            _unlink(path)
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError as exc:
+        raise InstallError(errno_message(exc, "apply2files")) from None
 
 
 def generate(archive: Path, appspec: AppSpec, fallback_behavior: str) -> list[Instruction]:
@@ -257,6 +291,7 @@ def generate(archive: Path, appspec: AppSpec, fallback_behavior: str) -> list[In
         if expand_path(obj) in builder.copy_targets:
             if "file" in permission.types:
                 permission.validate_file_permission()
+                permission.validate_file_acl()
                 builder.set_permissions(obj, permission)
         elif expand_path(obj) in builder.mkdir_targets or os.path.isdir(obj):
             for match in builder.find_matches(permission):
@@ -269,7 +304,11 @@ def _directory_copy(
 ) -> None:
     if not os.path.isdir(destination):
         builder.mkdir(destination)
-    for entry in sorted(os.listdir(source)):
+    try:
+        entries = os.listdir(source)  # directory order, as `Dir.entries`: never sorted
+    except OSError as exc:
+        raise InstallError(errno_message(exc, "dir_initialize")) from None
+    for entry in entries:
         entry_source = file_join(source, entry)
         entry_destination = file_join(destination, entry)
         if os.path.isdir(entry_source):
@@ -310,40 +349,98 @@ def _fill_missing_ancestors(builder: InstructionBuilder, destination: str) -> No
         builder.mkdir(directory)
 
 
-def _execute(command: Instruction, record: IO[str], warn: Warn) -> None:
-    if command.kind == "copy":
-        record.write(command.path + "\n")
-        record.flush()
-        assert command.source is not None
-        if os.path.islink(command.source):
-            os.symlink(os.readlink(command.source), command.path)
+class _Applier:
+    """Executes instructions in order, recording what it creates in the cleanup file."""
+
+    def __init__(self, warn: Warn) -> None:
+        self._warn = warn
+        self._warned: set[str] = set()
+
+    def execute(self, command: Instruction, record: IO[str]) -> None:
+        path = command.path
+        if command.kind == "copy":
+            record.write(path + "\n")
+            record.flush()
+            assert command.source is not None
+            try:
+                if os.path.islink(command.source):
+                    os.symlink(os.readlink(command.source), path)
+                else:
+                    copy_preserving(command.source, path)
+            except CopyError as exc:
+                raise InstallError(exc.message) from None
+            except OSError as exc:
+                raise InstallError(errno_message(exc, "syserr_fail2_in")) from None
+        elif command.kind == "mkdir":
+            _ruby_call(lambda: os.mkdir(path), "dir_s_mkdir")
+            record.write(path + "\n")
+            record.flush()
+        elif command.kind == "chmod":
+            assert command.mode is not None
+            mode = int(command.mode, 8)
+            _ruby_call(lambda: os.chmod(path, mode), "apply2files")
+        elif command.kind == "chown":
+            try:
+                uid = _lookup_uid(command.owner) if command.owner else -1
+                gid = _lookup_gid(command.group) if command.group else -1
+            except KeyError as exc:
+                raise InstallError(str(exc.args[0])) from None
+            _ruby_call(lambda: os.chown(path, uid, gid), "apply2files")
+        elif command.kind == "setfacl":
+            assert command.acl is not None
+            self._setfacl(path, command.acl)
         else:
-            _copy_preserving(command.source, command.path)
-    elif command.kind == "mkdir":
-        os.mkdir(command.path)
-        record.write(command.path + "\n")
-        record.flush()
-    elif command.kind == "chmod":
-        assert command.mode is not None
-        os.chmod(command.path, int(command.mode, 8))
-    elif command.kind == "chown":
-        uid = _lookup_uid(command.owner) if command.owner else -1
-        gid = _lookup_gid(command.group) if command.group else -1
-        os.chown(command.path, uid, gid)
-    else:
-        warn(
-            f"{command.kind} for {command.path} is not applied by a rehearsal (the agent runs "
-            f"{'setfacl' if command.kind == 'setfacl' else 'semanage/restorecon'} here)"
+            assert command.context is not None
+            self._once(
+                "semanage",
+                "SELinux context is checked but not applied by a rehearsal (the agent runs "
+                "`semanage fcontext -a` and `restorecon`, which change this machine's SELinux "
+                f"policy); first object: {path}",
+            )
+
+    def _setfacl(self, path: str, acl: AclApplication) -> None:
+        """`ChangeAclCommand`: the entries plus the base ones from the object's mode."""
+        try:
+            mode = os.stat(path).st_mode
+        except OSError as exc:
+            raise InstallError(errno_message(exc, "rb_file_s_stat")) from None
+        entries = ",".join(acl.entries_for(mode))
+        setfacl = shutil.which("setfacl")
+        if setfacl is None:
+            self._once(
+                "no-setfacl",
+                "acls are checked but not applied: this machine has no setfacl (install the acl "
+                "package to rehearse them; the agent applies them with `setfacl --set`)",
+            )
+            return
+        with subprocess.Popen(
+            [setfacl, "--set", entries, path],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as child:
+            _, stderr = child.communicate()
+        if child.returncode == 0:
+            return
+        if "Operation not supported" in stderr:
+            self._once(
+                "no-acl-support",
+                f"acls are checked but not applied: the filesystem of {path} has no ACL support "
+                "(the agent's instance needs it, or setfacl fails there)",
+            )
+            return
+        raise InstallError(
+            "The deployment failed because of a problem with the acls permission settings in "
+            f"the application specification file for this object: {path}. Failed command: "
+            f"setfacl --set {entries} {path}. Exit code: pid {child.pid} exit {child.returncode}",
+            f"setfacl said: {stderr.strip()}",
         )
 
-
-def _copy_preserving(source: str, destination: str) -> None:
-    """`FileUtils.copy(src, dst, preserve: true)`: content, mode, times; owner when allowed."""
-    shutil.copy2(source, destination)
-    if os.geteuid() == 0:
-        st = os.stat(source)
-        with contextlib.suppress(OSError):
-            os.chown(destination, st.st_uid, st.st_gid)
+    def _once(self, key: str, text: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            self._warn(text)
 
 
 def _lookup_uid(name: str) -> int:
@@ -358,10 +455,3 @@ def _lookup_gid(name: str) -> int:
         return grp.getgrnam(name).gr_gid
     except KeyError:
         raise KeyError(f"can't find group for {name}") from None
-
-
-def errno_message(exc: OSError) -> str:
-    """A Ruby `Errno::*` message: `No such file or directory @ rb_sysopen - /path`."""
-    text = exc.strerror or str(exc)
-    where = exc.filename if exc.filename is not None else ""
-    return f"{text} - {where}" if where else text

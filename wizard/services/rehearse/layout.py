@@ -159,12 +159,18 @@ class DeploymentRoot:
 
     @contextlib.contextmanager
     def lock(self, group_id: str) -> Iterator[None]:
-        """One rehearsal at a time per root and group (the agent runs one command at a time)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        path = self.root / f".cdwizard-rehearse-{group_id}.lock"
-        with open(path, "a+") as handle:
+        """One rehearsal at a time per root and group (the agent runs one command at a time).
+
+        The lock is taken on the group's own folder, which the run creates anyway (the agent
+        makes `<root>/<group>/<deployment>` for its first command), so nothing outside the
+        agent's layout is left behind; folders made here for a run that never started an event
+        are removed again."""
+        made = [p for p in (self.root, self.group_dir(group_id)) if not p.is_dir()]
+        self.group_dir(group_id).mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.group_dir(group_id), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
             try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise LayoutError(
                     f"another rehearsal of group {group_id} is running on {self.root}; wait for "
@@ -173,7 +179,11 @@ class DeploymentRoot:
             try:
                 yield
             finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+                for path in reversed(made):
+                    with contextlib.suppress(OSError):
+                        path.rmdir()  # only if still empty
+        finally:
+            os.close(fd)  # releases the lock
 
 
 def replace_file(path: Path, text: str) -> None:

@@ -42,15 +42,11 @@ from wizard.services.rehearse.appspec import (
     load_appspec,
 )
 from wizard.services.rehearse.hooks import HookCancelled, HookRun, RunningUser, ScriptError
-from wizard.services.rehearse.install import (
-    InstallError,
-    check_destinations,
-    errno_message,
-    install,
-)
+from wizard.services.rehearse.install import InstallError, check_destinations, install
 from wizard.services.rehearse.logs import Clock, DeploymentsLog, local_now
 from wizard.services.rehearse.plan import EventsError, check_appspec_hooks, plan_events
 from wizard.services.rehearse.process import Canceller
+from wizard.services.rehearse.rubyisms import errno_message
 
 TARGET_ID = "local"
 _DEPLOYMENT_ERROR_CODES = {
@@ -279,8 +275,8 @@ class Rehearsal:
 
     def _run_event(self, event: str) -> LifecycleStatus:
         if not self._made_dirs or not self.deployment_dir.is_dir():
-            self.deployment_dir.mkdir(parents=True, exist_ok=True)  # as execute_command does
-            (self.deployment_dir / "logs").mkdir(exist_ok=True)
+            # as execute_command does; `logs/` comes with the first script (as the agent's)
+            self.deployment_dir.mkdir(parents=True, exist_ok=True)
             self._made_dirs = True
         if event == "DownloadBundle":
             return self._step(event, self._download_bundle)
@@ -541,7 +537,7 @@ def _read_appspec(path: Path) -> AppSpec:
     except AppSpecError as exc:
         raise _StepFailed(_unknown(exc.message), exc.hint) from None
     except OSError as exc:
-        raise _StepFailed(_unknown(errno_message(exc))) from None
+        raise _StepFailed(_unknown(errno_message(exc, "rb_sysopen"))) from None
 
 
 @dataclass(frozen=True)

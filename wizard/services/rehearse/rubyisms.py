@@ -7,6 +7,7 @@ Copying those exactly is what makes a rehearsal's messages read like the real ag
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -77,3 +78,15 @@ def expand_path(path: str) -> str:
     """`File.expand_path`: absolute and normalised against the current directory (no symlinks)."""
     expanded = os.path.normpath(os.path.abspath(os.path.expanduser(path)))
     return "/" + expanded.lstrip("/") if expanded.startswith("//") else expanded
+
+
+def errno_message(exc: OSError, func: str | None = None) -> str:
+    """A Ruby `Errno::*` message. Ruby names the C function that failed (`func`: `rb_sysopen`
+    for File.open, `dir_s_mkdir`, `apply2files` for chmod/chown/utime/unlink, …):
+    `No such file or directory @ rb_sysopen - /path`; spawn errors name none."""
+    text = exc.strerror or str(exc)
+    where = exc.filename if exc.filename is not None else ""
+    if exc.filename2 is not None:
+        where = exc.filename2 if exc.errno == errno.EEXIST else f"({where}, {exc.filename2})"
+    at = f" @ {func}" if func else ""
+    return f"{text}{at} - {where}" if where != "" else f"{text}{at}"
