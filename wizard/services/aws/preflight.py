@@ -707,10 +707,11 @@ class _Run:
                 shown[0][1].fix,
             )
         ways = sorted({f"{r.reach} via {r.via}" for r in found})
+        subnets = len({r.subnet.subnet_id for r in found})
         return self.result(
             "network",
             CheckStatus.OK,
-            f"{_count(len(found), 'subnet')} reach{'es' if len(found) == 1 else ''} the internet "
+            f"{_count(subnets, 'subnet')} reach{'es' if subnets == 1 else ''} the internet "
             f"({', '.join(ways)})",
         )
 
