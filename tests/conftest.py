@@ -104,7 +104,7 @@ def moto_endpoint(_moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture
-def aws_target(moto_endpoint: str):  # type: ignore[no-untyped-def]
+def aws_target(moto_endpoint: str):
     from wizard.services.aws.session import AwsTarget
 
     return AwsTarget(

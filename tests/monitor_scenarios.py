@@ -36,12 +36,12 @@ class GapStubber(Stubber):
         super().__init__(client)
         self.operations = frozenset(operations)
 
-    def _assert_expected_params(self, model, params, context, **kwargs):  # type: ignore[no-untyped-def]
+    def _assert_expected_params(self, model, params, context, **kwargs):
         if model.name in self.operations:
             return super()._assert_expected_params(model, params, context, **kwargs)
         return None
 
-    def _get_response_handler(self, model, params, context, **kwargs):  # type: ignore[no-untyped-def]
+    def _get_response_handler(self, model, params, context, **kwargs):
         if model.name in self.operations:
             return super()._get_response_handler(model, params, context, **kwargs)
         return None

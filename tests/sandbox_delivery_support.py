@@ -143,7 +143,6 @@ class Stack:
         poll: bool = False,
         ssm_managed: bool = True,
         pipeline: bool = True,
-        mode: str | None = None,
     ) -> Stack:
         role = create_role(self.client("iam"), f"{self.pipeline}-role")
         self.client("s3").create_bucket(
@@ -170,7 +169,7 @@ class Stack:
         if instances:
             self.launch(instances, ssm_managed=ssm_managed)
         if pipeline:
-            self.create_pipeline(role, poll=poll, mode=mode)
+            self.create_pipeline(role, poll=poll)
         return self
 
     def launch(
@@ -210,7 +209,7 @@ class Stack:
         iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=name)
         return name
 
-    def create_pipeline(self, role: str, *, poll: bool = False, mode: str | None = None) -> None:
+    def create_pipeline(self, role: str, *, poll: bool = False) -> None:
         declaration = pipeline_declaration(
             self.pipeline,
             role,
@@ -226,8 +225,6 @@ class Stack:
             artifact="SourceArtifact",
             namespace="SourceVariables",
         )
-        if mode:
-            declaration |= {"pipelineType": "V2", "executionMode": mode}
         self.client("codepipeline").create_pipeline(pipeline=declaration)
 
     # --- pushing and reading ----------------------------------------------------------------

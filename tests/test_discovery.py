@@ -24,7 +24,7 @@ AGENT_POLICY = json.dumps(
 
 
 @pytest.fixture
-def clients(aws_target) -> AwsClients:  # type: ignore[no-untyped-def]
+def clients(aws_target) -> AwsClients:
     return AwsClients(aws_target)
 
 
@@ -187,7 +187,7 @@ def test_calls_from_many_threads_share_one_clients_object(clients: AwsClients) -
     assert counts == [3] * 12
 
 
-def test_profiles_come_from_the_config_files(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_profiles_come_from_the_config_files(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "config"
     config.write_text("[default]\nregion = eu-west-1\n[profile dev]\nregion = us-east-2\n")
     credentials = tmp_path / "credentials"

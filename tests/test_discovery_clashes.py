@@ -15,7 +15,7 @@ from wizard.services.aws.session import AwsClients
 ACCOUNT = "123456789012"
 
 
-def _answers(**source: object):  # type: ignore[no-untyped-def]
+def _answers(**source: object):
     return validate_mapping(
         {
             "version": 1,
@@ -49,7 +49,7 @@ def test_planned_resources_follow_the_answers() -> None:
     assert not any(p.kind == "s3_bucket" for p in with_repo)  # no account: name unknown
 
 
-def test_clashes_appear_as_resources_are_created(aws_target) -> None:  # type: ignore[no-untyped-def]
+def test_clashes_appear_as_resources_are_created(aws_target) -> None:
     clients = AwsClients(aws_target)
     planned = c.planned_resources(_answers(create_repository=True), ACCOUNT)
     before = c.find_existing(clients, planned)
@@ -96,7 +96,7 @@ def test_clashes_appear_as_resources_are_created(aws_target) -> None:  # type: i
     assert "already exists" in after[("codepipeline", "shop")].detail
 
 
-def test_resources_in_this_workspaces_state_are_not_clashes(aws_target, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_resources_in_this_workspaces_state_are_not_clashes(aws_target, tmp_path: Path) -> None:
     clients = AwsClients(aws_target)
     clients.client("iam").create_role(RoleName="shop-deploy", AssumeRolePolicyDocument="{}")
     clients.client("codedeploy").create_application(applicationName="shop")

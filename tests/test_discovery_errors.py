@@ -18,7 +18,7 @@ from wizard.services.aws.errors import DiscoveryError
 from wizard.services.aws.session import AwsClients, AwsTarget
 
 
-def test_missing_permission_names_the_action_and_the_way_out(aws_target) -> None:  # type: ignore[no-untyped-def]
+def test_missing_permission_names_the_action_and_the_way_out(aws_target) -> None:
     with restricted_target(aws_target, ["sts:GetCallerIdentity", "ec2:Describe*"]) as limited:
         clients = AwsClients(limited)
         assert d.caller_identity(clients).principal == "user/limited"
@@ -33,7 +33,7 @@ def test_missing_permission_names_the_action_and_the_way_out(aws_target) -> None
     )
 
 
-def test_each_lookup_reports_its_own_permission(aws_target) -> None:  # type: ignore[no-untyped-def]
+def test_each_lookup_reports_its_own_permission(aws_target) -> None:
     with restricted_target(aws_target, ["sts:GetCallerIdentity"]) as limited:
         clients = AwsClients(limited)
         denied: dict[str, str | None] = {}
@@ -53,7 +53,7 @@ def test_each_lookup_reports_its_own_permission(aws_target) -> None:  # type: ig
     }
 
 
-def test_regions_fall_back_to_the_static_list_without_permission(aws_target) -> None:  # type: ignore[no-untyped-def]
+def test_regions_fall_back_to_the_static_list_without_permission(aws_target) -> None:
     with restricted_target(aws_target, ["sts:GetCallerIdentity"]) as limited:
         clients = AwsClients(limited)
         regions = d.list_regions(clients)
@@ -121,7 +121,7 @@ def test_unreachable_endpoint_is_a_network_error() -> None:
     assert "cannot reach AWS" in err.value.message
 
 
-def test_codecommit_closed_to_this_account_is_explained(aws_target) -> None:  # type: ignore[no-untyped-def]
+def test_codecommit_closed_to_this_account_is_explained(aws_target) -> None:
     clients = AwsClients(aws_target)
     cc = clients.client("codecommit")
     with Stubber(cc) as stub:

@@ -47,7 +47,7 @@ def env(moto_endpoint: str, terraform_bin: str, tmp_path: Path) -> dict[str, str
     return out
 
 
-def doctor(env: dict[str, str], tmp_path: Path, *args: str, answers: str | None = ANSWERS):  # type: ignore[no-untyped-def]
+def doctor(env: dict[str, str], tmp_path: Path, *args: str, answers: str | None = ANSWERS):
     argv = [sys.executable, "-m", "wizard", "doctor", "--out", str(tmp_path / "ws"), *args]
     if answers is not None:
         path = tmp_path / "answers.yml"
@@ -62,7 +62,7 @@ def events(stdout: str) -> list[dict[str, Any]]:
 
 def test_a_ready_setup_exits_zero_with_a_checklist(
     env: dict[str, str], aws_target, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     clients = AwsClients(aws_target)
     repo_with_branch(clients)
     instance(clients)
@@ -79,7 +79,7 @@ def test_a_ready_setup_exits_zero_with_a_checklist(
 
 def test_failures_show_the_fix_and_set_the_exit_code(
     env: dict[str, str], aws_target, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     clients = AwsClients(aws_target)
     instance(clients, profile=False)
     proc = doctor(env, tmp_path, "--plain")
@@ -105,7 +105,7 @@ def test_json_output_is_one_event_per_line(env: dict[str, str], tmp_path: Path) 
     assert got[-1]["exit_code"] == ExitCode.AWS_ERROR and got[-1]["first_failure"] == "repository"
 
 
-def test_missing_terraform_is_tool_missing(env: dict[str, str], aws_target, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_missing_terraform_is_tool_missing(env: dict[str, str], aws_target, tmp_path: Path) -> None:
     clients = AwsClients(aws_target)
     repo_with_branch(clients)
     instance(clients)
@@ -131,7 +131,7 @@ def test_a_bad_answers_file_is_bad_answers(env: dict[str, str], tmp_path: Path) 
 
 def test_name_clashes_respect_the_workspace_state(
     env: dict[str, str], aws_target, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     clients = AwsClients(aws_target)
     repo_with_branch(clients)
     instance(clients)

@@ -28,11 +28,11 @@ from wizard.services.aws.session import AwsClients
 
 
 @pytest.fixture
-def clients(aws_target) -> AwsClients:  # type: ignore[no-untyped-def]
+def clients(aws_target) -> AwsClients:
     return AwsClients(aws_target, max_attempts=2)
 
 
-def test_release_change_starts_an_execution(clients) -> None:  # type: ignore[no-untyped-def]
+def test_release_change_starts_an_execution(clients) -> None:
     create_pipeline(clients)
     plan = actions.release_change(clients, "demo")
     assert plan.api == "codepipeline:StartPipelineExecution"
@@ -44,7 +44,7 @@ def test_release_change_starts_an_execution(clients) -> None:  # type: ignore[no
     ]
 
 
-def test_retry_failed_actions_asks_for_failed_actions_only(clients) -> None:  # type: ignore[no-untyped-def]
+def test_retry_failed_actions_asks_for_failed_actions_only(clients) -> None:
     plan = actions.retry_failed_actions(clients, "demo", "Deploy", "exec-1234567890")
     assert "Retry the failed actions of stage Deploy in execution exec-123" in plan.description
     assert "retryMode=FAILED_ACTIONS" in plan.description
@@ -65,7 +65,7 @@ def test_retry_failed_actions_asks_for_failed_actions_only(clients) -> None:  # 
 
 
 @pytest.mark.parametrize("rollback", [True, False])
-def test_stop_deployment_with_and_without_rollback(clients, rollback: bool) -> None:  # type: ignore[no-untyped-def]
+def test_stop_deployment_with_and_without_rollback(clients, rollback: bool) -> None:
     view = DeploymentView(
         deployment_id="d-STOP00001",
         application="demo",
@@ -89,7 +89,7 @@ def test_stop_deployment_with_and_without_rollback(clients, rollback: bool) -> N
     assert result.message == "stop requested: Pending Stopping"
 
 
-def test_redeploy_last_successful_revision(clients) -> None:  # type: ignore[no-untyped-def]
+def test_redeploy_last_successful_revision(clients) -> None:
     first = create_deployment(clients)
     codedeploy = clients.client("codedeploy")
     with pytest.raises(actions.ActionUnavailable, match="no successful deployment"):
@@ -114,7 +114,7 @@ def test_redeploy_last_successful_revision(clients) -> None:  # type: ignore[no-
     assert not new.ignore_application_stop_failures
 
 
-def test_fetch_full_log_reads_the_whole_scripts_log_over_ssm(clients, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_fetch_full_log_reads_the_whole_scripts_log_over_ssm(clients, tmp_path: Path) -> None:
     deployment_id = create_deployment(clients)
     group_id = clients.client("codedeploy").get_deployment_group(
         applicationName="demo", deploymentGroupName="demo-dg"
@@ -161,7 +161,7 @@ def test_fetch_full_log_reads_the_whole_scripts_log_over_ssm(clients, tmp_path: 
     )
 
 
-def test_fetch_full_log_says_when_the_log_is_not_there(clients, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_fetch_full_log_says_when_the_log_is_not_there(clients, tmp_path: Path) -> None:
     deployment_id = create_deployment(clients)
     fake_instance_agent(clients.client("ssm"), tmp_path)
     view = DeploymentView(

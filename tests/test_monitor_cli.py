@@ -24,7 +24,7 @@ from wizard.services.aws.session import AwsClients
 
 
 @pytest.fixture
-def clients(aws_target) -> AwsClients:  # type: ignore[no-untyped-def]
+def clients(aws_target) -> AwsClients:
     return AwsClients(aws_target, max_attempts=2)
 
 
@@ -52,7 +52,7 @@ def cdwizard(
 
 def test_monitor_pipeline_plain_follows_the_newest_execution_to_success(
     moto_endpoint, clients
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     create_pipeline(clients)
     start_execution(clients, status="Succeeded")
     proc = cdwizard(moto_endpoint, "monitor", "--pipeline", "demo", "--plain")
@@ -63,7 +63,7 @@ def test_monitor_pipeline_plain_follows_the_newest_execution_to_success(
     assert all(line[:8].count(":") == 2 for line in lines)  # HH:MM:SS on every line
 
 
-def test_monitor_json_is_one_event_per_line(moto_endpoint, clients) -> None:  # type: ignore[no-untyped-def]
+def test_monitor_json_is_one_event_per_line(moto_endpoint, clients) -> None:
     create_pipeline(clients)
     execution = start_execution(clients, status="Succeeded")
     proc = cdwizard(moto_endpoint, "monitor", "--pipeline", "demo", "--json")
@@ -87,7 +87,7 @@ def test_monitor_json_is_one_event_per_line(moto_endpoint, clients) -> None:  # 
 )
 def test_monitor_deployment_exit_codes(
     moto_endpoint, clients, status: str, code: int, words: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     deployment = create_deployment(clients)
     set_deployment(deployment, status, {status: 1})
     proc = cdwizard(moto_endpoint, "monitor", "--deployment", deployment, "--plain")
@@ -97,7 +97,7 @@ def test_monitor_deployment_exit_codes(
     assert proc.stdout.count("does not implement ListDeploymentTargets") == 1
 
 
-def test_monitor_times_out_only_when_asked(moto_endpoint, clients) -> None:  # type: ignore[no-untyped-def]
+def test_monitor_times_out_only_when_asked(moto_endpoint, clients) -> None:
     deployment = create_deployment(clients)  # moto keeps it "Created" forever
     proc = cdwizard(
         moto_endpoint, "monitor", "--deployment", deployment, "--timeout", "1s", "--plain"
@@ -109,7 +109,7 @@ def test_monitor_times_out_only_when_asked(moto_endpoint, clients) -> None:  # t
 
 def test_monitor_reads_the_pipeline_from_the_answers(
     moto_endpoint, clients, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     create_pipeline(clients, name="from-answers")
     start_execution(clients, pipeline="from-answers", status="Failed")
     answers = tmp_path / "answers.yml"
@@ -119,13 +119,13 @@ def test_monitor_reads_the_pipeline_from_the_answers(
     assert "pipeline from-answers: execution" in proc.stdout
 
 
-def test_monitor_unknown_deployment_is_an_aws_error(moto_endpoint) -> None:  # type: ignore[no-untyped-def]
+def test_monitor_unknown_deployment_is_an_aws_error(moto_endpoint) -> None:
     proc = cdwizard(moto_endpoint, "monitor", "--deployment", "d-NOPE12345", "--plain")
     assert proc.returncode == ExitCode.AWS_ERROR
     assert "DeploymentDoesNotExistException" in proc.stdout
 
 
-def test_monitor_without_a_target_is_a_usage_error(moto_endpoint) -> None:  # type: ignore[no-untyped-def]
+def test_monitor_without_a_target_is_a_usage_error(moto_endpoint) -> None:
     proc = cdwizard(moto_endpoint, "monitor", "--plain")
     assert proc.returncode == ExitCode.USAGE
     assert "give --answers FILE, --pipeline NAME or --deployment ID" in proc.stderr
@@ -139,7 +139,7 @@ def test_durations(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
 
-def test_bad_duration_names_the_fix(moto_endpoint) -> None:  # type: ignore[no-untyped-def]
+def test_bad_duration_names_the_fix(moto_endpoint) -> None:
     proc = cdwizard(moto_endpoint, "monitor", "--pipeline", "p", "--timeout", "soon")
     assert proc.returncode == 2
     assert "--timeout" in proc.stderr and "e.g. 90, 45s, 10m, 1h30m" in proc.stderr

@@ -42,7 +42,7 @@ FAST = PollIntervals(active=1.0, idle=1.0)
 
 
 @pytest.fixture
-def clients(aws_target) -> AwsClients:  # type: ignore[no-untyped-def]
+def clients(aws_target) -> AwsClients:
     return AwsClients(aws_target, max_attempts=2)
 
 
@@ -53,7 +53,7 @@ def _s3(key: str) -> dict[str, object]:
     }
 
 
-def test_application_stop_failure_explains_the_previous_revision_and_redeploys(clients) -> None:  # type: ignore[no-untyped-def]
+def test_application_stop_failure_explains_the_previous_revision_and_redeploys(clients) -> None:
     """GetDeployment is stubbed here too: moto always answers `errorInformation: {}` and
     `previousRevision: {}` (TODOs in moto 5.2.5), and this failure is about exactly those."""
     create_deployment(clients)  # the application and group, in moto
@@ -127,7 +127,7 @@ def test_application_stop_failure_explains_the_previous_revision_and_redeploys(c
     assert created.revision["s3Location"]["key"] == "demo/rev2.zip"
 
 
-def test_missing_branch_is_explained_in_those_words(clients) -> None:  # type: ignore[no-untyped-def]
+def test_missing_branch_is_explained_in_those_words(clients) -> None:
     create_pipeline(clients)
     execution = start_execution(clients, status="Failed")
     message = (
@@ -170,7 +170,7 @@ def test_missing_branch_is_explained_in_those_words(clients) -> None:  # type: i
     assert offers["ship"].suggested and "retry_failed" in offers
 
 
-def test_follows_the_execution_of_a_given_commit(clients) -> None:  # type: ignore[no-untyped-def]
+def test_follows_the_execution_of_a_given_commit(clients) -> None:
     """ListPipelineExecutions is stubbed: moto 5.2.5 always answers `sourceRevisions: []`."""
     create_pipeline(clients)
     stub = GapStubber(
@@ -228,7 +228,7 @@ def test_follows_the_execution_of_a_given_commit(clients) -> None:  # type: igno
     assert 'commit 4f1e2d3 "cdwizard ship: demo" (trigger CloudWatchEvent)' in started[0].summary()
 
 
-def test_a_pipeline_that_does_not_exist_stops_with_an_aws_error(clients) -> None:  # type: ignore[no-untyped-def]
+def test_a_pipeline_that_does_not_exist_stops_with_an_aws_error(clients) -> None:
     monitor = Monitor(clients, FollowSpec(pipeline="nope"), intervals=FAST)
     update = monitor.cycle()
     outcome = update.snapshot.outcome

@@ -24,14 +24,14 @@ from wizard.services.aws.session import AwsClients
 
 
 @pytest.fixture
-def relay(moto_endpoint: str):  # type: ignore[no-untyped-def]
+def relay(moto_endpoint: str):
     r = Relay(moto_endpoint)
     r.up()
     yield r
     r.down()
 
 
-def test_network_error_shows_a_banner_and_recovers(aws_target, relay: Relay) -> None:  # type: ignore[no-untyped-def]
+def test_network_error_shows_a_banner_and_recovers(aws_target, relay: Relay) -> None:
     setup = AwsClients(aws_target)
     create_pipeline(setup)
     execution = start_execution(setup)

@@ -56,7 +56,7 @@ INTERVALS = PollIntervals(active=2.0, idle=10.0, max_throttled=30.0, max_offline
 
 
 @pytest.fixture
-def clients(aws_target) -> AwsClients:  # type: ignore[no-untyped-def]
+def clients(aws_target) -> AwsClients:
     return AwsClients(aws_target, max_attempts=2)
 
 
@@ -79,7 +79,7 @@ class Scenario:
             self.applied += 1
 
 
-def test_deployment_progresses_through_every_event_on_three_instances(clients) -> None:  # type: ignore[no-untyped-def]
+def test_deployment_progresses_through_every_event_on_three_instances(clients) -> None:
     create_pipeline(clients)
     execution = start_execution(clients)
     deployment = create_deployment(clients)
@@ -156,7 +156,7 @@ def test_deployment_progresses_through_every_event_on_three_instances(clients) -
 
 def _failing_frames(
     fleet: Fleet, execution: str, pipeline_stub, script
-) -> list[Callable[[], None]]:  # type: ignore[no-untyped-def]
+) -> list[Callable[[], None]]:
     tail = (
         "LifecycleEvent - AfterInstall\n"
         "Script - scripts/after_install.sh\n"
@@ -193,7 +193,7 @@ def _failing_frames(
     return [frame0, frame1, frame2]
 
 
-def test_script_failure_is_explained_with_its_log_tail_in_plain_output(clients) -> None:  # type: ignore[no-untyped-def]
+def test_script_failure_is_explained_with_its_log_tail_in_plain_output(clients) -> None:
     create_pipeline(clients)
     execution = start_execution(clients)
     deployment = create_deployment(clients)
@@ -229,11 +229,11 @@ def test_script_failure_is_explained_with_its_log_tail_in_plain_output(clients) 
         for e in events.events
         if isinstance(e, LifecycleEventChanged) and e.status.value == "Failed"
     ]
-    assert [(e.target_id, e.diagnostics.error_code) for e in failed] == [  # type: ignore[union-attr]
+    assert [(e.target_id, e.diagnostics.error_code) for e in failed] == [
         ("i-0a", "ScriptFailed"),
         ("i-0b", "ScriptFailed"),
     ]
-    assert "fastapi==99" in failed[0].diagnostics.log_tail  # type: ignore[union-attr]
+    assert "fastapi==99" in failed[0].diagnostics.log_tail
     tails = [e for e in events.events if isinstance(e, HookOutput)]
     assert {e.target_id for e in tails} == {"i-0a", "i-0b"}
     assert [e.stream for e in tails if e.target_id == "i-0a"] == ["stdout", "stderr"]
@@ -251,13 +251,13 @@ def test_script_failure_is_explained_with_its_log_tail_in_plain_output(clients) 
     assert ("i-0a", "ValidateService") in skipped
 
 
-def test_throttling_widens_the_interval_then_recovers(clients) -> None:  # type: ignore[no-untyped-def]
+def test_throttling_widens_the_interval_then_recovers(clients) -> None:
     deployment = create_deployment(clients)
     fleet = Fleet(deployment, INSTANCES)
     target_stub = GapStubber(clients.client("codedeploy"), TARGET_APIS)
     script = DeploymentScript(target_stub, fleet)
 
-    def running(throttle: bool = False, step: Callable[[], None] | None = None):  # type: ignore[no-untyped-def]
+    def running(throttle: bool = False, step: Callable[[], None] | None = None):
         def apply() -> None:
             if step:
                 step()
@@ -318,7 +318,7 @@ def test_throttling_widens_the_interval_then_recovers(clients) -> None:  # type:
     ]
 
 
-def test_waiting_for_the_pushed_commit_polls_at_the_active_interval(clients) -> None:  # type: ignore[no-untyped-def]
+def test_waiting_for_the_pushed_commit_polls_at_the_active_interval(clients) -> None:
     """After `ship` pushed, the commit's execution does not exist yet: its start must be noticed
     at the active pace, not the idle one (on real AWS too)."""
     create_pipeline(clients)

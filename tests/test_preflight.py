@@ -38,7 +38,7 @@ AGENT_POLICY = json.dumps(
 )
 
 
-def answers(**sections: dict[str, Any]):  # type: ignore[no-untyped-def]
+def answers(**sections: dict[str, Any]):
     doc: dict[str, Any] = {
         "version": 1,
         "project": "shop",
@@ -56,7 +56,7 @@ def answers(**sections: dict[str, Any]):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def clients(aws_target) -> AwsClients:  # type: ignore[no-untyped-def]
+def clients(aws_target) -> AwsClients:
     return AwsClients(aws_target)
 
 
@@ -136,7 +136,7 @@ def layout_mirror(tmp_path: Path) -> Path:
     return tmp_path / "m"
 
 
-def run(clients: AwsClients, a, tmp_path: Path, **options: Any):  # type: ignore[no-untyped-def]
+def run(clients: AwsClients, a, tmp_path: Path, **options: Any):
     sink = CollectingSink()
     opts = PreflightOptions(provider_mirror=layout_mirror(tmp_path), **options)
     report = run_preflight(a, clients, opts, emit=sink.emit)
@@ -335,7 +335,7 @@ def test_creating_the_repository_checks_codecommit_access(
     assert "creation works" in report.by_name("repository").detail
 
 
-def test_missing_permissions_warn_instead_of_failing(aws_target, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_missing_permissions_warn_instead_of_failing(aws_target, tmp_path: Path) -> None:
     admin = AwsClients(aws_target)
     repo_with_branch(admin)
     instance(admin)
@@ -378,7 +378,7 @@ def test_bad_credentials_skip_every_aws_check(moto_endpoint: str, tmp_path: Path
 
 def test_exit_code_is_that_of_the_first_failure() -> None:
     def check(name: str, status: CheckStatus, area: str) -> PreflightCheck:
-        return PreflightCheck(name=name, title=name, status=status, detail="", area=area)  # type: ignore[arg-type]
+        return PreflightCheck(name=name, title=name, status=status, detail="", area=area)
 
     assert exit_code_for([check("a", CheckStatus.WARN, "aws")]) == 0
     assert (

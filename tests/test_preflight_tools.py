@@ -73,7 +73,7 @@ def test_mirror_layouts_and_versions(tmp_path: Path) -> None:
 
 
 class _Registry(BaseHTTPRequestHandler):
-    versions: ClassVar[list[dict]] = []  # type: ignore[type-arg]
+    versions: ClassVar[list[dict]] = []
 
     def do_GET(self) -> None:
         if self.path == "/.well-known/terraform.json":

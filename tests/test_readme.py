@@ -62,3 +62,12 @@ def test_every_linked_image_exists() -> None:
     assert images
     for path in images:
         assert (REPO / path).is_file(), path
+
+
+def test_the_exit_code_table_has_every_code_and_no_other() -> None:
+    from wizard.core.exitcodes import ExitCode
+
+    section = README[README.index("## Exit codes") :]
+    section = section[: section.index("\n## ", 1)]
+    listed = [int(code) for code in re.findall(r"^\| (\d+) \|", section, re.MULTILINE)]
+    assert listed == [int(code) for code in ExitCode]

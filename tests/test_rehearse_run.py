@@ -442,7 +442,7 @@ def test_unknown_hook_names_fail_at_install(tmp_path: Path) -> None:
     )
     result, events, _ = rehearse(bundle, tmp_path / "root")
     assert result.failed_event == "Install"
-    assert failed_event(events).diagnostics.message == (  # type: ignore[union-attr]
+    assert failed_event(events).diagnostics.message == (
         'appspec.yml file contains unknown lifecycle events: ["Afterinstall"]'
     )
     assert any("Afterinstall -> AfterInstall" in getattr(e, "text", "") for e in events)
@@ -552,7 +552,7 @@ def test_system_destinations_are_refused_unless_allowed(tmp_path: Path) -> None:
     assert result.failed_event == "Install"
     assert (
         "refuses to install into the system folder /usr" in failed_event(events).diagnostics.message
-    )  # type: ignore[union-attr]
+    )
 
 
 def test_the_rehearsal_and_the_answers_refuse_the_same_system_folders(tmp_path: Path) -> None:

@@ -91,7 +91,7 @@ def rehearse(
 ) -> tuple[RehearsalResult, list[Event], Rehearsal]:
     sink = CollectingSink()
     options.setdefault("kill_grace", 2.0)
-    rehearsal = Rehearsal(RehearsalOptions(bundle=bundle, root=root, **options))  # type: ignore[arg-type]
+    rehearsal = Rehearsal(RehearsalOptions(bundle=bundle, root=root, **options))
     result = rehearsal.run(sink)
     return result, sink.events, rehearsal
 

@@ -54,7 +54,7 @@ def _ship(stack: Stack, clock: FakeClock, files: dict[str, str], message: str) -
 def test_first_run_fails_because_the_branch_does_not_exist(
     stack: Stack, sim_clock: FakeClock
 ) -> None:
-    from wizard.core.timeline.explain import explain_pipeline
+    from wizard.core.timeline.failures import explain_pipeline
     from wizard.services.aws.monitor.pipeline_poller import ExecutionSelector, PipelinePoller
 
     codepipeline = stack.client("codepipeline")
@@ -262,7 +262,7 @@ def test_a_syntax_error_fails_the_hook_with_exit_2_and_rolls_back(
 def test_application_stop_runs_the_previous_revision_until_ignored(
     stack: Stack, sim_clock: FakeClock
 ) -> None:
-    from wizard.core.timeline.explain import explain_deployment, ignored_failures_note
+    from wizard.core.timeline.failures import explain_deployment, ignored_failures_note
     from wizard.services.aws.monitor.actions import redeploy_ignoring_stop_failures
     from wizard.services.aws.monitor.deployment_poller import DeploymentPoller
 

@@ -124,17 +124,6 @@ def test_a_newer_execution_supersedes_one_waiting_for_the_deploy_stage(
     assert stack.deployment(str(stack.deployment_of(third)))["createTime"] >= first_end
 
 
-def test_queued_mode_runs_every_execution_in_order(stack: Stack, sim_clock: FakeClock) -> None:
-    stack.create(instances=1, mode="QUEUED")
-    sim_clock.advance(5)
-    first = _push(stack, payload(marker="1"), "one")
-    _deploying(stack, sim_clock, first)
-    second = _push(stack, payload(marker="2"), "two")
-    third = _push(stack, payload(marker="3"), "three")
-    run_until(sim_clock, lambda: _status(stack, third) in FINAL)
-    assert [_status(stack, e) for e in (first, second, third)] == ["Succeeded"] * 3
-
-
 def test_polling_pipelines_notice_a_push_later(stack: Stack, sim_clock: FakeClock) -> None:
     stack.create(instances=1, poll=True)
     sim_clock.advance(5)

@@ -82,7 +82,7 @@ def test_the_monitor_follows_a_pushed_commit_to_success(
 def test_the_monitor_explains_a_failed_hook(
     clients: AwsClients, stack: Stack, sim_clock: FakeClock
 ) -> None:
-    from wizard.core.timeline.explain import explain
+    from wizard.core.timeline.failures import explain
 
     stack.create(instances=3, rollback=False)
     sim_clock.advance(5)
@@ -166,13 +166,13 @@ def test_a_saved_simulation_finishes_in_a_later_process(
     sim_clock.advance(3)
     assert stack.deployment(deployment_id)["status"] == "InProgress"
     saved = {
-        service: pickle.dumps(get_backend(service)[ACCOUNT][REGION])  # type: ignore[index]
+        service: pickle.dumps(get_backend(service)[ACCOUNT][REGION])
         for service in ("codepipeline", "codedeploy")
     }
     reset = urllib.request.Request(f"{sandbox_endpoint}/moto-api/reset", method="POST")
     urllib.request.urlopen(reset, timeout=10).close()
     for service, data in saved.items():
-        dict.__setitem__(get_backend(service)[ACCOUNT], REGION, pickle.loads(data))  # type: ignore[index]
+        dict.__setitem__(get_backend(service)[ACCOUNT], REGION, pickle.loads(data))
     sim_clock.advance(600)  # the next `cdwizard monitor --sandbox`, ten minutes later
     assert stack.execution(execution_id)["status"] == "Succeeded"
     assert stack.deployment(deployment_id)["status"] == "Succeeded"

@@ -21,7 +21,7 @@ from wizard.services.sandbox.extensions import codecommit as ext
 
 
 @pytest.fixture
-def cc(aws_target):  # type: ignore[no-untyped-def]
+def cc(aws_target):
     client = AwsClients(aws_target).client("codecommit")
     client.raw = RawResponses(client)
     return client
@@ -51,7 +51,7 @@ def _first_commit(cc: Any, repo: str = "demo", branch: str = "main") -> dict[str
     )
 
 
-def test_first_commit_creates_the_branch_and_default_branch(cc) -> None:  # type: ignore[no-untyped-def]
+def test_first_commit_creates_the_branch_and_default_branch(cc) -> None:
     cc.create_repository(repositoryName="demo")
     assert cc.list_branches(repositoryName="demo")["branches"] == []
     cc.raw.check("ListBranches")
@@ -84,7 +84,7 @@ def test_first_commit_creates_the_branch_and_default_branch(cc) -> None:  # type
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-def test_blob_and_tree_ids_are_gits_own(cc, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_blob_and_tree_ids_are_gits_own(cc, tmp_path: Path) -> None:
     made = _first_commit(cc)
     work = tmp_path / "w"
     (work / "scripts").mkdir(parents=True)
@@ -106,7 +106,7 @@ def test_blob_and_tree_ids_are_gits_own(cc, tmp_path: Path) -> None:  # type: ig
     assert folder["treeId"] == git("rev-parse", f"{made['treeId']}:scripts")
 
 
-def test_later_commits_need_the_current_tip_as_parent(cc) -> None:  # type: ignore[no-untyped-def]
+def test_later_commits_need_the_current_tip_as_parent(cc) -> None:
     first = _first_commit(cc)["commitId"]
     change = [_put("README.md", b"hello again\n")]
 
@@ -148,7 +148,7 @@ def test_later_commits_need_the_current_tip_as_parent(cc) -> None:  # type: igno
     assert commit["author"]["date"].endswith(" +0000")
 
 
-def test_commit_errors_use_the_service_codes(cc) -> None:  # type: ignore[no-untyped-def]
+def test_commit_errors_use_the_service_codes(cc) -> None:
     with pytest.raises(ClientError) as no_repo:
         cc.create_commit(repositoryName="ghost", branchName="main", putFiles=[_put("a", b"a")])
     assert _code(no_repo) == "RepositoryDoesNotExistException"
@@ -193,7 +193,7 @@ def test_commit_errors_use_the_service_codes(cc) -> None:  # type: ignore[no-unt
     assert cc.get_branch(repositoryName="demo", branchName="main")["branch"]["commitId"] == first
 
 
-def test_deletes_modes_and_moves(cc) -> None:  # type: ignore[no-untyped-def]
+def test_deletes_modes_and_moves(cc) -> None:
     first = _first_commit(cc)["commitId"]
     made = cc.create_commit(
         repositoryName="demo",
@@ -236,7 +236,7 @@ def test_deletes_modes_and_moves(cc) -> None:  # type: ignore[no-untyped-def]
     assert root["treeId"] == made["treeId"]
 
 
-def test_get_file_and_get_folder_resolve_commit_specifiers(cc) -> None:  # type: ignore[no-untyped-def]
+def test_get_file_and_get_folder_resolve_commit_specifiers(cc) -> None:
     cc.create_repository(repositoryName="empty")
     with pytest.raises(ClientError) as empty:
         cc.get_file(repositoryName="empty", filePath="README.md")
@@ -270,7 +270,7 @@ def test_get_file_and_get_folder_resolve_commit_specifiers(cc) -> None:  # type:
         assert _code(err) == code, kwargs
 
 
-def test_create_branch_then_commit_on_it(cc) -> None:  # type: ignore[no-untyped-def]
+def test_create_branch_then_commit_on_it(cc) -> None:
     first = _first_commit(cc)["commitId"]
     cc.create_branch(repositoryName="demo", branchName="feature/x", commitId=first)
     cc.raw.check("CreateBranch")
@@ -300,7 +300,7 @@ def test_create_branch_then_commit_on_it(cc) -> None:  # type: ignore[no-untyped
     ]
 
 
-def test_get_differences_pages_and_filters(cc) -> None:  # type: ignore[no-untyped-def]
+def test_get_differences_pages_and_filters(cc) -> None:
     first = _first_commit(cc)["commitId"]
     second = cc.create_commit(
         repositoryName="demo",
@@ -342,7 +342,7 @@ def test_get_differences_pages_and_filters(cc) -> None:  # type: ignore[no-untyp
     assert _code(missing) == "PathDoesNotExistException"
 
 
-def test_list_repositories_sorts_and_pages(cc, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_list_repositories_sorts_and_pages(cc, monkeypatch: pytest.MonkeyPatch) -> None:
     assert cc.list_repositories()["repositories"] == []
     cc.raw.check("ListRepositories")
     for name in ("charlie", "alpha", "bravo"):
@@ -361,14 +361,14 @@ def test_list_repositories_sorts_and_pages(cc, monkeypatch: pytest.MonkeyPatch) 
     assert _code(bad) == "InvalidContinuationTokenException"
 
 
-def test_deleting_a_repository_drops_its_content(cc) -> None:  # type: ignore[no-untyped-def]
+def test_deleting_a_repository_drops_its_content(cc) -> None:
     _first_commit(cc)
     cc.delete_repository(repositoryName="demo")
     cc.create_repository(repositoryName="demo")
     assert cc.list_branches(repositoryName="demo")["branches"] == []
 
 
-def test_concurrent_commits_on_one_parent_let_exactly_one_win(cc) -> None:  # type: ignore[no-untyped-def]
+def test_concurrent_commits_on_one_parent_let_exactly_one_win(cc) -> None:
     first = _first_commit(cc)["commitId"]
     outcomes: list[str] = []
     lock = threading.Lock()
@@ -396,7 +396,7 @@ def test_concurrent_commits_on_one_parent_let_exactly_one_win(cc) -> None:  # ty
     assert outcomes.count("ParentCommitIdOutdatedException") == 5
 
 
-def test_install_is_idempotent(cc) -> None:  # type: ignore[no-untyped-def]
+def test_install_is_idempotent(cc) -> None:
     ext.install()
     ext.install()
     _first_commit(cc)

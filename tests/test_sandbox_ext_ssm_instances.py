@@ -29,7 +29,7 @@ UNRELATED_POLICY = json.dumps(
 
 
 @pytest.fixture
-def aws(aws_target):  # type: ignore[no-untyped-def]
+def aws(aws_target):
     clients = AwsClients(aws_target)
     ssm = clients.client("ssm")
     ssm.raw = RawResponses(ssm)
@@ -66,7 +66,7 @@ def _listed(ssm: Any, **kwargs: Any) -> dict[str, str]:
 
 def test_the_aws_managed_core_policy_makes_the_agent_online(
     aws, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     # moto loads AWS managed policies only on request; the server runs in this process and the
     # IAM backend is created afresh after the fixture's reset
     monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
@@ -83,7 +83,7 @@ def test_the_aws_managed_core_policy_makes_the_agent_online(
     assert raw["InstanceInformationList"][0]["SourceId"] == managed
 
 
-def test_only_instances_whose_role_lets_the_agent_register_are_listed(aws) -> None:  # type: ignore[no-untyped-def]
+def test_only_instances_whose_role_lets_the_agent_register_are_listed(aws) -> None:
     iam, ec2, ssm = aws
     assert _listed(ssm) == {}
     online = _launch(ec2, _profile(iam, "agent-role", inline=AGENT_POLICY))
@@ -92,7 +92,7 @@ def test_only_instances_whose_role_lets_the_agent_register_are_listed(aws) -> No
     assert _listed(ssm) == {online: "Online"}
 
 
-def test_stopped_instances_lose_connection_and_terminated_ones_vanish(aws) -> None:  # type: ignore[no-untyped-def]
+def test_stopped_instances_lose_connection_and_terminated_ones_vanish(aws) -> None:
     iam, ec2, ssm = aws
     role = _profile(iam, "agent-role", inline=AGENT_POLICY)
     keep, stop, gone = (_launch(ec2, role) for _ in range(3))
@@ -104,7 +104,7 @@ def test_stopped_instances_lose_connection_and_terminated_ones_vanish(aws) -> No
     ) == {keep: "Online"}
 
 
-def test_filters_by_instance_ids_and_tags(aws) -> None:  # type: ignore[no-untyped-def]
+def test_filters_by_instance_ids_and_tags(aws) -> None:
     iam, ec2, ssm = aws
     role = _profile(iam, "agent-role", inline=AGENT_POLICY)
     web = _launch(ec2, role, {"App": "web"})
@@ -138,14 +138,14 @@ def test_filters_by_instance_ids_and_tags(aws) -> None:  # type: ignore[no-untyp
         ({"NextToken": "not-a-token"}, "InvalidNextToken"),
     ],
 )
-def test_bad_requests_use_the_service_codes(aws, kwargs: dict[str, Any], code: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_requests_use_the_service_codes(aws, kwargs: dict[str, Any], code: str) -> None:
     _, _, ssm = aws
     with pytest.raises(ClientError) as err:
         ssm.describe_instance_information(**kwargs)
     assert err.value.response["Error"]["Code"] == code
 
 
-def test_pages_with_the_paginator(aws) -> None:  # type: ignore[no-untyped-def]
+def test_pages_with_the_paginator(aws) -> None:
     iam, ec2, ssm = aws
     role = _profile(iam, "agent-role", inline=AGENT_POLICY)
     launched = {_launch(ec2, role) for _ in range(7)}
@@ -159,7 +159,7 @@ def test_pages_with_the_paginator(aws) -> None:  # type: ignore[no-untyped-def]
     assert sorted(seen) == sorted(launched)
 
 
-def test_install_is_idempotent(aws) -> None:  # type: ignore[no-untyped-def]
+def test_install_is_idempotent(aws) -> None:
     ssm_instances.install()
     ssm_instances.install()
     _, _, ssm = aws

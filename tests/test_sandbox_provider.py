@@ -24,7 +24,7 @@ FIXTURE = Path(__file__).parent / "data" / "sandbox_tf" / "main.tf"
 pytestmark = [pytest.mark.slow, pytest.mark.terraform, pytest.mark.mirror]
 
 
-async def run(events) -> list:  # type: ignore[no-untyped-def]
+async def run(events) -> list:
     out = [e async for e in events]
     errors = [e.summary() for e in out if isinstance(e, TfDiagnostic) and e.severity == "error"]
     assert isinstance(out[-1], TfCommandFinished)

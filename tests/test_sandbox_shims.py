@@ -45,22 +45,22 @@ def shimmed() -> dict[str, Any]:
     return _probe("shimmed")
 
 
-def test_managed_policies_need_the_flag(plain, shimmed) -> None:  # type: ignore[no-untyped-def]
+def test_managed_policies_need_the_flag(plain, shimmed) -> None:
     assert plain["managed_policy"] == "NoSuchEntity"
     assert shimmed["managed_policy"] == "ok"
 
 
-def test_codepipeline_timestamps_are_epoch_numbers(plain, shimmed) -> None:  # type: ignore[no-untyped-def]
+def test_codepipeline_timestamps_are_epoch_numbers(plain, shimmed) -> None:
     assert plain["pipeline_created"] == "str"
     assert shimmed["pipeline_created"] == "float"
 
 
-def test_no_empty_load_balancer_info(plain, shimmed) -> None:  # type: ignore[no-untyped-def]
+def test_no_empty_load_balancer_info(plain, shimmed) -> None:
     assert plain["load_balancer_info"] == {}
     assert shimmed["load_balancer_info"] == "absent"
 
 
-def test_codedeploy_update_and_delete(plain, shimmed) -> None:  # type: ignore[no-untyped-def]
+def test_codedeploy_update_and_delete(plain, shimmed) -> None:
     for op in ("update_group", "delete_group", "delete_app"):
         assert plain[op] == "500", op
     assert shimmed["update_group"] == "ok"
@@ -71,23 +71,23 @@ def test_codedeploy_update_and_delete(plain, shimmed) -> None:  # type: ignore[n
     assert shimmed["app_after_delete"] == "ApplicationDoesNotExistException"
 
 
-def test_monitor_instances(plain, shimmed) -> None:  # type: ignore[no-untyped-def]
+def test_monitor_instances(plain, shimmed) -> None:
     assert plain["monitor"] == "500" and plain["monitoring_state"] == "disabled"
     assert shimmed["monitor"] == "ok" and shimmed["monitoring_state"] == "enabled"
 
 
-def test_codecommit_dates_and_tags(plain, shimmed) -> None:  # type: ignore[no-untyped-def]
+def test_codecommit_dates_and_tags(plain, shimmed) -> None:
     assert plain["repo_created"] == "str" and plain["repo_tags"] == "500"
     assert shimmed["repo_created"] == "float"
     assert shimmed["repo_tag_values"] == {"Project": "x"}
 
 
-def test_ssm_associations_extension(plain, shimmed) -> None:  # type: ignore[no-untyped-def]
+def test_ssm_associations_extension(plain, shimmed) -> None:
     assert plain["association"] == "500"
     assert shimmed["association"] == "ok"
 
 
-def test_requirements_met_outside_the_shims(plain, shimmed) -> None:  # type: ignore[no-untyped-def]
+def test_requirements_met_outside_the_shims(plain, shimmed) -> None:
     # RunInstances needs an explicit root volume size: the instance module always sets one.
     assert plain["run_without_size"] == shimmed["run_without_size"] == "MissingParameter"
     # The provider may ask the emulator's STS for the account (no skip_requesting_account_id).

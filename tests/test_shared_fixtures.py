@@ -8,7 +8,7 @@ from pathlib import Path
 from wizard.services.aws.session import AwsClients
 
 
-def test_moto_server_speaks_http_to_boto3(aws_target) -> None:  # type: ignore[no-untyped-def]
+def test_moto_server_speaks_http_to_boto3(aws_target) -> None:
     clients = AwsClients(aws_target)
     cc = clients.client("codecommit")
     cc.create_repository(repositoryName="demo")
@@ -17,13 +17,13 @@ def test_moto_server_speaks_http_to_boto3(aws_target) -> None:  # type: ignore[n
     assert clients.client("codecommit") is cc
 
 
-def test_moto_state_is_reset_between_tests(aws_target) -> None:  # type: ignore[no-untyped-def]
+def test_moto_state_is_reset_between_tests(aws_target) -> None:
     ec2 = AwsClients(aws_target).client("ec2")
     assert ec2.describe_instances()["Reservations"] == []
     ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1)
 
 
-def test_moto_state_is_reset_between_tests_again(aws_target) -> None:  # type: ignore[no-untyped-def]
+def test_moto_state_is_reset_between_tests_again(aws_target) -> None:
     ec2 = AwsClients(aws_target).client("ec2")
     assert ec2.describe_instances()["Reservations"] == []
 

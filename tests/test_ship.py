@@ -37,7 +37,7 @@ WRITE_APIS = {"GetBranch", "CreateBranch", "CreateCommit"}
 
 
 @pytest.fixture
-def clients(aws_target) -> AwsClients:  # type: ignore[no-untyped-def]
+def clients(aws_target) -> AwsClients:
     made = AwsClients(aws_target, max_attempts=2)
     made.client("codecommit").create_repository(repositoryName="demo")
     return made
@@ -97,7 +97,7 @@ def test_big_payloads_are_split_into_commits_codecommit_accepts() -> None:
         batches([ShipFile("huge.bin", b"x" * (7 * 1024 * 1024))])
 
 
-def test_first_push_to_an_empty_repository_creates_the_branch(clients) -> None:  # type: ignore[no-untyped-def]
+def test_first_push_to_an_empty_repository_creates_the_branch(clients) -> None:
     stub = GapStubber(clients.client("codecommit"), WRITE_APIS)
     _no_branch(stub)
     stub.add_response(
@@ -123,7 +123,7 @@ def test_first_push_to_an_empty_repository_creates_the_branch(clients) -> None: 
     assert (result.commit_id, result.created_branch, result.unchanged) == (COMMIT_1, True, False)
 
 
-def test_push_on_top_of_an_existing_branch(clients) -> None:  # type: ignore[no-untyped-def]
+def test_push_on_top_of_an_existing_branch(clients) -> None:
     stub = GapStubber(clients.client("codecommit"), WRITE_APIS)
     stub.add_response("get_branch", {"branch": {"branchName": "master", "commitId": COMMIT_0}})
     stub.add_response(
@@ -147,7 +147,7 @@ def test_push_on_top_of_an_existing_branch(clients) -> None:  # type: ignore[no-
     assert (result.commit_id, result.created_branch) == (COMMIT_1, False)
 
 
-def test_new_branch_starts_from_the_default_branch(clients) -> None:  # type: ignore[no-untyped-def]
+def test_new_branch_starts_from_the_default_branch(clients) -> None:
     """GetRepository is stubbed as well: moto's repositories never have a default branch."""
     stub = GapStubber(clients.client("codecommit"), {*WRITE_APIS, "GetRepository"})
     _no_branch(stub, "release")
@@ -177,7 +177,7 @@ def test_new_branch_starts_from_the_default_branch(clients) -> None:  # type: ig
     assert result.created_branch and result.commit_id == COMMIT_1
 
 
-def test_unchanged_payload_is_reported_as_such(clients) -> None:  # type: ignore[no-untyped-def]
+def test_unchanged_payload_is_reported_as_such(clients) -> None:
     stub = GapStubber(clients.client("codecommit"), WRITE_APIS)
     stub.add_response("get_branch", {"branch": {"branchName": "master", "commitId": COMMIT_0}})
     stub.add_client_error("create_commit", service_error_code="NoChangeException")
@@ -186,7 +186,7 @@ def test_unchanged_payload_is_reported_as_such(clients) -> None:  # type: ignore
     assert result.unchanged and result.commit_id == COMMIT_0 and result.commits == ()
 
 
-def test_missing_repository_names_the_fix(clients) -> None:  # type: ignore[no-untyped-def]
+def test_missing_repository_names_the_fix(clients) -> None:
     stub = GapStubber(clients.client("codecommit"), WRITE_APIS)
     stub.add_client_error("get_branch", service_error_code="RepositoryDoesNotExistException")
     with stub, pytest.raises(ShipError, match=r"source\.create_repository: true"):
@@ -216,7 +216,7 @@ def _workspace(tmp_path: Path) -> Path:
 
 def test_ship_command_pushes_then_follows_the_execution_it_starts(
     clients, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     create_pipeline(clients)
     monkeypatch.setattr(monitor_pkg, "monitor_clients", lambda target, **kw: clients)
     stub = GapStubber(clients.client("codecommit"), WRITE_APIS)
@@ -251,7 +251,7 @@ def test_ship_command_pushes_then_follows_the_execution_it_starts(
 
 def test_ship_dry_run_pushes_nothing(
     clients, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     monkeypatch.setattr(monitor_pkg, "monitor_clients", lambda target, **kw: clients)
     stub = GapStubber(clients.client("codecommit"), WRITE_APIS)
     stub.add_response("get_branch", {"branch": {"branchName": "master", "commitId": COMMIT_0}})
@@ -273,7 +273,7 @@ def test_ship_dry_run_pushes_nothing(
     assert "executable scripts/start.sh" in out and "normal     appspec.yml" in out
 
 
-def test_ship_over_http_against_the_codecommit_emulator(aws_target) -> None:  # type: ignore[no-untyped-def]
+def test_ship_over_http_against_the_codecommit_emulator(aws_target) -> None:
     """No Stubber: the sandbox's CodeCommit extension implements branches and commits."""
     pytest.importorskip(
         "wizard.services.sandbox.extensions.codecommit",

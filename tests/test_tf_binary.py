@@ -48,7 +48,7 @@ def test_parse_version_rejects_other_tools() -> None:
         parse_version("Python 3.11.7")
 
 
-def test_configured_binary_wins_and_opentofu_is_accepted(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_configured_binary_wins_and_opentofu_is_accepted(tmp_path: Path, monkeypatch) -> None:
     tofu = fake_tool(tmp_path / "tofu-1.8", "OpenTofu v1.8.5")
     monkeypatch.setenv("CDWIZARD_TERRAFORM", fake_tool(tmp_path / "tf", "Terraform v1.9.0"))
     found = find_terraform(tofu)
@@ -56,7 +56,7 @@ def test_configured_binary_wins_and_opentofu_is_accepted(tmp_path: Path, monkeyp
     assert find_terraform(None).version == (1, 9, 0)  # then $CDWIZARD_TERRAFORM
 
 
-def test_old_terraform_is_refused_with_install_help(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_old_terraform_is_refused_with_install_help(tmp_path: Path, monkeypatch) -> None:
     old = fake_tool(tmp_path / "terraform", "Terraform v1.4.7")
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.delenv("CDWIZARD_TERRAFORM", raising=False)
@@ -69,7 +69,7 @@ def test_old_terraform_is_refused_with_install_help(tmp_path: Path, monkeypatch)
     )
 
 
-def test_nothing_found(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_nothing_found(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setenv("CDWIZARD_TERRAFORM", str(tmp_path / "nope"))
     with pytest.raises(TerraformNotFound) as err:
@@ -79,7 +79,7 @@ def test_nothing_found(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-
     assert "$CDWIZARD_TERRAFORM" in message and "opentofu.org" in message
 
 
-def test_tofu_on_path_when_terraform_is_absent(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_tofu_on_path_when_terraform_is_absent(tmp_path: Path, monkeypatch) -> None:
     fake_tool(tmp_path / "tofu", "OpenTofu v1.6.2")
     monkeypatch.setenv("PATH", str(tmp_path) + os.pathsep + "/usr/bin:/bin")
     monkeypatch.delenv("CDWIZARD_TERRAFORM", raising=False)

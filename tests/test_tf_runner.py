@@ -73,7 +73,7 @@ async def wait_gone(pgid: int, timeout: float = 15.0) -> bool:
     return False
 
 
-async def collect(agen) -> list:  # type: ignore[no-untyped-def]
+async def collect(agen) -> list:
     return [event async for event in agen]
 
 
@@ -88,7 +88,7 @@ async def test_plan_apply_destroy_stream_typed_events(runner: TerraformRunner) -
     assert isinstance(init[0], TfCommandStarted) and finished(init).exit_code == 0
     assert any(isinstance(e, LogLine) and "Terraform has been" in e.text for e in init)
     plan = await collect(runner.plan())
-    assert plan[0].argv[:2] == ("terraform", "plan")  # type: ignore[attr-defined]
+    assert plan[0].argv[:2] == ("terraform", "plan")
     assert isinstance(plan[1], TfVersion)
     assert finished(plan).exit_code == 2 and finished(plan).level == "info"  # 2 = changes
     assert {e.address for e in plan if isinstance(e, TfPlannedChange)} == {
@@ -160,7 +160,7 @@ async def test_first_interrupt_is_graceful_and_a_rerun_converges(
 
 async def test_second_interrupt_kills_the_process_group(runner: TerraformRunner) -> None:
     agen, events = await _apply_until_provisioning(runner, 60)
-    pid = runner._proc.pid  # type: ignore[union-attr]
+    pid = runner._proc.pid
     runner.interrupt()
     runner.interrupt()
     events += [event async for event in agen]
@@ -218,7 +218,7 @@ def test_python_terraform_command_lines_avoid_its_known_faults() -> None:
     assert "-auto-approve" not in destroy and "-json" in destroy
 
 
-def test_python_terraform_never_reads_state_from_the_cwd(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_python_terraform_never_reads_state_from_the_cwd(tmp_path: Path, monkeypatch) -> None:
     (tmp_path / ".terraform").mkdir()
     (tmp_path / ".terraform" / "terraform.tfstate").write_text("{not json")
     monkeypatch.chdir(tmp_path)

@@ -87,7 +87,7 @@ def instance(
     return InstanceView(target_id=target, status=status, events=cells)
 
 
-def deployment(*instances: InstanceView, status: str = "InProgress", **kw) -> DeploymentView:  # type: ignore[no-untyped-def]
+def deployment(*instances: InstanceView, status: str = "InProgress", **kw) -> DeploymentView:
     return DeploymentView(
         deployment_id="d-TEST00001",
         application="demo",
@@ -98,7 +98,7 @@ def deployment(*instances: InstanceView, status: str = "InProgress", **kw) -> De
     )
 
 
-def snap(seq: int = 1, **kw) -> Snapshot:  # type: ignore[no-untyped-def]
+def snap(seq: int = 1, **kw) -> Snapshot:
     return Snapshot(sequence=seq, taken_at=T0 + timedelta(seconds=seq), **kw)
 
 
@@ -199,7 +199,7 @@ def test_a_rehearsal_gets_local_remedies() -> None:
         instance("i-1", {"ApplicationStop": "Succeeded", "AfterInstall": "Failed"}, failed(2)),
         status="Failed",
     )
-    assert (explain_deployment(script).remedy or "").endswith(  # type: ignore[union-attr]
+    assert (explain_deployment(script).remedy or "").endswith(
         "fix scripts/after_install.sh and push the fix"
     )
     local = dataclasses.replace(script, creator="rehearsal")
@@ -353,7 +353,7 @@ def test_only_changed_rows_of_a_large_fleet_produce_events() -> None:
     events = diff(snap(1, deployment=before), snap(2, deployment=after))
     assert all(isinstance(e, LifecycleEventChanged) for e in events)
     assert len(events) == 20
-    assert {e.target_id for e in events} == {f"i-{n:04d}" for n in range(0, 1000, 100)}  # type: ignore[attr-defined]
+    assert {e.target_id for e in events} == {f"i-{n:04d}" for n in range(0, 1000, 100)}
 
 
 def test_attaching_to_a_finished_deployment_tells_the_whole_story() -> None:
@@ -440,7 +440,7 @@ def test_rollback_and_empty_pipeline_are_announced() -> None:
         status="Failed", error_code="HEALTH_CONSTRAINTS", rollback_deployment_id="d-ROLLBACK1"
     )
     notes = [e for e in diff(None, snap(deployment=dep)) if type(e).__name__ == "Notice"]
-    assert [n.summary() for n in notes] == [  # type: ignore[attr-defined]
+    assert [n.summary() for n in notes] == [
         "CodeDeploy is rolling back with deployment d-ROLLBACK1 "
         "(cdwizard monitor --deployment d-ROLLBACK1)"
     ]
@@ -465,7 +465,7 @@ def test_a_new_execution_while_following_another_is_announced() -> None:
     other = ExecutionView("exec-0002", "InProgress", commit_id="b" * 40)
     after = dataclasses.replace(before, executions=(other, *before.executions))
     events = diff(snap(1, pipeline=before), snap(2, pipeline=after))
-    assert [(type(e), e.execution_id) for e in events] == [(PipelineExecutionStarted, "exec-0002")]  # type: ignore[attr-defined]
+    assert [(type(e), e.execution_id) for e in events] == [(PipelineExecutionStarted, "exec-0002")]
 
 
 def test_connection_banner_and_throttling_are_announced_once() -> None:

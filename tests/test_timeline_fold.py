@@ -59,7 +59,7 @@ def test_a_rehearsal_folds_into_monitor_snapshots(tmp_path: Path) -> None:
     (inst,) = dep.instances
     assert inst.status == "Failed" and inst.failed_cell is not None
     assert inst.failed_cell.name == "AfterInstall"
-    assert inst.cell("BeforeInstall").status.value == "Succeeded"  # type: ignore[union-attr]
+    assert inst.cell("BeforeInstall").status.value == "Succeeded"
     report = explain(last)
     assert report is not None
     assert report.headline == "1 of 1 instance failed at AfterInstall (exit 2)"

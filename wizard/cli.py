@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from wizard import __version__
+from wizard.core.exitcodes import ExitCode, exit_codes_help
 
 #: `typing.TYPE_CHECKING` without importing typing (~2.5 ms of `cdwizard --help`); type checkers
 #: treat a module constant with this name the same way.
@@ -112,40 +113,9 @@ def _shared_parents() -> dict[str, argparse.ArgumentParser]:
     }
 
 
-def requested_command(argv: Sequence[str]) -> str | None:
-    """The subcommand named in `argv`, skipping top-level options and their values."""
-    takes_value = {"--answers", "-a", "--out", "-o", "--provider-mirror"}
-    skip = False
-    for token in argv:
-        if skip:
-            skip = False
-            continue
-        if token == "--":
-            return None
-        if token in takes_value:
-            skip = True
-            continue
-        if token.startswith("-"):
-            continue
-        return token if token in COMMANDS else None
-    return None
-
-
-def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
-    """The full parser. Only the subcommand named in `argv` (all of them when `argv` is None)
-    imports its module to declare its options; the others are listed with their help line, so
-    `cdwizard --help` imports no subcommand at all."""
-    only = requested_command(argv) if argv is not None else None
-    parser = argparse.ArgumentParser(
-        prog="cdwizard",
-        description="From nothing to a working CodeCommit -> CodeDeploy pipeline on EC2, "
-        "then a live view of every run. Without a subcommand: the interactive wizard.",
-        epilog="Exit codes: 0 ok, 1 error, 2 usage, 3 bad answers, 4 terraform missing, "
-        "5 plan failed, 6 apply failed, 7 destroy failed, 8 confirmation refused, "
-        "9 render conflict, 10 deployment failed, 11 stopped, 12 timed out, 13 AWS error, "
-        "130 interrupted, 141 output closed.",
-    )
-    parser.add_argument("--version", action="version", version=f"cdwizard {__version__}")
+def _global_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The options that come before a subcommand (the wizard's own), declared once for both
+    passes over the command line."""
     parser.add_argument("--answers", "-a", type=as_path, metavar="FILE", help="prefill the wizard")
     parser.add_argument("--out", "-o", type=as_path, metavar="DIR", help="workspace folder")
     parser.add_argument(
@@ -161,6 +131,35 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         default=None,
         help="install providers from this filesystem mirror; env CDWIZARD_PROVIDER_MIRROR",
     )
+    return parser
+
+
+def requested_command(argv: Sequence[str]) -> str | None:
+    """The subcommand named in `argv`: a first pass that knows only the options before it (so
+    their values are skipped) takes the first other word."""
+    first = _global_options(argparse.ArgumentParser(add_help=False, exit_on_error=False))
+    first.add_argument("command", nargs="?")
+    first.add_argument("rest", nargs=argparse.REMAINDER)  # the subcommand's, unread
+    try:
+        known, _ = first.parse_known_args(argv)
+    except argparse.ArgumentError:  # e.g. `--out` without its value: the real pass says so
+        return None
+    return known.command if known.command in COMMANDS else None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The full parser. Only the subcommand named in `argv` (all of them when `argv` is None)
+    imports its module to declare its options; the others are listed with their help line, so
+    `cdwizard --help` imports no subcommand at all."""
+    only = requested_command(argv) if argv is not None else None
+    parser = argparse.ArgumentParser(
+        prog="cdwizard",
+        description="From nothing to a working CodeCommit -> CodeDeploy pipeline on EC2, "
+        "then a live view of every run. Without a subcommand: the interactive wizard.",
+        epilog=exit_codes_help(),
+    )
+    parser.add_argument("--version", action="version", version=f"cdwizard {__version__}")
+    _global_options(parser)
     parents = _shared_parents()
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
@@ -216,10 +215,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(module.run(args))
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
-        return 130
+        return ExitCode.INTERRUPTED
     except BrokenPipeError:
         # the reader of our output went away (`cdwizard monitor --json | head`): stop quietly
-        return 141
+        return ExitCode.OUTPUT_CLOSED
 
 
 if __name__ == "__main__":  # pragma: no cover

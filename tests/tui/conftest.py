@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from wizard.tui.services import WizardServices
+from wizard.tui.ports import WizardServices
 
 
 @pytest.fixture(autouse=True)

@@ -30,7 +30,7 @@ from wizard.services.aws.session import AwsClients, AwsTarget
 from wizard.services.aws.target import ENDPOINT_ENV
 from wizard.tui.adapters import AwsDiscovery, explain_text
 from wizard.tui.app import WizardApp
-from wizard.tui.services import WizardServices
+from wizard.tui.ports import WizardServices
 from wizard.tui.widgets.lookup import LookupStatus
 
 REPO = Path(__file__).resolve().parents[2]
@@ -249,7 +249,7 @@ async def shoot_monitor() -> None:
         bundle = write_bundle(Path(tmp) / "payload", appspec, {"scripts/after_install.sh": script})
         app = watch_app(Rehearsal(RehearsalOptions(bundle=bundle, root=Path(tmp) / "root")))
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, app.feed.ended.is_set, what="the rehearsal")  # type: ignore[attr-defined]
+            await wait_for(pilot, app.feed.ended.is_set, what="the rehearsal")
             await wait_for(
                 pilot, lambda: getattr(app.screen, "report", None) is not None, what="failure"
             )

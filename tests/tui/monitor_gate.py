@@ -49,7 +49,7 @@ class Gate:
         self._go.set()
 
 
-async def next_update(pilot, screen: MonitorScreen, gate: Gate, *, frame: bool = True) -> None:  # type: ignore[no-untyped-def]
+async def next_update(pilot, screen: MonitorScreen, gate: Gate, *, frame: bool = True) -> None:
     """Step the gate and wait until the screen applied the poll that followed."""
     seen = screen.updates
     if frame:

@@ -17,8 +17,8 @@ from wizard.services.aws.session import AwsClients, AwsTarget
 from wizard.services.aws.target import ENDPOINT_ENV
 from wizard.tui.adapters import AwsDiscovery
 from wizard.tui.app import WizardApp
+from wizard.tui.ports import WizardServices
 from wizard.tui.screens.modals import ErrorScreen
-from wizard.tui.services import WizardServices
 from wizard.tui.widgets.lookup import LookupStatus
 
 SIZE = (120, 40)

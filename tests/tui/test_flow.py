@@ -21,7 +21,7 @@ def on_step(app: WizardApp, name: str) -> bool:
     return getattr(app.screen, "STEP", None) == name and app.screen.is_mounted
 
 
-async def goto(pilot, app: WizardApp, name: str) -> None:  # type: ignore[no-untyped-def]
+async def goto(pilot, app: WizardApp, name: str) -> None:
     await wait_for(pilot, lambda: on_step(app, name), what=f"the {name} step")
 
 

@@ -44,7 +44,7 @@ STOP_TAIL = "[stderr]systemctl: unit demo.service not found\n"
 
 
 @pytest.fixture
-def clients(aws_target) -> AwsClients:  # type: ignore[no-untyped-def]
+def clients(aws_target) -> AwsClients:
     return AwsClients(aws_target, max_attempts=2)
 
 
@@ -55,7 +55,7 @@ def watching(clients: AwsClients, spec: FollowSpec, **kw: Any) -> tuple[MonitorA
     return MonitorApp(feed), feed
 
 
-async def first_poll(app: MonitorApp, pilot) -> MonitorScreen:  # type: ignore[no-untyped-def]
+async def first_poll(app: MonitorApp, pilot) -> MonitorScreen:
     await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), what="the monitor")
     screen = app.screen
     assert isinstance(screen, MonitorScreen)
@@ -63,7 +63,7 @@ async def first_poll(app: MonitorApp, pilot) -> MonitorScreen:  # type: ignore[n
     return screen
 
 
-async def dialog_for(app: MonitorApp, pilot, key: str) -> str:  # type: ignore[no-untyped-def]
+async def dialog_for(app: MonitorApp, pilot, key: str) -> str:
     """Press `key`; the confirmation's text once it is up."""
     await pilot.press(key)
     await wait_for(pilot, lambda: isinstance(app.screen, ActionDialog), what=f"the {key} dialog")
@@ -72,7 +72,7 @@ async def dialog_for(app: MonitorApp, pilot, key: str) -> str:  # type: ignore[n
     return title + "\n" + str(dialog.query_one(".dialog-body", Static).content)
 
 
-async def run_confirmed(app: MonitorApp, pilot, screen: MonitorScreen) -> None:  # type: ignore[no-untyped-def]
+async def run_confirmed(app: MonitorApp, pilot, screen: MonitorScreen) -> None:
     done = len(screen.activity)
     await pilot.press("y")
     await wait_for(
@@ -83,7 +83,7 @@ async def run_confirmed(app: MonitorApp, pilot, screen: MonitorScreen) -> None: 
     )
 
 
-async def test_release_change_asks_then_starts_and_follows_an_execution(clients) -> None:  # type: ignore[no-untyped-def]
+async def test_release_change_asks_then_starts_and_follows_an_execution(clients) -> None:
     create_pipeline(clients)
     app, feed = watching(clients, FollowSpec(pipeline="demo"))
     executions = moto_backend("codepipeline").pipelines["demo"].executions
@@ -111,7 +111,7 @@ async def test_release_change_asks_then_starts_and_follows_an_execution(clients)
         assert not screen.check_action("follow_newest", ())
 
 
-async def test_retry_failed_actions_retries_only_the_failed_ones(clients) -> None:  # type: ignore[no-untyped-def]
+async def test_retry_failed_actions_retries_only_the_failed_ones(clients) -> None:
     create_pipeline(clients)
     execution = start_execution(clients, status="Failed")
     stub = GapStubber(
@@ -143,7 +143,7 @@ async def test_retry_failed_actions_retries_only_the_failed_ones(clients) -> Non
 
 
 @pytest.mark.parametrize(("key", "rollback"), [("s", False), ("b", True)])
-async def test_stop_deployment_with_and_without_rollback(clients, key: str, rollback: bool) -> None:  # type: ignore[no-untyped-def]
+async def test_stop_deployment_with_and_without_rollback(clients, key: str, rollback: bool) -> None:
     deployment = create_deployment(clients)
     set_deployment(deployment, "InProgress", {"InProgress": 1, "Pending": 2})
     stub = GapStubber(clients.client("codedeploy"), {"StopDeployment"})
@@ -174,7 +174,7 @@ def _revision(key: str) -> dict[str, Any]:
     }
 
 
-async def test_redeploy_the_last_successful_revision(clients) -> None:  # type: ignore[no-untyped-def]
+async def test_redeploy_the_last_successful_revision(clients) -> None:
     good = create_deployment(clients)
     set_deployment(good, "Succeeded")
     bad = clients.client("codedeploy").create_deployment(
@@ -196,7 +196,7 @@ async def test_redeploy_the_last_successful_revision(clients) -> None:  # type: 
     assert not new.ignore_application_stop_failures
 
 
-async def test_a_failed_plan_is_said_and_nothing_runs(clients) -> None:  # type: ignore[no-untyped-def]
+async def test_a_failed_plan_is_said_and_nothing_runs(clients) -> None:
     only = create_deployment(clients)
     set_deployment(only, "Failed")
     app, _ = watching(clients, FollowSpec(deployment_id=only))
@@ -209,7 +209,7 @@ async def test_a_failed_plan_is_said_and_nothing_runs(clients) -> None:  # type:
     assert len(moto_backend("codedeploy").deployments) == 1
 
 
-async def test_application_stop_failure_redeploys_past_the_old_stop_script(clients) -> None:  # type: ignore[no-untyped-def]
+async def test_application_stop_failure_redeploys_past_the_old_stop_script(clients) -> None:
     good = create_deployment(clients)
     set_deployment(good, "Succeeded")
     bad = clients.client("codedeploy").create_deployment(
@@ -244,7 +244,7 @@ async def test_application_stop_failure_redeploys_past_the_old_stop_script(clien
     assert created.revision["s3Location"]["key"] == "demo/rev2.zip"
 
 
-async def test_full_log_is_read_over_ssm_and_shown(clients, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_full_log_is_read_over_ssm_and_shown(clients, tmp_path: Path) -> None:
     deployment = create_deployment(clients)
     set_deployment(deployment, "Failed", {"Failed": 1})
     group_id = clients.client("codedeploy").get_deployment_group(
@@ -288,7 +288,7 @@ async def test_full_log_is_read_over_ssm_and_shown(clients, tmp_path: Path) -> N
             assert re.search(r"read \d+ characters of .*scripts\.log from i-0a", screen.last_note)
 
 
-async def test_ship_pushes_the_payload_and_follows_the_commit(clients, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_ship_pushes_the_payload_and_follows_the_commit(clients, tmp_path: Path) -> None:
     create_pipeline(clients, repository="shop")
     clients.client("codecommit").create_repository(repositoryName="shop")
     payload = tmp_path / "payload"
@@ -323,7 +323,7 @@ async def test_ship_pushes_the_payload_and_follows_the_commit(clients, tmp_path:
     assert any(f"shop/main: pushed {commit[:8]}" in line for line in screen.activity)
 
 
-async def test_after_ship_the_pipeline_is_started_when_the_push_did_not_trigger_it(clients) -> None:  # type: ignore[no-untyped-def]
+async def test_after_ship_the_pipeline_is_started_when_the_push_did_not_trigger_it(clients) -> None:
     create_pipeline(clients)
     execution_of_other_commit = start_execution(clients, status="Succeeded")
     gate = Gate()

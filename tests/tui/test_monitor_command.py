@@ -35,7 +35,7 @@ def answers_file(folder: Path) -> Path:
     return path
 
 
-def terminal_args(*argv: str):  # type: ignore[no-untyped-def]
+def terminal_args(*argv: str):
     args = build_parser().parse_args(list(argv))
     args.output = "tui"  # what `resolve_output` says at a terminal
     return args
@@ -43,7 +43,7 @@ def terminal_args(*argv: str):  # type: ignore[no-untyped-def]
 
 async def test_monitor_in_a_terminal_opens_the_screen_on_the_newest_execution(
     aws_target, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     clients = AwsClients(aws_target)
     create_pipeline(clients, name="shop", repository="shop")
     start_execution(clients, pipeline="shop", status="Failed")
@@ -72,7 +72,7 @@ async def test_monitor_in_a_terminal_opens_the_screen_on_the_newest_execution(
 
 async def test_ship_in_a_terminal_follows_the_push_on_the_screen(
     aws_target, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from tests.monitor_scenarios import moto_backend
     from wizard.commands.monitor import ship_app
 
@@ -94,7 +94,7 @@ async def test_ship_in_a_terminal_follows_the_push_on_the_screen(
     assert app.feed.ended.wait(5)
 
 
-async def test_timeout_on_the_screen_exits_12_while_nothing_finished(aws_target) -> None:  # type: ignore[no-untyped-def]
+async def test_timeout_on_the_screen_exits_12_while_nothing_finished(aws_target) -> None:
     create_pipeline(AwsClients(aws_target), name="idle")
     args = terminal_args("monitor", "--pipeline", "idle")
     app = monitor_app(args, aws_target, follow_spec(args, None), None)

@@ -30,9 +30,9 @@ from wizard.services.aws.session import AwsClients
 from wizard.services.aws.target import ENDPOINT_ENV
 from wizard.tui.app import WizardApp
 from wizard.tui.monitor_feed import AwsFeed
+from wizard.tui.ports import WizardServices
 from wizard.tui.screens.apply import ApplyScreen
 from wizard.tui.screens.monitor import MonitorScreen
-from wizard.tui.services import WizardServices
 
 SIZE = (120, 40)
 ADDRESS = "aws_codepipeline.this"
@@ -88,7 +88,7 @@ def reviewed(out: Path) -> Path:
 
 async def test_a_successful_apply_lands_on_the_monitor_of_the_new_pipeline(
     reviewed: Path, aws_target, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     create_pipeline(AwsClients(aws_target), name="shop", repository="shop")
     monkeypatch.setenv(ENDPOINT_ENV, aws_target.endpoint_url)
     app = WizardApp(out=reviewed, services=WizardServices(runner=ReplayedApply), resume=True)

@@ -38,7 +38,7 @@ INTERVALS = PollIntervals(active=2.0, idle=10.0, max_offline=3.0)
 
 
 @pytest.fixture
-def clients(aws_target) -> AwsClients:  # type: ignore[no-untyped-def]
+def clients(aws_target) -> AwsClients:
     return AwsClients(aws_target, max_attempts=2)
 
 
@@ -48,7 +48,7 @@ def feed_for(clients: AwsClients, spec: FollowSpec, gate: Gate) -> AwsFeed:
     return feed
 
 
-async def test_the_real_monitor_follows_a_deployment_to_every_hook(clients) -> None:  # type: ignore[no-untyped-def]
+async def test_the_real_monitor_follows_a_deployment_to_every_hook(clients) -> None:
     create_pipeline(clients)
     execution = start_execution(clients)
     deployment = create_deployment(clients)
@@ -125,7 +125,7 @@ async def test_the_real_monitor_follows_a_deployment_to_every_hook(clients) -> N
     assert feed.ended.wait(5), "the poll loop ends with the screen"
 
 
-async def test_a_network_outage_shows_a_banner_and_the_screen_recovers(aws_target) -> None:  # type: ignore[no-untyped-def]
+async def test_a_network_outage_shows_a_banner_and_the_screen_recovers(aws_target) -> None:
     setup = AwsClients(aws_target)
     create_pipeline(setup)
     execution = start_execution(setup)

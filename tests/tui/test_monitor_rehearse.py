@@ -33,7 +33,7 @@ def rehearsal(tmp_path: Path, script: str) -> Rehearsal:
     return Rehearsal(RehearsalOptions(bundle=bundle, root=tmp_path / "root", kill_grace=2.0))
 
 
-async def on_screen(app: MonitorApp, pilot) -> MonitorScreen:  # type: ignore[no-untyped-def]
+async def on_screen(app: MonitorApp, pilot) -> MonitorScreen:
     await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), what="the monitor")
     screen = app.screen
     assert isinstance(screen, MonitorScreen)

@@ -55,7 +55,7 @@ def cell(grid: LifecycleGrid, row: str, column: str) -> Text:
 class Session:
     """Posts snapshots as the feed's worker would, each with its diff events."""
 
-    def __init__(self, app: MonitorApp, pilot) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, app: MonitorApp, pilot) -> None:
         self.app = app
         self.pilot = pilot
         self.previous: Snapshot | None = None
@@ -75,7 +75,7 @@ class Session:
         return screen
 
 
-async def started(app: MonitorApp, pilot) -> Session:  # type: ignore[no-untyped-def]
+async def started(app: MonitorApp, pilot) -> Session:
     await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), what="the monitor")
     return Session(app, pilot)
 

@@ -22,8 +22,8 @@ from wizard.tui.screens.monitor import MonitorScreen, SnapshotArrived
 SIZE = (120, 40)
 
 
-def showing(*snapshots: Snapshot):  # type: ignore[no-untyped-def]
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+def showing(*snapshots: Snapshot):
+    async def run_before(pilot) -> None:
         app = pilot.app
         await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), what="monitor")
         previous = None
@@ -37,12 +37,12 @@ def showing(*snapshots: Snapshot):  # type: ignore[no-untyped-def]
     return run_before
 
 
-def test_monitor_running(snap_compare) -> None:  # type: ignore[no-untyped-def]
+def test_monitor_running(snap_compare) -> None:
     app = MonitorApp(QuietFeed(), clock=frozen_clock)
     assert snap_compare(app, run_before=showing(running_snapshot()), terminal_size=SIZE)
 
 
-def test_monitor_failure_panel(snap_compare) -> None:  # type: ignore[no-untyped-def]
+def test_monitor_failure_panel(snap_compare) -> None:
     app = MonitorApp(QuietFeed(), clock=frozen_clock)
     run_before = showing(running_snapshot(1), failed_snapshot(2))
     assert snap_compare(app, run_before=run_before, terminal_size=SIZE)

@@ -15,7 +15,7 @@ import pytest
 from tests.tui.keys import keys_for
 from tests.tui.waiting import wait_for
 from wizard.tui.app import WizardApp
-from wizard.tui.services import WizardServices
+from wizard.tui.ports import WizardServices
 from wizard.tui.widgets.lookup import LookupStatus
 
 SIZE = (120, 36)
@@ -36,14 +36,14 @@ def saved_until(step: str, project: str = "shop") -> None:
     (OUT / ".cdwizard" / "wizard.json").write_text(json.dumps({"completed": done}))
 
 
-def test_welcome(snap_compare, in_tmp: Path) -> None:  # type: ignore[no-untyped-def]
+def test_welcome(snap_compare, in_tmp: Path) -> None:
     assert snap_compare(WizardApp(out=OUT), terminal_size=SIZE)
 
 
-def test_source_step_with_errors(snap_compare, in_tmp: Path) -> None:  # type: ignore[no-untyped-def]
+def test_source_step_with_errors(snap_compare, in_tmp: Path) -> None:
     saved_until("source")
 
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:
         await wait_for(
             pilot, lambda: getattr(pilot.app.screen, "STEP", "") == "source", what="source step"
         )
@@ -55,12 +55,10 @@ def test_source_step_with_errors(snap_compare, in_tmp: Path) -> None:  # type: i
     assert snap_compare(WizardApp(out=OUT, resume=True), run_before=run_before, terminal_size=SIZE)
 
 
-def test_aws_step_with_discovery(  # type: ignore[no-untyped-def]
-    snap_compare, in_tmp: Path, moto_services: WizardServices
-) -> None:
+def test_aws_step_with_discovery(snap_compare, in_tmp: Path, moto_services: WizardServices) -> None:
     saved_until("aws")
 
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:
         def settled() -> bool:
             return all(
                 s.state not in ("idle", "loading") for s in pilot.app.screen.query(LookupStatus)
@@ -74,10 +72,10 @@ def test_aws_step_with_discovery(  # type: ignore[no-untyped-def]
     assert snap_compare(app, run_before=run_before, terminal_size=SIZE)
 
 
-def test_review_summary(snap_compare, in_tmp: Path) -> None:  # type: ignore[no-untyped-def]
+def test_review_summary(snap_compare, in_tmp: Path) -> None:
     saved_until("review")
 
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:
         await wait_for(
             pilot, lambda: getattr(pilot.app.screen, "STEP", "") == "review", what="review"
         )
@@ -86,6 +84,6 @@ def test_review_summary(snap_compare, in_tmp: Path) -> None:  # type: ignore[no-
     assert snap_compare(WizardApp(out=OUT, resume=True), run_before=run_before, terminal_size=SIZE)
 
 
-def test_resume_offer(snap_compare, in_tmp: Path) -> None:  # type: ignore[no-untyped-def]
+def test_resume_offer(snap_compare, in_tmp: Path) -> None:
     saved_until("targets", project="billing")
     assert snap_compare(WizardApp(out=OUT), terminal_size=SIZE)

@@ -12,7 +12,7 @@ from tests.tui.test_discovery_ui import start_at
 from tests.tui.waiting import wait_for
 from wizard.services.aws.session import AwsClients, AwsTarget
 from wizard.tui.app import WizardApp
-from wizard.tui.services import WizardServices
+from wizard.tui.ports import WizardServices
 from wizard.tui.widgets.lookup import LookupStatus
 
 SIZE = (120, 40)

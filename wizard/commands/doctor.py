@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from wizard.commands.common import CommandError, load_answers_arg, run_guarded
+from wizard.core.exitcodes import ExitCode, exit_codes_help
 
 if TYPE_CHECKING:
     from wizard.core.events.base import Event
@@ -31,9 +32,13 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
         help="create and delete a throw-away CodeCommit repository to learn whether this account "
         "may create repositories (only when source.create_repository is true)",
     )
-    parser.epilog = (
-        "Exit codes: 0 no check failed (warnings allowed); 4 the first failure is terraform or "
-        "the provider; 13 the first failure is an AWS check; 3 bad answers file."
+    parser.epilog = exit_codes_help(
+        (ExitCode.OK, ExitCode.TOOL_MISSING, ExitCode.AWS_ERROR, ExitCode.BAD_ANSWERS),
+        {
+            ExitCode.OK: "no check failed (warnings allowed)",
+            ExitCode.TOOL_MISSING: "the first failure is terraform or the provider",
+            ExitCode.AWS_ERROR: "the first failure is an AWS check",
+        },
     )
 
 
@@ -80,7 +85,6 @@ def _sink(mode: str) -> Any:
 
 def _sandbox_target(region: str, out: Path) -> tuple[Any, Any]:
     """Start the embedded emulator on this workspace's saved sandbox state: (sandbox, target)."""
-    from wizard.core.exitcodes import ExitCode
     from wizard.services.sandbox import STATE_FILE
     from wizard.services.sandbox.launcher import Sandbox, SandboxError
 

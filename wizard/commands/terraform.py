@@ -18,6 +18,7 @@ from wizard.commands.common import (
     run_guarded,
     same_target,
 )
+from wizard.core.exitcodes import ExitCode, exit_codes_help
 
 if TYPE_CHECKING:
     from wizard.core.events.base import Event
@@ -25,6 +26,17 @@ if TYPE_CHECKING:
 
 _COMMON = ("answers", "out", "output", "sandbox", "mirror")
 PARENTS = {"plan": _COMMON, "apply": (*_COMMON, "yes"), "destroy": (*_COMMON, "yes")}
+_EXIT_CODES = (
+    ExitCode.OK,
+    ExitCode.BAD_ANSWERS,
+    ExitCode.TOOL_MISSING,
+    ExitCode.PLAN_FAILED,
+    ExitCode.APPLY_FAILED,
+    ExitCode.DESTROY_FAILED,
+    ExitCode.REFUSED,
+    ExitCode.RENDER_CONFLICT,
+    ExitCode.INTERRUPTED,
+)
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
@@ -34,12 +46,7 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
         help="overwrite files you edited in the workspace since the last render "
         "(default: stop with exit code 9 and write FILE.new next to them)",
     )
-    parser.epilog = (
-        "Exit codes: 0 ok, 3 bad answers, 4 terraform (or the sandbox's moto) missing, "
-        "5 init/plan failed, 6 apply failed, 7 destroy failed or left resources behind, "
-        "8 confirmation refused (no terminal and no --yes, or answered no), "
-        "9 render conflict, 130 interrupted."
-    )
+    parser.epilog = exit_codes_help(_EXIT_CODES)
 
 
 def _rerun(args: argparse.Namespace, command: str) -> str:
@@ -73,7 +80,6 @@ def _run(args: argparse.Namespace) -> int:
     from wizard.cli import resolve_mirror, resolve_out, resolve_output
     from wizard.core.events.base import Notice
     from wizard.core.events.terraform import TfCommandStarted
-    from wizard.core.exitcodes import ExitCode
     from wizard.core.progress import ResourceNames
     from wizard.services.terraform.workflow import Options, Workflow, WorkflowError, run_sync
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from wizard.tui.adapters import SandboxSession
     from wizard.tui.app import WizardApp
-    from wizard.tui.services import WizardServices
+    from wizard.tui.ports import WizardServices
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
@@ -67,7 +67,7 @@ def build_services(args: argparse.Namespace) -> WizardServices:
     waits for it)."""
     from wizard.cli import resolve_mirror, resolve_out
     from wizard.tui.adapters import AwsDiscovery, SandboxSession, explain_text, workflow_factory
-    from wizard.tui.services import WizardServices
+    from wizard.tui.ports import WizardServices
 
     out = resolve_out(args)
     sandbox: SandboxSession | None = None

@@ -1,7 +1,7 @@
 """The real services behind the TUI's protocols (no textual here).
 
 - `AwsDiscovery`: `wizard.services.aws.discovery` and `.clashes` over `AwsClients`;
-- `explain_text`: `wizard.core.explain` in a few plain lines;
+- `explain_text`: `wizard.core.deployment_config` in a few plain lines;
 - `SandboxSession`: the embedded emulator for the whole wizard run (started in the background,
   so the first screen never waits for it), handed to terraform while it plans and applies;
 - `workflow_factory`: the terraform `Workflow` as the TUI's `Runner`.
@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wizard.tui.services import Clash, Finding, Identity, InstanceMatch
+from wizard.tui.ports import Clash, Finding, FleetSummary, Identity
 
 if TYPE_CHECKING:
     from wizard.core.answers import Answers
@@ -63,7 +63,7 @@ class AwsAccountDiscovery:
                 return []  # the Source step already says the repository does not exist
             raise
 
-    def match_instances(self, tag_key: str, tag_value: str) -> InstanceMatch:
+    def match_instances(self, tag_key: str, tag_value: str) -> FleetSummary:
         from wizard.services.aws import discovery
         from wizard.services.aws.errors import DiscoveryError
 
@@ -77,7 +77,7 @@ class AwsAccountDiscovery:
                 online = None  # no SSM permission: say "unknown", not "offline"
             else:
                 online = sum(1 for i in fleet.instances if i.agent.online)
-        return InstanceMatch(
+        return FleetSummary(
             tag_key=tag_key,
             tag_value=tag_value,
             instance_ids=tuple(i.instance_id for i in match.instances),
@@ -148,9 +148,9 @@ class AwsDiscovery:
 
 def explain_text(config: str, instances: int) -> str:
     """The deployment-config explainer for the Deployment step's aside."""
-    from wizard.core.explain import explain
+    from wizard.core.deployment_config import explain_config
 
-    found = explain(config, instances)
+    found = explain_config(config, instances)
     lines = [found.headline, "", *found.lines]
     if found.warnings:
         lines += ["", *(f"! {w}" for w in found.warnings)]

@@ -17,9 +17,9 @@ from wizard.tui import persist
 from wizard.tui.context import WizardContext
 from wizard.tui.draft import Draft
 from wizard.tui.messages import WorkerCrashed
+from wizard.tui.ports import WizardServices
 from wizard.tui.screens.base import Navigate, WizardScreen
 from wizard.tui.screens.modals import ErrorScreen, QuitDialog, ResumeDialog
-from wizard.tui.services import WizardServices
 from wizard.tui.steps import FORM_STEPS, following, preceding, step
 from wizard.tui.theme import THEME, start_in_theme
 

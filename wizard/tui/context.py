@@ -10,7 +10,7 @@ from typing import Any
 
 from wizard.tui import persist
 from wizard.tui.draft import Draft
-from wizard.tui.services import AccountDiscovery, Runner, WizardServices
+from wizard.tui.ports import AccountDiscovery, Runner, WizardServices
 
 
 @dataclass
@@ -20,7 +20,7 @@ class WizardContext:
     out: Path
     #: problems found in the `--answers FILE` / the saved draft, shown once on start
     notes: list[str] = field(default_factory=list)
-    #: what discovery found that later steps use (e.g. "instances" -> InstanceMatch)
+    #: what discovery found that later steps use (e.g. "instances" -> FleetSummary)
     facts: dict[str, Any] = field(default_factory=dict)
     #: the plan/apply run of the answers being reviewed (made by Review, used by Apply)
     runner: Runner | None = None

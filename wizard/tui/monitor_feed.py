@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from wizard.core.events.base import Event, Notice, format_duration, utcnow
 from wizard.core.timeline import EventFold, Snapshot, explain
-from wizard.core.timeline.explain import (
+from wizard.core.timeline.failures import (
     FETCH_LOG,
     REDEPLOY_IGNORE_STOP,
     RETRY_FAILED,

@@ -16,6 +16,7 @@ from typing import Any
 
 from wizard.core.answers.fields import Question, walk
 from wizard.core.answers.model import CROSS_RULES, CURRENT_VERSION, Answers
+from wizard.core.events.base import plural
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class AnswersError(ValueError):
     def render(self) -> str:
         where = f" in {self.source}" if self.source else ""
         n = len(self.problems)
-        head = f"{n} problem{'s' if n != 1 else ''}{where}:"
+        head = f"{plural(n, 'problem')}{where}:"
         return "\n".join([head, *(f"  - {p}" for p in self.problems)])
 
 

@@ -36,6 +36,16 @@ class Event:
         if "kind" in cls.__dict__:
             _REGISTRY[cls.kind] = cls
 
+    def __post_init__(self) -> None:
+        if self.level == "info":  # not set by the producer: the event's own state decides
+            implied = self.implied_level()
+            if implied != "info":
+                object.__setattr__(self, "level", implied)
+
+    def implied_level(self) -> Level:
+        """The level this event has unless its producer chose one (failures raise it)."""
+        return "info"
+
     def summary(self) -> str:
         """One human line, no trailing newline. Plain output prints it after a timestamp."""
         return self.kind
@@ -106,9 +116,10 @@ class Heartbeat(Event):
         return f"… still {self.activity} ({format_duration(self.elapsed_seconds)} elapsed)"
 
 
-def plural(count: int, noun: str) -> str:
-    """`1 instance`, `3 instances`: a count with its noun, for summaries and explanations."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """`1 instance`, `3 instances` (`nouns` when the plural is not noun + s): a count with its
+    noun, for summaries, explanations and messages."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
 
 
 def seconds_between(start: datetime | None, end: datetime | None) -> float | None:

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar, Literal
 
-from wizard.core.events.base import Event, format_duration, plural, seconds_between
+from wizard.core.events.base import Event, Level, format_duration, plural, seconds_between
 
 #: In-place deployment without a load balancer, in the order the service sends them.
 IN_PLACE_EVENTS: tuple[str, ...] = (
@@ -160,9 +160,8 @@ class LifecycleEventChanged(Event):
     #: Set for ApplicationStop & co. when the scripts came from an older revision.
     ran_revision: str | None = None
 
-    def __post_init__(self) -> None:
-        if self.status is LifecycleStatus.FAILED and self.level == "info":
-            object.__setattr__(self, "level", "error")
+    def implied_level(self) -> Level:
+        return "error" if self.status is LifecycleStatus.FAILED else "info"
 
     @property
     def duration(self) -> float | None:
@@ -229,9 +228,8 @@ class DeploymentFinished(Event):
     duration_seconds: float | None = None
     rollback_deployment_id: str | None = None
 
-    def __post_init__(self) -> None:
-        if self.status is not DeploymentStatus.SUCCEEDED and self.level == "info":
-            object.__setattr__(self, "level", "error")
+    def implied_level(self) -> Level:
+        return "info" if self.status is DeploymentStatus.SUCCEEDED else "error"
 
     def summary(self) -> str:
         took = (

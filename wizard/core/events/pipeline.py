@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Literal
 
-from wizard.core.events.base import Event, format_duration, plural, seconds_between
+from wizard.core.events.base import Event, Level, format_duration, plural, seconds_between
 
 #: `PipelineExecutionStatus` values that never change again.
 FINAL_EXECUTION_STATUSES: frozenset[str] = frozenset(
@@ -85,9 +85,8 @@ class PipelineExecutionFinished(Event):
     #: Plain-words reason, e.g. "branch 'master' does not exist in repository 'x' yet".
     explanation: str | None = None
 
-    def __post_init__(self) -> None:
-        if self.status != "Succeeded" and self.level == "info":
-            object.__setattr__(self, "level", "error")
+    def implied_level(self) -> Level:
+        return "info" if self.status == "Succeeded" else "error"
 
     def summary(self) -> str:
         took = (
@@ -111,9 +110,8 @@ class StageChanged(Event):
     status: str
     previous_status: str | None = None
 
-    def __post_init__(self) -> None:
-        if self.status == "Failed" and self.level == "info":
-            object.__setattr__(self, "level", "error")
+    def implied_level(self) -> Level:
+        return "error" if self.status == "Failed" else "info"
 
     def summary(self) -> str:
         return f"stage {self.stage}: {self.status}"
@@ -138,9 +136,8 @@ class ActionChanged(Event):
     started_at: datetime | None = None
     updated_at: datetime | None = None
 
-    def __post_init__(self) -> None:
-        if self.status == "Failed" and self.level == "info":
-            object.__setattr__(self, "level", "error")
+    def implied_level(self) -> Level:
+        return "error" if self.status == "Failed" else "info"
 
     @property
     def duration(self) -> float | None:

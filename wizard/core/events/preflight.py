@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import ClassVar, Literal
 
-from wizard.core.events.base import Event, plural
+from wizard.core.events.base import Event, Level, plural
 
 #: Which part of the setup a failure is in: it decides the exit code.
 Area = Literal["aws", "tool"]
@@ -28,6 +28,10 @@ class CheckStatus(StrEnum):
     @property
     def mark(self) -> str:
         return {"ok": "✓", "warn": "!", "fail": "✗", "skip": "-"}[self.value]
+
+
+#: the level a check's event has unless its producer chose one
+_CHECK_LEVEL: dict[str, Level] = {"fail": "error", "warn": "warn"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,11 +58,8 @@ class PreflightCheck(Event):
     fix: str | None = None
     area: Area = "aws"
 
-    def __post_init__(self) -> None:
-        if self.level == "info":
-            level = {"fail": "error", "warn": "warn"}.get(self.status.value)
-            if level:
-                object.__setattr__(self, "level", level)
+    def implied_level(self) -> Level:
+        return _CHECK_LEVEL.get(self.status.value, "info")
 
     def summary(self) -> str:
         # plain sinks mark warn/error lines themselves; ok and skip lines get their mark here
@@ -76,9 +77,8 @@ class PreflightFinished(Event):
     #: name of the first failed check, if any
     first_failure: str | None = None
 
-    def __post_init__(self) -> None:
-        if self.first_failure and self.level == "info":
-            object.__setattr__(self, "level", "error")
+    def implied_level(self) -> Level:
+        return "error" if self.first_failure else "info"
 
     def summary(self) -> str:
         n = {s: self.counts.get(s.value, 0) for s in CheckStatus}

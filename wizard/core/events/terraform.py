@@ -383,9 +383,8 @@ class PlanSummary(Event):
     destructive: tuple[str, ...] = ()
     operation: Literal["apply", "destroy"] = "apply"
 
-    def __post_init__(self) -> None:
-        if self.destructive and self.level == "info":
-            object.__setattr__(self, "level", "warn")
+    def implied_level(self) -> Level:
+        return "warn" if self.destructive else "info"
 
     @property
     def has_changes(self) -> bool:
@@ -439,9 +438,8 @@ class RunReport(Event):
     next_steps: tuple[str, ...] = ()
     left_behind: tuple[str, ...] = ()
 
-    def __post_init__(self) -> None:
-        if not self.ok and self.level == "info":
-            object.__setattr__(self, "level", "error")
+    def implied_level(self) -> Level:
+        return "info" if self.ok else "error"
 
     def lines(self) -> list[str]:
         out: list[str] = []

@@ -5,7 +5,7 @@ the TUI and the plain/JSON printers consume snapshots and the events `diff` deri
 """
 
 from wizard.core.timeline.diff import diff
-from wizard.core.timeline.explain import (
+from wizard.core.timeline.failures import (
     FailureReport,
     branch_missing,
     explain,
@@ -16,6 +16,7 @@ from wizard.core.timeline.explain import (
 )
 from wizard.core.timeline.fold import EventFold
 from wizard.core.timeline.offers import ActionOffer, available_actions
+from wizard.core.timeline.verdict import finished, result_code
 from wizard.core.timeline.views import (
     FINAL_TARGET_STATUSES,
     ActionView,
@@ -59,6 +60,8 @@ __all__ = [
     "explain",
     "explain_deployment",
     "explain_pipeline",
+    "finished",
     "ignored_failures_note",
     "instances_headline",
+    "result_code",
 ]

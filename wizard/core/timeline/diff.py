@@ -31,7 +31,7 @@ from wizard.core.events.pipeline import (
     PollingThrottled,
     StageChanged,
 )
-from wizard.core.timeline.explain import (
+from wizard.core.timeline.failures import (
     FailureReport,
     explain_deployment,
     explain_pipeline,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wizard.core.timeline.explain import (
+from wizard.core.timeline.failures import (
     FETCH_LOG,
     REDEPLOY_IGNORE_STOP,
     RELEASE,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from wizard.core.events.base import plural
 from wizard.services.aws.errors import (
     CODECOMMIT_CLOSED,
     CODECOMMIT_CLOSED_FIX,
@@ -223,8 +224,9 @@ def codecommit_access(clients: AwsClients) -> CodeCommitAccess:
     if repos:
         return CodeCommitAccess(
             "available",
-            f"this account has {len(repos)} CodeCommit "
-            f"repositor{'y' if len(repos) == 1 else 'ies'} in {clients.target.region}, "
+            f"this account has "
+            f"{plural(len(repos), 'CodeCommit repository', 'CodeCommit repositories')} "
+            f"in {clients.target.region}, "
             "so it can create more",
         )
     return CodeCommitAccess(

@@ -38,7 +38,8 @@ from typing import TYPE_CHECKING
 
 from wizard.core import caveats
 from wizard.core.checklist import CHECK_SPECS
-from wizard.core.events.base import Event, utcnow
+from wizard.core.deployment_config import explain_config
+from wizard.core.events.base import Event, plural, utcnow
 from wizard.core.events.preflight import (
     Area,
     CheckStatus,
@@ -47,7 +48,6 @@ from wizard.core.events.preflight import (
     PreflightStarted,
 )
 from wizard.core.exitcodes import ExitCode
-from wizard.core.explain import explain
 from wizard.core.iam_policy import read_only_policy
 from wizard.services.aws import access, agents, clashes, discovery, network
 from wizard.services.aws.errors import DiscoveryError
@@ -92,10 +92,6 @@ class PreflightReport:
     @property
     def failed(self) -> tuple[PreflightCheck, ...]:
         return tuple(c for c in self.checks if c.status is CheckStatus.FAIL)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _ids(ids: tuple[str, ...] | list[str]) -> str:
@@ -305,7 +301,7 @@ class _Run:
         return self.result(
             "repository",
             CheckStatus.OK,
-            f"'{source.repository}' exists ({count} branch{'es' if count != 1 else ''})",
+            f"'{source.repository}' exists ({plural(count, 'branch', 'branches')})",
         )
 
     def branch(self) -> PreflightCheck:
@@ -390,12 +386,12 @@ class _Run:
         tag = f"{t.tag_key}={t.tag_value}"
         ids = _ids([i.instance_id for i in self.match.instances])
         if t.create_instance:
-            made = f"cdwizard creates {_count(t.instance_count, 'instance')} tagged {tag}"
+            made = f"cdwizard creates {plural(t.instance_count, 'instance')} tagged {tag}"
             if found:
                 return self.result(
                     "instances",
                     CheckStatus.WARN,
-                    f"{made}; {_count(found, 'running instance')} already "
+                    f"{made}; {plural(found, 'running instance')} already "
                     f"carr{'ies' if found == 1 else 'y'} the tag and will receive deployments "
                     f"too ({ids})",
                     "give those instances another tag, or pick another targets.tag_value",
@@ -413,7 +409,7 @@ class _Run:
         return self.result(
             "instances",
             CheckStatus.OK,
-            f"{_count(found, 'running instance')} tagged {tag}: {ids}",
+            f"{plural(found, 'running instance')} tagged {tag}: {ids}",
         )
 
     def deployment_config(self) -> PreflightCheck:
@@ -423,7 +419,7 @@ class _Run:
         )
         if self.match is None and not t.create_instance:
             return self.result("deployment_config", CheckStatus.SKIP, "needs the instance count")
-        told = explain(self.answers.deployment.config, count)
+        told = explain_config(self.answers.deployment.config, count)
         if not told.deployable:
             return self.result(
                 "deployment_config",
@@ -448,7 +444,7 @@ class _Run:
             return self.result(
                 "instance_profile",
                 CheckStatus.FAIL,
-                f"{_count(len(missing), 'matched instance')} without an instance profile (the "
+                f"{plural(len(missing), 'matched instance')} without an instance profile (the "
                 f"CodeDeploy agent cannot fetch revisions): {_ids(missing)}",
                 f"after apply: `aws ec2 associate-iam-instance-profile --instance-id <id> "
                 f"--iam-instance-profile Name={name}`",
@@ -669,7 +665,7 @@ class _Run:
             "default_vpc",
             CheckStatus.OK,
             f"default VPC {found.vpc_id}: created instances go to one of its "
-            f"{_count(len(found.subnets), 'default subnet')}",
+            f"{plural(len(found.subnets), 'default subnet')}",
         )
 
     def network(self) -> PreflightCheck:
@@ -711,7 +707,7 @@ class _Run:
         return self.result(
             "network",
             CheckStatus.OK,
-            f"{_count(subnets, 'subnet')} reach{'es' if subnets == 1 else ''} the internet "
+            f"{plural(subnets, 'subnet')} reach{'es' if subnets == 1 else ''} the internet "
             f"({', '.join(ways)})",
         )
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from wizard.core.events.base import plural
+
 if TYPE_CHECKING:
     from wizard.services.aws.session import AwsClients
 
@@ -128,7 +130,7 @@ class ShipPlan:
             base = "a new branch: the repository's first commit"
         commits = f" in {count} commits" if count > 1 else ""
         return (
-            f"Push {n} file{'s' if n != 1 else ''} to {self.repository}:{self.branch} ({base})"
+            f"Push {plural(n, 'file')} to {self.repository}:{self.branch} ({base})"
             f"{commits} with {calls}; files not in the payload are left alone."
         )
 

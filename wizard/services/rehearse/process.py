@@ -10,16 +10,8 @@
   that ignores `TERM` cannot outlive its rehearsal (the agent would wait for it forever).
 
 Everything happens on the calling thread: a selector over the two pipes, a pidfd for the exit and
-a wake-up pipe for `Canceller.cancel()` from another thread.
-
-Scripts start with `os.posix_spawn` (a vfork-style spawn done in C) rather than `subprocess.Popen`,
-whose Python-level set-up (encoding the environment variable by variable, its error pipe, file
-objects) cost about as much parent CPU as the rest of a hook. What `Popen(start_new_session=True,
-close_fds=True, stdin=DEVNULL)` guarantees is kept: a new session, stdin on /dev/null, SIGPIPE and
-SIGXFSZ back to their defaults (Python ignores them), no inherited descriptor other than 0-2, the
-program looked up on the environment's PATH, and the exec error (`OSError`) raised in the caller.
-One difference, glibc's and the same for any posix_spawn (subprocess's own included): its two
-internal signals (32, 33) start ignored; glibc programs install their own handlers for them.
+a wake-up pipe for `Canceller.cancel()` from another thread. Scripts start with `subprocess.Popen`
+(a hand-rolled `os.posix_spawn` saved 2-4 % of a hook's wall time: `bench/bench_process_runners`).
 """
 
 from __future__ import annotations
@@ -29,11 +21,12 @@ import errno
 import os
 import selectors
 import signal
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 Outcome = Literal["exited", "timed_out", "stdout_open", "stderr_open", "cancelled"]
 Stream = Literal["stdout", "stderr"]
@@ -96,61 +89,41 @@ class ProcessResult:
         return None
 
 
-#: what `subprocess` restores in its children (`restore_signals=True`): Python ignores them
-_DEFAULT_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGPIPE", "SIGXFZ", "SIGXFSZ") if hasattr(signal, name)
-)
-_PASSED_ON = (errno.ENOENT, errno.ENOTDIR)
-
-
 @dataclass
 class Child:
-    """A started script: its pid, the read ends of its stdout and stderr, and how it ended."""
+    """A started script: the process, and the read ends of its stdout and stderr."""
 
-    pid: int
+    proc: subprocess.Popen[bytes]
     stdout: int
     stderr: int
-    returncode: int | None = None
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self.proc.returncode
 
     def poll(self) -> int | None:
-        if self.returncode is None:
-            try:
-                pid, status = os.waitpid(self.pid, os.WNOHANG)
-            except ChildProcessError:  # reaped elsewhere (SIGCHLD ignored): as Popen, call it 0
-                self.returncode = 0
-            else:
-                if pid:
-                    self.returncode = os.waitstatus_to_exitcode(status)
-        return self.returncode
+        return self.proc.poll()
 
     def wait(self) -> int:
-        if self.returncode is None:
-            try:
-                _pid, status = os.waitpid(self.pid, 0)
-            except ChildProcessError:
-                self.returncode = 0
-            else:
-                self.returncode = os.waitstatus_to_exitcode(status)
-        return self.returncode
+        return self.proc.wait()
 
 
 def spawn(argv: Sequence[str], env: Mapping[str, str]) -> Child:
-    """Start `argv` in a new session; a script without `#!` runs through `/bin/sh`, as Ruby does."""
+    """Start `argv` in a new session, stdin on /dev/null, no inherited descriptor but 0-2; a
+    script without `#!` runs through `/bin/sh`, as Ruby does. `OSError` if it cannot start."""
     out_read, out_write = os.pipe()
     err_read, err_write = os.pipe()
-    actions = [
-        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-        (os.POSIX_SPAWN_DUP2, out_write, 1),
-        (os.POSIX_SPAWN_DUP2, err_write, 2),
-        *((os.POSIX_SPAWN_CLOSE, fd) for fd in _inheritable_fds()),
-    ]
     try:
         try:
-            pid = _spawn(list(argv), env, actions)
+            proc = _popen(list(argv), env, out_write, err_write)
         except OSError as exc:
             if exc.errno != errno.ENOEXEC:
                 raise
-            pid = _spawn(["/bin/sh", *argv], env, actions)
+            proc = _popen(["/bin/sh", *argv], env, out_write, err_write)
     except BaseException:
         os.close(out_read)
         os.close(err_read)
@@ -158,51 +131,13 @@ def spawn(argv: Sequence[str], env: Mapping[str, str]) -> Child:
     finally:
         os.close(out_write)
         os.close(err_write)
-    return Child(pid, out_read, err_read)
+    return Child(proc, out_read, err_read)
 
 
-def _spawn(argv: list[str], env: Mapping[str, str], actions: list[tuple[Any, ...]]) -> int:
-    """posix_spawn `argv[0]`, looked up on `env`'s PATH when it has no `/`, as `execvpe` does:
-    the first error other than not-found is the one raised."""
-    program = argv[0]
-    if "/" in program:
-        candidates = [program]
-    else:
-        candidates = [os.path.join(folder, program) for folder in os.get_exec_path(env)]
-    failed = errno.ENOENT
-    for path in candidates:
-        try:
-            return os.posix_spawn(
-                path, argv, env, file_actions=actions, setsid=True, setsigdef=_DEFAULT_SIGNALS
-            )
-        except OSError as exc:
-            if exc.errno is None:  # not an exec failure: nothing to pass on or report as one
-                raise
-            if exc.errno not in _PASSED_ON:
-                failed = exc.errno
-                break
-            failed = exc.errno
-    # the error Popen raises: the errno as an OSError subclass, named after argv[0] as given
-    raise OSError(failed, os.strerror(failed), program)
-
-
-def _inheritable_fds() -> list[int]:
-    """Descriptors above 2 a child would inherit (`close_fds=True` closes them in the child).
-    Python opens everything non-inheritable, so this is usually empty."""
-    try:
-        names = os.listdir("/proc/self/fd")
-    except OSError:
-        return []
-    found = []
-    for name in names:
-        fd = int(name)
-        if fd > 2:
-            try:
-                if os.get_inheritable(fd):
-                    found.append(fd)
-            except OSError:  # the descriptor listdir itself used, closed by now
-                continue
-    return found
+def _popen(argv: list[str], env: Mapping[str, str], out: int, err: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        argv, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True
+    )
 
 
 def run(

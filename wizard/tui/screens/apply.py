@@ -22,9 +22,9 @@ from textual.widgets import Collapsible, Footer, Log, Static
 
 from wizard.core.events.base import format_duration
 from wizard.core.progress import resource_labels
+from wizard.tui.ports import Failure, ProgressView, RowView, is_runner_error
 from wizard.tui.screens.base import Navigate, WizardScreen, titled
 from wizard.tui.screens.modals import InterruptDialog
-from wizard.tui.services import Failure, ProgressView, RowView, is_runner_error
 from wizard.tui.widgets.lookup import SPINNER
 from wizard.tui.widgets.step_indicator import StepIndicator
 

@@ -17,10 +17,11 @@ from textual.widgets import Button, Collapsible, Footer, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from wizard.core.answers import Problem
+from wizard.core.events.base import plural
 from wizard.tui.context import WizardContext
 from wizard.tui.draft import Draft
 from wizard.tui.messages import Discovered, DiscoveryFailed, WorkerCrashed
-from wizard.tui.services import AccountDiscovery, Clash, describe_failure, is_aws_error
+from wizard.tui.ports import AccountDiscovery, Clash, describe_failure, is_aws_error
 from wizard.tui.steps import STEP_NAMES, step, step_questions
 from wizard.tui.widgets.answer_field import AnswerField, field_id
 from wizard.tui.widgets.lookup import LookupStatus
@@ -274,7 +275,7 @@ class StepScreen(WizardScreen):
             status.update("")
             return
         n = len(problems)
-        status.update(f"{n} answer{'s' if n != 1 else ''} need{'s' if n == 1 else ''} attention")
+        status.update(f"{plural(n, 'answer')} need{'s' if n == 1 else ''} attention")
         first = next((f for f in self.fields() if f.key in problems), None)
         if first is not None:
             advanced = (

@@ -12,6 +12,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from wizard.core.events.base import plural
+
 
 class Dialog(ModalScreen[bool]):
     """A question with two buttons; Enter/y means yes, Esc/n means no."""
@@ -111,8 +113,7 @@ class ErrorScreen(ModalScreen[bool]):
     def _show_more(self) -> None:
         if self.more and self.is_mounted:
             self.query_one("#more", Static).update(
-                f"and {self.more} more error{'s' if self.more != 1 else ''} "
-                f"(last: {self.last_more})"
+                f"and {plural(self.more, 'more error')} (last: {self.last_more})"
             )
 
     def action_close(self) -> None:

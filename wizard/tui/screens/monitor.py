@@ -7,9 +7,12 @@ instances × lifecycle events grid; the failure panel (what failed, why in plain
 do, the diagnostic and its log tail); the activity log; the footer with the keys that apply now.
 
 Data comes from a `MonitorFeed` (`wizard.tui.monitor_feed`) whose blocking loop runs in a thread
-worker and only posts `SnapshotArrived` messages; widgets are touched on the event loop only.
-Actions are planned in a thread worker, confirmed in a dialog that shows what they will do, then
-executed in another. Closing the screen closes the feed, which ends the worker's loop.
+worker and only posts `SnapshotArrived` messages. The screen keeps the state as reactive
+attributes (`snapshot`, `now`, `report`, `offered`, `busy`, `last_note`); each part binds what it
+shows (`data_bind`) and redraws itself (`wizard.tui.widgets.monitor_parts`), so a new snapshot is
+one assignment. Actions are planned in a thread worker, confirmed in a dialog that shows what they
+will do, then executed in another. Closing the screen closes the feed, which ends the worker's
+loop.
 """
 
 from __future__ import annotations
@@ -24,34 +27,39 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
-from textual.content import Content
+from textual.containers import Horizontal
 from textual.message import Message
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, RichLog, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from wizard.core.events.base import Event, format_duration, utcnow
-from wizard.core.events.lifecycle import DeploymentStatus, HookOutput
-from wizard.core.events.pipeline import STOPPED_EXECUTION_STATUSES
-from wizard.core.exitcodes import ExitCode
-from wizard.core.timeline import FailureReport, Snapshot, available_actions, explain
-from wizard.core.timeline.explain import FETCH_LOG, SHIP
+from wizard.core.events.base import Event, utcnow
+from wizard.core.events.lifecycle import HookOutput
+from wizard.core.timeline import (
+    FailureReport,
+    Snapshot,
+    available_actions,
+    explain,
+    finished,
+    result_code,
+)
+from wizard.core.timeline.failures import FETCH_LOG, SHIP
 from wizard.services.aws.monitor.actions import ActionResult, PlannedAction
 from wizard.tui.messages import WorkerCrashed
 from wizard.tui.monitor_feed import FeedUpdate, MonitorFeed
 from wizard.tui.screens.monitor_modals import ActionDialog, LogViewer
 from wizard.tui.theme import THEME
 from wizard.tui.widgets.monitor_grid import MUTED, LifecycleGrid
-from wizard.tui.widgets.monitor_views import (
-    ExecutionHistory,
-    ago,
-    banner_content,
-    failure_content,
-    flow_content,
-    overview_content,
+from wizard.tui.widgets.monitor_parts import (
+    ConnectionBanner,
+    DeploymentOverview,
+    FailurePanel,
+    MonitorStatus,
+    PipelineFlow,
 )
+from wizard.tui.widgets.monitor_views import ExecutionHistory
 from wizard.tui.widgets.top_bar import TopBar
 
 #: action key -> what the status line says while it is planned/run
@@ -112,43 +120,6 @@ def expected_failure(exc: BaseException) -> str | None:
     return None
 
 
-def result_code(snapshot: Snapshot | None) -> int:
-    """The exit code the watched run earned so far (0 while it runs or when nothing ran)."""
-    if snapshot is None:
-        return ExitCode.OK
-    if snapshot.outcome is not None:
-        return int(snapshot.outcome.exit_code)
-    followed = snapshot.pipeline.followed if snapshot.pipeline else None
-    dep = snapshot.deployment
-    if followed is not None and followed.final and (dep is None or dep.final):
-        if followed.status == "Succeeded":
-            return ExitCode.OK
-        return (
-            ExitCode.DEPLOY_STOPPED
-            if followed.status in STOPPED_EXECUTION_STATUSES
-            else ExitCode.DEPLOY_FAILED
-        )
-    if snapshot.pipeline is None and dep is not None and dep.final:
-        return {
-            DeploymentStatus.SUCCEEDED: ExitCode.OK,
-            DeploymentStatus.STOPPED: ExitCode.DEPLOY_STOPPED,
-        }.get(dep.status, ExitCode.DEPLOY_FAILED)
-    return ExitCode.OK
-
-
-def finished(snapshot: Snapshot | None) -> bool:
-    """Whether the watched run has ended (the followed execution and its deployment)."""
-    if snapshot is None:
-        return False
-    if snapshot.outcome is not None:
-        return True
-    followed = snapshot.pipeline.followed if snapshot.pipeline else None
-    dep = snapshot.deployment
-    if followed is not None:
-        return followed.final and (dep is None or dep.final)
-    return snapshot.pipeline is None and dep is not None and dep.final
-
-
 def block(title: str, widget: Widget) -> Widget:
     widget.border_title = title
     widget.add_class("mon-block")
@@ -198,6 +169,18 @@ class MonitorScreen(Screen[int]):
         Binding("escape", "leave", "Quit", show=False),
     ]
 
+    #: the feed's latest snapshot; the parts bound to it redraw themselves
+    snapshot: var[Snapshot | None] = var(None, always_update=True, init=False)
+    #: the clock, once a second: running cells, stage timers and "updated Ns ago" move on
+    now: var[datetime | None] = var(None, always_update=True, init=False)
+    #: what failed, in plain words (None: nothing did)
+    report: var[FailureReport | None] = var(None, init=False)
+    #: the action keys that apply to what is on screen (the footer follows)
+    offered: var[frozenset[str]] = var(frozenset(), bindings=True, init=False)
+    #: what is being planned or run now (keys wait meanwhile)
+    busy: var[str | None] = var(None, always_update=True, bindings=True, init=False)
+    last_note: var[str] = var("", always_update=True, init=False)
+
     def __init__(
         self,
         feed: MonitorFeed,
@@ -211,38 +194,43 @@ class MonitorScreen(Screen[int]):
         self.clock = clock
         self.intro = intro
         self.leave_label = leave_label
-        self.snapshot: Snapshot | None = None
-        self.report: FailureReport | None = None
-        self.offered: frozenset[str] = frozenset()
-        self.busy: str | None = None
         self.updates = 0
-        self.last_note = ""
         #: the activity log's lines as plain text (the newest 2,000)
         self.activity: deque[str] = deque(maxlen=2000)
-        self._failure_for: tuple[str, str | None] | None = None
 
     # --- composition --------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        clock = self.clock
         yield TopBar(self.feed.label, f"live monitor · q {self.leave_label.lower()}")
-        yield Static("", id="banner")
+        yield ConnectionBanner(clock=clock, id="banner")
         if self.intro:
             yield Static(self.intro, id="intro", markup=False)
         with Horizontal(id="mon-top"):
-            yield block("Pipeline", Static("", id="flow"))
-            yield block("Deployment", Static("", id="overview"))
-        yield block("Executions (Enter follows one)", ExecutionHistory(id="history"))
-        yield block("Instances × lifecycle events", LifecycleGrid(clock=self.clock, id="grid"))
-        yield block("Failure", VerticalScroll(Static("", id="failure-text"), id="failure"))
+            yield block("Pipeline", PipelineFlow(clock=clock, id="flow"))
+            yield block("Deployment", DeploymentOverview(clock=clock, id="overview"))
+        yield block("Executions (Enter follows one)", ExecutionHistory(clock=clock, id="history"))
+        yield block("Instances × lifecycle events", LifecycleGrid(clock=clock, id="grid"))
+        yield block("Failure", FailurePanel(id="failure"))
         yield block("Activity", RichLog(id="activity", max_lines=2000, wrap=True))
-        yield Static("", id="mon-status")
+        yield MonitorStatus(clock=clock, polls=self.feed.polls, id="mon-status")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        for hidden in ("#banner", "#flow", "#history", "#grid", "#failure"):
-            self.query_one(hidden).display = False
-        self.query_one("#overview", Static).update(overview_content(None, (), self.clock()))
-        self.query_one("#mon-status", Static).update("connecting…")
+        # Bound here rather than in compose: the parts are mounted now, so each binding holds at
+        # once, before the first snapshot is handled (from compose they would be set up later,
+        # from each part's own queue, racing the first SnapshotArrived).
+        state = MonitorScreen
+        self.query_one(ConnectionBanner).data_bind(state.snapshot)
+        self.query_one(PipelineFlow).data_bind(state.snapshot, state.now)
+        self.query_one(DeploymentOverview).data_bind(state.snapshot, state.now)
+        self.query_one(ExecutionHistory).data_bind(state.snapshot)
+        self.query_one(LifecycleGrid).data_bind(state.snapshot, state.now)
+        self.query_one(FailurePanel).data_bind(state.report)
+        status = self.query_one(MonitorStatus)
+        status.data_bind(state.snapshot, state.now, state.busy, state.last_note)
+        # the log stays at its newest line when parts above it take or give back room
+        self.query_one("#activity", RichLog).anchor()
         self.set_interval(1.0, self._tick)
         self.run_worker(
             self._watch, thread=True, group="monitor-feed", name="watching", exit_on_error=False
@@ -259,6 +247,9 @@ class MonitorScreen(Screen[int]):
     def _post_update(self, update: FeedUpdate) -> None:
         self.post_message(SnapshotArrived(update))
 
+    def _tick(self) -> None:
+        self.now = self.clock()
+
     # --- updates ------------------------------------------------------------------------------
 
     @on(SnapshotArrived)
@@ -266,107 +257,36 @@ class MonitorScreen(Screen[int]):
         self.apply_update(message.update)
 
     def apply_update(self, update: FeedUpdate) -> None:
-        """Log the events, then patch every part with the new snapshot."""
-        lines = [line for line in map(activity_line, update.events) if line is not None]
-        for line in lines:
-            self._write_activity(line)
-        if lines:  # after the layout settles: the failure panel may just have taken room
-            log = self.query_one("#activity", RichLog)
-            self.call_after_refresh(log.scroll_end, animate=False)
+        """Log the events, then set the new state: the parts bound to it redraw themselves."""
+        for line in map(activity_line, update.events):
+            if line is not None:
+                self._write_activity(line)
         snapshot = update.snapshot
         if snapshot is None:
             return
-        self.snapshot = snapshot
+        self.snapshot = snapshot  # banner, flow, history, overview, grid, status
+        self.report = explain(snapshot)  # after the grid: a new failure selects its row
+        self.offered = self._offers(snapshot)
         self.updates += 1
-        now = self.clock()
-        self._show_banner(snapshot, now)
-        pipeline = snapshot.pipeline
-        flow = self.query_one("#flow", Static)
-        history = self.query_one("#history", ExecutionHistory)
-        flow.display = history.display = pipeline is not None
-        self.query_one("#mon-top").set_class(pipeline is None, "-no-pipeline")
-        if pipeline is not None:
-            flow.border_title = f"Pipeline {pipeline.name}"
-            flow.update(flow_content(pipeline, now))
-            history.show(pipeline, now)
-        self.query_one("#overview", Static).update(
-            overview_content(snapshot.deployment, snapshot.history, now)
-        )
-        grid = self.query_one("#grid", LifecycleGrid)
-        grid.display = snapshot.deployment is not None
-        grid.show(snapshot.deployment)
-        self._show_failure(explain(snapshot))
-        self._offer(snapshot)
-        self._show_status(now)
 
-    def _show_banner(self, snapshot: Snapshot, now: datetime) -> None:
-        banner = self.query_one("#banner", Static)
-        found = banner_content(snapshot, now)
-        banner.display = found is not None
-        banner.remove_class("-error", "-warn", "-note")
-        if found is not None:
-            text, severity = found
-            banner.add_class(severity)
-            banner.update(text)
+    def watch_snapshot(self, snapshot: Snapshot | None) -> None:
+        self.set_class(snapshot is not None and snapshot.pipeline is None, "-no-pipeline")
 
-    def _show_failure(self, report: FailureReport | None) -> None:
-        self.report = report
-        panel = self.query_one("#failure", VerticalScroll)
-        panel.display = report is not None
-        if report is None:
-            self._failure_for = None
+    def watch_report(self, old: FailureReport | None, new: FailureReport | None) -> None:
+        """A new failure puts the grid's cursor on its instance (once: then the user moves it)."""
+        if new is None or not new.instance_id:
             return
-        self.query_one("#failure-text", Static).update(failure_content(report))
-        key = (report.subject_id, report.instance_id)
-        if key != self._failure_for:  # a new failure: put the cursor on its instance once
-            self._failure_for = key
-            if report.instance_id:
-                self.query_one("#grid", LifecycleGrid).select_instance(report.instance_id)
+        if old is None or (old.subject_id, old.instance_id) != (new.subject_id, new.instance_id):
+            self.query_one("#grid", LifecycleGrid).select_instance(new.instance_id)
 
-    def _offer(self, snapshot: Snapshot) -> None:
+    def _offers(self, snapshot: Snapshot) -> frozenset[str]:
         keys = {o.key for o in available_actions(snapshot)}
         if snapshot.pipeline is not None:
             keys.add(SHIP)  # "or on request": shipping is always possible with a pipeline
         dep = snapshot.deployment
         if dep is not None and dep.instances:
             keys.add(FETCH_LOG)  # any instance's log, the failed one first
-        offered = frozenset(k for k in keys if self.feed.supports(k))
-        if offered != self.offered:
-            self.offered = offered
-            self.refresh_bindings()
-
-    def _show_status(self, now: datetime) -> None:
-        snap = self.snapshot
-        parts: list[str] = []
-        if self.busy:
-            parts.append(f"⋯ {self.busy}")
-        if snap is not None:
-            parts.append(f"updated {ago(snap.taken_at, now)}")
-            if snap.connection.ok and snap.next_poll_seconds and self.feed.polls:
-                parts.append(f"polling every {format_duration(snap.next_poll_seconds)}")
-            code = result_code(snap)
-            done = finished(snap)
-            if done:
-                parts.append("finished ✓" if code == ExitCode.OK else f"finished (exit {code})")
-        if self.last_note:
-            parts.append(self.last_note)
-        self.query_one("#mon-status", Static).update(
-            Content.from_markup("[$text-muted]$s[/]", s=" · ".join(parts))
-        )
-
-    def _tick(self) -> None:
-        """Once a second: running cells, stage timers and "updated Ns ago" move on."""
-        self.query_one("#grid", LifecycleGrid).tick()
-        snap = self.snapshot
-        now = self.clock()
-        if snap is not None:
-            if snap.pipeline is not None and snap.active:
-                self.query_one("#flow", Static).update(flow_content(snap.pipeline, now))
-            if snap.deployment is not None and not snap.deployment.final:
-                self.query_one("#overview", Static).update(
-                    overview_content(snap.deployment, snap.history, now)
-                )
-        self._show_status(now)
+        return frozenset(k for k in keys if self.feed.supports(k))
 
     # --- keys ---------------------------------------------------------------------------------
 
@@ -392,7 +312,7 @@ class MonitorScreen(Screen[int]):
             self.query_one("#grid", LifecycleGrid).selected_instance() if key == FETCH_LOG else None
         )
         words = ACTION_WORDS.get(key, key)
-        self._set_busy(f"looking at what “{words}” would do")
+        self.busy = f"looking at what “{words}” would do"
         self.run_worker(
             partial(self._plan_in_thread, key, snapshot, instance),
             thread=True,
@@ -414,7 +334,7 @@ class MonitorScreen(Screen[int]):
 
     @on(ActionPlanned)
     def _planned(self, message: ActionPlanned) -> None:
-        self._set_busy(None)
+        self.busy = None
         planned = message.planned
         self.app.push_screen(
             ActionDialog(planned), callback=lambda yes: self._confirmed(planned, bool(yes))
@@ -424,7 +344,7 @@ class MonitorScreen(Screen[int]):
         if not yes:
             self._note(f"{planned.title}: cancelled, nothing was changed")
             return
-        self._set_busy(f"running “{planned.title}”")
+        self.busy = f"running “{planned.title}”"
         self.run_worker(
             partial(self._execute_in_thread, planned),
             thread=True,
@@ -447,7 +367,7 @@ class MonitorScreen(Screen[int]):
 
     @on(ActionDone)
     def _done(self, message: ActionDone) -> None:
-        self._set_busy(None)
+        self.busy = None
         planned, result = message.planned, message.result
         text = result.message + (f"; {message.note}" if message.note else "")
         self._note(f"{planned.title}: {text}")
@@ -458,20 +378,14 @@ class MonitorScreen(Screen[int]):
 
     @on(ActionFailed)
     def _failed(self, message: ActionFailed) -> None:
-        self._set_busy(None)
+        self.busy = None
         self._note(f"{message.what}: {message.message}", level="error")
         self.notify(message.message, title=f"Could not {message.what}", severity="error")
-
-    def _set_busy(self, text: str | None) -> None:
-        self.busy = text
-        self.refresh_bindings()
-        self._show_status(self.clock())
 
     def _note(self, text: str, level: str = "info") -> None:
         self.last_note = text
         style, mark = _LEVEL_STYLE.get(level, ("", "  "))
         self._write_activity(Text(mark + text, style=style))
-        self._show_status(self.clock())
 
     def _write_activity(self, line: Text) -> None:
         """Append to the activity log (wrapped at its width) and to `activity` (plain)."""
@@ -512,7 +426,7 @@ class MonitorScreen(Screen[int]):
     @on(Worker.StateChanged)
     def _worker_state(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:
-            self._set_busy(None)
+            self.busy = None
             self.app.post_message(WorkerCrashed(event.worker.name, event.worker.error))
 
 

@@ -16,9 +16,9 @@ from textual.widgets import Button, Footer, Static, TabbedContent, TabPane, Tabs
 from wizard.core.answers import Answers, AnswersError, question_map, to_flat, to_text
 from wizard.core.caveats import review_caveats
 from wizard.tui.messages import FilesRendered
+from wizard.tui.ports import Failure, PlanView, is_runner_error
 from wizard.tui.screens.base import Navigate, StepScreen, titled
 from wizard.tui.screens.modals import Dialog
-from wizard.tui.services import Failure, PlanView, is_runner_error
 from wizard.tui.steps import FORM_STEPS, step, step_questions
 from wizard.tui.widgets.answer_field import AnswerField, field_id
 from wizard.tui.widgets.lookup import LookupStatus

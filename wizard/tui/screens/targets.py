@@ -8,8 +8,8 @@ from textual.app import ComposeResult
 from textual.timer import Timer
 
 from wizard.core.events.base import plural
+from wizard.tui.ports import Finding, FleetSummary
 from wizard.tui.screens.base import REFRESH, StepScreen, titled
-from wizard.tui.services import Finding, InstanceMatch
 from wizard.tui.widgets.lookup import LookupStatus
 
 #: fields that only matter when cdwizard creates the instances
@@ -45,7 +45,7 @@ def describe_findings(findings: list[Finding]) -> tuple[str, str]:
     return worst, "\n".join(lines)
 
 
-def describe_match(match: InstanceMatch) -> str:
+def describe_match(match: FleetSummary) -> str:
     """`3 running instances match Name=shop` plus what a deployment needs from them."""
     n = match.count
     head = (
@@ -170,7 +170,7 @@ class TargetsStep(StepScreen):
         create = bool(self.draft.value("targets.create_instance"))
         for key in CREATE_ONLY:
             self.field(key).display = create
-        match: InstanceMatch | None = self.context.facts.get("instances")
+        match: FleetSummary | None = self.context.facts.get("instances")
         existing = not create or bool(match and match.count)
         for key in EXISTING_ONLY:
             self.field(key).display = existing or bool(self.draft.value(key))
@@ -206,7 +206,7 @@ class TargetsStep(StepScreen):
         if what != "instances":
             return
         self._schedule_refresh()
-        match: InstanceMatch = result
+        match: FleetSummary = result
         self.context.facts["instances"] = match
         status = self.status("instances")
         text = describe_match(match)
@@ -225,7 +225,7 @@ class TargetsStep(StepScreen):
 
     def _show_plan(self) -> None:
         values = self.draft.resolved()
-        match: InstanceMatch | None = self.context.facts.get("instances")
+        match: FleetSummary | None = self.context.facts.get("instances")
         existing = match.count if match is not None else None
         status = self.status("plan")
         parts = []
@@ -248,7 +248,7 @@ class TargetsStep(StepScreen):
             )
 
 
-def total_targets(values: dict[str, Any], match: InstanceMatch | None) -> int:
+def total_targets(values: dict[str, Any], match: FleetSummary | None) -> int:
     """How many instances a deployment will reach: the created ones plus matching ones."""
     created = int(values["targets.instance_count"]) if values["targets.create_instance"] else 0
     return created + (match.count if match is not None else 0)

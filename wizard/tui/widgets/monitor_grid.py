@@ -21,13 +21,13 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
-from textual.reactive import reactive
+from textual.reactive import reactive, var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from wizard.core.events.base import format_duration, seconds_between
 from wizard.core.events.lifecycle import IN_PLACE_EVENTS, LifecycleStatus
-from wizard.core.timeline import DeploymentView, InstanceView, LifecycleCell, exit_detail
+from wizard.core.timeline import DeploymentView, InstanceView, LifecycleCell, Snapshot, exit_detail
 from wizard.tui.theme import THEME
 
 CELL_WIDTH = 9
@@ -118,7 +118,19 @@ def _same_targets(old: DeploymentView, new: DeploymentView) -> bool:
 
 
 class LifecycleGrid(ScrollView, can_focus=True):
-    """The grid; `show(deployment)` applies a new view (patching when it can)."""
+    """The grid; `show(deployment)` applies a new view (patching when it can). Bound to a screen's
+    `snapshot` it shows that snapshot's deployment (hidden without one); bound to `now`, running
+    cells count up."""
+
+    DEFAULT_CSS = """
+    LifecycleGrid {
+        display: none;
+        & > .lifecycle-grid--header { background: $panel; text-style: bold; }
+        & > .lifecycle-grid--even { background: $surface; }
+        & > .lifecycle-grid--cursor-blurred { background: $secondary 20%; }
+        & > .lifecycle-grid--cursor { background: $secondary 35%; }
+    }
+    """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "lifecycle-grid--header",
@@ -136,6 +148,8 @@ class LifecycleGrid(ScrollView, can_focus=True):
     ]
 
     cursor_row: reactive[int] = reactive(0)
+    snapshot: var[Snapshot | None] = var(None, always_update=True, init=False)
+    now: var[datetime | None] = var(None, always_update=True, init=False)
 
     def __init__(
         self,
@@ -164,6 +178,15 @@ class LifecycleGrid(ScrollView, can_focus=True):
         self._running_cells: dict[tuple[str, str], LifecycleCell] = {}
 
     # --- applying views -----------------------------------------------------------------------
+
+    def watch_snapshot(self, snapshot: Snapshot | None) -> None:
+        if snapshot is not None:
+            self.display = snapshot.deployment is not None
+            self.show(snapshot.deployment)
+
+    def watch_now(self, now: datetime | None) -> None:
+        if now is not None:
+            self.tick()
 
     @property
     def row_count(self) -> int:

@@ -9,11 +9,12 @@ never as markup.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from rich.text import Text
 from textual.content import Content
+from textual.reactive import var
 from textual.widgets import DataTable
 
 from wizard.core.agent_log import parse_scripts_log
@@ -204,10 +205,30 @@ def history_row(e: ExecutionView, followed: bool, now: datetime) -> list[Text]:
 
 
 class ExecutionHistory(DataTable[Text]):
-    """The last executions, newest first; ▶ marks the followed one. Enter follows another."""
+    """The last executions, newest first; ▶ marks the followed one. Enter follows another.
+    Bound to a screen's `snapshot`, it shows that snapshot's pipeline (hidden without one)."""
+
+    DEFAULT_CSS = """
+    ExecutionHistory {
+        display: none;
+        & > .datatable--cursor { background: $secondary 20%; text-style: none; }
+        &:focus > .datatable--cursor {
+            background: $secondary 35%;
+            color: $foreground;
+            text-style: none;
+        }
+    }
+    """
+
+    snapshot: var[Snapshot | None] = var(None, always_update=True, init=False)
 
     def __init__(
-        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+        self,
+        *,
+        clock: Callable[[], datetime],
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
     ) -> None:
         super().__init__(
             cursor_type="row",
@@ -216,9 +237,16 @@ class ExecutionHistory(DataTable[Text]):
             id=id,
             classes=classes,
         )
+        self.clock = clock
         self.pipeline: PipelineView | None = None
         for label, key, width in HISTORY_COLUMNS:
             self.add_column(label, key=key, width=width)
+
+    def watch_snapshot(self, snapshot: Snapshot | None) -> None:
+        if snapshot is not None:
+            self.display = snapshot.pipeline is not None
+            if snapshot.pipeline is not None:
+                self.show(snapshot.pipeline, self.clock())
 
     def show(self, pipeline: PipelineView | None, now: datetime) -> None:
         old, self.pipeline = self.pipeline, pipeline

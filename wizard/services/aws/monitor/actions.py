@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from wizard.core.agent_log import DEPLOYMENT_ROOT, scripts_log_path
 from wizard.core.timeline import DeploymentView, RevisionRef
-from wizard.core.timeline.explain import FETCH_LOG, REDEPLOY_IGNORE_STOP, RETRY_FAILED
+from wizard.core.timeline.failures import FETCH_LOG, REDEPLOY_IGNORE_STOP, RETRY_FAILED
 from wizard.core.timeline.offers import (
     REDEPLOY_LAST_SUCCESS,
     RELEASE,

@@ -13,18 +13,19 @@ What the sandbox simulates:
   CloudWatchEvent when the source has `PollForSourceChanges` false, else
   PollForSourceChanges a few seconds later; like AWS, a polling pipeline without a run for 30
   days stops polling, and GetPipeline reports `pollingDisabledAt`);
-  stage locks with SUPERSEDED (default), QUEUED or PARALLEL execution mode; GetPipelineExecution,
-  ListPipelineExecutions, GetPipelineState, ListActionExecutions, StopPipelineExecution (stop or
-  abandon), RetryStageExecution (FAILED_ACTIONS, ALL_ACTIONS). The CodeCommit source reads the
+  stage locks of the SUPERSEDED execution mode (QUEUED and PARALLEL are not emulated: cdwizard's
+  pipelines never use them); GetPipelineExecution, ListPipelineExecutions, GetPipelineState,
+  ListActionExecutions, StopPipelineExecution (stop or abandon), RetryStageExecution
+  (FAILED_ACTIONS; not ALL_ACTIONS, which cdwizard never asks for). The CodeCommit source reads the
   branch from the CodeCommit content model and fails with CodePipeline's message when it does
   not exist; it zips the commit into the artifact bucket (moto S3). The CodeDeploy action deploys
   that object. Other action providers are not emulated (they report success and say so).
-- CodeDeploy: CreateDeployment (also directly), Get/BatchGet/ListDeployments, the deployment
-  target APIs and StopDeployment. Targets are the running EC2 instances the group's tags select
-  when the deployment starts; OneAtATime/HalfAtATime/AllAtOnce pace them by the
-  minimum-healthy-hosts rule (`wizard.core.explain`); NO_INSTANCES and HEALTH_CONSTRAINTS fail
-  deployments with AWS's messages; a failed (or stopped, when asked) deployment rolls back to the
-  last successful revision when the group's automatic rollback is on.
+- CodeDeploy: CreateDeployment (also directly), Get/BatchGet/ListDeployments, the deployment target
+  APIs and StopDeployment. Targets are the running EC2 instances the group's tags select when the
+  deployment starts; OneAtATime/HalfAtATime/AllAtOnce pace them by the minimum-healthy-hosts rule
+  (`wizard.core.deployment_config`); NO_INSTANCES and HEALTH_CONSTRAINTS fail deployments with AWS's
+  messages; a failed (or stopped, when asked) deployment rolls back to the last successful revision
+  when the group's automatic rollback is on.
 - The agent, per instance (`_delivery.agent`): the revision's real appspec and scripts decide
   ScriptMissing, an invalid appspec, shell syntax errors (`bash -n`/`sh -n`, exit code 2) and the
   ApplicationStop trap (the previous successful revision's stop script). **Hooks are never

@@ -96,7 +96,7 @@ def _summary(ex: ExecutionRun, t: float) -> dict[str, Any]:
             if run.revision is not None
         ],
         "trigger": _trigger(ex),
-        "executionMode": ex.mode,
+        "executionMode": "SUPERSEDED",  # the only mode emulated
         "executionType": "STANDARD",
     }
     summary = _status_summary(ex, t)
@@ -149,7 +149,7 @@ def get_pipeline_execution(self: Any, world: World, now: float) -> dict[str, Any
             {"name": v.get("name"), "resolvedValue": v.get("value")} for v in ex.variables
         ],
         "trigger": _trigger(ex),
-        "executionMode": ex.mode,
+        "executionMode": "SUPERSEDED",  # the only mode emulated
         "executionType": "STANDARD",
     }
     summary = _status_summary(ex, now)
@@ -368,7 +368,11 @@ def retry_stage_execution(self: Any, world: World, now: float) -> dict[str, Any]
             "StageNotFoundException", f"Stage {stage} does not exist in the pipeline."
         )
     mode = self._get_param("retryMode") or "FAILED_ACTIONS"
-    engine.retry_stage(pipeline, ex, stage, mode=mode, at=now)
+    if mode != "FAILED_ACTIONS":  # ALL_ACTIONS: cdwizard only ever retries the failed ones
+        raise engine.error(
+            "ValidationException", f"The cdwizard sandbox does not emulate retryMode {mode}."
+        )
+    engine.retry_stage(pipeline, ex, stage, at=now)
     engine.advance(world, now)
     return {"pipelineExecutionId": ex.execution_id}
 

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from wizard.core.agent_log import scripts_log_entry
+from wizard.core.deployment_config import DEFAULT_CONFIG, rule_for
 from wizard.core.events.lifecycle import IN_PLACE_EVENTS, IN_PLACE_EVENTS_WITH_TRAFFIC
-from wizard.core.explain import DEFAULT_CONFIG, rule_for
 from wizard.services.sandbox.extensions._delivery import clock
 from wizard.services.sandbox.extensions._delivery.agent import (
     InstanceInput,

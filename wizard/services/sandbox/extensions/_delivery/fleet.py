@@ -4,8 +4,8 @@ Targets: the moto EC2 instances that are `running` when the deployment starts an
 group's `ec2TagSet` (an instance must match a filter of every tag group) or `ec2TagFilters` (any
 filter). Order: by instance id.
 
-Pacing: CodeDeploy's minimum-healthy-hosts rule as `wizard.core.explain` encodes it (the same
-model the config explainer shows users): at most N − M instances are out of service at once; a
+Pacing: CodeDeploy's minimum-healthy-hosts rule as `wizard.core.deployment_config` encodes it (the
+same model the config explainer shows users): at most N − M instances are out of service at once; a
 success frees its slot, a failure keeps it (the instance stays unhealthy); when no slot is left
 while instances still wait and none is running, the deployment fails (HEALTH_CONSTRAINTS) and the
 waiting instances are skipped; at the end it succeeds when at least max(M, 1) succeeded.
@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from wizard.core.explain import DEFAULT_CONFIG, PREDEFINED, explain_rule, rule_for
+from wizard.core.deployment_config import DEFAULT_CONFIG, PREDEFINED, explain_rule, rule_for
 
 NO_INSTANCES = (
     "The deployment failed because no instances were found for your deployment group. Check "

@@ -192,7 +192,6 @@ class ExecutionRun:
     trigger_type: str
     trigger_detail: str | None
     start: float
-    mode: str
     variables: list[dict[str, str]] = field(default_factory=list)
     #: source action name -> commit id to use (StartPipelineExecution sourceRevisions)
     overrides: dict[str, str] = field(default_factory=dict)

@@ -5,9 +5,10 @@ group finish. `advance(world, now)` performs every milestone that is due by `now
 pipelines (and CodeDeploy's rollbacks), in time order; every API call advances first, so what it
 reads (and the CodeCommit branch a source action reads) is the state at that moment.
 
-Stage locks follow the pipeline's execution mode: a stage holds one execution at a time; in
-SUPERSEDED mode (V1, and V2's default) an execution that must wait to enter a stage replaces an
-older one waiting there, which ends `Superseded`; QUEUED waits in order; PARALLEL never waits.
+Stage locks, SUPERSEDED mode (V1, and V2's default; the one cdwizard's pipelines use): a stage
+holds one execution at a time, and an execution that must wait to enter a stage replaces an older
+one waiting there, which ends `Superseded`. Every pipeline runs this way: the QUEUED and PARALLEL
+modes are not emulated.
 
 Pushes: the scheduler compares the branches pipelines watch with the heads it saw last (the
 CodeCommit extension's content model) right after CreateCommit/CreateBranch (`pushes`) and on
@@ -39,7 +40,7 @@ from wizard.services.sandbox.extensions._delivery.model import (
     StageRun,
 )
 from wizard.services.sandbox.extensions._delivery.world import World
-from wizard.services.sandbox.extensions.codecommit import stored
+from wizard.services.sandbox.extensions._gitstore import stored
 
 TRANSITION_SECONDS = 1.0
 SOURCE_SECONDS = 2.0
@@ -68,13 +69,6 @@ def runs_of(pipeline: Any) -> PipelineRuns:
         found = PipelineRuns()
         setattr(pipeline, PIPELINE_ATTR, found)
     return found
-
-
-def execution_mode(pipeline: Any) -> str:
-    declared = pipeline.pipeline
-    if declared.get("pipelineType") == "V2":
-        return str(declared.get("executionMode") or "SUPERSEDED")
-    return "SUPERSEDED"
 
 
 def _stages(pipeline: Any) -> list[dict[str, Any]]:
@@ -109,7 +103,6 @@ def start_execution(
         trigger_type=trigger_type,
         trigger_detail=trigger_detail,
         start=round(at, 3),
-        mode=execution_mode(pipeline),
         variables=list(variables or []),
         overrides=dict(overrides or {}),
         next_kind="enter",
@@ -268,14 +261,13 @@ def _try_enter(pipeline: Any, ex: ExecutionRun, index: int, at: float) -> None:
     name = stages[index]["name"]
     runs = runs_of(pipeline)
     holder = runs.occupants.get(name)
-    if ex.mode != "PARALLEL" and holder is not None and holder != ex.execution_id:
+    if holder is not None and holder != ex.execution_id:
         waiting = runs.waiting.setdefault(name, [])
-        if ex.mode == "SUPERSEDED":
-            for older_id in waiting:
-                older = runs.execution(older_id)
-                if older is not None and not older.done:
-                    _finish(older, "Superseded", at)
-            waiting.clear()
+        for older_id in waiting:
+            older = runs.execution(older_id)
+            if older is not None and not older.done:
+                _finish(older, "Superseded", at)
+        waiting.clear()
         waiting.append(ex.execution_id)
         ex.next_kind, ex.next_at, ex.next_stage = "wait", None, index
         return
@@ -283,8 +275,7 @@ def _try_enter(pipeline: Any, ex: ExecutionRun, index: int, at: float) -> None:
 
 
 def _enter(pipeline: Any, ex: ExecutionRun, index: int, name: str, at: float) -> None:
-    if ex.mode != "PARALLEL":
-        runs_of(pipeline).occupants[name] = ex.execution_id
+    runs_of(pipeline).occupants[name] = ex.execution_id
     ex.stages.append(StageRun(name=name, index=index, enter=round(at, 3)))
     ex.next_kind, ex.next_at, ex.next_stage = "group", round(at, 3), index
 
@@ -621,8 +612,9 @@ def stop_execution(
         _finish(ex, "Stopped", at)
 
 
-def retry_stage(pipeline: Any, ex: ExecutionRun, stage_name: str, *, mode: str, at: float) -> None:
-    """RetryStageExecution of a failed stage of the execution's latest run through it."""
+def retry_stage(pipeline: Any, ex: ExecutionRun, stage_name: str, *, at: float) -> None:
+    """RetryStageExecution (FAILED_ACTIONS) of a failed stage of the execution's latest run
+    through it."""
     stage = ex.stage_run(stage_name)
     if stage is None or ex.status != "Failed" or stage.status != "Failed" or not ex.done:
         raise error(
@@ -644,14 +636,9 @@ def retry_stage(pipeline: Any, ex: ExecutionRun, stage_name: str, *, mode: str, 
             "StageNotRetryableException",
             f"Stage {stage_name} is running execution {holder}; retry when it finishes.",
         )
-    if mode == "ALL_ACTIONS":
-        stage.group, stage.retry_only = 0, None
-    else:
-        failed = [a.action for a in latest_attempts(stage) if a.status != "Succeeded"]
-        stage.retry_only = failed
+    stage.retry_only = [a.action for a in latest_attempts(stage) if a.status != "Succeeded"]
     stage.status, stage.end = None, None
     ex.status, ex.end, ex.stop = None, None, None
     ex.retries += 1
-    if ex.mode != "PARALLEL":
-        runs.occupants[stage_name] = ex.execution_id
+    runs.occupants[stage_name] = ex.execution_id
     ex.next_kind, ex.next_at, ex.next_stage = "group", round(at, 3), stage.index

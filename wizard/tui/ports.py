@@ -1,4 +1,6 @@
-"""What the TUI needs from the outside world, as small Protocols (pure: no textual).
+"""The TUI's ports: what it needs from the outside world, as small Protocols and the bundle of
+implementations the App is given (`WizardServices`). Pure: no textual. `wizard.services` holds
+the implementations; `wizard.tui.adapters` fits them to these Protocols.
 
 The App receives implementations through its constructor (harlequin / memray style): the command
 builds the real ones, tests pass real services pointed at a moto server. All methods here are
@@ -26,8 +28,9 @@ class Identity:
 
 
 @dataclass(frozen=True)
-class InstanceMatch:
-    """Running EC2 instances carrying the tag, with what a deployment needs from each."""
+class FleetSummary:
+    """The running EC2 instances a tag selects, in the numbers the Targets step shows: what a
+    deployment needs from each (a summary of `wizard.services.aws.discovery.InstanceMatch`)."""
 
     tag_key: str
     tag_value: str
@@ -76,7 +79,7 @@ class AccountDiscovery(Protocol):
 
     def branches(self, repository: str) -> Sequence[str]: ...
 
-    def match_instances(self, tag_key: str, tag_value: str) -> InstanceMatch: ...
+    def match_instances(self, tag_key: str, tag_value: str) -> FleetSummary: ...
 
     def clashes(self, answers: Mapping[str, Any]) -> Sequence[Clash]: ...
 

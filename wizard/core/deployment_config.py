@@ -102,7 +102,7 @@ class DeploymentExplanation:
         return self.instances - self.at_once
 
 
-def explain(config: str, instances: int) -> DeploymentExplanation:
+def explain_config(config: str, instances: int) -> DeploymentExplanation:
     """Explain a predefined config (full name, or the short `OneAtATime`) for `instances`."""
     name = config if config.startswith("CodeDeployDefault.") else f"CodeDeployDefault.{config}"
     rule = rule_for(name)
@@ -113,9 +113,9 @@ def explain(config: str, instances: int) -> DeploymentExplanation:
     return explain_rule(rule, instances, name=name)
 
 
-def explain_all(instances: int) -> tuple[DeploymentExplanation, ...]:
+def explain_all_configs(instances: int) -> tuple[DeploymentExplanation, ...]:
     """The three predefined configs for `instances`, safest first."""
-    return tuple(explain(name, instances) for name in PREDEFINED)
+    return tuple(explain_config(name, instances) for name in PREDEFINED)
 
 
 def explain_rule(
