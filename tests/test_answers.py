@@ -13,6 +13,7 @@ import yaml
 
 from wizard.core.answers import (
     AnswersError,
+    check_value,
     default_answers,
     from_text,
     json_schema,
@@ -301,3 +302,22 @@ def test_preinstalled_agent_on_a_stock_image_is_refused_with_the_fix(tmp_path: P
 )
 def test_preinstalled_is_accepted_where_the_agent_can_be_there(targets: dict) -> None:
     validate_mapping({"version": 1, "targets": targets})
+
+
+def test_every_instance_type_ec2_lists_is_accepted() -> None:
+    """The instance type rule follows EC2's own list (botocore's model), metal-24xl sizes too."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("ec2")
+    rejected = [
+        t
+        for t in model.shape_for("InstanceType").enum
+        if check_value(question_map()["targets.instance_type"], t)
+    ]
+    assert rejected == []
+
+
+@pytest.mark.parametrize("name", ["shop+api", "shop=v1", "shop,eu", "shop@corp", "a.b_c-d"])
+def test_codedeploy_names_take_codedeploys_characters(name: str) -> None:
+    found = validate_mapping({"version": 1, "deployment": {"application": name, "group": name}})
+    assert found.deployment.application == found.deployment.group == name

@@ -4,6 +4,7 @@ events, and the exit code."""
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -241,6 +242,21 @@ def test_no_matching_instance_fails_unless_cdwizard_creates_them(
     report, _ = run(clients, create, tmp_path)
     assert report.by_name("instances").status is CheckStatus.WARN
     assert "already carries the tag" in report.by_name("instances").detail
+
+
+def test_the_tagging_hint_is_a_command_the_shell_runs_as_written(
+    clients: AwsClients, tmp_path: Path
+) -> None:
+    """A fleet tag with spaces, parentheses, quotes or `$(` is quoted for the shell (in the JSON
+    form, which the CLI's Key=,Value= shorthand cannot express)."""
+    repo_with_branch(clients)
+    value = "batch runner (prod) 'x' $(touch pwned)"
+    report, _ = run(clients, answers(targets={"tag_key": "Env", "tag_value": value}), tmp_path)
+    fix = report.by_name("instances").fix or ""
+    command = fix[fix.index("`") + 1 : fix.rindex("`")]
+    argv = shlex.split(command)
+    assert argv[:3] == ["aws", "ec2", "create-tags"]
+    assert json.loads(argv[argv.index("--tags") + 1]) == [{"Key": "Env", "Value": value}]
 
 
 def test_instances_without_profile_or_agent(clients: AwsClients, tmp_path: Path) -> None:

@@ -219,7 +219,11 @@ def test_failing_apply_reports_the_resource_and_exit_6(
     report = of(events, "report")[-1]
     assert report["ok"] is False and report["completed"]
     assert [f["address"] for f in report["failed"]] == ["module.instance.aws_instance.this[0]"]
-    assert any("cdwizard apply --answers" in step for step in report["next_steps"])
+    steps = {step["action"]: step for step in report["next_steps"]}
+    assert steps["resume_apply"]["command"].startswith("cdwizard apply --answers")
+    assert steps["destroy"]["command"].startswith("cdwizard destroy --answers")
+    assert report["cause"] == "terraform_error" and report["diagnostics"]
+    assert all(step["text"] for step in report["next_steps"])
     code, _events, _err = cli("destroy", *common, "--yes", cwd=tmp_path, mirror=provider_mirror)
     assert code == 0
 
@@ -256,7 +260,8 @@ def test_sigint_during_apply_then_a_rerun_converges(tmp_path: Path, provider_mir
     assert code == 130, [e for e in events if e["level"] in ("warn", "error")]
     assert any(e["type"] == "notice" and "interrupt" in e["text"] for e in events)
     report = of(events, "report")[-1]
-    assert report["interrupted"] and any("cdwizard apply" in s for s in report["next_steps"])
+    assert report["interrupted"] and report["next_steps"][0]["action"] == "resume"
+    assert report["next_steps"][0]["command"].startswith("cdwizard apply")
 
     code, events, err = cli("apply", *common, "--yes", cwd=tmp_path, mirror=provider_mirror)
     assert code == 0, err

@@ -22,7 +22,12 @@ from wizard.core.events.terraform import (
     TfUnknown,
     TfVersion,
 )
-from wizard.services.terraform.stream import parse_line, parse_lines, stderr_event
+from wizard.services.terraform.stream import (
+    human_diagnostics,
+    parse_line,
+    parse_lines,
+    stderr_event,
+)
 
 STREAMS = Path(__file__).parent / "data" / "tf_streams"
 
@@ -168,3 +173,41 @@ def test_ndjson_round_trip_of_every_event_is_plain_json() -> None:
     for path in sorted(STREAMS.glob("*.jsonl")):
         for event in parse_lines(path.read_text().splitlines()):
             assert json.loads(json.dumps(event.to_dict()))["type"] == event.kind
+
+
+@pytest.mark.terraform
+def test_human_diagnostics_in_the_box_terraform_draws(terraform_bin: str, tmp_path: Path) -> None:
+    """Terraform prints problems with its CLI configuration in a `╷ │ ╵` box, whatever the
+    colour flags: read as a warning diagnostic, the line before it as a log line."""
+    import os
+    import subprocess
+
+    missing = tmp_path / "missing.tfrc"
+    proc = subprocess.run(
+        [terraform_bin, "version"],
+        env={**os.environ, "TF_CLI_CONFIG_FILE": str(missing), "CHECKPOINT_DISABLE": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "╷" in proc.stderr
+    found = human_diagnostics(proc.stderr.splitlines())
+    diag = next(e for e in found if isinstance(e, TfDiagnostic))
+    assert (diag.severity, diag.level) == ("warning", "warn")
+    assert diag.summary_text == "Unable to open CLI configuration file"
+    assert diag.detail == f'The CLI configuration file at "{missing}" does not exist.'
+    assert all(isinstance(e, (TfDiagnostic, LogLine)) for e in found)
+
+
+def test_init_output_messages_are_log_lines() -> None:
+    """`init -json` (Terraform >= 1.9) says what it does as `init_output` messages."""
+    line = json.dumps(
+        {
+            "@level": "info",
+            "@message": "Initializing provider plugins...",
+            "type": "init_output",
+            "message_code": "initializing_provider_plugin_message",
+        }
+    )
+    event = parse_line(line)
+    assert isinstance(event, LogLine) and event.text == "Initializing provider plugins..."

@@ -106,6 +106,47 @@ async def test_tag_match_count_follows_the_tag_and_new_instances(
         assert plan == "1 new t3.micro instance + 1 running instance you have"
 
 
+async def test_a_fleet_tagged_with_parentheses_and_umlauts_can_be_targeted(
+    out: Path, moto_services: WizardServices, aws_target: AwsTarget
+) -> None:
+    """EC2 takes any text as a tag value: the wizard accepts the fleet's real tags and counts it
+    (the lookup matches literally: no wildcard, no markup)."""
+    run_instances(aws_target, 2, {"Env": "batch runner (prod)"})
+    run_instances(aws_target, 1, {"Env": "Produktion-Süd"})
+    run_instances(aws_target, 1, {"Env": "batch [prod] x"})  # a '*' must not match it
+    start_at(out, "targets")
+    app = WizardApp(out=out, services=moto_services, resume=True)
+    async with app.run_test(size=SIZE) as pilot:
+        instances = lambda: status(app, "instances")  # noqa: E731
+        await wait_for(pilot, lambda: instances().state == "ok", what="first count")
+        await retype(pilot, "targets.tag_key", "Env")
+        await retype(pilot, "targets.tag_value", "batch runner (prod)")
+        await wait_for(
+            pilot,
+            lambda: instances().text.startswith(
+                "2 running instances match Env=batch runner (prod)"
+            ),
+            what="the fleet tagged 'batch runner (prod)'",
+        )
+        assert not field(pilot, "targets.tag_value").invalid
+        await retype(pilot, "targets.tag_value", "Produktion-Süd")
+        await wait_for(
+            pilot,
+            lambda: instances().text.startswith("1 running instance matches Env=Produktion-Süd"),
+            what="the fleet tagged 'Produktion-Süd'",
+        )
+        await retype(pilot, "targets.tag_value", "batch [prod] *")
+        await wait_for(
+            pilot,
+            lambda: instances().text == "0 running instances match Env=batch [prod] *",
+            what="a literal '*' (and brackets, shown as typed) matching nothing",
+        )
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: app.screen.STEP == "deployment", what="the next step")
+    saved = (out / "answers.yml").read_text(encoding="utf-8")
+    assert "batch [prod] *" in saved
+
+
 async def test_count_refreshes_by_itself(
     out: Path, moto_services: WizardServices, aws_target: AwsTarget
 ) -> None:

@@ -113,6 +113,7 @@ def _run(args: argparse.Namespace) -> int:
             force_render=args.force,
             rerun_apply=_rerun(args, "apply"),
             rerun_destroy=_rerun(args, "destroy"),
+            rerun=_rerun(args, command),
         ),
         emit=emit,
     )
@@ -136,7 +137,8 @@ def _run(args: argparse.Namespace) -> int:
             return run_sync(flow.apply, flow.interrupt)
         return run_sync(flow.destroy, flow.interrupt)
     except WorkflowError as exc:
-        emit(Notice(text=str(exc), hint=exc.hint, level="error"))
+        if exc.failure is None:  # a failure of terraform itself was emitted with its steps
+            emit(Notice(text=str(exc), hint=exc.hint, level="error"))
         return exc.code
     finally:
         flow.close()

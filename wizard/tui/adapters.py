@@ -271,7 +271,8 @@ def workflow_factory(
 
         answers_file = answers_path(out)  # where the wizard saves them
         # the same workspace and target: without --out a later command would use the default one
-        target = f"--answers {answers_file} --out {out}" + (" --sandbox" if sandbox else "")
+        where = f"--out {out}" + (" --sandbox" if sandbox else "")
+        target = f"--answers {answers_file} {where}"
         options = Options(
             answers=answers,
             out=Path(out),
@@ -279,6 +280,7 @@ def workflow_factory(
             mirror=mirror,
             rerun_apply=f"cdwizard apply {target}",
             rerun_destroy=f"cdwizard destroy {target}",
+            rerun=f"cdwizard {where}",  # the wizard resumes at Review with the saved answers
         )
         return WorkflowRunner(Workflow(options, emit=emit), sandbox)
 

@@ -89,14 +89,16 @@ class TargetsAnswers:
         label="Tag key",
         step="targets",
         help="EC2 tag key the deployment group targets (an instance is deployed to when it "
-        "carries this key with the value below).",
+        "carries this key with the value below). Any text EC2 takes: 1–128 characters, not "
+        "starting with 'aws:' (with the 'ssm' agent install, Systems Manager's tag rules apply).",
         rules=r.TAG_KEY,
     )
     tag_value: str = ask(
         _from_project(),
         label="Tag value",
         step="targets",
-        help="EC2 tag value the deployment group targets.",
+        help="EC2 tag value the deployment group targets: any text up to 256 characters, as "
+        "EC2 and CodeDeploy take it (e.g. 'web (prod)' or 'Produktion-Süd').",
         rules=r.TAG_VALUE,
     )
     create_instance: bool = ask(
@@ -465,6 +467,19 @@ def _ssm_needs_managed(a: Mapping[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+def _ssm_target_key(a: Mapping[str, Any]) -> tuple[str, str] | None:
+    if a["targets.agent_install"] != "ssm":
+        return None
+    problem = r.ssm_target_key_problem(a["targets.tag_key"])
+    if problem is None:
+        return None
+    return (
+        f"{problem} (the 'ssm' agent install targets the instances by this tag)",
+        "use a tag key of letters, digits, spaces and _ . : / = - @, or another "
+        "targets.agent_install",
+    )
+
+
 def _s3_backend_needs_bucket(a: Mapping[str, Any]) -> tuple[str, str] | None:
     if a["terraform.backend"] == "s3" and not a["terraform.state_bucket"]:
         return (
@@ -527,6 +542,7 @@ CROSS_RULES: tuple[CrossRule, ...] = (
         _preinstalled_needs_own_image,
     ),
     (("targets.agent_install", "targets.ssm_managed"), _ssm_needs_managed),
+    (("targets.tag_key", "targets.agent_install"), _ssm_target_key),
     (("terraform.state_bucket", "terraform.backend"), _s3_backend_needs_bucket),
     (("payload.port", "payload.user"), _privileged_port),
     (("deployment.instance_profile", "deployment.service_role"), _role_names_differ),

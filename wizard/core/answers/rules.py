@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 import posixpath
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -88,13 +89,20 @@ REGION = (
     ),
 )
 
+
+def _no_outer_space(value: Any) -> str | None:
+    if isinstance(value, str) and value != value.strip():
+        return "must not start or end with a space"
+    return None
+
+
+# A profile is a section of ~/.aws/config, not an AWS resource: botocore takes any name there
+# (quoted in the section header when it holds spaces). It reaches files only through the HCL and
+# JSON filters, and hints quote it for the shell.
 PROFILE = (
     length(1, 128),
-    pattern(
-        r"[A-Za-z0-9_.@+=,/-]+",
-        "is not a usable profile name",
-        "use the name of a profile in ~/.aws/config (letters, digits, _ . @ + = , / -), or null",
-    ),
+    no_control_chars(),
+    Rule(_no_outer_space, "remove the leading or trailing spaces"),
 )
 
 CODECOMMIT_REPOSITORY = (
@@ -135,7 +143,9 @@ BRANCH = (
     Rule(_branch_problem, "use a name git accepts, like 'main', 'master' or 'release/1.2'"),
 )
 
-_TAG_CHARS = r"[\w .:/=+@-]*"
+#: The tag characters IAM, SSM and S3 accept (and AWS's cross-service recommendation): Unicode
+#: letters, digits and spaces plus _ . : / = + - @. EC2 and CodeDeploy accept any text.
+_AWS_TAG_CHARS = r"[\w .:/=+@-]*"
 
 
 def _not_aws_prefixed(value: Any) -> str | None:
@@ -144,29 +154,69 @@ def _not_aws_prefixed(value: Any) -> str | None:
     return None
 
 
+# The deployment group's EC2 tag: EC2 takes any text as a tag key (1-128 characters, not 'aws:')
+# or value (up to 256), and CodeDeploy's tag filters have the same limits and no character rule
+# (CodeDeploy quotas, "Instances"). Control characters are refused: the wizard's one-line field
+# cannot hold them, so an answers file could say what the wizard cannot, and the EC2 and SSM
+# APIs answer in XML, which cannot carry most of them. The renderer's escaping, not this rule,
+# keeps quotes, `${`, `$(` and the like inert.
 TAG_KEY = (
     length(1, 128),
     Rule(_not_aws_prefixed, "choose a key without the 'aws:' prefix"),
-    pattern(
-        _TAG_CHARS,
-        "may only hold letters, digits, spaces and _ . : / = + - @",
-        "remove other characters from the tag key",
-    ),
+    no_control_chars(),
 )
 
 TAG_VALUE = (
     length(1, 256),
+    no_control_chars(),
+)
+
+#: One tag key in a `tags` / `group_tags` map: those tags land on IAM roles, S3 buckets and SSM
+#: associations too, which refuse anything outside `_AWS_TAG_CHARS`.
+_MAP_TAG_KEY = (
+    length(1, 128),
+    Rule(_not_aws_prefixed, "choose a key without the 'aws:' prefix"),
     pattern(
-        _TAG_CHARS,
+        _AWS_TAG_CHARS,
+        "may only hold letters, digits, spaces and _ . : / = + - @",
+        "remove other characters from the tag key",
+    ),
+)
+_MAP_TAG_VALUE = (
+    length(0, 256),
+    pattern(
+        _AWS_TAG_CHARS,
         "may only hold letters, digits, spaces and _ . : / = + - @",
         "remove other characters from the tag value",
     ),
 )
 
+#: Characters an SSM association target key (`tag:<key>`) may hold: Unicode letters, digits and
+#: separators, and _ . : / = - @ (SSM's `Target.Key` pattern; no '+').
+_SSM_TARGET_PUNCTUATION = frozenset("_.:/=-@")
+SSM_TARGET_KEY_MAX = 163
+
+
+def ssm_target_key_problem(tag_key: str) -> str | None:
+    """Why `tag:<tag_key>` is not a valid SSM association target key (None when it is)."""
+    bad = sorted(
+        {
+            c
+            for c in tag_key
+            if unicodedata.category(c)[0] not in "LNZ" and c not in _SSM_TARGET_PUNCTUATION
+        }
+    )
+    if bad:
+        shown = " ".join(repr(c) for c in bad)
+        return f"holds {shown}, which Systems Manager refuses in an association's tag target"
+    if len("tag:" + tag_key) > SSM_TARGET_KEY_MAX:
+        return f"is longer than the {SSM_TARGET_KEY_MAX - 4} characters an SSM tag target allows"
+    return None
+
 
 def tag_map(max_tags: int = 50) -> Rule:
-    key_rules = TAG_KEY
-    value_rules = (length(0, 256), TAG_VALUE[1])
+    key_rules = _MAP_TAG_KEY
+    value_rules = _MAP_TAG_VALUE
 
     def check(value: Any) -> str | None:
         if not isinstance(value, Mapping):
@@ -195,7 +245,7 @@ def tag_map(max_tags: int = 50) -> Rule:
 INSTANCE_TYPE = (
     length(3, 32),
     pattern(
-        r"[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[a-z0-9]+",
+        r"[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[a-z0-9]+(?:-[a-z0-9]+)*",
         "is not an EC2 instance type",
         "use an instance type such as 't3.micro' or 'm7g.large'",
     ),
@@ -220,12 +270,14 @@ SUBNET_ID = (
     ),
 )
 
+# CodeDeploy application and deployment group names (CodeDeploy quotas: "Characters allowed in
+# an application name" / "in a deployment group name").
 CODEDEPLOY_NAME = (
     length(1, 100),
     pattern(
-        r"[A-Za-z0-9_.-]+",
-        "may only hold letters, digits, '.', '_' and '-'",
-        "rename it using only letters, digits, '.', '_' and '-'",
+        r"[A-Za-z0-9_.+=,@-]+",
+        "may only hold letters, digits and . _ + = , @ -",
+        "rename it using only letters, digits and . _ + = , @ - (CodeDeploy rules)",
     ),
 )
 
@@ -331,11 +383,23 @@ BINARY = (
     no_control_chars(),
 )
 
+
+def _state_key_problem(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    if value.startswith("/") or value.endswith("/"):
+        return "must not start or end with '/' (terraform's s3 backend refuses it)"
+    if "//" in value:
+        return "must not contain '//' (terraform's s3 backend refuses it)"
+    if len(value.encode("utf-8")) > 1024:
+        return "is longer than the 1024 bytes (UTF-8) S3 allows in an object key"
+    return None
+
+
+# Any UTF-8 text is a valid S3 object key (up to 1024 bytes); AWS's "safe characters" list is a
+# recommendation. The key reaches backend.tf through the HCL filter only.
 STATE_KEY = (
     length(1, 1024),
-    pattern(
-        r"[A-Za-z0-9!_.*'()/-]+",
-        "may only hold letters, digits and ! _ . * ' ( ) / -",
-        "use a key like 'cdwizard/my-project/terraform.tfstate'",
-    ),
+    no_control_chars(),
+    Rule(_state_key_problem, "use a key like 'cdwizard/my-project/terraform.tfstate'"),
 )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from wizard.core.events.base import Event, Level, format_duration
+from wizard.core.next_steps import NextStep, cause_text, step_text
 
 #: `planned_change.change.action` / `hook.action` values.
 Action = Literal[
@@ -426,7 +427,8 @@ class FailedResource:
 
 @dataclass(frozen=True, kw_only=True)
 class RunReport(Event):
-    """How an apply/destroy ended: what exists now, what failed and why, what to run next."""
+    """How an apply/destroy ended: what exists now, what failed and why (terraform's error
+    diagnostics in full, and the `cause` in our terms), what to run next."""
 
     kind: ClassVar[str] = "terraform.report"
     operation: Literal["apply", "destroy"] = "apply"
@@ -435,8 +437,12 @@ class RunReport(Event):
     completed: tuple[str, ...] = ()
     failed: tuple[FailedResource, ...] = ()
     not_started: tuple[str, ...] = ()
-    next_steps: tuple[str, ...] = ()
+    next_steps: tuple[NextStep, ...] = ()
     left_behind: tuple[str, ...] = ()
+    #: see `wizard.core.next_steps.Cause`; None when it went well or was interrupted
+    cause: str | None = None
+    #: terraform's error diagnostics of the run, in full
+    diagnostics: tuple[TfDiagnostic, ...] = ()
 
     def implied_level(self) -> Level:
         return "info" if self.ok else "error"
@@ -452,7 +458,9 @@ class RunReport(Event):
             out.append(f"not started ({len(self.not_started)}): " + ", ".join(self.not_started))
         if self.left_behind:
             out.append("still exists: " + ", ".join(self.left_behind))
-        out.extend(f"next: {step}" for step in self.next_steps)
+        if self.cause and self.cause != "terraform_error":
+            out.append(f"why: {cause_text(self.cause)}")
+        out.extend(f"next: {step_text(step)}" for step in self.next_steps)
         return out
 
     def summary(self) -> str:
@@ -468,6 +476,62 @@ class RunReport(Event):
             )
         rest = self.lines()
         return head + ("\n  " + "\n  ".join(rest) if rest else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return _with_step_texts(super().to_dict(), self.next_steps)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TfFailure(Event):
+    """A terraform command failed before anything was changed (`init`, `plan`, the planning of a
+    destroy): terraform's error diagnostics in full, why in our terms, what to do next."""
+
+    kind: ClassVar[str] = "terraform.failure"
+    command: str
+    exit_code: int = 1
+    #: see `wizard.core.next_steps.Cause`
+    cause: str = "terraform_error"
+    diagnostics: tuple[TfDiagnostic, ...] = ()
+    next_steps: tuple[NextStep, ...] = ()
+
+    def implied_level(self) -> Level:
+        return "error"
+
+    @property
+    def headline(self) -> str:
+        """`terraform init failed: Failed to query available provider packages`."""
+        first = self.diagnostics[0].summary_text if self.diagnostics else ""
+        return f"terraform {self.command} failed" + (f": {first}" if first else "")
+
+    def lines(self) -> list[str]:
+        """Every diagnostic (summary, then its detail), why, and the next steps."""
+        out: list[str] = []
+        for i, diag in enumerate(self.diagnostics):
+            if i:
+                out.append(f"error: {diag.summary_text}")
+            where = f"[{diag.address}] " if diag.address else ""
+            detail = [line for line in diag.detail.splitlines() if line.strip()]
+            out.extend(f"{where}{line}" if not n else line for n, line in enumerate(detail))
+        if self.cause != "terraform_error":
+            out.append(f"why: {cause_text(self.cause)}")
+        out.extend(f"next: {step_text(step)}" for step in self.next_steps)
+        return out
+
+    def summary(self) -> str:
+        rest = self.lines()
+        return self.headline + ("\n  " + "\n  ".join(rest) if rest else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return _with_step_texts(super().to_dict(), self.next_steps)
+
+
+def _with_step_texts(data: dict[str, Any], steps: tuple[NextStep, ...]) -> dict[str, Any]:
+    """NDJSON gives each next step's words beside its data (`text`), for scripts that show it."""
+    data["next_steps"] = [
+        {**item, "text": step_text(step)}
+        for item, step in zip(data["next_steps"], steps, strict=True)
+    ]
+    return data
 
 
 def _short(value: Any, limit: int = 80) -> str:

@@ -9,6 +9,7 @@ that is closed to this account) and what to do about it. Retries are botocore's,
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Literal
@@ -122,7 +123,7 @@ def _client_error(
             code,
         )
     if code in EXPIRED_CODES:
-        login = f"aws sso login --profile {profile}" if profile else "aws sso login"
+        login = _sso_login(profile)
         return DiscoveryError(
             "the AWS credentials have expired",
             "credentials",
@@ -152,11 +153,16 @@ def _client_error(
     )
 
 
+def _sso_login(profile: str | None) -> str:
+    """`aws sso login [--profile NAME]`, the name quoted for the shell when it needs it."""
+    return f"aws sso login --profile {shlex.quote(profile)}" if profile else "aws sso login"
+
+
 def _credentials_fix(profile: str | None) -> str:
     if profile:
         return (
             f"check profile '{profile}' in ~/.aws/config and ~/.aws/credentials, or log in "
-            f"with `aws sso login --profile {profile}`"
+            f"with `{_sso_login(profile)}`"
         )
     return (
         "configure credentials: `aws configure`, `aws sso login`, AWS_PROFILE, or the "
@@ -202,7 +208,7 @@ def translate(
     if isinstance(
         exc, (bx.TokenRetrievalError, bx.SSOTokenLoadError, bx.UnauthorizedSSOTokenError)
     ):
-        login = f"aws sso login --profile {profile}" if profile else "aws sso login"
+        login = _sso_login(profile)
         return DiscoveryError(
             "the AWS SSO session has expired or was never started",
             "credentials",

@@ -31,6 +31,8 @@ failed check: `TOOL_MISSING` for terraform/provider, `AWS_ERROR` for the others.
 
 from __future__ import annotations
 
+import json
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,6 +94,15 @@ class PreflightReport:
     @property
     def failed(self) -> tuple[PreflightCheck, ...]:
         return tuple(c for c in self.checks if c.status is CheckStatus.FAIL)
+
+
+def _create_tags_arg(key: str, value: str) -> str:
+    """The `--tags` argument of `aws ec2 create-tags` for one tag, quoted for the shell. Plain
+    names use the shorthand `Key=K,Value=V`; anything else (commas, quotes, spaces) the JSON form,
+    which the shorthand cannot express."""
+    if all(c.isalnum() or c in "_.:/+@-" for c in key + value):
+        return f"Key={key},Value={value}"
+    return shlex.quote(json.dumps([{"Key": key, "Value": value}], ensure_ascii=False))
 
 
 def _ids(ids: tuple[str, ...] | list[str]) -> str:
@@ -404,7 +415,8 @@ class _Run:
                 f"no pending or running instance is tagged {tag} in {self.answers.aws.region}; "
                 "every deployment would fail (NO_INSTANCES)",
                 f"tag your instances (`aws ec2 create-tags --resources i-… --tags "
-                f"Key={t.tag_key},Value={t.tag_value}`) or set targets.create_instance: true",
+                f"{_create_tags_arg(t.tag_key, t.tag_value)}`) or set targets.create_instance: "
+                "true",
             )
         return self.result(
             "instances",

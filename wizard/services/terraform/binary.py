@@ -45,6 +45,11 @@ class TerraformBinary:
     def describe(self) -> str:
         return f"{self.name} {self.version_text} ({self.path})"
 
+    @property
+    def init_json(self) -> bool:
+        """`init -json` exists (Terraform 1.9+); older ones and OpenTofu get human output."""
+        return self.tool == "terraform" and self.version >= (1, 9, 0)
+
 
 def candidates(configured: str | None = None) -> list[tuple[str, str]]:
     """(where it came from, path or name) in the order they are tried."""

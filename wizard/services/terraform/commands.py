@@ -60,10 +60,15 @@ def _tf(binary: str) -> Terraform:
     return _Terraform(working_dir=None, terraform_bin_path=binary)
 
 
-def init_argv(binary: str, *, upgrade: bool = False) -> list[str]:
-    """`init -input=false -no-color` (human output: there is no `-json` before 1.9)."""
+def init_argv(binary: str, *, upgrade: bool = False, json: bool = False) -> list[str]:
+    """`init -input=false -json` where terraform has it (1.9+), else `-no-color` human output
+    (whose diagnostics `stream.human_diagnostics` reads)."""
     return _tf(binary).generate_cmd_string(
-        "init", input=False, no_color=IsFlagged, upgrade=IsFlagged if upgrade else None
+        "init",
+        input=False,
+        json=IsFlagged if json else None,
+        no_color=None if json else IsFlagged,
+        upgrade=IsFlagged if upgrade else None,
     )
 
 

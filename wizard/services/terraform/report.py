@@ -1,12 +1,14 @@
-"""How an apply or destroy ended, in words: what exists, what failed and why, what to run next."""
+"""How an apply or destroy ended: what exists, what failed and why, what to run next (as data)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Literal
 
-from wizard.core.events.terraform import FailedResource, RunReport
+from wizard.core.events.terraform import FailedResource, RunReport, TfDiagnostic
+from wizard.core.next_steps import NextStep
 from wizard.core.progress import Progress
+from wizard.services.terraform.diagnose import Diagnosis
 
 
 def run_report(
@@ -17,8 +19,11 @@ def run_report(
     destroy: str,
     workdir: str,
     left_behind: Sequence[str] = (),
+    diagnostics: Sequence[TfDiagnostic] = (),
+    diagnosis: Diagnosis | None = None,
 ) -> RunReport:
-    """`rerun` / `destroy` are the exact commands to suggest (with the user's flags)."""
+    """`rerun` / `destroy` are the exact commands to suggest (with the user's flags);
+    `diagnostics` are the run's error diagnostics and `diagnosis` what they mean."""
     completed = tuple(r.address for r in progress.with_status("done"))
     failed = tuple(
         FailedResource(
@@ -30,30 +35,33 @@ def run_report(
     )
     not_started = tuple(r.address for r in progress.with_status("pending"))
     ok = progress.ok and not failed and not progress.errors and not left_behind
-    steps: list[str] = []
+    steps: list[NextStep] = []
+    cause = None
     if progress.interrupted:
-        steps.append(f"`{rerun}` finishes the job from where it stopped")
+        steps.append(NextStep(action="resume", command=rerun))
         if operation == "apply" and completed:
-            steps.append(f"or `{destroy}` removes what was created")
+            steps.append(NextStep(action="destroy", command=destroy))
         steps.append(
-            f"if terraform reports a state lock: `terraform -chdir={workdir} force-unlock <ID>` "
-            "(only when no other run is active)"
+            NextStep(
+                action="force_unlock",
+                detail="<ID>",
+                command=f"terraform -chdir={workdir} force-unlock <ID>",
+            )
         )
     elif not ok:
         for error in progress.errors:
             if not any(error in f.reason for f in failed):
                 failed = (*failed, FailedResource(address="(terraform)", action="", reason=error))
+        cause = diagnosis.cause if diagnosis is not None else "terraform_error"
+        steps.extend(diagnosis.steps if diagnosis is not None else ())
         if operation == "apply":
-            steps.append(
-                "fix the cause shown above (an answer, a quota or a permission), then "
-                f"`{rerun}`: terraform keeps what was created and does the rest"
-            )
+            steps.append(NextStep(action="resume_apply", command=rerun))
             if completed:
-                steps.append(f"or `{destroy}` to remove what was created")
+                steps.append(NextStep(action="destroy", command=destroy))
         else:
-            steps.append(f"fix the cause shown above, then `{rerun}` again")
+            steps.append(NextStep(action="fix_and_rerun", command=rerun))
             if left_behind:
-                steps.append("or delete what is listed as still existing by hand")
+                steps.append(NextStep(action="delete_by_hand"))
     return RunReport(
         operation=operation,
         ok=ok,
@@ -63,4 +71,6 @@ def run_report(
         not_started=not_started,
         next_steps=tuple(steps),
         left_behind=tuple(left_behind),
+        cause=cause,
+        diagnostics=tuple(d for d in diagnostics if d.severity == "error") if not ok else (),
     )

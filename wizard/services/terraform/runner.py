@@ -28,7 +28,7 @@ from wizard.core.events.base import Event, Level, LogLine, Notice
 from wizard.core.events.terraform import TfCommandFinished, TfCommandStarted
 from wizard.services.terraform import commands
 from wizard.services.terraform.binary import TerraformBinary
-from wizard.services.terraform.stream import parse_line, stderr_event
+from wizard.services.terraform.stream import human_diagnostics, parse_line, stderr_event
 
 #: asyncio's default StreamReader limit is 64 KiB; one diagnostic with a large policy document can
 #: be longer. Lines up to this size are parsed; longer ones are reported as truncated.
@@ -121,7 +121,11 @@ class TerraformRunner:
     # --- commands -----------------------------------------------------------------------------
 
     def init(self, *, upgrade: bool = False) -> AsyncIterator[Event]:
-        return self.stream("init", commands.init_argv(self.binary.path, upgrade=upgrade))
+        """With `-json` where terraform has it; otherwise its human diagnostics are read from
+        stderr once it closes, so both ways give `TfDiagnostic` events."""
+        json_ui = self.binary.init_json
+        argv = commands.init_argv(self.binary.path, upgrade=upgrade, json=json_ui)
+        return self.stream("init", argv, human_stderr=not json_ui)
 
     def plan(self, *, out: str = commands.PLAN_FILE, destroy: bool = False) -> AsyncIterator[Event]:
         """Exit code 0 = no changes, 2 = changes (both success), 1 = error."""
@@ -179,10 +183,13 @@ class TerraformRunner:
         out, err = await proc.communicate()
         return proc.returncode or 0, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 
-    async def stream(self, command: str, argv: Sequence[str]) -> AsyncIterator[Event]:
+    async def stream(
+        self, command: str, argv: Sequence[str], *, human_stderr: bool = False
+    ) -> AsyncIterator[Event]:
         """Start `argv` in the workdir and yield its events as they arrive, then a
         `TfCommandFinished`. Cancelling the consumer interrupts terraform (and kills it if it
-        does not stop within `kill_grace` seconds)."""
+        does not stop within `kill_grace` seconds). `human_stderr`: stderr is terraform's human
+        output, read as diagnostics when it closes."""
         if self._proc is not None and self._proc.returncode is None:
             raise RuntimeError("a terraform command is already running in this runner")
         started = time.monotonic()
@@ -199,7 +206,9 @@ class TerraformRunner:
         assert proc.stdout is not None and proc.stderr is not None
         readers = [
             asyncio.create_task(_pump(proc.stdout, queue, stderr=False)),
-            asyncio.create_task(_pump(proc.stderr, queue, stderr=True)),
+            asyncio.create_task(
+                _pump(proc.stderr, queue, stderr=True, human=human_stderr),
+            ),
         ]
         finished = False
         try:
@@ -250,8 +259,14 @@ class TerraformRunner:
                 await asyncio.wait_for(proc.wait(), 5)
 
 
-async def _pump(reader: asyncio.StreamReader, queue: asyncio.Queue[Any], *, stderr: bool) -> None:
-    """Read lines into the queue as events; always finish with `_EOF`."""
+async def _pump(
+    reader: asyncio.StreamReader, queue: asyncio.Queue[Any], *, stderr: bool, human: bool = False
+) -> None:
+    """Read lines into the queue as events; always finish with `_EOF`. `human`: keep the lines
+    and queue them as diagnostics at the end (a block spans many lines)."""
+    if human:
+        await _pump_human(reader, queue)
+        return
     try:
         while True:
             try:
@@ -272,4 +287,21 @@ async def _pump(reader: asyncio.StreamReader, queue: asyncio.Queue[Any], *, stde
             if event is not None:
                 queue.put_nowait(event)
     finally:
+        queue.put_nowait(_EOF)
+
+
+async def _pump_human(reader: asyncio.StreamReader, queue: asyncio.Queue[Any]) -> None:
+    lines: list[str] = []
+    try:
+        while True:
+            try:
+                line = await reader.readline()
+            except ValueError:
+                continue  # longer than LINE_LIMIT: not a diagnostic line anyone can read
+            if not line:
+                break
+            lines.append(line.decode("utf-8", "replace"))
+    finally:
+        for event in human_diagnostics(lines):
+            queue.put_nowait(event)
         queue.put_nowait(_EOF)

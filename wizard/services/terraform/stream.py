@@ -10,6 +10,7 @@ the version line and `tofu.ui` as `@module`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Literal
@@ -266,6 +267,7 @@ def _log(data: Mapping[str, Any], common: dict[str, Any]) -> Event:
 _BUILDERS: dict[str, Callable[[Mapping[str, Any], dict[str, Any]], Event]] = {
     "version": _version,
     "log": _log,
+    "init_output": _log,  # `init -json` (Terraform >= 1.9): "Initializing provider plugins..."
     "diagnostic": _diagnostic,
     "planned_change": _planned_change,
     "resource_drift": _drift,
@@ -282,3 +284,72 @@ _BUILDERS: dict[str, Callable[[Mapping[str, Any], dict[str, Any]], Event]] = {
     "provision_complete": _provision("complete"),
     "provision_errored": _provision("errored"),
 }
+
+
+# --- human output (commands without -json) -----------------------------------------------------
+
+_BLOCK_START = re.compile(r"^(?P<severity>Error|Warning): (?P<summary>.*)$")
+_BOX = ("╷", "╵")
+
+
+def human_diagnostics(lines: Iterable[str], *, source: str = "terraform") -> list[Event]:
+    """Terraform's human diagnostics (stderr of `init` before 1.9, and of OpenTofu) -> events.
+
+    Each `Error: <summary>` / `Warning: <summary>` block becomes one `TfDiagnostic` whose detail
+    is the text below it, up to the next block (with or without the `│` box terraform draws when
+    colour is on); terraform's wrapping at 78 columns is undone within paragraphs. Lines outside
+    any block stay `LogLine`s (warn, as all stderr)."""
+    events: list[Event] = []
+    block: dict[str, Any] | None = None
+
+    def close() -> None:
+        nonlocal block
+        if block is not None:
+            warning = block["severity"] == "Warning"
+            events.append(
+                TfDiagnostic(
+                    severity="warning" if warning else "error",
+                    summary_text=block["summary"],
+                    detail=_unwrap(block["detail"]),
+                    message=f"{block['severity']}: {block['summary']}",
+                    level="warn" if warning else "error",
+                )
+            )
+        block = None
+
+    for raw in lines:
+        line = raw.rstrip("\r\n")
+        stripped = line.strip()
+        if stripped in _BOX:
+            close()
+            continue
+        if line.startswith("│"):
+            line = line[1:].removeprefix(" ")
+        if m := _BLOCK_START.match(line.strip()):
+            close()
+            block = {"severity": m.group("severity"), "summary": m.group("summary"), "detail": []}
+            continue
+        if block is not None:
+            block["detail"].append(line)
+        elif line.strip():
+            events.append(LogLine(source=f"{source} stderr", text=line, level="warn"))
+    close()
+    return events
+
+
+def _unwrap(lines: list[str]) -> str:
+    """Paragraphs joined back into lines (indented lines, e.g. lists, stay as they are)."""
+    out: list[str] = []
+    joinable = False
+    for line in lines:
+        if not line.strip():
+            out.append("")
+            joinable = False
+            continue
+        indented = line[:1].isspace()
+        if joinable and not indented and out:
+            out[-1] = f"{out[-1]} {line.strip()}"
+        else:
+            out.append(line.rstrip())
+        joinable = not indented
+    return "\n".join(out).strip("\n")

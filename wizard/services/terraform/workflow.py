@@ -17,6 +17,7 @@ call, and stops the flow before its next step. Everything the user should see is
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -30,12 +31,22 @@ from wizard.core.events.terraform import (
     RunReport,
     TfApplyComplete,
     TfApplyErrored,
+    TfCommandStarted,
+    TfDiagnostic,
+    TfFailure,
     TfProgress,
 )
 from wizard.core.exitcodes import ExitCode
+from wizard.core.next_steps import NextStep
 from wizard.core.progress import Progress, reduce
 from wizard.services.terraform import cleanup, commands
 from wizard.services.terraform.binary import TerraformNotFound, find_terraform
+from wizard.services.terraform.diagnose import (
+    PLUGIN_CACHE_ENV,
+    Situation,
+    answer_names,
+    diagnose,
+)
 from wizard.services.terraform.report import run_report
 from wizard.services.terraform.runner import TerraformRunner, terraform_env
 from wizard.services.terraform.summary import summarize
@@ -46,12 +57,18 @@ CLI_CONFIG = ".cdwizard/terraformrc"
 
 
 class WorkflowError(Exception):
-    """The flow cannot go on: a message for the user and the exit code that says where."""
+    """The flow cannot go on: a message for the user and the exit code that says where.
 
-    def __init__(self, message: str, code: int, hint: str | None = None) -> None:
+    `failure` is the `TfFailure` event already emitted when terraform itself failed: its
+    diagnostics and next steps are what to show (the message is only its headline)."""
+
+    def __init__(
+        self, message: str, code: int, hint: str | None = None, failure: TfFailure | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.hint = hint
+        self.failure = failure
 
 
 @dataclass(frozen=True)
@@ -64,6 +81,8 @@ class Options:
     #: how the user invoked us, for "what to run next" hints, e.g. "cdwizard apply -a x.yml"
     rerun_apply: str = "cdwizard apply"
     rerun_destroy: str = "cdwizard destroy"
+    #: the command that runs this very step again ("cdwizard plan -a x.yml", or the wizard)
+    rerun: str = "cdwizard plan"
 
     @property
     def workdir(self) -> Path:
@@ -85,11 +104,17 @@ class Workflow:
         self._plan_file = commands.PLAN_FILE
         self._destroy_inventory: list[cleanup.Named] = []
         self._buckets: list[str] = []
+        #: the error diagnostics of the terraform command running (or last run)
+        self._errors: list[TfDiagnostic] = []
 
     # --- plumbing -----------------------------------------------------------------------------
 
     def emit(self, event: Event) -> None:
         self.progress = reduce(self.progress, event)
+        if isinstance(event, TfCommandStarted):
+            self._errors = []
+        elif isinstance(event, TfDiagnostic) and event.severity == "error":
+            self._errors.append(event)
         self._emit_cb(event)
         if isinstance(event, (TfApplyComplete, TfApplyErrored)) and not event.is_data_read:
             counts = self.progress.counts()
@@ -156,6 +181,9 @@ class Workflow:
                     "(`terraform providers mirror DIR` makes one)",
                 ) from None
             self.notice(f"providers from the mirror {self.options.mirror}")
+            if _same_folder(os.environ.get(PLUGIN_CACHE_ENV), self.options.mirror):
+                # terraform refuses to install a provider from a folder into itself
+                extra[PLUGIN_CACHE_ENV] = None
         env = terraform_env(cli_config=cli_config, extra=extra)
         self.runner = TerraformRunner(self.options.workdir, binary, env=env)
 
@@ -223,7 +251,7 @@ class Workflow:
         self._check_interrupt()
         code = await self._stream(runner.init())
         if code != 0:
-            raise self._stopped_or(ExitCode.PLAN_FAILED, "terraform init failed (see above)")
+            raise self._command_failed("init", code)
         self._plan_file = commands.DESTROY_PLAN_FILE if destroy else commands.PLAN_FILE
         if destroy:
             state = await runner.show_state()
@@ -231,7 +259,7 @@ class Workflow:
             self._buckets = cleanup.buckets(state)
         code = await self._stream(runner.plan(out=self._plan_file, destroy=destroy))
         if code not in (0, 2):
-            raise self._stopped_or(ExitCode.PLAN_FAILED, "terraform plan failed (see above)")
+            raise self._command_failed("plan", code)
         plan = await runner.show_plan(self._plan_file)
         self.summary = summarize(plan, operation="destroy" if destroy else "apply")
         self.emit(self.summary)
@@ -310,10 +338,44 @@ class Workflow:
         if self._interrupted:
             raise self._fail(ExitCode.INTERRUPTED, "interrupted")
 
-    def _stopped_or(self, code: int, message: str) -> WorkflowError:
+    def _command_failed(self, command: str, exit_code: int) -> WorkflowError:
+        """init/plan failed: emit what terraform said with its cause and the next steps, and
+        return the error that stops the flow (exit 5; 130 when interrupted)."""
         if self._interrupted:
             return self._fail(ExitCode.INTERRUPTED, "interrupted")
-        return self._fail(code, message)
+        found = diagnose(self._errors, self._situation(self.options.rerun))
+        steps = found.steps
+        if found.cause == "terraform_error" or not steps:
+            steps = (*steps, NextStep(action="fix_and_rerun", command=self.options.rerun))
+        failure = TfFailure(
+            command=command,
+            exit_code=exit_code,
+            cause=found.cause,
+            diagnostics=tuple(self._errors),
+            next_steps=steps,
+        )
+        self.emit(failure)
+        self.exit_code = ExitCode.PLAN_FAILED
+        return WorkflowError(failure.headline, ExitCode.PLAN_FAILED, failure=failure)
+
+    def _situation(self, rerun: str) -> Situation:
+        answers = self.options.answers
+        account = None
+        if self.options.sandbox:
+            from wizard.services.sandbox.launcher import ACCOUNT_ID
+
+            account = ACCOUNT_ID
+        from wizard.services.aws.clashes import planned_resources
+
+        planned = planned_resources(answers, account)
+        return Situation(
+            workdir=str(self.options.workdir),
+            rerun=rerun,
+            env=self.runner.env if self.runner is not None else {},
+            mirror=self.options.mirror,
+            profile=answers.aws.profile,
+            names=answer_names((p.name, p.field) for p in planned),
+        )
 
     async def _stream(self, events: Any) -> int:
         async for event in events:
@@ -339,14 +401,26 @@ class Workflow:
     def _report(
         self, operation: Literal["apply", "destroy"], left_behind: list[str] | None = None
     ) -> RunReport:
+        rerun = self.options.rerun_apply if operation == "apply" else self.options.rerun_destroy
         return run_report(
             self.progress,
             operation=operation,
-            rerun=self.options.rerun_apply if operation == "apply" else self.options.rerun_destroy,
+            rerun=rerun,
             destroy=self.options.rerun_destroy,
             workdir=str(self.options.workdir),
             left_behind=left_behind or [],
+            diagnostics=self._errors,
+            diagnosis=diagnose(self._errors, self._situation(rerun)),
         )
+
+
+def _same_folder(a: str | Path | None, b: str | Path | None) -> bool:
+    if not a or not b:
+        return False
+    try:
+        return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
+    except OSError:
+        return False
 
 
 def run_sync(main: Callable[[], Awaitable[T]], on_interrupt: Callable[[], None]) -> T:

@@ -22,9 +22,11 @@ from textual.widgets import Collapsible, Footer, Log, Static
 
 from wizard.core.events.base import format_duration
 from wizard.core.progress import resource_labels
+from wizard.tui.next_steps import failure_lines
 from wizard.tui.ports import Failure, ProgressView, RowView, is_runner_error
 from wizard.tui.screens.base import Navigate, WizardScreen, titled
 from wizard.tui.screens.modals import InterruptDialog
+from wizard.tui.widgets.failure_panel import FailurePanel
 from wizard.tui.widgets.lookup import SPINNER
 from wizard.tui.widgets.step_indicator import StepIndicator
 
@@ -89,6 +91,7 @@ class ApplyScreen(WizardScreen):
             yield Static("", id="apply-status", markup=False)
             yield titled("Resources", VerticalScroll(id="rows"))
             yield Static("", id="result", markup=False)
+            yield FailurePanel(id="failure", classes="failure-detail")
             yield titled("Outputs", Static("", id="outputs"))
             yield Static("", id="next-steps", markup=False)
             with Collapsible(title="Raw log (l)", collapsed=True, id="raw-log"):
@@ -129,7 +132,9 @@ class ApplyScreen(WizardScreen):
         except Exception as exc:
             if not is_runner_error(exc):
                 raise
-            self.failure = Failure(str(exc), getattr(exc, "hint", None) or "see the raw log")
+            self.failure = Failure(
+                str(exc), getattr(exc, "hint", None) or "the raw log (l) has terraform's output"
+            )
             self.code = getattr(exc, "code", 1)
         finally:
             self.running = False
@@ -208,22 +213,35 @@ class ApplyScreen(WizardScreen):
                 progress is not None and getattr(progress, "interrupted", 0)
             )
             head = "■ Apply stopped" if stopped else "✗ Apply failed"
-            lines = [
-                f"{head} after {elapsed}: {added} added, {changed} changed, {destroyed} destroyed."
-            ]
-            for error in getattr(progress, "errors", ()) or ():
-                lines.append(f"  {error}")
-            report = getattr(runner, "report", None)
-            lines.extend(f"  {line}" for line in getattr(report, "next_steps", ()) or ())
-            lines.append("  Esc goes back to Review; the answers are saved.")
             status.update("")
-            result.update("\n".join(lines))
+            result.update(
+                f"{head} after {elapsed}: {added} added, {changed} changed, {destroyed} destroyed."
+            )
             result.set_class(True, "-failed")
+            self._show_failure(progress)
         result.set_class(ok, "-ok")
         if self.outputs:
             self.query_one("#outputs").display = True
             self.query_one("#outputs", Static).update(outputs_content(self.outputs))
         result.scroll_visible(animate=False, top=True)
+
+    def _show_failure(self, progress: ProgressView | None) -> None:
+        """Under the result: terraform's error diagnostics in full (each failed resource by its
+        name), why, and what to do, from the run's report."""
+        report = getattr(self.context.runner, "report", None)
+        diagnostics = tuple(getattr(report, "diagnostics", ()) or ())
+        lines = failure_lines(
+            diagnostics,
+            getattr(report, "cause", None),
+            tuple(getattr(report, "next_steps", ()) or ()),
+            "apply",
+            labels=self.labels,
+        )
+        if not diagnostics:  # no report (or no diagnostics): at least the reasons we have
+            errors = [("error", f"✗ {e}") for e in getattr(progress, "errors", ()) or ()]
+            lines = errors + lines
+        lines.append(("note", "Esc goes back to Review; the answers are saved."))
+        self.query_one("#failure", FailurePanel).show(lines)
 
     # --- keys ---------------------------------------------------------------------------------
 

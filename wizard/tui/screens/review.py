@@ -15,12 +15,15 @@ from textual.widgets import Button, Footer, Static, TabbedContent, TabPane, Tabs
 
 from wizard.core.answers import Answers, AnswersError, question_map, to_flat, to_text
 from wizard.core.caveats import review_caveats
+from wizard.core.next_steps import cause_text
 from wizard.tui.messages import FilesRendered
+from wizard.tui.next_steps import failure_lines
 from wizard.tui.ports import Failure, PlanView, is_runner_error
 from wizard.tui.screens.base import Navigate, StepScreen, titled
 from wizard.tui.screens.modals import Dialog
 from wizard.tui.steps import FORM_STEPS, step, step_questions
 from wizard.tui.widgets.answer_field import AnswerField, field_id
+from wizard.tui.widgets.failure_panel import FailurePanel
 from wizard.tui.widgets.lookup import LookupStatus
 from wizard.tui.widgets.step_indicator import StepIndicator
 
@@ -71,6 +74,7 @@ class ReviewScreen(StepScreen):
         Binding("y", "confirm", "Yes, apply"),
         Binding("n", "back", "No, go back"),
         Binding("d", "details", "Details"),
+        Binding("ctrl+r", "refresh", "Plan again"),
         Binding("escape", "back", "Back", show=False),
         Binding("f1", "help", "Help"),
     ]
@@ -92,6 +96,7 @@ class ReviewScreen(StepScreen):
                     "What terraform will do",
                     Vertical(
                         LookupStatus("", id="status-plan"),
+                        FailurePanel(id="plan-problem", classes="failure-detail"),
                         Static("", id="plan", markup=False),
                         id="plan-block",
                     ),
@@ -130,6 +135,7 @@ class ReviewScreen(StepScreen):
         self.query_one("#next", Button).disabled = True
         self._show_text("#confirm", "")
         self._show_text("#plan", "")
+        self.query_one("#plan-problem", FailurePanel).clear()
         try:
             self.answers = self.draft.answers()
         except AnswersError as exc:
@@ -179,9 +185,27 @@ class ReviewScreen(StepScreen):
         except Exception as exc:
             if not is_runner_error(exc):
                 raise
-            status.failed(Failure(str(exc), getattr(exc, "hint", None) or "see the log above"))
+            self.show_failure(exc)
             return
         self.show_plan(plan)
+
+    def show_failure(self, exc: BaseException) -> None:
+        """The plan could not be made: terraform's diagnostics, why, and what to do, right here
+        (a failure before terraform ran, such as a missing binary, has its own fix)."""
+        status = self.status("plan")
+        failure = getattr(exc, "failure", None)
+        if failure is None:
+            fix = getattr(exc, "hint", None) or "fix it, then press Ctrl+R to plan again"
+            status.failed(Failure(str(exc), fix))
+            return
+        why = (
+            f"Why: {cause_text(failure.cause)}."
+            if failure.cause != "terraform_error"
+            else "What terraform said and what to do:"
+        )
+        status.failed(Failure(failure.headline, why))
+        lines = failure_lines(failure.diagnostics, None, failure.next_steps, "review")
+        self.query_one("#plan-problem", FailurePanel).show(lines)
 
     def _show_latest_event(self) -> None:
         """While planning, the status line follows what terraform is doing."""
@@ -282,6 +306,10 @@ class ReviewScreen(StepScreen):
     def on_field_edited(self, key: str, text: str) -> None:
         if not self.query_one(f"#{field_id(key)}", AnswerField).invalid:
             self.refresh_review()
+
+    def action_refresh(self) -> None:
+        """Ctrl+R: validate, render and plan again (after fixing the network, a mirror, …)."""
+        self.refresh_review()
 
     def action_confirm(self) -> None:
         self.action_next()
