@@ -90,7 +90,8 @@ def moto_endpoint(_moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
     delivery.set_enabled(False)  # plain moto executions/deployments; `sandbox_endpoint` runs them
     request = urllib.request.Request(f"{_moto_server}/moto-api/reset", method="POST")
-    # a reset takes ~0.2 s; 10 s timed out five times in one full run at load average 12
+    # generous: a reset takes ~0.2 s, but on a loaded machine one that frees a full stack (IAM
+    # with every managed policy, ...) can wait for a garbage collection of many seconds
     urllib.request.urlopen(request, timeout=60).close()
     for key, value in {
         "AWS_ACCESS_KEY_ID": "testing",

@@ -33,6 +33,9 @@ def test_sandbox_files_render_only_for_the_sandbox() -> None:
     assert set(sandbox_files()) == {
         "terraform/sandbox_override.tf",
         "terraform/sandbox_variables.tf",
+        "terraform/sandbox_artifacts_override.tf",
+        "terraform/modules/artifacts/sandbox_override.tf",
+        "terraform/modules/artifacts/sandbox_variables.tf",
     }
 
 
@@ -55,9 +58,12 @@ def test_rendered_override_points_every_endpoint_at_the_variable() -> None:
 
 def test_rendered_sandbox_files_are_terraform_fmt_clean(tmp_path: Path, terraform_bin: str) -> None:
     for rel, content in sandbox_files().items():
-        (tmp_path / Path(rel).name).write_bytes(content)
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(content)
     proc = subprocess.run(
-        [terraform_bin, "fmt", "-check", "-diff", str(tmp_path)], capture_output=True, text=True
+        [terraform_bin, "fmt", "-check", "-diff", "-recursive", str(tmp_path)],
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
@@ -121,13 +127,88 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
         box.reset()
 
 
-def test_a_corrupt_state_file_says_how_to_recover(tmp_path: Path) -> None:
+def test_a_corrupt_state_file_says_how_to_recover(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     state = tmp_path / "sandbox-state.pkl.gz"
     state.write_bytes(b"not a state")
-    with pytest.raises(SandboxError, match="Delete it to start from an empty sandbox"):
+    with pytest.raises(SandboxError) as caught:
         Sandbox(state_file=state).start()
+    text = str(caught.value)
+    assert f"cannot use the sandbox state {state}: not a cdwizard sandbox state" in text
+    assert "CDWIZARD_SANDBOX_FRESH=1" in text and "kept next to it" in text
     with Sandbox() as box:  # the failed start released the process-wide slot
         assert box.endpoint
+    # the choice: start fresh, the old file kept aside untouched
+    monkeypatch.setenv("CDWIZARD_SANDBOX_FRESH", "1")
+    with Sandbox(state_file=state) as box:
+        assert box.restored == 0 and box.set_aside is not None
+        assert box.set_aside.read_bytes() == b"not a state"
+        assert box.set_aside.name.startswith("sandbox-state.pkl.gz.")
+    assert state.is_file()  # the fresh sandbox saved its own state
+
+
+def _rewrite(state: Path, *, header: dict[str, object] | None, body: bytes | None = None) -> None:
+    """Replace the header (None: drop it, the headerless format 1) and/or the pickle."""
+    import gzip
+    import io
+    import json
+    import pickle
+
+    from wizard.services.sandbox import persistence
+
+    old_header, old_body = persistence._split(state)
+    body = old_body if body is None else body
+    if header is None:
+        buffer = io.BytesIO()
+        persistence._Pickler(buffer).dump(dict(pickle.loads(old_body), format=1))
+        raw = buffer.getvalue()
+    else:
+        raw = persistence.MAGIC + json.dumps({**old_header, **header}).encode() + b"\n" + body
+    state.write_bytes(gzip.compress(raw))
+
+
+def test_state_records_versions_and_old_or_foreign_files_get_a_clear_message(
+    tmp_path: Path,
+) -> None:
+    from wizard import __version__
+    from wizard.services.sandbox import compat, persistence
+
+    state = tmp_path / "sandbox-state.pkl.gz"
+    with Sandbox(state_file=state) as box:
+        box.clients.client("s3").create_bucket(
+            Bucket="kept", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+        )
+    header = persistence.read_header(state)
+    assert header["format"] == persistence.FORMAT
+    # moto's IAM exists for every partition; only the one in use is saved
+    import pickle
+
+    saved = pickle.loads(persistence._split(state)[1])["backends"]
+    assert ("iam", "aws") in {(service, region) for service, _, region, _ in saved}
+    assert not {region for _, _, region, _ in saved} & {"aws-cn", "aws-us-gov", "aws-iso"}
+    assert header["cdwizard"] == __version__ and header["moto"] == compat.moto_version()
+
+    _rewrite(state, header=None)  # a file of the first format (no header) still opens
+    assert persistence.read_header(state) == {"format": 1}
+    with Sandbox(state_file=state) as box:
+        assert box.restored >= 1
+        assert [b["Name"] for b in box.clients.client("s3").list_buckets()["Buckets"]] == ["kept"]
+
+    _rewrite(state, header={"format": 99, "cdwizard": "9.0.0", "moto": "9.9.9"})
+    with pytest.raises(SandboxError) as caught:
+        Sandbox(state_file=state).start()
+    text = str(caught.value)
+    assert "written in a newer format (99)" in text
+    assert "It was written by cdwizard 9.0.0 with moto 9.9.9; this is cdwizard" in text
+
+    # moto's classes changed under the pickle (what another moto release can do)
+    _rewrite(state, header={"format": 2, "moto": "5.1.0"}, body=b"\x80\x05garbage")
+    with pytest.raises(SandboxError) as caught:
+        Sandbox(state_file=state).start()
+    text = str(caught.value)
+    assert "its emulator data cannot be read by this moto" in text
+    assert "with moto 5.1.0" in text and "Traceback" not in text
 
 
 def test_sandbox_keeps_state_local_even_with_an_s3_backend(

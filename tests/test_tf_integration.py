@@ -53,12 +53,12 @@ def existing_fleet_role(workspace: Path) -> None:
 
 
 def cli(
-    *args: str, cwd: Path, mirror: Path, timeout: float = 600
+    *args: str, cwd: Path, mirror: Path, timeout: float = 600, env: dict[str, str] | None = None
 ) -> tuple[int, list[dict[str, Any]], str]:
     proc = subprocess.run(
         [sys.executable, "-m", "wizard", *args, "--json", "--provider-mirror", str(mirror)],
         cwd=cwd,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -115,12 +115,18 @@ def emulator_inventory(workspace: Path, repository: str) -> dict[str, Any]:
             else None
         )
         inventory["lifecycle"] = {
-            b: c.client("s3").get_bucket_lifecycle_configuration(Bucket=b)["Rules"]
-            for b in inventory["buckets"]
+            bucket: _lifecycle_rules(c.client("s3"), bucket) for bucket in inventory["buckets"]
         }
         box.reset()  # leave the test process's moto as empty as we found it
         box.stop(save=False)
     return inventory
+
+
+def _lifecycle_rules(s3: Any, bucket: str) -> list[dict[str, Any]]:
+    try:
+        return list(s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"])
+    except s3.exceptions.ClientError:
+        return []
 
 
 def _repository_exists(clients: Any, name: str) -> bool:
@@ -132,12 +138,18 @@ def _repository_exists(clients: Any, name: str) -> bool:
     return True
 
 
-def full_cycle(tmp_path: Path, answers_text: str, mirror: Path, repository: str) -> dict[str, Any]:
+def full_cycle(
+    tmp_path: Path,
+    answers_text: str,
+    mirror: Path,
+    repository: str,
+    env: dict[str, str] | None = None,
+) -> dict[str, Any]:
     answers = tmp_path / "answers.yml"
     answers.write_text(answers_text)
     common = ("--answers", str(answers), "--out", "ws", "--sandbox")
 
-    code, events, err = cli("apply", *common, "--yes", cwd=tmp_path, mirror=mirror)
+    code, events, err = cli("apply", *common, "--yes", cwd=tmp_path, mirror=mirror, env=env)
     assert code == 0, (err, [e for e in events if e["level"] == "error"])
     # (a saved-plan apply re-emits the plan's planned_change lines: compare sets)
     planned = {e["address"] for e in of(events, "planned_change") if e["action"] != "read"}
@@ -148,13 +160,13 @@ def full_cycle(tmp_path: Path, answers_text: str, mirror: Path, repository: str)
     assert of(events, "report")[-1]["ok"] is True
     created = emulator_inventory(tmp_path / "ws", repository)
 
-    code, events, err = cli("plan", *common, cwd=tmp_path, mirror=mirror)
+    code, events, err = cli("plan", *common, cwd=tmp_path, mirror=mirror, env=env)
     assert code == 0, err
     last = of(events, "change_summary")[-1]
     assert (last["add"], last["change"], last["remove"]) == (0, 0, 0)
     assert of(events, "plan_summary")[-1]["add"] == 0
 
-    code, events, err = cli("destroy", *common, "--yes", cwd=tmp_path, mirror=mirror)
+    code, events, err = cli("destroy", *common, "--yes", cwd=tmp_path, mirror=mirror, env=env)
     assert code == 0, (err, [e for e in events if e["level"] == "error"])
     report = of(events, "report")[-1]
     assert report["ok"] and report["left_behind"] == []
@@ -163,8 +175,18 @@ def full_cycle(tmp_path: Path, answers_text: str, mirror: Path, repository: str)
 
 
 def test_default_answers_full_cycle(tmp_path: Path, provider_mirror: Path) -> None:
-    result = full_cycle(tmp_path, "version: 1\n", provider_mirror, "devops-python-service")
+    """Every resource of the default answers, the bucket lifecycle configuration included (the
+    sandbox skips it unless asked: the provider waits 55 s for it)."""
+    lifecycle = "module.artifacts.aws_s3_bucket_lifecycle_configuration.this[0]"
+    result = full_cycle(
+        tmp_path,
+        "version: 1\n",
+        provider_mirror,
+        "devops-python-service",
+        env={"CDWIZARD_SANDBOX_BUCKET_LIFECYCLE": "1"},
+    )
     created, gone = result["created"], result["gone"]
+    assert len(result["planned"]) == 22 and lifecycle in result["planned"]
     assert created["pipelines"] == ["devops-python-service"]
     assert created["applications"] == ["devops-python-service"]
     group = created["groups"]["devops-python-service-dg"]
@@ -176,6 +198,7 @@ def test_default_answers_full_cycle(tmp_path: Path, provider_mirror: Path) -> No
     assert any(b.startswith("devops-python-service-artifacts-") for b in created["buckets"])
     (rules,) = created["lifecycle"].values()
     (rule,) = rules
+    assert rule["ID"] == "expire-old-artifacts"
     # current artifacts expire too (each run writes new keys), superseded versions later
     assert rule["Expiration"] == {"Days": 30}
     assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == 30
@@ -195,6 +218,10 @@ def test_ssm_poll_no_instance_variant_full_cycle(tmp_path: Path, provider_mirror
     # targets.extend_role: one read policy on the existing role, removed again by destroy
     assert created["fleet_role_policies"] == ["ssm-variant-artifacts-read"]
     assert gone["fleet_role_policies"] == [] and FLEET_ROLE in gone["roles"]
+    # the sandbox's default: no bucket lifecycle configuration (18 - 1 + the repository + the
+    # read policy on the existing role)
+    assert len(result["planned"]) == 19
+    assert list(created["lifecycle"].values()) == [[]]
     assert created["live_instances"] == []
     assert len(created["associations"]) == 1
     assert created["rules"] == []  # polling: no EventBridge rule

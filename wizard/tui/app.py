@@ -194,7 +194,7 @@ class WizardApp(App[int]):
         if session is not None and session.target is None:
             raise RuntimeError("the sandbox is not running")
         target = target_from_answers(answers, session.target if session is not None else None)
-        return feed_after_apply(answers, self.context.out, target)
+        return feed_after_apply(answers, self.context.out, target, sandbox=session is not None)
 
     def release_runner(self) -> None:
         """Leaving Review backwards: the plan is stale; stop terraform and the sandbox."""

@@ -135,9 +135,13 @@ class ShipSource:
     #: "the workspace's cdwizard-out/payload" or "a fresh rendering of the answers"
     origin: str
     message: str = "cdwizard ship: payload"
+    #: False in the wizard's sandbox: the push only reaches the emulator, so one key ships
+    confirm: bool = True
 
 
-def ship_source(answers: Answers, out: Path, *, render_sandbox: Any = None) -> ShipSource:
+def ship_source(
+    answers: Answers, out: Path, *, render_sandbox: Any = None, confirm: bool = True
+) -> ShipSource:
     """The payload of the workspace `out` (with the user's edits), else a fresh rendering."""
     workspace = Path(out) / "payload"
 
@@ -159,6 +163,7 @@ def ship_source(answers: Answers, out: Path, *, render_sandbox: Any = None) -> S
         files=files,
         origin=origin,
         message=f"cdwizard ship: {answers.project} payload",
+        confirm=confirm,
     )
 
 
@@ -340,6 +345,10 @@ class AwsFeed:
             return self.ship is not None and self.base_spec.pipeline is not None
         return key in ACTION_KEYS
 
+    def needs_confirmation(self, key: str) -> bool:
+        """Whether the screen asks before running `key` (always, except the sandbox's ship)."""
+        return not (key == SHIP and self.ship is not None and not self.ship.confirm)
+
     def plan(self, key: str, snapshot: Snapshot, instance_id: str | None = None) -> PlannedAction:
         from wizard.services.aws.monitor import actions
 
@@ -466,8 +475,11 @@ def aws_feed(
     return AwsFeed(monitor_clients(target), spec, ship=ship, intervals=intervals, label=label)
 
 
-def feed_after_apply(answers: Answers, out: Path, target: AwsTarget, label: str = "") -> AwsFeed:
-    """What the wizard shows once the apply succeeded: the new pipeline, newest execution."""
+def feed_after_apply(
+    answers: Answers, out: Path, target: AwsTarget, label: str = "", *, sandbox: bool = False
+) -> AwsFeed:
+    """What the wizard shows once the apply succeeded: the new pipeline, newest execution. In
+    the sandbox, Ship runs on its key alone (the first green deployment is one key away)."""
     spec = FollowSpec(
         pipeline=answers.pipeline.name,
         execution=ExecutionSelector("newest"),
@@ -475,7 +487,7 @@ def feed_after_apply(answers: Answers, out: Path, target: AwsTarget, label: str 
         application=answers.deployment.application,
         group=answers.deployment.group,
     )
-    return aws_feed(target, spec, ship=ship_source(answers, out), label=label)
+    return aws_feed(target, spec, ship=ship_source(answers, out, confirm=not sandbox), label=label)
 
 
 # --- local rehearsal ----------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Probe moto for each gap the sandbox shims cover; prints one JSON object of observations.
 
-    python probe.py plain     # moto as installed
-    python probe.py shimmed   # with wizard.services.sandbox shims + extensions
+    python probe.py plain     # moto as installed, served by moto's own ThreadedMotoServer
+    python probe.py shimmed   # the sandbox's server: shims, extensions and the wire adapters
 
 Run in its own process so that "plain" really is plain (shims patch moto process-wide).
 """
@@ -21,13 +21,16 @@ from botocore.parsers import ResponseParserError
 def main(mode: str) -> dict[str, Any]:
     if mode == "shimmed":
         from wizard.services.sandbox.extensions import install_all
+        from wizard.services.sandbox.server import EmulatorServer
         from wizard.services.sandbox.shims import install_shims
 
         install_shims()
         install_all()
-    from moto.server import ThreadedMotoServer
+        server: Any = EmulatorServer("127.0.0.1", 0)
+    else:
+        from moto.server import ThreadedMotoServer
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     raw: dict[str, bytes] = {}

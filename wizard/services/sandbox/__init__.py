@@ -14,6 +14,12 @@ from typing import Any
 #: whatever port the emulator gets.
 ENDPOINT_VARIABLE = "cdwizard_sandbox_endpoint"
 
+#: The sandbox-only terraform variable (root and artifacts module) that creates the artifact
+#: bucket's lifecycle configuration; off unless `BUCKET_LIFECYCLE_ENV` is set, because the
+#: provider waits at least 55 s after creating one (see templates/sandbox/modules/artifacts).
+BUCKET_LIFECYCLE_VARIABLE = "cdwizard_sandbox_bucket_lifecycle"
+BUCKET_LIFECYCLE_ENV = "CDWIZARD_SANDBOX_BUCKET_LIFECYCLE"
+
 #: Provider `endpoints` keys sent to the emulator (names valid in hashicorp/aws 5.x and 6.x).
 ENDPOINT_SERVICES: tuple[str, ...] = (
     "cloudwatch",
@@ -32,6 +38,14 @@ ENDPOINT_SERVICES: tuple[str, ...] = (
     "sts",
 )
 
+
+def bucket_lifecycle_wanted() -> bool:
+    """Whether this sandbox run creates the bucket lifecycle configuration."""
+    import os
+
+    return os.environ.get(BUCKET_LIFECYCLE_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
 #: State file of the emulator inside a workspace.
 STATE_FILE = ".cdwizard/sandbox-state.pkl.gz"
 LOG_FILE = ".cdwizard/sandbox.log"
@@ -41,6 +55,7 @@ def sandbox_render_context() -> dict[str, Any]:
     """What `templates/sandbox/*.j2` need: no port, no credentials (those come from the env)."""
     return {
         "endpoint_variable": ENDPOINT_VARIABLE,
+        "bucket_lifecycle_variable": BUCKET_LIFECYCLE_VARIABLE,
         "services": list(ENDPOINT_SERVICES),
         # fail fast on an emulator gap instead of the SDK's 25 retries with backoff
         "max_retries": 3,
@@ -48,9 +63,12 @@ def sandbox_render_context() -> dict[str, Any]:
 
 
 __all__ = [
+    "BUCKET_LIFECYCLE_ENV",
+    "BUCKET_LIFECYCLE_VARIABLE",
     "ENDPOINT_SERVICES",
     "ENDPOINT_VARIABLE",
     "LOG_FILE",
     "STATE_FILE",
+    "bucket_lifecycle_wanted",
     "sandbox_render_context",
 ]

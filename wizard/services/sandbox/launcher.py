@@ -17,7 +17,12 @@ from types import TracebackType
 from typing import Any
 
 from wizard.services.aws.session import AwsClients, AwsTarget
-from wizard.services.sandbox import ENDPOINT_VARIABLE
+from wizard.services.sandbox import (
+    BUCKET_LIFECYCLE_VARIABLE,
+    ENDPOINT_VARIABLE,
+    bucket_lifecycle_wanted,
+)
+from wizard.services.sandbox.wire import Fault
 
 #: moto's default account; every ARN in the sandbox has it.
 ACCOUNT_ID = "123456789012"
@@ -39,9 +44,51 @@ _REAL_AWS_ENV = (
     "AWS_ENDPOINT_URL",
 )
 
+_SERVER_LOGS = ("werkzeug", "cdwizard.sandbox")
+
 _lock = threading.Lock()
 #: the sandbox running in this process, if any (moto's backends are process-wide)
 _running: list[Sandbox] = []
+
+
+#: Set to 1 to start an empty sandbox, keeping the workspace's state file aside.
+FRESH_ENV = "CDWIZARD_SANDBOX_FRESH"
+
+
+def fresh_requested() -> bool:
+    import os
+
+    return os.environ.get(FRESH_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def _set_aside(path: Path) -> Path:
+    from datetime import datetime
+
+    aside = path.with_name(f"{path.name}.{datetime.now():%Y%m%d-%H%M%S}.old")
+    path.replace(aside)
+    return aside
+
+
+def _unusable(path: Path, exc: Any) -> str:
+    """One message: which file, why, who wrote it, and the two ways on."""
+    from wizard import __version__
+    from wizard.services.sandbox.compat import moto_version
+
+    by = exc.written_by()
+    now = f"cdwizard {__version__} with moto {moto_version()}"
+    written = f" It was written by {by}; this is {now}." if by else ""
+    return (
+        f"cannot use the sandbox state {path}: {exc.reason}.{written} To start a fresh, empty "
+        f"sandbox (the emulated resources are forgotten; the next apply creates them again), "
+        f"run the same command with {FRESH_ENV}=1: the old file is kept next to it as "
+        f"{path.name}.<date>.old."
+    )
+
+
+def running_sandbox() -> Sandbox | None:
+    """The sandbox running in this process, if any (whoever polls it can report its faults)."""
+    with _lock:
+        return _running[0] if _running and _running[0]._server is not None else None
 
 
 class SandboxError(Exception):
@@ -60,6 +107,11 @@ class Sandbox:
         self.state_file = Path(state_file) if state_file else None
         self.log_file = Path(log_file) if log_file else None
         self.restored = 0
+        #: a notice for the user (moto outside the tested range), set by `start()`
+        self.warning: str | None = None
+        #: where an unusable state file went when a fresh start was asked for (`FRESH_ENV`)
+        self.set_aside: Path | None = None
+        self._told: set[tuple[str, str, str]] = set()
         self._server: Any = None
         self._endpoint: str | None = None
         self._clients: AwsClients | None = None
@@ -68,14 +120,14 @@ class Sandbox:
     # --- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> str:
-        """Install shims and extensions, restore saved state, start the server; its URL."""
-        try:
-            from moto.server import ThreadedMotoServer
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise SandboxError(
-                "the sandbox needs moto's server: pip install 'cdwizard[sandbox]' "
-                f"(or 'moto[server]>=5.2') ({exc})"
-            ) from None
+        """Check moto, install shims and extensions, restore saved state, start the server;
+        its URL. Refuses (`SandboxError`) before anything starts when moto lacks a precondition."""
+        from wizard.services.sandbox.compat import check
+
+        report = check()
+        if not report.ok:
+            raise SandboxError(report.refusal())
+        self.warning = report.warning()
         with _lock:
             if _running:
                 raise SandboxError("a sandbox is already running in this process")
@@ -92,19 +144,13 @@ class Sandbox:
             self.reset()
             self._quiet_server_log()
             if self.state_file and self.state_file.is_file():
-                from wizard.services.sandbox.persistence import load_state
-
-                try:
-                    self.restored = load_state(self.state_file)
-                except Exception as exc:
-                    raise SandboxError(
-                        f"cannot read the sandbox state {self.state_file}: {exc}. Delete it to "
-                        "start from an empty sandbox (its resources are then forgotten)."
-                    ) from None
+                self._restore(self.state_file)
             from wizard.services.sandbox.seed import seed_public_parameters
 
             seed_public_parameters(ACCOUNT_ID, self.region)
-            self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+            from wizard.services.sandbox.server import EmulatorServer
+
+            self._server = EmulatorServer("127.0.0.1", 0)
             self._server.start()
             host, port = self._server.get_host_and_port()
             self._endpoint = f"http://{host}:{port}"
@@ -112,6 +158,23 @@ class Sandbox:
         except BaseException:
             self._release()
             raise
+
+    def _restore(self, path: Path) -> None:
+        """Load the saved state; with `FRESH_ENV` set, set it aside and start empty instead. An
+        unusable file is a `SandboxError` saying why and how to start fresh, never a traceback."""
+        from wizard.services.sandbox.persistence import StateError, load_state
+
+        if fresh_requested():
+            self.set_aside = _set_aside(path)
+            return
+        try:
+            self.restored = load_state(path)
+        except StateError as exc:
+            raise SandboxError(_unusable(path, exc)) from None
+        except Exception as exc:  # a moto object that unpickled but does not fit back in
+            raise SandboxError(
+                _unusable(path, StateError(f"{type(exc).__name__}: {exc}"))
+            ) from None
 
     def stop(self, *, save: bool = True) -> None:
         """Stop the server (and save the state first when a state file is set)."""
@@ -137,6 +200,23 @@ class Sandbox:
 
         return save_state(self.state_file)
 
+    def faults(self) -> list[Fault]:
+        """Emulator failures since the last call (each once)."""
+        return self._server.faults.drain() if self._server is not None else []
+
+    def describe_faults(self) -> str | None:
+        """One line about the emulator failures since the last call that were not reported
+        yet (a call failing the same way again is not news), or None: what failed and where
+        the traceback is."""
+        faults = [f for f in self.faults() if (f.service, f.operation, f.error) not in self._told]
+        if not faults:
+            return None
+        self._told.update((f.service, f.operation, f.error) for f in faults)
+        first = faults[0]
+        more = f" (and {len(faults) - 1} more failed call(s))" if len(faults) > 1 else ""
+        where = f"; traceback in {self.log_file}" if self.log_file else ""
+        return f"sandbox: {first.describe()}{more}{where}"
+
     def reset(self) -> None:
         """Forget every emulated resource (moto's own reset)."""
         from moto.core.base_backend import BackendDict
@@ -148,21 +228,24 @@ class Sandbox:
             if self in _running:
                 _running.remove(self)
         if self._log_handler is not None:
-            logging.getLogger("werkzeug").removeHandler(self._log_handler)
+            for name in _SERVER_LOGS:
+                logging.getLogger(name).removeHandler(self._log_handler)
             self._log_handler.close()
             self._log_handler = None
 
     def _quiet_server_log(self) -> None:
         # werkzeug logs each request and the traceback of any emulator error to stderr; that
-        # would interleave with our output, so it goes to the sandbox log file (or nowhere).
-        log = logging.getLogger("werkzeug")
-        log.propagate = False
+        # would interleave with our output, so it goes to the sandbox log file (or nowhere), with
+        # the wire adapter's own error log. The commands show each failure as one line.
         if self.log_file:
             self.log_file.parent.mkdir(parents=True, exist_ok=True)
             handler: logging.Handler = logging.FileHandler(self.log_file, encoding="utf-8")
         else:
             handler = logging.NullHandler()
-        log.addHandler(handler)
+        for name in _SERVER_LOGS:
+            log = logging.getLogger(name)
+            log.propagate = False
+            log.addHandler(handler)
         self._log_handler = handler
 
     def __enter__(self) -> Sandbox:
@@ -207,6 +290,7 @@ class Sandbox:
         env.update(
             {
                 f"TF_VAR_{ENDPOINT_VARIABLE}": self.endpoint,
+                f"TF_VAR_{BUCKET_LIFECYCLE_VARIABLE}": str(bucket_lifecycle_wanted()).lower(),
                 "AWS_ACCESS_KEY_ID": FAKE_KEY,
                 "AWS_SECRET_ACCESS_KEY": FAKE_KEY,
                 "AWS_REGION": self.region,

@@ -1,7 +1,10 @@
-"""Small, reversible patches that let the real terraform AWS provider run against moto.
+"""Small, reversible patches that add what moto lacks for the real terraform AWS provider.
 
-Each shim fixes one observed gap between moto (5.2.x) and what hashicorp/aws (5.x/6.x) needs, and
-is patched onto moto's response/backend classes before the server starts. None changes anything
+Each shim fills one observed gap between moto (5.2.x) and what hashicorp/aws (5.x/6.x) needs by
+adding a missing API to moto's response classes before the server starts. Answers moto gives in
+the wrong shape are not shims: they are adapted on the wire (`wire.py`), which does not depend on
+moto's internals. The internals the shims do use are listed in `compat.REQUIREMENTS` and checked
+before the emulator starts. None changes anything
 cdwizard renders for real AWS. `tests/test_sandbox_shims.py` checks each one both ways: the gap
 still exists in plain moto (so a moto upgrade that fixes it makes the test fail and the shim can go)
 and the shim's behaviour is what the provider needs.
@@ -79,56 +82,6 @@ def _iam_managed_policies() -> Undo:
     return undo
 
 
-# --- CodePipeline: timestamps as epoch numbers ------------------------------------------------
-
-
-def _epoch(value: Any) -> Any:
-    if isinstance(value, str):
-        from datetime import datetime
-
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    return value
-
-
-def _codepipeline_epoch_timestamps() -> Undo:
-    # GetPipeline returns metadata.created/updated as ISO-8601 strings; CodePipeline speaks JSON
-    # 1.1, where timestamps are epoch seconds, and the Go SDK fails to deserialize a string
-    # ("expected Timestamp to be a JSON Number") -- so terraform cannot read the pipeline back.
-    from moto.codepipeline.responses import CodePipelineResponse
-
-    original = CodePipelineResponse.get_pipeline
-
-    def get_pipeline(self: Any) -> str:
-        body = json.loads(original(self))
-        meta = body.get("metadata") or {}
-        for key in ("created", "updated", "pollingDisabledAt"):
-            if key in meta:
-                meta[key] = _epoch(meta[key])
-        return json.dumps(body)
-
-    return _patch(CodePipelineResponse, "get_pipeline", get_pipeline)
-
-
-# --- CodeDeploy: no empty loadBalancerInfo ----------------------------------------------------
-
-
-def _codedeploy_no_empty_load_balancer_info() -> Undo:
-    # GetDeploymentGroup always returns "loadBalancerInfo": {} (AWS omits it when there is no
-    # load balancer); the provider reads that as one empty load_balancer_info block and plans to
-    # remove it on every run -- a perpetual diff.
-    from moto.codedeploy import responses
-
-    original = responses._deployment_group_info
-
-    def info(group: Any) -> dict[str, Any]:
-        out = original(group)
-        if not out.get("loadBalancerInfo"):
-            out.pop("loadBalancerInfo", None)
-        return out
-
-    return _patch(responses, "_deployment_group_info", info)
-
-
 # --- CodeDeploy: the update/delete calls terraform makes --------------------------------------
 
 
@@ -204,14 +157,13 @@ def _codedeploy_update_and_delete() -> Undo:
     )
 
 
-# --- CodeCommit: epoch timestamps and tags ---------------------------------------------------
+# --- CodeCommit: tags -----------------------------------------------------------------------
 
 
-def _codecommit_epoch_dates_and_tags() -> Undo:
-    # CreateRepository/GetRepository return creationDate/lastModifiedDate as ISO strings (the Go
-    # SDK wants epoch numbers: "expected CreationDate to be a JSON Number"), and moto has no
-    # TagResource/UntagResource/ListTagsForResource for CodeCommit, which the provider calls for
-    # tags (provider default_tags make every repository tagged).
+def _codecommit_tags() -> Undo:
+    # moto has no TagResource/UntagResource/ListTagsForResource for CodeCommit, which the provider
+    # calls for tags (provider default_tags make every repository tagged); CreateRepository's own
+    # `tags` are ignored too. (The repository dates are adapted on the wire: see wire.py.)
     from moto.codecommit.responses import CodeCommitResponse
     from moto.utilities.tagging_service import TaggingService
 
@@ -220,36 +172,26 @@ def _codecommit_epoch_dates_and_tags() -> Undo:
             backend.cdwizard_tags = TaggingService(key_name="key", value_name="value")
         return backend.cdwizard_tags
 
-    def with_epoch(body: str) -> str:
-        data = json.loads(body)
-        meta = data.get("repositoryMetadata") or {}
-        for key in ("creationDate", "lastModifiedDate"):
-            if key in meta:
-                meta[key] = _epoch(meta[key])
-        return json.dumps(data)
+    def arn_of(backend: Any, name: str) -> str | None:
+        repo = backend.repositories.get(name)
+        return None if repo is None else str(repo.repository_metadata["Arn"])
 
     create_original = CodeCommitResponse.create_repository
-    get_original = CodeCommitResponse.get_repository
     delete_original = CodeCommitResponse.delete_repository
 
-    def create_repository(self: Any) -> str:
-        body = with_epoch(create_original(self))
+    def create_repository(self: Any) -> Any:
+        out = create_original(self)  # passed on as moto made it, whatever its type
         tags = self._get_param("tags") or {}
-        if tags:
-            arn = json.loads(body)["repositoryMetadata"]["Arn"]
+        arn = arn_of(self.codecommit_backend, self._get_param("repositoryName"))
+        if tags and arn:
             tagger(self.codecommit_backend).tag_resource(
                 arn, [{"key": k, "value": v} for k, v in tags.items()]
             )
-        return body
+        return out
 
-    def get_repository(self: Any) -> str:
-        return with_epoch(get_original(self))
-
-    def delete_repository(self: Any) -> str:
-        name = self._get_param("repositoryName")
-        repo = self.codecommit_backend.repositories.get(name)
-        if repo is not None:
-            arn = repo.repository_metadata["Arn"]
+    def delete_repository(self: Any) -> Any:
+        arn = arn_of(self.codecommit_backend, self._get_param("repositoryName"))
+        if arn is not None:
             tagger(self.codecommit_backend).delete_all_tags_for_resource(arn)
         return delete_original(self)
 
@@ -274,7 +216,6 @@ def _codecommit_epoch_dates_and_tags() -> Undo:
 
     return _chain(
         _patch(CodeCommitResponse, "create_repository", create_repository),
-        _patch(CodeCommitResponse, "get_repository", get_repository),
         _patch(CodeCommitResponse, "delete_repository", delete_repository),
         _patch(CodeCommitResponse, "tag_resource", tag_resource),
         _patch(CodeCommitResponse, "untag_resource", untag_resource),
@@ -323,24 +264,14 @@ SHIMS: tuple[Shim, ...] = (
         _iam_managed_policies,
     ),
     Shim(
-        "codepipeline_epoch_timestamps",
-        "GetPipeline metadata.created/updated as epoch numbers (the Go SDK rejects ISO strings)",
-        _codepipeline_epoch_timestamps,
-    ),
-    Shim(
-        "codedeploy_no_empty_load_balancer_info",
-        "GetDeploymentGroup omits an empty loadBalancerInfo (else a perpetual diff)",
-        _codedeploy_no_empty_load_balancer_info,
-    ),
-    Shim(
         "codedeploy_update_and_delete",
         "UpdateDeploymentGroup, DeleteDeploymentGroup and DeleteApplication (missing in moto)",
         _codedeploy_update_and_delete,
     ),
     Shim(
-        "codecommit_epoch_dates_and_tags",
-        "CodeCommit repository dates as epoch numbers; Tag/Untag/ListTagsForResource (missing)",
-        _codecommit_epoch_dates_and_tags,
+        "codecommit_tags",
+        "CodeCommit Tag/Untag/ListTagsForResource and CreateRepository tags (missing in moto)",
+        _codecommit_tags,
     ),
     Shim(
         "ec2_monitor_instances",

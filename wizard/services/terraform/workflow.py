@@ -131,6 +131,17 @@ class Workflow:
     def notice(self, text: str, hint: str | None = None, level: Level = "info") -> None:
         self.emit(Notice(text=text, hint=hint, level=level))
 
+    def report_emulator_faults(self) -> None:
+        """One warning line per new emulator failure (the sandbox's), as soon as it is seen."""
+        line = self.sandbox.describe_faults() if self.sandbox is not None else None
+        if line:
+            self.notice(
+                line,
+                "the failing call is the emulator's, not your configuration's: run with the "
+                "locked moto (README, Dependencies) and report it if it persists",
+                level="warn",
+            )
+
     def share_sandbox(self, box: Any) -> None:
         """Use an emulator that is already running (the wizard's) for `options.sandbox` instead
         of starting one; `close()` then saves its state and leaves it running. Before `start()`."""
@@ -190,7 +201,7 @@ class Workflow:
     def _start_sandbox(self) -> dict[str, str | None]:
         """Use the shared emulator or start one; its terraform environment."""
         from wizard.services.sandbox import LOG_FILE, STATE_FILE
-        from wizard.services.sandbox.launcher import ACCOUNT_ID, Sandbox, SandboxError
+        from wizard.services.sandbox.launcher import ACCOUNT_ID, FRESH_ENV, Sandbox, SandboxError
 
         box = self._shared_sandbox
         restored = ""
@@ -212,6 +223,14 @@ class Workflow:
             f"sandbox: AWS emulator at {endpoint} (account {ACCOUNT_ID}{restored})",
             "nothing here touches a real AWS account",
         )
+        if box.warning:
+            self.notice(f"sandbox: {box.warning}", level="warn")
+        if box.set_aside is not None:
+            self.notice(
+                f"sandbox: started empty ({FRESH_ENV}); the previous state is kept as "
+                f"{box.set_aside}",
+                level="warn",
+            )
         env: dict[str, str | None] = box.terraform_env()
         return env
 
@@ -380,6 +399,8 @@ class Workflow:
     async def _stream(self, events: Any) -> int:
         async for event in events:
             self.emit(event)
+            self.report_emulator_faults()
+        self.report_emulator_faults()
         runner = self._require_runner()
         return runner.last.exit_code if runner.last is not None else 1
 

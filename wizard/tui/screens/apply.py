@@ -20,7 +20,7 @@ from textual.content import Content
 from textual.style import Style
 from textual.widgets import Collapsible, Footer, Log, Static
 
-from wizard.core.events.base import format_duration
+from wizard.core.events.base import Notice, format_duration
 from wizard.core.progress import resource_labels
 from wizard.tui.next_steps import failure_lines
 from wizard.tui.ports import Failure, ProgressView, RowView, is_runner_error
@@ -152,6 +152,9 @@ class ApplyScreen(WizardScreen):
         for event in self.context.drain():
             if getattr(event, "kind", "") == "terraform.outputs":
                 self.outputs.update(event.values())
+            if isinstance(event, Notice) and event.level in ("warn", "error"):
+                # e.g. an emulator failure while terraform runs: not only in the raw log
+                self.notify(event.text, severity="warning", timeout=15)
             summary = event.summary() if hasattr(event, "summary") else str(event)
             lines.extend(summary.splitlines() or [""])
         if lines:

@@ -336,6 +336,11 @@ class MonitorScreen(Screen[int]):
     def _planned(self, message: ActionPlanned) -> None:
         self.busy = None
         planned = message.planned
+        asks = getattr(self.feed, "needs_confirmation", None)
+        if asks is not None and not asks(planned.key):
+            self._note(f"{planned.title}: {planned.description}")
+            self._confirmed(planned, True)
+            return
         self.app.push_screen(
             ActionDialog(planned), callback=lambda yes: self._confirmed(planned, bool(yes))
         )

@@ -246,6 +246,10 @@ class Monitor:
             events.append(Notice(level="error", text=outcome.message))
         for note in fresh:
             events.append(Notice(level="warn", text=note))
+        if self.emulator:
+            fault = _emulator_fault()
+            if fault:
+                events.append(Notice(level="warn", text=fault))
         update = MonitorUpdate(snapshot=snapshot, events=tuple(events))
         with self._changed:
             self.latest = snapshot
@@ -427,3 +431,11 @@ def _deployment_outcome(dep: DeploymentView) -> Outcome:
     if status == "Stopped":
         return Outcome("stopped", "deployment", dep.deployment_id, status)
     return Outcome("failed", "deployment", dep.deployment_id, dep.error_message or status)
+
+
+def _emulator_fault() -> str | None:
+    """One line about new failures inside this process's sandbox emulator (None without one)."""
+    from wizard.services.sandbox.launcher import running_sandbox
+
+    box = running_sandbox()
+    return box.describe_faults() if box is not None else None

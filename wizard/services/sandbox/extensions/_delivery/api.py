@@ -48,7 +48,9 @@ def simulated(owner: type, name: str, fn: Handler) -> Callable[[Any], Any]:
             now = clock.now()
             pipeline.advance(world, now)
             out = fn(self, world, now)
-        return out if isinstance(out, str) else dumps(out)
+        # our handlers answer with dicts; a moto handler's own answer (a str, or moto's
+        # ActionResult since 5.2.6) passes through as moto made it
+        return dumps(out) if isinstance(out, (dict, list)) else out
 
     setattr(method, MARK, True)
     method._cdwizard_original = original  # type: ignore[attr-defined]  # a function attribute
@@ -68,6 +70,16 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
+
+
+def result_of(answer: Any) -> Any:
+    """The data of a moto handler's answer, whatever its shape: moto's `ActionResult` (its
+    `.result`), a JSON string, or already data."""
+    if hasattr(answer, "result"):
+        return answer.result
+    if isinstance(answer, (str, bytes)):
+        return json.loads(answer)
+    return answer
 
 
 def dumps(value: Any) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from wizard.services.sandbox.extensions._delivery import clock
 from wizard.services.sandbox.extensions._delivery import pipeline as engine
-from wizard.services.sandbox.extensions._delivery.api import MARK, Handler, page
+from wizard.services.sandbox.extensions._delivery.api import MARK, Handler, dumps, page, result_of
 from wizard.services.sandbox.extensions._delivery.model import ActionRun, ExecutionRun, StageRun
 from wizard.services.sandbox.extensions._delivery.world import LOCK, World, enabled
 
@@ -267,9 +267,18 @@ def get_pipeline_state(self: Any, world: World, now: float) -> dict[str, Any]:
         "pipelineName": pipeline.pipeline["name"],
         "pipelineVersion": pipeline.pipeline.get("version", 1),
         "stageStates": states,
-        "created": pipeline._created,
-        "updated": pipeline._updated,
+        "created": _timestamp(pipeline, "created"),
+        "updated": _timestamp(pipeline, "updated"),
     }
+
+
+def _timestamp(pipeline: Any, name: str) -> Any:
+    """moto's pipeline `created`/`updated` (named `_created`/`_updated` before moto 5.2.6)."""
+    for attr in (name, f"_{name}"):
+        value = getattr(pipeline, attr, None)
+        if value is not None:
+            return value
+    raise AttributeError(f"moto's CodePipeline has neither {name} nor _{name}")
 
 
 # --- ListActionExecutions ---------------------------------------------------------------------
@@ -425,33 +434,30 @@ def install_create_trigger() -> None:
 
 
 def install_polling_metadata() -> None:
-    """Wrap the backend's `get_pipeline`: its metadata gains `pollingDisabledAt` once the
-    pipeline has polled for `POLLING_IDLE_SECONDS` without a run (as AWS reports it). An ISO
-    string like moto's own `created`/`updated`, which the response shim turns into epoch
-    seconds with them."""
-    from moto.codepipeline.models import CodePipelineBackend
+    """Wrap the GetPipeline handler: its metadata gains `pollingDisabledAt` (epoch seconds) once
+    the pipeline has polled for `POLLING_IDLE_SECONDS` without a run (as AWS reports it). At the
+    response, not the backend: moto's backend `get_pipeline` changed its return shape in 5.2.6,
+    its handler's answer is read whatever its shape (`result_of`)."""
+    from moto.codepipeline.responses import CodePipelineResponse
 
-    current = CodePipelineBackend.__dict__["get_pipeline"]
+    current = CodePipelineResponse.__dict__["get_pipeline"]
     if getattr(current, MARK, False):
         return
 
-    def get_pipeline(self: CodePipelineBackend, name: str) -> tuple[dict[str, Any], dict[str, str]]:
-        declared, metadata = current(self, name)
-        if enabled():
-            with LOCK:
-                disabled = engine.polling_disabled_at(self.pipelines[name], clock.now())
-            if disabled is not None:
-                from datetime import UTC, datetime
-
-                from moto.core.utils import iso_8601_datetime_with_milliseconds
-
-                when = datetime.fromtimestamp(disabled, UTC).replace(tzinfo=None)
-                metadata = {
-                    **metadata,
-                    "pollingDisabledAt": iso_8601_datetime_with_milliseconds(when),
-                }
-        return declared, metadata
+    def get_pipeline(self: CodePipelineResponse) -> Any:
+        out = current(self)
+        if not enabled():
+            return out
+        name = self._get_param("name")
+        with LOCK:
+            found = self.codepipeline_backend.pipelines.get(name)
+            disabled = None if found is None else engine.polling_disabled_at(found, clock.now())
+        if disabled is None:
+            return out
+        body = dict(result_of(out))
+        body["metadata"] = {**(body.get("metadata") or {}), "pollingDisabledAt": disabled}
+        return dumps(body)
 
     setattr(get_pipeline, MARK, True)
-    # a deliberate monkeypatch of moto's backend method (same signature)
-    CodePipelineBackend.get_pipeline = get_pipeline  # type: ignore[method-assign]
+    # a deliberate monkeypatch of moto's response method (same signature)
+    CodePipelineResponse.get_pipeline = get_pipeline  # type: ignore[method-assign]

@@ -119,16 +119,19 @@ def caller_arn(world: World) -> str:
 
 def _rule_arn(world: World, pipeline: Any, repository: str, branch: str) -> str:
     """The EventBridge rule that targets the pipeline (or the name the console would give it)."""
+    # the pipeline's ARN as AWS builds it (moto keeps it as `_arn` before 5.2.6, `arn` after)
+    name = pipeline.pipeline["name"]
+    arn = f"arn:{world.partition}:codepipeline:{world.region}:{world.account}:{name}"
     try:
         buses = world.events.event_buses.values()
     except Exception:
         buses = []
     for bus in buses:
         for rule in bus.rules.values():
-            if rule.state == "ENABLED" and any(t.get("Arn") == pipeline._arn for t in rule.targets):
+            if rule.state == "ENABLED" and any(t.get("Arn") == arn for t in rule.targets):
                 return str(rule.arn)
-    name = f"codepipeline-{repository}-{branch}-rule"[:64]
-    return f"arn:{world.partition}:events:{world.region}:{world.account}:rule/{name}"
+    rule_name = f"codepipeline-{repository}-{branch}-rule"[:64]
+    return f"arn:{world.partition}:events:{world.region}:{world.account}:rule/{rule_name}"
 
 
 def _watched(pipeline: Any) -> list[tuple[str, str, bool]]:

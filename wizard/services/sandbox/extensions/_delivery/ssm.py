@@ -28,7 +28,7 @@ from wizard.core.agent_log import (
     logfile_header,
 )
 from wizard.services.sandbox.extensions._delivery import clock, deploy, pipeline
-from wizard.services.sandbox.extensions._delivery.api import MARK
+from wizard.services.sandbox.extensions._delivery.api import MARK, result_of
 from wizard.services.sandbox.extensions._delivery.world import LOCK, World, enabled, world_of
 from wizard.services.sandbox.extensions.ssm_instances import role_lets_agent_register
 
@@ -156,7 +156,7 @@ def _install_send_command() -> None:
                 return out
             now = clock.now()
             pipeline.advance(world, now)
-            command_id = out.result["Command"]["CommandId"]
+            command_id = result_of(out)["Command"]["CommandId"]
             command = self.ssm_backend.get_command_by_id(command_id)
             lines = (self._get_param("Parameters") or {}).get("commands") or []
             script = "\n".join(lines)
