@@ -43,6 +43,52 @@ def test_the_checklist_is_the_checks_doctor_runs() -> None:
         assert f"**{spec.title}** (`{spec.name}`)" in README
 
 
+def _section(heading: str) -> str:
+    start = README.index(f"\n{heading}\n")
+    end = README.find("\n## ", start + 1)
+    return README[start : end if end != -1 else len(README)]
+
+
+def test_the_checklist_is_in_its_own_section_and_listed_in_the_contents() -> None:
+    section = _section("## Before your first real deployment")
+    assert checklist.first_deployment_checklist() in section
+    assert "`cdwizard doctor --answers answers.yml`" in section  # how to run the checks
+    assert "[Before your first real deployment](#before-your-first-real-deployment)" in README
+    assert checklist.doctor_table() in _section(
+        "## `cdwizard doctor`: check everything before you apply"
+    )
+
+
+def test_the_doctor_example_shows_every_check_in_order_with_its_counts() -> None:
+    """The example output is of a real run: one line per declared check, in the order they
+    run, each failure followed by its fix, and a count line that adds up."""
+    section = _section("## `cdwizard doctor`: check everything before you apply")
+    example = section[section.index("cdwizard doctor: checking against") :]
+    example = example[: example.index("```")].rstrip("\n").splitlines()
+    glyph_line = re.compile(r"^  ([✓!✗-]) (.+?)  +\S")
+    checks = [(m[1], m[2].strip()) for line in example if (m := glyph_line.match(line))]
+    assert [title for _, title in checks] == [c.title for c in checklist.CHECK_SPECS]
+    columns = {m.end() - 1 for line in example if (m := glyph_line.match(line))}
+    assert len(columns) == 1, "the details start in one column"
+    for i, line in enumerate(example):
+        if line.startswith("  ✗ "):
+            assert example[i + 1].lstrip().startswith("fix: "), line
+    counts = {glyph: sum(1 for g, _ in checks if g == glyph) for glyph in "✓!✗-"}
+    assert example[-1] == (
+        f"{counts['✓']} ok, {counts['!']} warning{'s' if counts['!'] != 1 else ''}, "
+        f"{counts['✗']} failed, {counts['-']} skipped"
+    )
+
+
+def test_every_check_has_its_fix_and_checklist_line() -> None:
+    names = [c.name for c in checklist.CHECK_SPECS]
+    assert len(names) == len(set(names))
+    for spec in checklist.CHECK_SPECS:
+        assert re.fullmatch(r"[a-z_]+", spec.name), spec.name
+        for text in (spec.title, spec.passes, spec.fix, spec.before):
+            assert text.strip() == text and text and not text.endswith("."), (spec.name, text)
+
+
 def test_ci_runs_the_readme_test_command_verbatim() -> None:
     commands = re.findall(r"```bash\n(python3 -m venv .*?)\n```", README)
     test_command = next(c for c in commands if "pytest" in c)
