@@ -178,4 +178,7 @@ def test_sandbox_runs_the_checks_against_the_embedded_emulator(
     status = {e["name"]: e["status"] for e in got if e["type"] == "preflight.check"}
     assert status["credentials"] == "ok" and status["instances"] == "ok"
     assert status["repository"] == "ok"  # the emulator's CodeCommit takes new repositories
+    # the emulator's default VPC is AWS's: default subnets with public IPs, an internet gateway
+    assert status["default_vpc"] == "ok" and status["network"] == "ok"
+    assert status["instance_role"] == "skip"  # no instance of the user's is targeted
     assert proc.returncode == 0, proc.stdout + proc.stderr
