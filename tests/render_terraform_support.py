@@ -27,6 +27,24 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "tags": {"Owner": "platform team", "CostCenter": "cc-1234"},
         "targets": {"ami": "ami-0123456789abcdef0", "instance_type": "t4g.small"},
     },
+    "load-balancer": {
+        "targets": {"instance_count": 3},
+        "load_balancer": {
+            "mode": "create",
+            "certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/"
+            "0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+            "access_logs_bucket": "shop-elb-logs",
+            "allowed_cidrs": ["203.0.113.0/24", "2001:db8::/32"],
+        },
+    },
+    "existing-target-group": {
+        "targets": {"create_instance": False, "agent_install": "ssm"},
+        "load_balancer": {
+            "mode": "existing",
+            "target_group_arn": "arn:aws:elasticloadbalancing:eu-west-1:123456789012:"
+            "targetgroup/shop/0123456789abcdef",
+        },
+    },
 }
 
 

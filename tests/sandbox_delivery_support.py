@@ -130,6 +130,8 @@ class Stack:
     tag: tuple[str, str] = ("App", "demo")
     instance_ids: list[str] = field(default_factory=list)
     head: str | None = None
+    target_group_arn: str | None = None
+    load_balancer_arn: str | None = None
 
     def client(self, service: str) -> Any:
         return self.clients.client(service)
@@ -143,12 +145,20 @@ class Stack:
         poll: bool = False,
         ssm_managed: bool = True,
         pipeline: bool = True,
+        load_balancer: bool | Mapping[str, Any] = False,
     ) -> Stack:
+        """The stack; `load_balancer` (True, or `add_load_balancer`'s arguments): the group
+        deploys with traffic control through a target group its instances are registered with."""
         role = create_role(self.client("iam"), f"{self.pipeline}-role")
         self.client("s3").create_bucket(
             Bucket=self.bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
         )
         self.client("codecommit").create_repository(repositoryName=self.repository)
+        traffic: dict[str, Any] = {}
+        if load_balancer:
+            options = load_balancer if isinstance(load_balancer, Mapping) else {}
+            name = self.add_load_balancer(**options)
+            traffic = {"loadBalancerInfo": {"targetGroupInfoList": [{"name": name}]}}
         create_application_and_group(
             self.client("codedeploy"),
             self.application,
@@ -157,8 +167,11 @@ class Stack:
             deploymentConfigName=config,
             deploymentStyle={
                 "deploymentType": "IN_PLACE",
-                "deploymentOption": "WITHOUT_TRAFFIC_CONTROL",
+                "deploymentOption": "WITH_TRAFFIC_CONTROL"
+                if load_balancer
+                else "WITHOUT_TRAFFIC_CONTROL",
             },
+            **traffic,
             ec2TagSet={
                 "ec2TagSetList": [
                     [{"Key": self.tag[0], "Value": self.tag[1], "Type": "KEY_AND_VALUE"}]
@@ -167,10 +180,81 @@ class Stack:
             autoRollbackConfiguration={"enabled": rollback, "events": ["DEPLOYMENT_FAILURE"]},
         )
         if instances:
-            self.launch(instances, ssm_managed=ssm_managed)
+            launched = self.launch(instances, ssm_managed=ssm_managed)
+            if load_balancer:
+                self.client("elbv2").register_targets(
+                    TargetGroupArn=self.target_group_arn,
+                    Targets=[{"Id": i} for i in launched],
+                )
         if pipeline:
             self.create_pipeline(role, poll=poll)
         return self
+
+    def add_load_balancer(
+        self,
+        *,
+        name: str = "demo-tg",
+        security_group: str | None = None,
+        listener: bool = True,
+        deregistration_delay: int = 30,
+    ) -> str:
+        """An ALB on the default VPC's default subnets (in `security_group`, default: the VPC's
+        default group, which admits itself) forwarding to a target group on port 8000 (health
+        check every 10 s, healthy after 2); the target group's name."""
+        ec2, elb = self.client("ec2"), self.client("elbv2")
+        vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]
+        subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])[
+            "Subnets"
+        ]
+        if security_group is None:
+            security_group = ec2.describe_security_groups(
+                Filters=[
+                    {"Name": "vpc-id", "Values": [vpc["VpcId"]]},
+                    {"Name": "group-name", "Values": ["default"]},
+                ]
+            )["SecurityGroups"][0]["GroupId"]
+        tg = elb.create_target_group(
+            Name=name,
+            Protocol="HTTP",
+            Port=8000,
+            VpcId=vpc["VpcId"],
+            TargetType="instance",
+            HealthCheckPath="/health",
+            HealthCheckIntervalSeconds=10,
+            HealthyThresholdCount=2,
+        )["TargetGroups"][0]
+        self.target_group_arn = str(tg["TargetGroupArn"])
+        elb.modify_target_group_attributes(
+            TargetGroupArn=self.target_group_arn,
+            Attributes=[
+                {
+                    "Key": "deregistration_delay.timeout_seconds",
+                    "Value": str(deregistration_delay),
+                }
+            ],
+        )
+        lb = elb.create_load_balancer(
+            Name=f"{name}-lb",
+            Subnets=[s["SubnetId"] for s in subnets[:2]],
+            SecurityGroups=[security_group],
+        )["LoadBalancers"][0]
+        self.load_balancer_arn = str(lb["LoadBalancerArn"])
+        if listener:
+            elb.create_listener(
+                LoadBalancerArn=self.load_balancer_arn,
+                Protocol="HTTP",
+                Port=80,
+                DefaultActions=[{"Type": "forward", "TargetGroupArn": self.target_group_arn}],
+            )
+        return name
+
+    def target_health(self) -> dict[str, tuple[str, str | None]]:
+        """Instance id -> (state, reason) of every target DescribeTargetHealth lists."""
+        found = self.client("elbv2").describe_target_health(TargetGroupArn=self.target_group_arn)
+        return {
+            d["Target"]["Id"]: (d["TargetHealth"]["State"], d["TargetHealth"].get("Reason"))
+            for d in found["TargetHealthDescriptions"]
+        }
 
     def launch(
         self, count: int, *, ssm_managed: bool = True, tag: bool = True, user_data: str = ""

@@ -164,3 +164,57 @@ def test_rehearse_the_rendered_payload_twice(
         assert (destination / "appspec.yml").is_file()
     finally:
         support.kill_service(pid_file)
+
+
+def test_rehearse_the_load_balanced_payload_twice(
+    tmp_path: Path, payload: tuple[Any, dict[str, str]]
+) -> None:
+    """Answers with a load balancer: the traffic hooks run by default, AfterBlockTraffic from the
+    previous revision (skipped on the first deployment), AfterAllowTraffic checks the service
+    the way the target group does."""
+    support, pip_env = payload
+    from wizard.core.answers import answers_yaml, validate_mapping
+
+    port = support.free_port()
+    destination = tmp_path / "target"
+    base = support.payload_answers(destination, port=port)
+    answers = validate_mapping(
+        {
+            "version": 1,
+            "payload": {
+                "destination": str(destination),
+                "user": base.payload.user,
+                "port": port,
+                # a load balancer reaches the service from outside; the test still only talks
+                # to 127.0.0.1
+                "bind_address": "0.0.0.0",
+            },
+            "load_balancer": {"mode": "create", "deregistration_delay": 5},
+        }
+    )
+    answers_file = tmp_path / "answers.yml"
+    answers_file.write_text(answers_yaml(answers))
+    workspace, root = tmp_path / "ws", tmp_path / "deployment-root"
+    rendered = cdwizard("render", "--answers", answers_file, "--out", workspace)
+    assert rendered.returncode == 0, rendered.stdout + rendered.stderr
+    rehearse = ("rehearse", "--out", workspace, "--answers", answers_file, "--root", root)
+    pid_file = destination / "var" / "app.pid"
+    try:
+        first = ndjson(cdwizard(*rehearse, "--json", env=pip_env))
+        statuses = final_statuses(first)
+        assert statuses["AfterBlockTraffic"] == "Skipped"  # no previous revision yet
+        assert statuses["AfterAllowTraffic"] == "Succeeded"
+        assert f"http://127.0.0.1:{port}/health answered 200" in output_of(
+            first, "AfterAllowTraffic"
+        )
+        second = ndjson(cdwizard(*rehearse, "--json", env=pip_env))
+        assert final_statuses(second)["AfterBlockTraffic"] == "Succeeded"
+        drained = output_of(second, "AfterBlockTraffic")
+        assert f"no connection to port {port} is open; nothing to drain" in drained
+        assert "AfterAllowTraffic" in final_statuses(second)
+        assert health(port) == {"status": "ok"}
+        # --no-traffic overrides the answers
+        third = ndjson(cdwizard(*rehearse, "--json", "--no-traffic", env=pip_env))
+        assert "AfterAllowTraffic" not in final_statuses(third)
+    finally:
+        support.kill_service(pid_file)

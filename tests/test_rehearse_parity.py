@@ -163,6 +163,11 @@ def test_traffic_hooks_are_skipped_unless_asked_for(tmp_path: Path) -> None:
     assert not set(events) & set(ran())
     assert not set(events) & set(ran("--no-traffic"))
     assert {"BeforeAllowTraffic", "AfterAllowTraffic"} <= set(ran("--traffic"))
+    # answers with a load balancer make them the default; --no-traffic still skips them
+    answers = tmp_path / "answers.yml"
+    answers.write_text("version: 1\nload_balancer: {mode: create}\n")
+    assert {"BeforeAllowTraffic", "AfterAllowTraffic"} <= set(ran("--answers", str(answers)))
+    assert not set(events) & set(ran("--answers", str(answers), "--no-traffic"))
 
 
 # --- the same bundles through the real agent ------------------------------------------------

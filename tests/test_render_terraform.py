@@ -37,12 +37,25 @@ from tests.render_terraform_support import (
 from wizard.core.answers import questions
 from wizard.core.answers.rules import AMI_ALIASES
 from wizard.core.render import render
-from wizard.core.render.tfvars import NOT_TERRAFORM, VARIABLES, root_variables
+from wizard.core.render.tfvars import (
+    LOAD_BALANCER_VARIABLES,
+    NOT_TERRAFORM,
+    VARIABLES,
+    root_variables,
+)
 
 GOLDEN = REPO / "tests" / "golden" / "terraform"
 MODULES = REPO / "terraform" / "modules"
 ROOT_TEMPLATES = REPO / "templates" / "terraform"
-MODULE_NAMES = ("artifacts", "codedeploy", "events", "iam", "instance", "pipeline")
+MODULE_NAMES = (
+    "artifacts",
+    "codedeploy",
+    "events",
+    "iam",
+    "instance",
+    "loadbalancer",
+    "pipeline",
+)
 ROOT_FILES = (
     ".gitignore",
     "backend.tf",
@@ -146,7 +159,7 @@ def test_real_rendering_carries_no_sandbox_settings() -> None:
 
 def test_every_answer_reaches_terraform_or_is_accounted_for() -> None:
     keys = {q.key for q in questions()}
-    mapped = set(VARIABLES.values())
+    mapped = set(VARIABLES.values()) | set(LOAD_BALANCER_VARIABLES.values())
     assert not mapped & set(NOT_TERRAFORM)
     assert mapped | set(NOT_TERRAFORM) == keys, (
         "every answers key must map to a root variable (wizard/core/render/tfvars.py VARIABLES) "
@@ -154,15 +167,24 @@ def test_every_answer_reaches_terraform_or_is_accounted_for() -> None:
     )
 
 
-def test_root_variables_match_tfvars_and_declarations() -> None:
-    tree = render_root(VARIANTS["repo-s3-tags-ami"])
+@pytest.mark.parametrize(
+    ("variant", "expected"),
+    [
+        ("repo-s3-tags-ami", VARIABLES),
+        ("load-balancer", {**VARIABLES, **LOAD_BALANCER_VARIABLES}),
+    ],
+)
+def test_root_variables_match_tfvars_and_declarations(
+    variant: str, expected: dict[str, str]
+) -> None:
+    tree = render_root(VARIANTS[variant])
     declared = _blocks(hcl2.loads(tree["variables.tf"].content.decode()), "variable")
     tfvars = json.loads(tree["terraform.tfvars.json"].content)
-    assert list(tfvars) == list(VARIABLES)
-    assert set(declared) == set(VARIABLES)
+    assert list(tfvars) == list(expected)
+    assert set(declared) == set(expected)
     for name, body in declared.items():
         assert body.get("type"), f"root variable {name} has no type"
-        assert VARIABLES[name] in hcl_text(body["description"]), f"{name}: name its answers key"
+        assert expected[name] in hcl_text(body["description"]), f"{name}: name its answers key"
 
 
 def test_tfvars_values_are_the_answers() -> None:
@@ -418,7 +440,9 @@ def test_the_pipeline_is_created_after_what_it_deploys_to(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("variant", ["default", "repo-s3-tags-ami"])
+@pytest.mark.parametrize(
+    "variant", ["default", "repo-s3-tags-ami", "load-balancer", "existing-target-group"]
+)
 def test_checkov_has_no_unjustified_failures(variant: str, tmp_path: Path) -> None:
     checkov = os.environ.get("CDWIZARD_CHECKOV")
     if not checkov:

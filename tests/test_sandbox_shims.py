@@ -90,6 +90,17 @@ def test_codecommit_dates_and_tags(plain, shimmed) -> None:
     assert shimmed["repo_tag_values"] == {"Project": "x"}
 
 
+def test_referenced_group_rule_keeps_its_description(plain, shimmed) -> None:
+    assert plain["group_rule_description"] == "absent"
+    assert shimmed["group_rule_description"] == "from the alb"
+
+
+def test_deregistering_a_target_that_is_not_registered(plain, shimmed) -> None:
+    # AWS: "If the specified target does not exist, the action returns successfully."
+    assert plain["deregister_unregistered"] == "InvalidTarget"
+    assert shimmed["deregister_unregistered"] == "ok"
+
+
 def test_ssm_associations_extension(plain, shimmed) -> None:
     assert plain["association"] == "500"
     assert shimmed["association"] == "ok"

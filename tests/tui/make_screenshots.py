@@ -1,7 +1,7 @@
 """Write the README screenshots (SVG) by driving the real app.
 
 Run: `python -m tests.tui.make_screenshots` (from the repository root); `--monitor` writes only
-the monitor screen's shots.
+the monitor screen's shots, `--traffic` only the one behind a load balancer.
 
 Discovery runs against a moto server started here on 127.0.0.1 (the same emulator the tests use),
 seeded with a few instances so the live tag count has something to show.
@@ -203,40 +203,68 @@ async def shoot_apply() -> None:
                 sandbox.stop()
 
 
-async def shoot_monitor() -> None:
-    """The live monitor: a deployment running and one that failed (frozen snapshots on a frozen
-    clock, as the poller posts them), and a real local rehearsal whose hook fails."""
-    from tests.test_rehearse_support import write_bundle
-    from tests.tui.monitor_frames import (
-        QuietFeed,
-        failed_snapshot,
-        frozen_clock,
-        running_snapshot,
-        update,
-    )
-    from wizard.commands.rehearse import watch_app
+async def frozen(name: str, frames: list[Any], size: tuple[int, int] = SIZE) -> None:
+    """`name`.svg: the monitor screen after `frames` (snapshots as the poller posts them, their
+    events diffed), on a frozen clock."""
+    from tests.tui.monitor_frames import QuietFeed, frozen_clock, update
     from wizard.core.timeline import diff
-    from wizard.services.rehearse import Rehearsal, RehearsalOptions
     from wizard.tui.monitor_app import MonitorApp
     from wizard.tui.screens.monitor import MonitorScreen, SnapshotArrived
 
     DEST.mkdir(parents=True, exist_ok=True)
+    app = MonitorApp(QuietFeed(), clock=frozen_clock)
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), what="screen")
+        previous = None
+        for snap in frames:
+            app.screen.post_message(SnapshotArrived(update(snap, *diff(previous, snap))))
+            previous = snap
+        await wait_for(pilot, lambda: app.screen.updates == len(frames), what="snapshots")
+        await pilot.pause(0.2)
+        app.save_screenshot(f"{name}.svg", path=str(DEST))
+    print(f"wrote {DEST / name}.svg")
 
-    async def frozen(name: str, frames: list[Any]) -> None:
-        app = MonitorApp(QuietFeed(), clock=frozen_clock)
-        async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), what="screen")
-            previous = None
-            for snap in frames:
-                app.screen.post_message(SnapshotArrived(update(snap, *diff(previous, snap))))
-                previous = snap
-            await wait_for(pilot, lambda: app.screen.updates == len(frames), what="snapshots")
-            await pilot.pause(0.2)
-            app.save_screenshot(f"{name}.svg", path=str(DEST))
-        print(f"wrote {DEST / name}.svg")
 
+async def shoot_traffic() -> None:
+    """A deployment behind a load balancer: the first instance leaving the target group."""
+    from tests.tui.monitor_frames import FLEET
+    from tests.tui.test_monitor_traffic import frame, traffic, traffic_row
+
+    a, b, c = FLEET
+    healthy = [(t, "healthy", None, None) for t in FLEET]
+    draining = (
+        a,
+        "draining",
+        "Target.DeregistrationInProgress",
+        "Target deregistration is in progress",
+    )
+    await frozen(
+        "monitor-traffic",
+        [
+            frame(1, [traffic_row(t, 0) for t in FLEET], traffic(*healthy)),
+            frame(
+                2,
+                [traffic_row(a, 1, running="BlockTraffic"), traffic_row(b, 0), traffic_row(c, 0)],
+                traffic(draining, *healthy[1:]),
+            ),
+        ],
+        size=(140, 40),  # room for the nine traffic columns
+    )
+
+
+async def shoot_monitor() -> None:
+    """The live monitor: a deployment running, one that failed and one behind a load balancer
+    (frozen snapshots on a frozen clock, as the poller posts them), and a real local rehearsal
+    whose hook fails."""
+    from tests.test_rehearse_support import write_bundle
+    from tests.tui.monitor_frames import failed_snapshot, running_snapshot
+    from wizard.commands.rehearse import watch_app
+    from wizard.services.rehearse import Rehearsal, RehearsalOptions
+
+    DEST.mkdir(parents=True, exist_ok=True)
     await frozen("monitor-running", [running_snapshot()])
     await frozen("monitor-failure", [running_snapshot(1), failed_snapshot(2)])
+    await shoot_traffic()
     appspec = (
         "version: 0.0\nos: linux\nhooks:\n"
         "  AfterInstall:\n    - location: scripts/after_install.sh\n"
@@ -262,6 +290,8 @@ if __name__ == "__main__":
     sys.path.insert(0, str(REPO))
     if "--apply" in sys.argv:
         asyncio.run(shoot_apply())
+    elif "--traffic" in sys.argv:
+        asyncio.run(shoot_traffic())
     elif "--monitor" in sys.argv:
         asyncio.run(shoot_monitor())
     else:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from wizard.commands.common import run_guarded
 
 if TYPE_CHECKING:
+    from wizard.core.answers import Answers
     from wizard.core.events.lifecycle import DeploymentStatus
     from wizard.services.rehearse import Rehearsal
     from wizard.tui.monitor_app import MonitorApp
@@ -71,8 +72,9 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="run (or, with --no-traffic, skip) BeforeBlockTraffic, AfterBlockTraffic, "
-        "BeforeAllowTraffic and AfterAllowTraffic; default: skipped, as in an in-place "
-        "deployment whose group has no load balancer",
+        "BeforeAllowTraffic and AfterAllowTraffic; default: run when the answers configure a "
+        "load_balancer, skipped otherwise, as CodeDeploy does for an in-place deployment group "
+        "with or without a load balancer",
     )
     parser.add_argument(
         "--file-exists-behavior",
@@ -146,7 +148,7 @@ def _run(args: argparse.Namespace) -> int:
                 group_name=group,
                 application=application,
                 events=parse_events_arg(args.events) if args.events is not None else None,
-                traffic=_traffic(args.traffic),
+                traffic=_traffic(args.traffic, answers),
                 file_exists_behavior=behavior,
                 max_revisions=args.max_revisions,
                 bundle_type=args.bundle_type,
@@ -175,11 +177,12 @@ def _run(args: argparse.Namespace) -> int:
     return exit_code(result.status)
 
 
-def _traffic(flag: bool | None) -> bool:
-    """Whether the traffic hooks run. CodeDeploy runs them only for a deployment group with a
-    load balancer; the answers cannot configure one yet (issue 14 adds it, and then its
-    presence becomes the default here), so only `--traffic` turns them on."""
-    return bool(flag)
+def _traffic(flag: bool | None, answers: Answers | None) -> bool:
+    """Whether the traffic hooks run: `--traffic`/`--no-traffic`, else whether the answers put
+    the deployment group behind a load balancer (CodeDeploy runs them only then)."""
+    if flag is not None:
+        return flag
+    return answers is not None and answers.load_balancer.mode != "none"
 
 
 def exit_code(status: DeploymentStatus) -> int:

@@ -1,4 +1,5 @@
-# CodeDeploy application and in-place deployment group selecting instances by one tag.
+# CodeDeploy application and in-place deployment group selecting instances by one tag, with
+# traffic control through a load balancer's target group when one is given.
 
 resource "aws_codedeploy_app" "this" {
   name             = var.application_name
@@ -13,7 +14,18 @@ resource "aws_codedeploy_deployment_group" "this" {
 
   deployment_style {
     deployment_type   = "IN_PLACE"
-    deployment_option = "WITHOUT_TRAFFIC_CONTROL"
+    deployment_option = var.target_group_name == null ? "WITHOUT_TRAFFIC_CONTROL" : "WITH_TRAFFIC_CONTROL"
+  }
+
+  # BlockTraffic deregisters each instance from this target group before ApplicationStop;
+  # AllowTraffic registers it again after ValidateService.
+  dynamic "load_balancer_info" {
+    for_each = var.target_group_name == null ? [] : [var.target_group_name]
+    content {
+      target_group_info {
+        name = load_balancer_info.value
+      }
+    }
   }
 
   # A tag set (AND across groups) rather than ec2_tag_filter (OR); one group, one filter.

@@ -9,7 +9,7 @@ variable "application_name" {
 }
 
 variable "deployment_group_name" {
-  description = "Name of the deployment group (in-place, without a load balancer)."
+  description = "Name of the deployment group (in-place, with or without a load balancer)."
   type        = string
 
   validation {
@@ -69,4 +69,15 @@ variable "group_tags" {
   description = "Tags of the deployment group (merged over the provider's default tags)."
   type        = map(string)
   default     = {}
+}
+
+variable "target_group_name" {
+  description = "Target group of the load balancer that steers traffic away from each instance while it is deployed to; null deploys without traffic control."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.target_group_name == null || can(regex("^[A-Za-z0-9-]{1,32}$", var.target_group_name))
+    error_message = "target_group_name must be a target group name: 1-32 letters, digits and hyphens."
+  }
 }

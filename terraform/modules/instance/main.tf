@@ -34,12 +34,13 @@ resource "aws_instance" "this" {
   #checkov:skip=CKV_AWS_135:Current instance types are EBS-optimized by default, and forcing it makes RunInstances fail for types without the option (t2).
   count = var.instance_count
 
-  ami                  = local.ami_is_alias ? data.aws_ssm_parameter.ami[0].insecure_value : var.ami
-  instance_type        = var.instance_type
-  subnet_id            = var.subnet_id
-  iam_instance_profile = var.instance_profile_name
-  monitoring           = var.detailed_monitoring
-  user_data            = var.agent_install == "user_data" ? local.user_data : null
+  ami                    = local.ami_is_alias ? data.aws_ssm_parameter.ami[0].insecure_value : var.ami
+  instance_type          = var.instance_type
+  subnet_id              = var.subnet_id
+  vpc_security_group_ids = var.security_group_ids
+  iam_instance_profile   = var.instance_profile_name
+  monitoring             = var.detailed_monitoring
+  user_data              = var.agent_install == "user_data" ? local.user_data : null
 
   metadata_options {
     http_endpoint               = "enabled"

@@ -63,6 +63,12 @@ variable "subnet_id" {
   }
 }
 
+variable "security_group_ids" {
+  description = "Security groups of the instances; null keeps the subnet's VPC default security group."
+  type        = list(string)
+  default     = null
+}
+
 variable "instance_profile_name" {
   description = "Instance profile the instances run with (it lets the agent read the artifact bucket)."
   type        = string

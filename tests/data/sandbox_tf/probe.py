@@ -156,6 +156,32 @@ def main(mode: str) -> dict[str, Any]:
             "State"
         ]
 
+        alb = ec2.create_security_group(GroupName="alb", Description="alb")["GroupId"]
+        web = ec2.create_security_group(GroupName="web", Description="web")["GroupId"]
+        rule = ec2.authorize_security_group_ingress(
+            GroupId=web,
+            IpPermissions=[
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": 8000,
+                    "ToPort": 8000,
+                    "UserIdGroupPairs": [{"GroupId": alb, "Description": "from the alb"}],
+                }
+            ],
+        )["SecurityGroupRules"][0]["SecurityGroupRuleId"]
+        found = ec2.describe_security_group_rules(SecurityGroupRuleIds=[rule])
+        out["group_rule_description"] = found["SecurityGroupRules"][0].get("Description", "absent")
+
+        elb = client("elbv2")
+        vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
+        tg = elb.create_target_group(Name="tg", Protocol="HTTP", Port=8000, VpcId=vpc)
+        tg_arn = tg["TargetGroups"][0]["TargetGroupArn"]
+        out["deregister_unregistered"] = status(
+            lambda: elb.deregister_targets(
+                TargetGroupArn=tg_arn, Targets=[{"Id": inst["InstanceId"]}]
+            )
+        )
+
         cc = client("codecommit")
         repo = cc.create_repository(repositoryName="r", tags={"Project": "x"})
         out["repo_created"] = type(

@@ -11,7 +11,8 @@ END = "<!-- answers-reference:end -->"
 
 
 def _type(q: Question) -> str:
-    base = {"str": "text", "int": "integer", "bool": "true/false", "map": "map"}.get(q.kind, "")
+    names = {"str": "text", "int": "integer", "bool": "true/false", "map": "map", "list": "list"}
+    base = names.get(q.kind, "")
     if q.choices:
         base = " \\| ".join(f"`{c}`" for c in q.choices)
     return f"{base} or null" if q.nullable else base
@@ -27,6 +28,8 @@ def _default(q: Question) -> str:
     if isinstance(q.default, dict):
         inner = ", ".join(f"{k}: {v}" for k, v in q.default.items())
         return f"`{{{inner}}}`"
+    if isinstance(q.default, list):
+        return f"`[{', '.join(str(item) for item in q.default)}]`"
     return f"`{q.default}`"
 
 

@@ -38,7 +38,7 @@ class Derived:
     describe: str  # how the default is shown in help and schema, e.g. "<project>-dg"
 
 
-Kind = Literal["str", "int", "bool", "choice", "map"]
+Kind = Literal["str", "int", "bool", "choice", "map", "list"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,8 @@ class Question:
             return self.default.compute(answers)
         if isinstance(self.default, dict):
             return dict(self.default)
+        if isinstance(self.default, list):
+            return list(self.default)
         return self.default
 
     def default_text(self) -> str:
@@ -103,6 +105,8 @@ def ask(
     )
     if isinstance(default, dict):
         return field(default_factory=lambda: dict(default), metadata={"question": question})
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata={"question": question})
     if isinstance(default, Derived):
         return field(default="", metadata={"question": question})
     return field(default=default, metadata={"question": question})
@@ -134,6 +138,8 @@ def _kind_of(annotation: Any) -> tuple[Kind, bool, tuple[str, ...]]:
         return "str", nullable, ()
     if origin is dict:
         return "map", nullable, ()
+    if origin is list:
+        return "list", nullable, ()
     raise TypeError(f"unsupported answer type {annotation!r}")
 
 

@@ -6,9 +6,10 @@ validators and the wizard step from `ask()`. Cross-field rules live in `CROSS_RU
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from wizard.core.answers import rules as r
 from wizard.core.answers.fields import Derived, ask, section
@@ -18,6 +19,26 @@ CURRENT_VERSION = 1
 
 def _from_project(suffix: str = "") -> Derived:
     return Derived(lambda a: f"{a.get('project') or 'cdwizard'}{suffix}", f"<project>{suffix}")
+
+
+def _load_balancer_name(a: Mapping[str, Any]) -> str:
+    """The project as an Elastic Load Balancing name (a bad project is reported there, not
+    twice): letters, digits and single hyphens, at most 32, not starting with 'internal-'."""
+    name = re.sub(r"[^A-Za-z0-9]+", "-", str(a.get("project") or "cdwizard"))[:32].strip("-")
+    if name.startswith("internal-"):
+        name = "lb-" + name[:29].rstrip("-")
+    return name or "cdwizard"
+
+
+def _from_payload(key: str, fallback: Any, valid: Callable[[Any], bool]) -> Derived:
+    """A default taken from a payload answer (its fallback while that answer is invalid, which
+    is reported at the payload key)."""
+
+    def compute(a: Mapping[str, Any]) -> Any:
+        value = a.get(key)
+        return value if valid(value) else fallback
+
+    return Derived(compute, f"<{key}>")
 
 
 @dataclass(frozen=True)
@@ -190,7 +211,8 @@ class DeploymentAnswers:
         _from_project("-dg"),
         label="Deployment group",
         step="deployment",
-        help="CodeDeploy deployment group (in-place, without load balancer, targets the tag).",
+        help="CodeDeploy deployment group (in-place, targets the tag; with a load_balancer, "
+        "each instance is taken out of its target group while it is deployed to).",
         rules=r.CODEDEPLOY_NAME,
     )
     config: Literal[
@@ -328,6 +350,166 @@ class PayloadAnswers:
     )
 
 
+#: Security policies an HTTPS listener may use: AWS's recommended TLS 1.3 policies (TLS 1.2 as
+#: the oldest protocol, or 1.3 only) and the forward-secrecy TLS 1.2 one.
+SslPolicy = Literal[
+    "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+    "ELBSecurityPolicy-TLS13-1-3-2021-06",
+    "ELBSecurityPolicy-FS-1-2-Res-2020-10",
+]
+SSL_POLICIES: tuple[str, ...] = get_args(SslPolicy)
+
+
+@dataclass(frozen=True)
+class LoadBalancerAnswers:
+    mode: Literal["none", "create", "existing"] = ask(
+        "none",
+        label="Load balancer",
+        step="review",
+        advanced=True,
+        help="Traffic control for deployments: 'none' (in-place without a load balancer: an "
+        "instance being deployed to still gets requests), 'create' (an Application Load Balancer "
+        "with a target group in front of the instances; CodeDeploy takes each instance out of it "
+        "before ApplicationStop and puts it back after ValidateService) or 'existing' (your "
+        "target group, target_group_arn).",
+    )
+    name: str = ask(
+        Derived(_load_balancer_name, "<project>"),
+        label="Load balancer name",
+        step="review",
+        advanced=True,
+        help="Name of the created load balancer and its target group (1–32 letters, digits, '-').",
+        rules=r.LOAD_BALANCER_NAME,
+    )
+    scheme: Literal["internet-facing", "internal"] = ask(
+        "internet-facing",
+        label="Scheme",
+        step="review",
+        advanced=True,
+        help="'internet-facing' (a public DNS name; its subnets need an internet gateway) or "
+        "'internal' (reachable only inside the VPC).",
+    )
+    subnet_ids: list[str] = ask(
+        [],
+        label="Subnets",
+        step="review",
+        advanced=True,
+        help="Subnets of the created load balancer: two or more, in different Availability Zones "
+        "of the instances' VPC; [] uses the default subnets of the default VPC.",
+        rules=r.SUBNET_IDS,
+    )
+    allowed_cidrs: list[str] = ask(
+        ["0.0.0.0/0"],
+        label="Allowed clients",
+        step="review",
+        advanced=True,
+        help="Address ranges (IPv4 or IPv6 CIDR) the load balancer's listeners accept.",
+        rules=r.CIDRS,
+    )
+    http_port: int | None = ask(
+        80,
+        label="HTTP port",
+        step="review",
+        advanced=True,
+        help="Port of the HTTP listener; null: none. With a certificate it redirects to HTTPS "
+        "(redirect_http).",
+        rules=(r.int_range(1, 65535),),
+    )
+    https_port: int = ask(
+        443,
+        label="HTTPS port",
+        step="review",
+        advanced=True,
+        help="Port of the HTTPS listener, created when certificate_arn is set.",
+        rules=(r.int_range(1, 65535),),
+    )
+    certificate_arn: str | None = ask(
+        None,
+        label="Certificate",
+        step="review",
+        advanced=True,
+        help="ACM certificate (in aws.region) of an HTTPS listener; null: HTTP only.",
+        rules=r.ACM_CERTIFICATE_ARN,
+    )
+    ssl_policy: SslPolicy = ask(
+        SSL_POLICIES[0],
+        label="TLS policy",
+        step="review",
+        advanced=True,
+        help="Security policy of the HTTPS listener (TLS 1.2 or newer; AWS recommends the first).",
+    )
+    redirect_http: bool = ask(
+        True,
+        label="Redirect HTTP",
+        step="review",
+        advanced=True,
+        help="With a certificate, the HTTP listener answers with a redirect to HTTPS.",
+    )
+    target_group_arn: str | None = ask(
+        None,
+        label="Target group",
+        step="review",
+        advanced=True,
+        help="With mode 'existing': the target group (target type instance) to deploy behind. "
+        "cdwizard never changes it; the instances it creates are registered with it.",
+        rules=r.TARGET_GROUP_ARN,
+    )
+    target_port: int = ask(
+        _from_payload(
+            "payload.port",
+            8000,
+            lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 < v < 65536,
+        ),
+        label="Target port",
+        step="review",
+        advanced=True,
+        help="Port the target group sends requests and health checks to on each instance.",
+        rules=(r.int_range(1, 65535),),
+    )
+    health_check_path: str = ask(
+        _from_payload(
+            "payload.health_path",
+            "/health",
+            lambda v: isinstance(v, str) and not any(rule.check(v) for rule in r.HEALTH_PATH),
+        ),
+        label="Health check path",
+        step="review",
+        advanced=True,
+        help="Path the target group's health check requests; an instance receives traffic once "
+        "it answers 200 there.",
+        rules=r.HEALTH_PATH,
+    )
+    deregistration_delay: int = ask(
+        30,
+        label="Draining (s)",
+        step="review",
+        advanced=True,
+        help="Seconds an instance taken out of the target group keeps serving the requests it "
+        "has (BlockTraffic waits for it; AfterBlockTraffic waits for the rest).",
+        rules=(r.int_range(0, 3600, unit="seconds"),),
+    )
+    access_logs_bucket: str | None = ask(
+        None,
+        label="Access logs bucket",
+        step="review",
+        advanced=True,
+        help="Existing S3 bucket for the load balancer's access logs (its policy must let "
+        "Elastic Load Balancing write); null: no access logs.",
+        rules=r.BUCKET,
+    )
+    url: str | None = ask(
+        None,
+        label="Public URL",
+        step="review",
+        advanced=True,
+        help="The address clients use (e.g. https://shop.example.com, or the load balancer's "
+        "URL from `terraform output`); AfterAllowTraffic checks the health path through it. "
+        "null: it checks the instance the way the target group does.",
+        rules=r.URL,
+    )
+
+
 @dataclass(frozen=True)
 class TerraformAnswers:
     backend: Literal["local", "s3"] = ask(
@@ -410,6 +592,12 @@ class Answers:
     )
     payload: PayloadAnswers = section(
         PayloadAnswers, title="Payload", help="How the service is installed and checked."
+    )
+    load_balancer: LoadBalancerAnswers = section(
+        LoadBalancerAnswers,
+        title="Load balancer",
+        help="Deployments without downtime: an Application Load Balancer whose target group "
+        "CodeDeploy takes each instance out of while it is deployed to.",
     )
     terraform: TerraformAnswers = section(
         TerraformAnswers, title="Terraform", help="State backend and binary."
@@ -535,6 +723,89 @@ def _group_tag_budget(a: Mapping[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+# --- the load balancer --------------------------------------------------------------------------
+
+
+def _existing_needs_target_group(a: Mapping[str, Any]) -> tuple[str, str] | None:
+    mode, arn = a["load_balancer.mode"], a["load_balancer.target_group_arn"]
+    if mode == "existing" and not arn:
+        return (
+            "mode 'existing' deploys behind your target group, and none is given",
+            "set load_balancer.target_group_arn to its ARN, or use mode 'create'",
+        )
+    if arn and mode != "existing":
+        return (
+            f"is only used with load_balancer.mode 'existing' (mode is '{mode}')",
+            "set load_balancer.mode to 'existing', or remove target_group_arn",
+        )
+    return None
+
+
+def _only_for_created(a: Mapping[str, Any]) -> tuple[str, str] | None:
+    if a["load_balancer.mode"] == "create":
+        return None
+    given = [
+        key
+        for key in ("certificate_arn", "access_logs_bucket")
+        if a[f"load_balancer.{key}"] is not None
+    ] + (["subnet_ids"] if a["load_balancer.subnet_ids"] else [])
+    if not given:
+        return None
+    return (
+        f"{', '.join(given)} only apply to a load balancer cdwizard creates (mode is "
+        f"'{a['load_balancer.mode']}')",
+        "set load_balancer.mode to 'create', or remove them",
+    )
+
+
+def _same_region(key: str, what: str) -> CrossRule:
+    def check(a: Mapping[str, Any]) -> tuple[str, str] | None:
+        region = r.arn_region(a[key])
+        if region is not None and region != a["aws.region"]:
+            return (
+                f"the {what} is in {region}, the stack in {a['aws.region']}; a load balancer "
+                f"can only use a {what} of its own region",
+                f"use a {what} of {a['aws.region']}, or change aws.region",
+            )
+        return None
+
+    return ((key, "aws.region"), check)
+
+
+def _a_listener(a: Mapping[str, Any]) -> tuple[str, str] | None:
+    if a["load_balancer.mode"] != "create":
+        return None
+    http, https, cert = (
+        a["load_balancer.http_port"],
+        a["load_balancer.https_port"],
+        a["load_balancer.certificate_arn"],
+    )
+    if http is None and cert is None:
+        return (
+            "the load balancer would have no listener (no HTTP port and no certificate)",
+            "set load_balancer.http_port (e.g. 80) or load_balancer.certificate_arn",
+        )
+    if cert is not None and http == https:
+        return (
+            f"the HTTP and HTTPS listeners cannot share port {http}",
+            "use different ports (80 and 443), or set http_port to null",
+        )
+    return None
+
+
+def _reachable_target(a: Mapping[str, Any]) -> tuple[str, str] | None:
+    if a["load_balancer.mode"] == "none" or a["payload.bind_address"] != "127.0.0.1":
+        return None
+    if a["load_balancer.target_port"] != a["payload.port"]:
+        return None  # a local proxy on another port may forward to the service
+    return (
+        f"the service listens on 127.0.0.1 only, so the load balancer cannot reach port "
+        f"{a['payload.port']}",
+        "set payload.bind_address to '0.0.0.0', or point load_balancer.target_port at a local "
+        "reverse proxy",
+    )
+
+
 CROSS_RULES: tuple[CrossRule, ...] = (
     (("targets.agent_install", "targets.create_instance"), _user_data_needs_instances),
     (
@@ -551,4 +822,34 @@ CROSS_RULES: tuple[CrossRule, ...] = (
         _extend_another_role,
     ),
     (("deployment.group_tags", "tags"), _group_tag_budget),
+    (("load_balancer.target_group_arn", "load_balancer.mode"), _existing_needs_target_group),
+    (
+        (
+            "load_balancer.mode",
+            "load_balancer.certificate_arn",
+            "load_balancer.access_logs_bucket",
+            "load_balancer.subnet_ids",
+        ),
+        _only_for_created,
+    ),
+    _same_region("load_balancer.certificate_arn", "certificate"),
+    _same_region("load_balancer.target_group_arn", "target group"),
+    (
+        (
+            "load_balancer.http_port",
+            "load_balancer.mode",
+            "load_balancer.https_port",
+            "load_balancer.certificate_arn",
+        ),
+        _a_listener,
+    ),
+    (
+        (
+            "load_balancer.target_port",
+            "load_balancer.mode",
+            "payload.bind_address",
+            "payload.port",
+        ),
+        _reachable_target,
+    ),
 )

@@ -403,3 +403,133 @@ STATE_KEY = (
     no_control_chars(),
     Rule(_state_key_problem, "use a key like 'cdwizard/my-project/terraform.tfstate'"),
 )
+
+
+# --- lists and the load balancer --------------------------------------------------------------
+
+
+def each(*rules: Rule) -> Rule:
+    """A rule for a list: every entry must pass `rules` (the first bad entry is reported)."""
+
+    def check(value: Any) -> str | None:
+        if not isinstance(value, list):
+            return None
+        for index, item in enumerate(value, start=1):
+            for rule in rules:
+                message = rule.check(item)
+                if message:
+                    return f"entry {index} ({_describe(item)}) {message}"
+        return None
+
+    items: dict[str, Any] = {}
+    for rule in rules:
+        items.update(rule.schema)
+    return Rule(check, rules[0].fix if rules else "", {"items": items})
+
+
+def distinct() -> Rule:
+    def check(value: Any) -> str | None:
+        if isinstance(value, list) and len(set(value)) != len(value):
+            repeated = sorted({v for v in value if value.count(v) > 1})
+            return f"lists {', '.join(repeated)} more than once"
+        return None
+
+    return Rule(check, "list each entry once", {"uniqueItems": True})
+
+
+def _cidr_problem(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        if "host bits set" in str(exc):
+            network = ipaddress.ip_network(value, strict=False)
+            return f"has host bits set (the block is {network})"
+        return "is not a CIDR block"
+    if "/" not in value:
+        return "has no prefix length"
+    return None
+
+
+CIDR = Rule(_cidr_problem, "write address ranges like '203.0.113.0/24' or '0.0.0.0/0'")
+
+LOAD_BALANCER_NAME = (
+    length(1, 32),
+    pattern(
+        r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?",
+        "may only hold letters, digits and hyphens, and must not start or end with a hyphen",
+        "use something like 'shop-web' (Elastic Load Balancing names: 1–32 letters, digits, '-')",
+    ),
+    Rule(
+        lambda v: (
+            "must not start with 'internal-'"
+            if isinstance(v, str) and v.startswith("internal-")
+            else None
+        ),
+        "pick a name that does not start with 'internal-' (AWS reserves it)",
+    ),
+)
+
+SUBNET_IDS = (
+    each(*SUBNET_ID),
+    distinct(),
+    Rule(
+        lambda v: (
+            "lists one subnet; a load balancer needs two or more, in different Availability Zones"
+            if isinstance(v, list) and len(v) == 1
+            else None
+        ),
+        "add a subnet of another Availability Zone of the same VPC, or use [] for the default "
+        "VPC's default subnets",
+        {"not": {"minItems": 1, "maxItems": 1}},
+    ),
+)
+
+CIDRS = (
+    Rule(
+        lambda v: "must not be empty" if isinstance(v, list) and not v else None,
+        "list who may reach the load balancer, e.g. ['0.0.0.0/0'] for everyone",
+        {"minItems": 1},
+    ),
+    each(CIDR),
+    distinct(),
+)
+
+ACM_CERTIFICATE_ARN = (
+    pattern(
+        r"arn:aws(?:-cn|-us-gov)?:acm:[a-z]{2}(?:-gov)?-[a-z]+-[0-9]{1,2}:[0-9]{12}:"
+        r"certificate/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+        "is not an ACM certificate ARN",
+        "copy the ARN from ACM, like "
+        "'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789'",
+    ),
+)
+
+TARGET_GROUP_ARN = (
+    pattern(
+        r"arn:aws(?:-cn|-us-gov)?:elasticloadbalancing:[a-z]{2}(?:-gov)?-[a-z]+-[0-9]{1,2}:"
+        r"[0-9]{12}:targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}",
+        "is not a target group ARN",
+        "copy the ARN from the EC2 console (Target groups) or `aws elbv2 describe-target-groups`, "
+        "like 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/shop/"
+        "0123456789abcdef'",
+    ),
+)
+
+URL = (
+    length(8, 2048),
+    pattern(
+        r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~/-]*)?",
+        "is not an http(s) URL of a host name",
+        "write it like 'https://shop.example.com' (no query string)",
+    ),
+)
+
+
+def arn_region(arn: Any) -> str | None:
+    """The region part of an ARN (None when it is not an ARN)."""
+    if not isinstance(arn, str):
+        return None
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 5 and parts[0] == "arn" else None

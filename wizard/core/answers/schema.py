@@ -18,12 +18,19 @@ def _property(q: Question) -> dict[str, Any]:
         prop["type"] = "object"
         prop["additionalProperties"] = {"type": "string", "maxLength": 256}
         prop["propertyNames"] = {"minLength": 1, "maxLength": 128}
+    elif q.kind == "list":
+        prop["type"] = "array"
+        prop["items"] = {"type": "string"}
     else:
         prop["type"] = _BASE_TYPES[q.kind]
     if q.choices:
         prop["enum"] = list(q.choices)
     for rule in q.rules:
-        prop.update(rule.schema)
+        for key, value in rule.schema.items():
+            if key == "items" and isinstance(prop.get("items"), dict):
+                prop["items"] = {**prop["items"], **value}
+            else:
+                prop[key] = value
     if q.nullable:
         prop["type"] = [prop["type"], "null"]
         if "enum" in prop:

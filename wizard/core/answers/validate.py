@@ -146,6 +146,15 @@ def coerce(question: Question, value: Any) -> tuple[Any, str | None, str | None]
                 v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v)
             )
         return fixed, None, None
+    if kind == "list":
+        if not isinstance(value, (list, tuple)):
+            return value, "must be a list", "write it as [first, second] or one '- item' per line"
+        items: list[str] = []
+        for item in value:
+            if isinstance(item, (Mapping, list, tuple, bool)) or item is None:
+                return value, f"entry {item!r} must be text", "list plain text values"
+            items.append(str(item))
+        return items, None, None
     raise AssertionError(kind)  # pragma: no cover
 
 
@@ -258,8 +267,17 @@ def _build(cls: type, prefix: str, values: Mapping[str, Any]) -> Any:
             kwargs[f.name] = _build(hints[f.name], f"{key}.", values)
         else:
             value = values[key]
-            kwargs[f.name] = dict(value) if isinstance(value, Mapping) else value
+            kwargs[f.name] = _copy(value)
     return cls(**kwargs)
+
+
+def _copy(value: Any) -> Any:
+    """Maps and lists are copied into the answers (never shared with the caller's data)."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return value
 
 
 def validate_mapping(data: Any, *, source: str | None = None) -> Answers:
@@ -304,7 +322,7 @@ def to_flat(answers: Answers) -> dict[str, Any]:
         node: Any = answers
         for part in q.key.split("."):
             node = getattr(node, part)
-        out[q.key] = dict(node) if isinstance(node, Mapping) else node
+        out[q.key] = _copy(node)
     return out
 
 
@@ -325,7 +343,8 @@ def to_nested(flat: Mapping[str, Any]) -> dict[str, Any]:
 def from_text(question: Question, text: str) -> tuple[Any, Problem | None]:
     """Parse what was typed in a form field into a value, then check it like the file would.
 
-    Empty text means null for nullable questions. Maps are typed as `Key=value, Key2=value2`.
+    Empty text means null for nullable questions. Maps are typed as `Key=value, Key2=value2`,
+    lists as `first, second`.
     """
     raw = text.strip()
     value: Any = raw
@@ -358,6 +377,8 @@ def from_text(question: Question, text: str) -> tuple[Any, Problem | None]:
                     raw,
                 )
             value[key.strip()] = val.strip()
+    elif question.kind == "list":
+        value = [part.strip() for part in raw.split(",") if part.strip()]
     problems = check_value(question, value)
     return value, (problems[0] if problems else None)
 
@@ -370,4 +391,6 @@ def to_text(question: Question, value: Any) -> str:
         return "yes" if value else "no"
     if question.kind == "map":
         return ", ".join(f"{k}={v}" for k, v in dict(value).items())
+    if question.kind == "list":
+        return ", ".join(str(item) for item in value)
     return str(value)

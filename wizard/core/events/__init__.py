@@ -7,6 +7,7 @@ every consumer (TUI, plain lines, NDJSON).
 - `terraform`: terraform's machine-readable UI, typed (runner)
 - `pipeline`: CodePipeline executions and stages (monitor)
 - `preflight`: `cdwizard doctor` checks (discovery)
+- `traffic`: the load balancer's target group during a deployment (monitor)
 """
 
 from wizard.core.events.base import Event, Heartbeat, LogLine, Notice, event_types

@@ -7,6 +7,9 @@ Layout of the output tree (paths relative to the workspace):
 - `terraform/` (sandbox) `templates/sandbox/*.j2` too, only when rendering for the sandbox
 - `payload/`             the sample service from `payload/` plus `templates/payload/**.j2`
                           (`appspec.yml`, `scripts/*.sh`)
+
+A template that renders to nothing is not written: the load balancer's hooks exist only when the
+answers configure one.
 """
 
 from __future__ import annotations
@@ -119,5 +122,7 @@ def render(
                 continue
             name = rel.removesuffix(".j2")
             text = env.get_template(f"{template_dir}/{rel}").render(context)
+            if not text:  # a file these answers do not need (the load balancer's hooks)
+                continue
             tree[f"{out_dir}/{name}"] = RenderedFile(text.encode("utf-8"), _mode_for(name))
     return dict(sorted(tree.items()))

@@ -5,7 +5,9 @@ literally (no `${...}` or `%{...}` interpretation), so whatever the answers allo
 Only the backend block, which cannot use variables, is written as HCL (through the `hcl` filter).
 
 Every answers key is either mapped to a variable here or listed in `NOT_TERRAFORM` with the reason;
-a test keeps both complete, so a new question cannot silently miss the stack.
+a test keeps both complete, so a new question cannot silently miss the stack. The load balancer's
+variables exist only when the answers configure one (`load_balancer.mode` other than none), so
+the stack of answers without a load balancer is rendered exactly as before it existed.
 """
 
 from __future__ import annotations
@@ -49,6 +51,25 @@ VARIABLES: dict[str, str] = {
     "artifact_expiration_days": "pipeline.artifact_expiration_days",
 }
 
+#: The load balancer's variables (declared and set only when `load_balancer.mode` is not none).
+LOAD_BALANCER_VARIABLES: dict[str, str] = {
+    "load_balancer_mode": "load_balancer.mode",
+    "load_balancer_name": "load_balancer.name",
+    "load_balancer_scheme": "load_balancer.scheme",
+    "load_balancer_subnet_ids": "load_balancer.subnet_ids",
+    "load_balancer_allowed_cidrs": "load_balancer.allowed_cidrs",
+    "load_balancer_http_port": "load_balancer.http_port",
+    "load_balancer_https_port": "load_balancer.https_port",
+    "load_balancer_certificate_arn": "load_balancer.certificate_arn",
+    "load_balancer_ssl_policy": "load_balancer.ssl_policy",
+    "load_balancer_redirect_http": "load_balancer.redirect_http",
+    "load_balancer_target_group_arn": "load_balancer.target_group_arn",
+    "load_balancer_target_port": "load_balancer.target_port",
+    "load_balancer_health_check_path": "load_balancer.health_check_path",
+    "load_balancer_deregistration_delay": "load_balancer.deregistration_delay",
+    "load_balancer_access_logs_bucket": "load_balancer.access_logs_bucket",
+}
+
 #: Answers keys that deliberately do not become root variables, and where they go instead.
 NOT_TERRAFORM: dict[str, str] = {
     "version": "format version of the answers file",
@@ -64,10 +85,23 @@ NOT_TERRAFORM: dict[str, str] = {
     "payload.health_path": "payload (ValidateService)",
     "payload.hook_timeout": "payload (appspec.yml)",
     "payload.file_exists_behavior": "payload (appspec.yml)",
+    "load_balancer.url": "payload (the AfterAllowTraffic check)",
 }
+
+
+def has_load_balancer(answers: Answers) -> bool:
+    """Whether the answers put the deployments behind a load balancer."""
+    return answers.load_balancer.mode != "none"
+
+
+def variables_for(answers: Answers) -> dict[str, str]:
+    """Root variable name -> answers key, for this stack (the load balancer's when it has one)."""
+    if has_load_balancer(answers):
+        return {**VARIABLES, **LOAD_BALANCER_VARIABLES}
+    return dict(VARIABLES)
 
 
 def root_variables(answers: Answers) -> dict[str, Any]:
     """The values of every root variable, in declaration order (maps as plain dicts)."""
     flat = to_flat(answers)
-    return {name: flat[key] for name, key in VARIABLES.items()}
+    return {name: flat[key] for name, key in variables_for(answers).items()}

@@ -32,6 +32,8 @@ from wizard.core.timeline.views import (
     RevisionRef,
     Snapshot,
     StageView,
+    TargetHealthView,
+    TrafficView,
     exit_detail,
 )
 
@@ -53,6 +55,8 @@ __all__ = [
     "RevisionRef",
     "Snapshot",
     "StageView",
+    "TargetHealthView",
+    "TrafficView",
     "available_actions",
     "branch_missing",
     "diff",

@@ -31,6 +31,7 @@ from wizard.core.events.pipeline import (
     PollingThrottled,
     StageChanged,
 )
+from wizard.core.events.traffic import TargetGroupObserved, TargetHealthChanged
 from wizard.core.timeline.failures import (
     FailureReport,
     explain_deployment,
@@ -38,12 +39,14 @@ from wizard.core.timeline.failures import (
     ignored_failures_note,
 )
 from wizard.core.timeline.views import (
+    TARGET_STATES,
     DeploymentView,
     ExecutionView,
     InstanceView,
     LifecycleCell,
     PipelineView,
     Snapshot,
+    TrafficView,
 )
 
 
@@ -369,6 +372,7 @@ def _deployment(old: DeploymentView | None, new: DeploymentView) -> list[Event]:
             )
         )
     events += _cells(old, new)
+    events += _traffic(old, new)
     if new.final and (old is None or not old.final):
         report = explain_deployment(new)
         events.append(
@@ -396,4 +400,54 @@ def _deployment(old: DeploymentView | None, new: DeploymentView) -> list[Event]:
             events.append(Notice(text=note))
         if report is not None:
             events += _explained(report)
+    return events
+
+
+# --- the load balancer ----------------------------------------------------------------------
+
+
+def _traffic(old: DeploymentView | None, new: DeploymentView) -> list[Event]:
+    """The target group when first read (and every instance not in service then), then each
+    instance leaving and rejoining it."""
+    now = new.traffic
+    if now is None or not now.available:
+        return []
+    before: TrafficView | None = old.traffic if old is not None else None
+    events: list[Event] = []
+    first = before is None or not before.available or before.target_group != now.target_group
+    if first:
+        events.append(
+            TargetGroupObserved(
+                deployment_id=new.deployment_id,
+                target_group=now.target_group,
+                url=now.load_balancer_url,
+                health_check=now.health_check,
+                counts={state: now.count(state) for state in TARGET_STATES if now.count(state)},
+            )
+        )
+    elif before is not None and before.targets == now.targets:
+        return events
+    ids = {t.target_id for t in now.targets} | {i.target_id for i in new.instances}
+    if before is not None and not first:
+        ids |= {t.target_id for t in before.targets}
+    total = max(new.total_instances, len(now.targets))
+    for target_id in sorted(ids):
+        state = now.state_of(target_id)
+        was = None if first or before is None else before.state_of(target_id)
+        if was == state or (first and state == "healthy"):
+            continue
+        found = now.target(target_id)
+        events.append(
+            TargetHealthChanged(
+                deployment_id=new.deployment_id,
+                target_group=now.target_group,
+                target_id=target_id,
+                state=state,
+                previous_state=was,
+                reason=found.reason if found else None,
+                description=found.description if found else None,
+                healthy=now.healthy,
+                total=total,
+            )
+        )
     return events

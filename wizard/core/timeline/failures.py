@@ -208,6 +208,8 @@ def explain_deployment(deployment: DeploymentView) -> FailureReport | None:
             ),
             action=REDEPLOY_IGNORE_STOP,
         )
+    if cell is not None and cell.name == "AllowTraffic":
+        return _never_healthy(deployment, base)
     if cell is not None:
         script = cell.diagnostics.script_name if cell.diagnostics else ""
         why = (
@@ -231,6 +233,54 @@ def explain_deployment(deployment: DeploymentView) -> FailureReport | None:
     return replace(
         base, headline=headline or plain, explanation=deployment.error_message, remedy=remedy
     )
+
+
+#: What to do when targets never pass the load balancer's health checks, by `TargetHealth.Reason`.
+_UNHEALTHY_REMEDIES: dict[str, str] = {
+    "Target.Timeout": "let the load balancer reach the service: the instances' security group "
+    "must allow the target port from the load balancer's security group, and the service must "
+    "listen on 0.0.0.0 (payload.bind_address)",
+    "Target.FailedHealthChecks": "let the load balancer reach the service: the instances' "
+    "security group must allow the target port from the load balancer's security group, and "
+    "the service must listen on 0.0.0.0 (payload.bind_address)",
+    "Target.ResponseCodeMismatch": "make the health check path answer 200 "
+    "(load_balancer.health_check_path must be a path the service serves), then redeploy",
+    "Target.NotInUse": "attach the target group to a listener of its load balancer (or to a "
+    "load balancer in the instances' Availability Zones), then redeploy",
+    "Target.InvalidState": "start the stopped instances, then redeploy",
+    "Target.NotRegistered": "check the target group in the console: the instance was not "
+    "registered with it",
+}
+
+
+def _never_healthy(deployment: DeploymentView, base: FailureReport) -> FailureReport:
+    """AllowTraffic failed: the targets never passed the load balancer's health checks. The
+    agent reports nothing for it; the target group's last reason says why."""
+    cells = [deployment.failing_cell(inst) for inst in deployment.failed_instances]
+    failed = [cell for cell in cells if cell is not None and cell.name == "AllowTraffic"]
+    traffic = deployment.traffic
+    group = traffic.target_group if traffic else ", ".join(deployment.target_groups) or "its"
+    total = deployment.total_instances
+    headline = (
+        f"{len(failed)} of {plural(total, 'instance')} never became healthy in target group "
+        f"{group} (AllowTraffic failed)"
+    )
+    problem = None
+    if traffic is not None and base.instance_id is not None:
+        problem = traffic.last_problem(base.instance_id) or traffic.target(base.instance_id)
+    check = f" ({traffic.health_check}, expecting 200)" if traffic is not None else ""
+    explanation = (
+        "AllowTraffic registers the instance with the target group again and waits until it "
+        f"passes the load balancer's health checks{check}; it never did."
+    )
+    if problem is not None and problem.problem:
+        explanation += f" Last health check of {problem.target_id}: {problem.problem}."
+    remedy = _UNHEALTHY_REMEDIES.get(
+        problem.reason if problem is not None and problem.reason else "",
+        "look at the target group's health checks in the console (Targets tab): the reason "
+        "each target is unhealthy is shown there",
+    )
+    return replace(base, headline=headline, explanation=explanation, remedy=remedy)
 
 
 def branch_missing(message: str | None) -> str | None:

@@ -268,6 +268,83 @@ class InstanceView:
         return next((c for c in self.events if c.status is LifecycleStatus.IN_PROGRESS), None)
 
 
+#: `TargetHealth.State` values, and what each means for traffic in plain words.
+TARGET_STATES: dict[str, str] = {
+    "healthy": "in service",
+    "initial": "registering (health checks running)",
+    "draining": "leaving (in-flight requests finishing)",
+    "unhealthy": "failing health checks",
+    "unused": "not serving",
+    "unavailable": "health checks off",
+}
+
+
+@dataclass(frozen=True)
+class TargetHealthView:
+    """One target of a target group as `DescribeTargetHealth` reports it."""
+
+    target_id: str
+    state: str
+    reason: str | None = None
+    description: str | None = None
+
+    @property
+    def problem(self) -> str | None:
+        """`Target.Timeout: Request timed out` (None when AWS gives no reason)."""
+        if not self.reason:
+            return None
+        return f"{self.reason}: {self.description}" if self.description else self.reason
+
+
+@dataclass(frozen=True)
+class TrafficView:
+    """The target group a deployment steers traffic through: the load balancer's URL, the health
+    check, and each registered (or draining) target's health at the last poll."""
+
+    target_group: str
+    target_group_arn: str | None = None
+    load_balancer_url: str | None = None
+    health_check_path: str | None = None
+    health_check_port: str | None = None
+    #: the targets `DescribeTargetHealth` lists (deregistered ones drop out), by target id
+    targets: tuple[TargetHealthView, ...] = ()
+    #: the last reason each target was not healthy during this deployment (kept after it left)
+    last_problems: tuple[TargetHealthView, ...] = ()
+    #: False when the target group cannot be read (permissions); `note` says why
+    available: bool = True
+    note: str | None = None
+
+    def target(self, target_id: str) -> TargetHealthView | None:
+        return next((t for t in self.targets if t.target_id == target_id), None)
+
+    def state_of(self, target_id: str) -> str:
+        """The target's state, `out` when the target group no longer lists it."""
+        found = self.target(target_id)
+        return found.state if found else "out"
+
+    def last_problem(self, target_id: str) -> TargetHealthView | None:
+        return next((t for t in self.last_problems if t.target_id == target_id), None)
+
+    def count(self, state: str) -> int:
+        return sum(1 for t in self.targets if t.state == state)
+
+    @property
+    def healthy(self) -> int:
+        return self.count("healthy")
+
+    def counts(self) -> str:
+        """`2 healthy, 1 draining` (states in TARGET_STATES order; `none registered`)."""
+        parts = [f"{self.count(s)} {s}" for s in TARGET_STATES if self.count(s)]
+        return ", ".join(parts) or "none registered"
+
+    @property
+    def health_check(self) -> str:
+        """`GET /health on the traffic port`, as the target group probes."""
+        port = self.health_check_port
+        where = "the traffic port" if port in (None, "traffic-port") else f"port {port}"
+        return f"GET {self.health_check_path or '/'} on {where}"
+
+
 @dataclass(frozen=True)
 class DeploymentView:
     """A CodeDeploy deployment with its per-instance grid (empty until targets are known)."""
@@ -293,6 +370,16 @@ class DeploymentView:
     instances: tuple[InstanceView, ...] = ()
     #: False when the endpoint cannot list targets (e.g. an emulator without that API).
     targets_available: bool = True
+    #: target groups CodeDeploy takes each instance out of (`loadBalancerInfo`), when the group
+    #: deploys WITH_TRAFFIC_CONTROL; empty without a load balancer
+    target_groups: tuple[str, ...] = ()
+    #: the first target group's health, polled alongside (None until read, or without one)
+    traffic: TrafficView | None = None
+
+    @property
+    def with_traffic(self) -> bool:
+        """Deployed through a load balancer: the lifecycle has BlockTraffic and AllowTraffic."""
+        return bool(self.target_groups)
 
     @property
     def final(self) -> bool:

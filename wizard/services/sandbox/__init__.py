@@ -27,6 +27,7 @@ ENDPOINT_SERVICES: tuple[str, ...] = (
     "codepipeline",
     "deploy",
     "ec2",
+    "elbv2",
     "events",
     "iam",
     "kms",

@@ -23,7 +23,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 Undo = Callable[[], None]
 
@@ -257,6 +257,30 @@ def _ec2_monitor_instances() -> Undo:
     )
 
 
+# --- EC2: descriptions of rules that reference a security group ------------------------------
+
+
+def _ec2_referenced_group_rule_descriptions() -> Undo:
+    # DescribeSecurityGroupRules answers a rule that references another security group (the
+    # instances accept the service port from the load balancer's group) without its Description:
+    # moto keeps it with the referenced group and reports only an address range's. The provider
+    # then plans to set the description again on every run.
+    from moto.ec2.responses.security_groups import SecurityGroups
+
+    original = SecurityGroups.describe_security_group_rules
+
+    def describe_security_group_rules(self: Any) -> Any:
+        result = original(self)
+        answer = cast("dict[str, Any]", result.result)  # {"SecurityGroupRules": [copies]}
+        for rule in answer.get("SecurityGroupRules", []):
+            described = (rule.source_group or {}).get("Description")
+            if described is not None and "Description" not in rule.ip_range:
+                rule.ip_range = {**rule.ip_range, "Description": described}  # rule is a copy
+        return result
+
+    return _patch(SecurityGroups, "describe_security_group_rules", describe_security_group_rules)
+
+
 SHIMS: tuple[Shim, ...] = (
     Shim(
         "iam_managed_policies",
@@ -277,6 +301,11 @@ SHIMS: tuple[Shim, ...] = (
         "ec2_monitor_instances",
         "MonitorInstances/UnmonitorInstances (missing in moto; used by monitoring = true)",
         _ec2_monitor_instances,
+    ),
+    Shim(
+        "ec2_referenced_group_rule_descriptions",
+        "DescribeSecurityGroupRules keeps the Description of a rule referencing a security group",
+        _ec2_referenced_group_rule_descriptions,
     ),
 )
 

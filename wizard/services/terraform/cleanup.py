@@ -73,6 +73,12 @@ def inventory(state: Mapping[str, Any], answers: Answers) -> list[Named]:
             add("EventBridge rule", v.get("name"))
         elif t == "aws_ssm_association":
             add("SSM association", v.get("association_id") or v.get("id"))
+        elif t == "aws_lb":
+            add("load balancer", v.get("arn"))
+        elif t == "aws_lb_target_group":
+            add("target group", v.get("arn"))
+        elif t == "aws_security_group":
+            add("security group", v.get("id"))
     add("pipeline", answers.pipeline.name)
     add("CodeDeploy application", answers.deployment.application)
     add("deployment group", answers.deployment.application, answers.deployment.group)
@@ -140,6 +146,12 @@ def still_exists(clients: AwsClients, item: Named) -> bool:
             clients.client("events").describe_rule(Name=item.key)
         elif item.kind == "SSM association":
             clients.client("ssm").describe_association(AssociationId=item.key)
+        elif item.kind == "load balancer":
+            clients.client("elbv2").describe_load_balancers(LoadBalancerArns=[item.key])
+        elif item.kind == "target group":
+            clients.client("elbv2").describe_target_groups(TargetGroupArns=[item.key])
+        elif item.kind == "security group":
+            clients.client("ec2").describe_security_groups(GroupIds=[item.key])
         elif item.kind == "EC2 instance":
             reservations = clients.client("ec2").describe_instances(InstanceIds=[item.key])
             states = [

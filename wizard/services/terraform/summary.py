@@ -22,6 +22,8 @@ DESTRUCTIVE_TYPES: dict[str, str] = {
     "aws_s3_bucket": "artifact bucket",
     "aws_iam_role": "IAM role",
     "aws_codecommit_repository": "repository (its history is lost)",
+    "aws_lb": "load balancer (its DNS name changes)",
+    "aws_lb_target_group": "target group",
 }
 
 _VERB = {"create": "creates", "update": "updates", "replace": "replaces", "delete": "deletes"}
@@ -92,7 +94,15 @@ def _tag_target(values: Mapping[str, Any]) -> str:
     for f in filters:
         key, value = f.get("key"), f.get("value")
         shown.append(f"{key}={value}" if key and value else str(key or value))
-    return f" targeting tag {', '.join(shown)}" if shown else ""
+    target = f" targeting tag {', '.join(shown)}" if shown else ""
+    groups = [
+        str(tg.get("name"))
+        for info in values.get("load_balancer_info") or []
+        for tg in info.get("target_group_info") or []
+        if tg.get("name")
+    ]
+    behind = f" behind target group {', '.join(groups)}" if groups else ""
+    return target + behind
 
 
 def _describe(ch: _Change) -> tuple[str, str, str, str]:
@@ -131,6 +141,19 @@ def _describe(ch: _Change) -> tuple[str, str, str, str]:
         return "EventBridge target", "EventBridge targets", "", ""
     if t == "aws_ssm_association":
         return "SSM association (agent install)", "SSM associations", "", ""
+    if t == "aws_lb":
+        scheme = "internal" if v.get("internal") else "internet-facing"
+        return "load balancer", "load balancers", str(v.get("name", "") or ""), f" ({scheme})"
+    if t == "aws_lb_target_group":
+        return "target group", "target groups", str(v.get("name", "") or ""), ""
+    if t == "aws_lb_listener":
+        return "listener", "listeners", f"{v.get('protocol') or ''} {v.get('port') or ''}", ""
+    if t == "aws_lb_target_group_attachment":
+        return "target registration", "target registrations", "", ""
+    if t == "aws_security_group":
+        return "security group", "security groups", str(v.get("name", "") or ""), ""
+    if t in ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule"):
+        return "security group rule", "security group rules", "", ""
     noun = t.removeprefix("aws_").replace("_", " ")
     return noun, noun + "s", "", ""
 
@@ -205,6 +228,8 @@ def _label(ch: _Change, noun: str, name: str, detail: str) -> str:
         return f"{noun} for rule {v['rule']}"
     if ch.type.startswith("aws_s3_bucket_"):
         return f"{noun} {name.replace('_', ' ')}"
+    if ch.type.startswith("aws_vpc_security_group_") and v.get("description"):
+        return f"{noun}: {v['description']}"
     return f"{noun}{' ' + name if name else ''}{detail}"
 
 
@@ -223,6 +248,10 @@ _RANK = [
     "CodeDeploy application",
     "EC2 instance",
     "SSM association (agent install)",
+    "load balancer",
+    "target group",
+    "listener",
+    "target registration",
     "repository",
     "artifact bucket",
     "bucket setting",
@@ -231,6 +260,8 @@ _RANK = [
     "IAM policy",
     "EventBridge rule",
     "EventBridge target",
+    "security group",
+    "security group rule",
 ]
 
 

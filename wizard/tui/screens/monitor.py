@@ -271,6 +271,8 @@ class MonitorScreen(Screen[int]):
 
     def watch_snapshot(self, snapshot: Snapshot | None) -> None:
         self.set_class(snapshot is not None and snapshot.pipeline is None, "-no-pipeline")
+        deployment = snapshot.deployment if snapshot is not None else None
+        self.set_class(deployment is not None and deployment.with_traffic, "-traffic")
 
     def watch_report(self, old: FailureReport | None, new: FailureReport | None) -> None:
         """A new failure puts the grid's cursor on its instance (once: then the user moves it)."""

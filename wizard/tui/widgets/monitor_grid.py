@@ -26,7 +26,11 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from wizard.core.events.base import format_duration, seconds_between
-from wizard.core.events.lifecycle import IN_PLACE_EVENTS, LifecycleStatus
+from wizard.core.events.lifecycle import (
+    IN_PLACE_EVENTS,
+    IN_PLACE_EVENTS_WITH_TRAFFIC,
+    LifecycleStatus,
+)
 from wizard.core.timeline import DeploymentView, InstanceView, LifecycleCell, Snapshot, exit_detail
 from wizard.tui.theme import THEME
 
@@ -105,7 +109,9 @@ def event_names(deployment: DeploymentView) -> tuple[str, ...]:
         for cell in inst.events:
             if cell.name not in names:
                 names.append(cell.name)
-    return tuple(names) or IN_PLACE_EVENTS
+    if names:
+        return tuple(names)
+    return IN_PLACE_EVENTS_WITH_TRAFFIC if deployment.with_traffic else IN_PLACE_EVENTS
 
 
 def _same_targets(old: DeploymentView, new: DeploymentView) -> bool:

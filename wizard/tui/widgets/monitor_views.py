@@ -383,6 +383,7 @@ def overview_content(
         Content.from_markup("[$text-muted]revision $r[/]", r=revision) if revision else None,
         progress_bar(dep) + Content.from_markup(" $n", n=f"{done}/{dep.total_instances} done"),
         counts,
+        traffic_content(dep) if dep.with_traffic else None,
         Content.from_markup("[$text-muted]recent[/] ") + sparkline_content(history),
     ]
     if dep.rollback_deployment_id:
@@ -390,6 +391,24 @@ def overview_content(
             Content.from_markup("[$warning]rolling back with $r[/]", r=dep.rollback_deployment_id)
         )
     return Content("\n").join([line for line in lines if line is not None])
+
+
+def traffic_content(dep: DeploymentView) -> Content:
+    """`target group shop: 2 healthy, 1 draining · http://shop-1.elb.amazonaws.com`."""
+    traffic = dep.traffic
+    name = traffic.target_group if traffic else ", ".join(dep.target_groups)
+    if traffic is None:
+        return Content.from_markup("[$text-muted]target group $n: reading…[/]", n=name)
+    if not traffic.available:
+        return Content.from_markup("[$warning]target group $n: not readable[/]", n=name)
+    healthy = traffic.healthy
+    style = "$success" if healthy >= dep.total_instances else "$warning"
+    line = Content.from_markup(
+        "[$text-muted]target group[/] $n: [" + style + "]$c[/]", n=name, c=traffic.counts()
+    )
+    if traffic.load_balancer_url:
+        line += Content.from_markup(" [$text-muted]·[/] $u", u=traffic.load_balancer_url)
+    return line
 
 
 # --- failure panel ------------------------------------------------------------------------------

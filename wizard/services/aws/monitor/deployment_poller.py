@@ -107,6 +107,16 @@ def instance_from(target: Mapping[str, Any]) -> InstanceView | None:
     )
 
 
+def target_groups_of(info: Mapping[str, Any]) -> tuple[str, ...]:
+    """The target groups a deployment with traffic control deregisters instances from (none
+    when the group deploys WITHOUT_TRAFFIC_CONTROL)."""
+    style = info.get("deploymentStyle") or {}
+    if style.get("deploymentOption") != "WITH_TRAFFIC_CONTROL":
+        return ()
+    groups = (info.get("loadBalancerInfo") or {}).get("targetGroupInfoList") or []
+    return tuple(str(g["name"]) for g in groups if g.get("name"))
+
+
 def _status(value: str) -> DeploymentStatus:
     try:
         return DeploymentStatus(value)
@@ -234,6 +244,7 @@ class DeploymentPoller:
             rollback_message=rollback.get("rollbackMessage") or None,
             instances=instances,
             targets_available=self.targets_supported,
+            target_groups=target_groups_of(info),
         )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -39,6 +39,7 @@ from wizard.services.aws.monitor.deployment_poller import DeploymentPoller, rece
 from wizard.services.aws.monitor.errors import Problem, classify
 from wizard.services.aws.monitor.pipeline_poller import ExecutionSelector, PipelinePoller
 from wizard.services.aws.monitor.schedule import PollIntervals, PollSchedule
+from wizard.services.aws.monitor.traffic_poller import TrafficPoller
 
 if TYPE_CHECKING:
     from wizard.services.aws.session import AwsClients
@@ -130,6 +131,8 @@ class Monitor:
             else None
         )
         self.deployment_poller: DeploymentPoller | None = None
+        #: the target group of a deployment with traffic control (None: no load balancer)
+        self.traffic_poller: TrafficPoller | None = None
         #: an unexpected error (a bug) that ended the thread; `wait` then returns None
         self.crash: BaseException | None = None
 
@@ -281,6 +284,7 @@ class Monitor:
             view = poller.poll()
             self._refresh_history(view)
             self._check_agents(view)
+            self._poll_traffic(view)
 
     def _check_agents(self, view: DeploymentView) -> None:
         """While instances are InProgress with every lifecycle event Pending for longer than
@@ -317,6 +321,19 @@ class Monitor:
         self._agents_checked = now
         self._agents = agent_health(self.clients, waiting)
 
+    def _poll_traffic(self, view: DeploymentView) -> None:
+        """One DescribeTargetHealth per poll while a load-balanced deployment runs, and one
+        more when it has ended (the state it left the target group in)."""
+        if not view.with_traffic:
+            return
+        traffic = self.traffic_poller
+        if traffic is None or traffic.target_groups != view.target_groups:
+            traffic = TrafficPoller(
+                self.clients.client("elbv2"), view.target_groups, emulator=self.emulator
+            )
+            self.traffic_poller = traffic
+        traffic.poll()
+
     def _refresh_history(self, view: DeploymentView) -> None:
         """Group history for the duration sparkline: on first sight and after each finish."""
         app = self.spec.application or view.application
@@ -344,7 +361,11 @@ class Monitor:
         return dep is not None and not dep.final
 
     def _last_operation(self) -> str:
-        candidates = [p for p in (self.deployment_poller, self.pipeline_poller) if p is not None]
+        candidates = [
+            p
+            for p in (self.deployment_poller, self.pipeline_poller, self.traffic_poller)
+            if p is not None
+        ]
         return next((p.api.last_operation for p in candidates if p.api.last_operation), "")
 
     def _last_service(self) -> str:
@@ -354,7 +375,7 @@ class Monitor:
 
     def _new_notes(self) -> list[str]:
         fresh = []
-        for poller in (self.pipeline_poller, self.deployment_poller):
+        for poller in (self.pipeline_poller, self.deployment_poller, self.traffic_poller):
             if poller is None:
                 continue
             for note in poller.notes:
@@ -409,6 +430,9 @@ class Monitor:
             and pipeline.deployment_id != deployment.deployment_id
         ):
             deployment = None  # a new execution has not linked its deployment yet
+        traffic = self.traffic_poller.view if self.traffic_poller else None
+        if deployment is not None and deployment.with_traffic and traffic is not None:
+            deployment = replace(deployment, traffic=traffic)
         return Snapshot(
             sequence=self._sequence,
             taken_at=self._clock(),

@@ -35,6 +35,11 @@ What the sandbox simulates:
 - The agent's first-boot install (`_delivery.agent_install`): an instance launched with
   cdwizard's user_data gets its agent a few (paced) seconds after launch; its console shows the
   user_data's progress markers, and a deployment waits for the agent before its events start.
+- Elastic Load Balancing, for a deployment group with traffic control (`_delivery.traffic`):
+  BlockTraffic drains and deregisters each instance from the group's target groups, AllowTraffic
+  registers it again and it turns healthy (or, when the load balancer cannot reach it, stays
+  unhealthy and AllowTraffic fails); DescribeTargetHealth shows draining/unused/initial/healthy
+  as the deployment proceeds.
 
 Pace: `CDWIZARD_SANDBOX_PACE` scales every duration (default 1: a single-instance run takes about
 20 s; 0 makes runs finish as they start). Tests replace the clock with `set_clock`.
@@ -60,11 +65,13 @@ def install() -> None:
     switch the simulation on (`set_enabled(False)` turns it off: plain moto behaviour)."""
     from moto.codedeploy.responses import CodeDeployResponse
     from moto.codepipeline.responses import CodePipelineResponse
+    from moto.elbv2.responses import ELBV2Response
 
     from wizard.services.sandbox.extensions._delivery import (
         agent_install,
         codedeploy_api,
         codepipeline_api,
+        elb_api,
         pushes,
         ssm,
     )
@@ -73,6 +80,7 @@ def install() -> None:
     set_enabled(True)
     install_handlers(CodePipelineResponse, codepipeline_api.HANDLERS)
     install_handlers(CodeDeployResponse, codedeploy_api.HANDLERS)
+    install_handlers(ELBV2Response, elb_api.HANDLERS)
     codepipeline_api.install_create_trigger()
     codepipeline_api.install_polling_metadata()
     pushes.install()

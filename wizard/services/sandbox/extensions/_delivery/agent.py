@@ -149,6 +149,17 @@ class Previous:
 
 
 @dataclass(frozen=True)
+class TrafficTiming:
+    """Seconds (at pace 1) the service's traffic events take on this instance, and whether
+    AllowTraffic can succeed (the target turns healthy)."""
+
+    block_seconds: float
+    allow_seconds: float
+    turns_healthy: bool = True
+    give_up_seconds: float = 300.0
+
+
+@dataclass(frozen=True)
 class InstanceInput:
     deployment_id: str
     group_id: str
@@ -159,6 +170,7 @@ class InstanceInput:
     problem: str | None
     previous: Previous | None
     ignore_stop_failures: bool
+    traffic: TrafficTiming | None = None
 
 
 @dataclass
@@ -171,12 +183,25 @@ class InstanceResult:
 
 
 class _Failure(Exception):
-    def __init__(self, code: str, message: str, script: str = "", tail: str = "") -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        script: str = "",
+        tail: str = "",
+        *,
+        at: float | None = None,
+        reported: bool = True,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.script = script
         self.tail = tail
+        #: when the event fails (None: right after its last log line)
+        self.at = at
+        #: False: the service's own event, which carries no agent diagnostics
+        self.reported = reported
 
 
 def _prefix(script: HookScript) -> str:
@@ -317,9 +342,12 @@ def simulate_instance(ctx: InstanceInput) -> InstanceResult:
         try:
             t = _event(ctx, name, start, log, current_archive)
         except _Failure as exc:
-            t = max(t, log.entries[-1][0] if log.entries else start) + clock.duration(
-                0.05, ctx.deployment_id, ctx.instance_id, name, "end"
-            )
+            if exc.at is not None:
+                t = exc.at
+            else:
+                t = max(t, log.entries[-1][0] if log.entries else start) + clock.duration(
+                    0.05, ctx.deployment_id, ctx.instance_id, name, "end"
+                )
             events.append(
                 EventRun(
                     name=name,
@@ -331,18 +359,30 @@ def simulate_instance(ctx: InstanceInput) -> InstanceResult:
                     message=exc.message,
                     log_tail=exc.tail,
                     log=log.entries,
+                    diagnostics=exc.reported,
                 )
             )
             ignored = name in PREVIOUS_REVISION_EVENTS and ctx.ignore_stop_failures
             failed = not ignored
             continue
-        events.append(EventRun(name=name, status="Succeeded", start=start, end=t, log=log.entries))
+        events.append(
+            EventRun(
+                name=name,
+                status="Succeeded",
+                start=start,
+                end=t,
+                log=log.entries,
+                diagnostics=name not in SERVICE_EVENTS,
+            )
+        )
     return InstanceResult(events=events, status="Failed" if failed else "Succeeded", duration=t)
 
 
 def _event(ctx: InstanceInput, name: str, start: float, log: _EventLog, archive: str) -> float:
     """Run one event from `start`; its end, or `_Failure`."""
     dep, inst = ctx.deployment_id, ctx.instance_id
+    if name in SERVICE_EVENTS and ctx.traffic is not None:
+        return _traffic_event(ctx, name, start, ctx.traffic)
     if name in SERVICE_EVENTS or name in ("DownloadBundle", "Install"):
         if name == "DownloadBundle" and ctx.files is None:
             raise _Failure("UnknownError", ctx.problem or "The bundle could not be downloaded.")
@@ -368,6 +408,22 @@ def _event(ctx: InstanceInput, name: str, start: float, log: _EventLog, archive:
     if not scripts:
         return start + clock.duration(_NOOP_SECONDS, dep, inst, name)
     return _run_scripts(ctx, name, scripts, files=files, archive=archive, start=start, log=log)
+
+
+def _traffic_event(ctx: InstanceInput, name: str, start: float, timing: TrafficTiming) -> float:
+    """BlockTraffic lasts the deregistration delay; AllowTraffic until the target is healthy,
+    or fails when it never is (the service reports no diagnostics for either)."""
+    dep, inst = ctx.deployment_id, ctx.instance_id
+    if name == "BlockTraffic":
+        return start + clock.duration(timing.block_seconds, dep, inst, name)
+    if timing.turns_healthy:
+        return start + clock.duration(timing.allow_seconds, dep, inst, name)
+    raise _Failure(
+        "UnknownError",
+        "",
+        at=start + clock.duration(timing.give_up_seconds, dep, inst, name, "give up"),
+        reported=False,
+    )
 
 
 def shift(events: list[EventRun], offset: float) -> list[EventRun]:

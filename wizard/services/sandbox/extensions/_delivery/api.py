@@ -3,7 +3,8 @@
 `simulated(original)` turns a function `(response, world, now) -> dict` into a moto handler:
 while the simulation is enabled it takes the lock, performs what is due by now (`advance`) and
 answers with the JSON the function returns (timestamps as epoch numbers, as the JSON protocols
-want); while disabled it behaves as moto does without the extension (the original handler, or
+want; a query-protocol handler returns moto's own `ActionResult`, which moto serialises);
+while disabled it behaves as moto does without the extension (the original handler, or
 `NotImplementedError` for an API moto lacks).
 """
 

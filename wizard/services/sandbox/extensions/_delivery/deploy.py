@@ -18,10 +18,11 @@ from typing import Any
 from wizard.core.agent_log import scripts_log_entry
 from wizard.core.deployment_config import DEFAULT_CONFIG, rule_for
 from wizard.core.events.lifecycle import IN_PLACE_EVENTS, IN_PLACE_EVENTS_WITH_TRAFFIC
-from wizard.services.sandbox.extensions._delivery import clock
+from wizard.services.sandbox.extensions._delivery import clock, traffic
 from wizard.services.sandbox.extensions._delivery.agent import (
     InstanceInput,
     Previous,
+    TrafficTiming,
     script_paths,
     shift,
     simulate_instance,
@@ -239,6 +240,18 @@ def _schedule(
     instances = target_instances(world.ec2, group)
     events = _events_for(group)
     installed = _last_installs(world, run.group_id, at)
+    lb = traffic.plan_for(world, group, instances) if "BlockTraffic" in events else None
+
+    def timing(instance_id: str) -> TrafficTiming | None:
+        if lb is None:
+            return None
+        return TrafficTiming(
+            lb.block_seconds,
+            lb.allow_seconds,
+            turns_healthy=instance_id not in lb.unhealthy,
+            give_up_seconds=traffic.GIVE_UP_SECONDS,
+        )
+
     results = [
         simulate_instance(
             InstanceInput(
@@ -250,6 +263,7 @@ def _schedule(
                 problem=problem,
                 previous=installed.get(instance.id),
                 ignore_stop_failures=run.ignore_stop_failures,
+                traffic=timing(instance.id),
             )
         )
         for instance in instances
@@ -281,6 +295,8 @@ def _schedule(
                 round(first + result.duration, 3),
             )
         )
+    if lb is not None:
+        run.traffic = traffic.steps_for(run, lb)
     settle = clock.duration(SETTLE_SECONDS, run.deployment_id, "settle") if instances else 0.0
     run.end = round(plan.end + settle, 3)
     run.status = plan.status
@@ -311,6 +327,7 @@ def stop(deployment: Any, run: DeploymentRun, at: float, rollback: bool | None) 
         if target.start is not None and target.start > at:
             target.start = None
         target.status, target.end = "Skipped", at
+    traffic.cut(run, at)
     run.end, run.status, run.stopped_at = at, "Stopped", at
     run.error_code, run.error_message = "MANUAL_STOP", STOPPED_MESSAGE
     wanted = (
@@ -333,6 +350,11 @@ def advance(world: World, now: float) -> bool:
         _roll_back(world, run)
         sync(deployment, run, now)
     return bool(due)
+
+
+def advance_traffic(world: World, now: float) -> None:
+    """Perform the load balancer registration changes due by `now`."""
+    traffic.advance((r for _, r in runs(world)), world, now)
 
 
 def next_due(world: World) -> float | None:
@@ -436,7 +458,7 @@ def _event(event: EventRun, t: float) -> dict[str, Any]:
         out["startTime"] = event.start
         if t >= event.end:
             out["endTime"] = event.end
-        if status in ("Succeeded", "Failed"):
+        if status in ("Succeeded", "Failed") and event.diagnostics:
             out["diagnostics"] = {
                 "errorCode": event.error_code,
                 "scriptName": event.script_name,

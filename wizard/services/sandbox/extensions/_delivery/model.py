@@ -47,6 +47,9 @@ class EventRun:
     log_tail: str = ""
     #: `scripts.log` entries this event writes: (time, message with its newline)
     log: list[tuple[float, str]] = field(default_factory=list)
+    #: False for events the agent does not report on (the service's own BlockTraffic and
+    #: AllowTraffic): the API shows no diagnostics for them
+    diagnostics: bool = True
 
     def status_at(self, t: float) -> str:
         return _status_at(self.start, self.end, self.status, t)
@@ -78,6 +81,19 @@ class TargetRun:
             if event.name == "Install" and event.status == "Succeeded" and event.start is not None:
                 return event.end
         return None
+
+
+@dataclass(frozen=True)
+class TrafficStep:
+    """One change of an instance's registration with the group's target groups at `at`:
+    `drain`, `deregister`, `register` (`passing`: the state it stays in when it cannot turn
+    healthy) or `healthy`."""
+
+    at: float
+    instance_id: str
+    action: str
+    target_groups: tuple[str, ...]
+    passing: tuple[str, str, str] | None = None
 
 
 @dataclass
@@ -120,6 +136,10 @@ class DeploymentRun:
     stopped_at: float | None = None
     #: the pipeline action that created it: (pipeline, execution id, action execution id)
     link: tuple[str, str, str] | None = None
+    #: load balancer registration changes its traffic events make, in time order; the first
+    #: `traffic_done` have been performed
+    traffic: list[TrafficStep] = field(default_factory=list)
+    traffic_done: int = 0
 
     def status_at(self, t: float) -> str:
         if t < self.start:

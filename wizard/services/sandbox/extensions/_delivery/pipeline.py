@@ -223,6 +223,7 @@ def advance(world: World, now: float) -> None:
             continue
         if best is None or best[0] > now:
             notice_pushes(world, now)
+            deploy.advance_traffic(world, now)
             return
         at, _, _, pipeline, due = best
         if due is None:

@@ -68,6 +68,12 @@ class World:
         return s3_backends[self.account][self.partition]
 
     @property
+    def elbv2(self) -> Any:
+        from moto.elbv2.models import elbv2_backends
+
+        return elbv2_backends[self.account][self.region]
+
+    @property
     def events(self) -> Any:
         from moto.events.models import events_backends
 
