@@ -417,12 +417,13 @@ def test_user_data_renders_through_templatefile(
 
 @pytest.mark.terraform
 @pytest.mark.mirror
-@pytest.mark.parametrize("variant", ["default", "ssm-poll-no-instance"])
+@pytest.mark.parametrize("variant", ["default", "ssm-poll-no-instance", "load-balancer"])
 def test_the_pipeline_is_created_after_what_it_deploys_to(
     variant: str, terraform_bin: str, tf_env: dict[str, str], tmp_path: Path
 ) -> None:
     """A pipeline starts its first run when it is created: `terraform graph` must order it after
-    the instances and the SSM association that installs their agent."""
+    the instances, the SSM association that installs their agent and, behind a load balancer,
+    what traffic control needs (registrations, listeners, the rule to reach the instances)."""
     write_tree(render_root(VARIANTS[variant]), tmp_path)
     init_for_console(terraform_bin, tmp_path, tf_env)
     proc = subprocess.run(
@@ -430,10 +431,25 @@ def test_the_pipeline_is_created_after_what_it_deploys_to(
     )
     assert proc.returncode == 0, proc.stderr
     edges = set(re.findall(r'"([^"]+)" -> "([^"]+)"', proc.stdout))
-    pipeline = "module.pipeline.aws_codepipeline.this"
-    after = {target for source, target in edges if source == pipeline}
+    # everything the pipeline waits for (the graph leaves out edges implied by others)
+    after: set[str] = set()
+    todo = ["module.pipeline.aws_codepipeline.this"]
+    while todo:
+        node = todo.pop()
+        for source, target in edges:
+            if source == node and target not in after:
+                after.add(target)
+                todo.append(target)
     assert "module.instance.aws_instance.this" in after
     assert "module.instance.aws_ssm_association.codedeploy_agent" in after
+    if variant == "load-balancer":  # traffic control needs the registrations and listeners
+        lb = "module.load_balancer"
+        assert {
+            f"{lb}.aws_lb_target_group_attachment.instances",
+            f"{lb}.aws_lb_listener.http",
+            f"{lb}.aws_lb_listener.https",
+            f"{lb}.aws_vpc_security_group_ingress_rule.instances_from_alb",
+        } <= after
 
 
 # --- checkov ----------------------------------------------------------------------------------
