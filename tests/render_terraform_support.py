@@ -11,7 +11,7 @@ from typing import Any
 
 from wizard.core.answers import Answers, validate_mapping
 from wizard.core.render import RenderedTree, render
-from wizard.core.render.tfvars import VARIABLES
+from wizard.core.render.tfvars import root_variables
 
 #: Answer variants exercised by init/validate (and the runner's sandbox apply).
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -26,6 +26,31 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "aws": {"profile": "deploy"},
         "tags": {"Owner": "platform team", "CostCenter": "cc-1234"},
         "targets": {"ami": "ami-0123456789abcdef0", "instance_type": "t4g.small"},
+    },
+    "github-new-connection": {
+        "source": {"provider": "github", "repository_id": "my-org/my-service", "branch": "main"},
+    },
+    "gitlab-existing-connection-v1": {
+        "source": {
+            "provider": "gitlab",
+            "repository_id": "my-group/sub/my-service",
+            "connection_arn": "arn:aws:codeconnections:eu-west-1:123456789012:connection/"
+            "aEXAMPLE-8aad-4d5d-8878-dfcab0bc441f",
+        },
+        "pipeline": {"type": "V1"},
+    },
+    "bitbucket-new-connection": {
+        "source": {"provider": "bitbucket", "repository_id": "my-team/my-service"},
+    },
+    "s3-created-bucket": {"source": {"provider": "s3"}},
+    "s3-existing-bucket-poll": {
+        "source": {
+            "provider": "s3",
+            "bucket": "my-release-bucket",
+            "create_bucket": False,
+            "object_key": "releases/my-service.zip",
+            "change_detection": "poll",
+        },
     },
     "load-balancer": {
         "targets": {"instance_count": 3},
@@ -48,12 +73,14 @@ VARIANTS: dict[str, dict[str, Any]] = {
 }
 
 
-#: A terraform expression for every root variable and the provider's default tags.
-ROOT_VALUES = (
-    "{vars = {"
-    + ", ".join(f"{name} = var.{name}" for name in VARIABLES)
-    + "}, tags = local.default_tags}"
-)
+def root_values(overrides: Mapping[str, Any]) -> str:
+    """A terraform expression for every root variable of these answers and the provider's
+    default tags."""
+    names = root_variables(answers_for(overrides))
+    return (
+        "{vars = {" + ", ".join(f"{name} = var.{name}" for name in names) + "}, "
+        "tags = local.default_tags}"
+    )
 
 
 def answers_for(overrides: Mapping[str, Any]) -> Answers:

@@ -74,7 +74,7 @@ def test_a_ready_setup_exits_zero_with_a_checklist(
     assert any(line.startswith("  ✓ AWS credentials") for line in lines)
     assert any(line.startswith("  ✓ Terraform ") and "Terraform 1." in line for line in lines)
     assert any(line.startswith("  ✓ Branch") and "'main' exists at" in line for line in lines)
-    assert lines[-1] == "13 ok, 0 warnings, 0 failed, 4 skipped"
+    assert lines[-1] == "13 ok, 0 warnings, 0 failed, 6 skipped"
 
 
 def test_failures_show_the_fix_and_set_the_exit_code(

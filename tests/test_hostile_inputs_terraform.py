@@ -15,12 +15,12 @@ import hcl2
 import pytest
 
 from tests.render_terraform_support import (
-    ROOT_VALUES,
     answers_for,
     console_value,
     hcl_text,
     init_for_console,
     render_root,
+    root_values,
     validate,
     write_tree,
 )
@@ -76,10 +76,41 @@ REJECTED: list[tuple[str, Any]] = [
     *[("deployment.group", v) for v in ["group name", "g:1", 'g"1']],
 ]
 
+#: (provider, key, value): rejected for sources other than CodeCommit, naming the field.
+SOURCE_REJECTED: list[tuple[str, str, Any]] = [
+    *[
+        ("github", "source.repository_id", v)
+        for v in ["${x}/y", "a/$(id)", "a/b c", "a", "a/b/c", "-a/b", "a--b/c/", "a/`id`.git"]
+    ],
+    *[("gitlab", "source.repository_id", v) for v in ["g/${x}", "g/p.git", "-g/p", "g/p;id"]],
+    *[("bitbucket", "source.repository_id", v) for v in ["Team/r", "t/R", "t/$(id)", "t/r/x"]],
+    ("github", "source.repository_id", "https://github.com/a/b.git"),
+    *[("github", "source.connection_name", v) for v in ["x" * 33, "a\nb", "", "tab\there"]],
+    *[
+        ("github", "source.connection_arn", v)
+        for v in ["${x}", "arn:aws:iam::123456789012:role/x", "arn:aws:codeconnections:x"]
+    ],
+    *[
+        ("s3", "source.object_key", v)
+        for v in ["/abs.zip", "a{b}.zip", "a%20.zip", "a\nb.zip", "a.tar", "k`id`.zip", "k|x.zip"]
+    ],
+    *[("s3", "source.bucket", v) for v in ["My_Bucket", "a..b", "${x}", "10.0.0.1"]],
+]
+
 
 @pytest.mark.parametrize(("key", "value"), REJECTED, ids=lambda v: repr(v)[:40])
 def test_rejected_with_the_field_named(key: str, value: Any) -> None:
     assert key in _problems(_nest(key, value))
+
+
+@pytest.mark.parametrize(("provider", "key", "value"), SOURCE_REJECTED, ids=lambda v: repr(v)[:40])
+def test_source_answers_rejected_with_the_field_named(provider: str, key: str, value: Any) -> None:
+    overrides = _nest(key, value)
+    source = overrides.setdefault("source", {})
+    source["provider"] = provider
+    if provider != "s3" and key != "source.repository_id":
+        source["repository_id"] = "my-org/my-service"
+    assert key in _problems(overrides)
 
 
 # --- accepted and inert ---------------------------------------------------------------------
@@ -164,16 +195,60 @@ def test_terraform_sees_exactly_the_hostile_values_and_validates(
 ) -> None:
     write_tree(render_root(HOSTILE_BUT_VALID), tmp_path)
     init_for_console(terraform_bin, tmp_path, tf_env)
-    seen = console_value(
-        terraform_bin,
-        tmp_path,
-        tf_env,
-        ROOT_VALUES,
-    )
+    seen = console_value(terraform_bin, tmp_path, tf_env, root_values(HOSTILE_BUT_VALID))
     assert seen["vars"] == root_variables(answers_for(HOSTILE_BUT_VALID))
     assert seen["tags"] == {
         "cdwizard:project": "devops-python-service",
         **HOSTILE_BUT_VALID["tags"],
     }
+    result = validate(terraform_bin, tmp_path, tf_env)
+    assert result["valid"], json.dumps(result["diagnostics"], indent=2)
+
+
+#: Valid by each service's rules yet full of template, shell and quoting syntax: they must reach
+#: terraform exactly, as JSON values, never as HCL source.
+HOSTILE_SOURCES: dict[str, dict[str, Any]] = {
+    "github": {
+        "source": {
+            "provider": "github",
+            "repository_id": "a-b/c.d_e",
+            "connection_name": "${aws_iam_role.x.arn}%{ if 1 }",
+            "branch": BRANCHES[2],
+        }
+    },
+    "s3": {
+        "source": {
+            "provider": "s3",
+            "bucket": "my.bucket-1.example",
+            "object_key": "$(touch /tmp/pwned)/$HOME/it's @ ünïcødé;&.zip",
+        }
+    },
+}
+
+
+@pytest.mark.parametrize("variant", sorted(HOSTILE_SOURCES))
+def test_hostile_source_values_only_travel_as_json(variant: str) -> None:
+    overrides = HOSTILE_SOURCES[variant]
+    tree = render_root(overrides)
+    tfvars = json.loads(tree["terraform.tfvars.json"].content)
+    assert tfvars == root_variables(answers_for(overrides))
+    values = [v for v in overrides["source"].values() if v != variant]
+    for rel, text in _tf_sources(tree).items():
+        hcl2.loads(text)
+        for value in values:
+            assert value not in text, f"{rel} embeds {value!r} as source text"
+
+
+@pytest.mark.terraform
+@pytest.mark.mirror
+@pytest.mark.parametrize("variant", sorted(HOSTILE_SOURCES))
+def test_terraform_sees_exactly_the_hostile_source_values(
+    variant: str, terraform_bin: str, tf_env: dict[str, str], tmp_path: Path
+) -> None:
+    overrides = HOSTILE_SOURCES[variant]
+    write_tree(render_root(overrides), tmp_path)
+    init_for_console(terraform_bin, tmp_path, tf_env)
+    seen = console_value(terraform_bin, tmp_path, tf_env, root_values(overrides))
+    assert seen["vars"] == root_variables(answers_for(overrides))
     result = validate(terraform_bin, tmp_path, tf_env)
     assert result["valid"], json.dumps(result["diagnostics"], indent=2)

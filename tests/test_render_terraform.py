@@ -23,7 +23,6 @@ import pytest
 
 from tests.conftest import REPO
 from tests.render_terraform_support import (
-    ROOT_VALUES,
     VARIANTS,
     answers_for,
     console_value,
@@ -31,10 +30,11 @@ from tests.render_terraform_support import (
     init_for_console,
     init_offline,
     render_root,
+    root_values,
     validate,
     write_tree,
 )
-from wizard.core.answers import questions
+from wizard.core.answers import question_map, questions, to_flat
 from wizard.core.answers.rules import AMI_ALIASES
 from wizard.core.render import render
 from wizard.core.render.tfvars import (
@@ -50,11 +50,13 @@ ROOT_TEMPLATES = REPO / "templates" / "terraform"
 MODULE_NAMES = (
     "artifacts",
     "codedeploy",
+    "connection",
     "events",
     "iam",
     "instance",
     "loadbalancer",
     "pipeline",
+    "source_bucket",
 )
 ROOT_FILES = (
     ".gitignore",
@@ -92,7 +94,10 @@ def _parse_dir(folder: Path) -> dict[str, Any]:
 
 # --- golden files and determinism -----------------------------------------------------------
 
-GOLDEN_CASES = {"default": {}, "repo-s3-tags-ami": VARIANTS["repo-s3-tags-ami"]}
+GOLDEN_CASES = {
+    name: VARIANTS[name]
+    for name in ("default", "repo-s3-tags-ami", "github-new-connection", "s3-created-bucket")
+}
 
 
 @pytest.mark.parametrize("case", sorted(GOLDEN_CASES))
@@ -167,19 +172,20 @@ def test_every_answer_reaches_terraform_or_is_accounted_for() -> None:
     )
 
 
-@pytest.mark.parametrize(
-    ("variant", "expected"),
-    [
-        ("repo-s3-tags-ami", VARIABLES),
-        ("load-balancer", {**VARIABLES, **LOAD_BALANCER_VARIABLES}),
-    ],
-)
-def test_root_variables_match_tfvars_and_declarations(
-    variant: str, expected: dict[str, str]
-) -> None:
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_root_variables_match_tfvars_and_declarations(variant: str) -> None:
+    """Declarations and values name the same variables, in VARIABLES' order (then the load
+    balancer's): those whose question applies to the variant (a CodeCommit source has no bucket
+    variable, a stack without a load balancer none of its variables, …)."""
+    answers = answers_for(VARIANTS[variant])
     tree = render_root(VARIANTS[variant])
     declared = _blocks(hcl2.loads(tree["variables.tf"].content.decode()), "variable")
     tfvars = json.loads(tree["terraform.tfvars.json"].content)
+    flat = to_flat(answers)
+    candidates = {**VARIABLES, **LOAD_BALANCER_VARIABLES}
+    if answers.load_balancer.mode == "none":
+        candidates = dict(VARIABLES)
+    expected = {n: k for n, k in candidates.items() if question_map()[k].applies(flat)}
     assert list(tfvars) == list(expected)
     assert set(declared) == set(expected)
     for name, body in declared.items():
@@ -382,7 +388,7 @@ def test_terraform_reads_the_answers(
         terraform_bin,
         tmp_path,
         tf_env,
-        ROOT_VALUES,
+        root_values(overrides),
     )
     assert seen["vars"] == root_variables(answers_for(overrides))
     assert seen["tags"] == {
@@ -457,7 +463,16 @@ def test_the_pipeline_is_created_after_what_it_deploys_to(
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "variant", ["default", "repo-s3-tags-ami", "load-balancer", "existing-target-group"]
+    "variant",
+    [
+        "default",
+        "repo-s3-tags-ami",
+        "github-new-connection",
+        "s3-created-bucket",
+        "s3-existing-bucket-poll",
+        "load-balancer",
+        "existing-target-group",
+    ],
 )
 def test_checkov_has_no_unjustified_failures(variant: str, tmp_path: Path) -> None:
     checkov = os.environ.get("CDWIZARD_CHECKOV")

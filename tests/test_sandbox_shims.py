@@ -106,6 +106,16 @@ def test_ssm_associations_extension(plain, shimmed) -> None:
     assert shimmed["association"] == "ok"
 
 
+def test_s3_eventbridge_notification_is_read_back(plain, shimmed) -> None:
+    assert plain["eventbridge_read_back"] is False
+    assert shimmed["eventbridge_read_back"] is True
+
+
+def test_connections_are_an_extension_of_the_emulator(plain, shimmed) -> None:
+    assert plain["connections"] != "ok"  # moto has no CodeConnections at all
+    assert shimmed["connections"] == "ok"
+
+
 def test_requirements_met_outside_the_shims(plain, shimmed) -> None:
     # RunInstances needs an explicit root volume size: the instance module always sets one.
     assert plain["run_without_size"] == shimmed["run_without_size"] == "MissingParameter"

@@ -583,3 +583,71 @@ def test_an_agent_still_installing_is_one_event_per_change() -> None:
     assert installing.describe(T0 + timedelta(minutes=2, seconds=5)) == (
         "agent not yet running on i-1 (installing since 2 min)"
     )
+
+
+def _connection_failure(status: str | None, *, emulator: bool = False) -> Snapshot:
+    arn = "arn:aws:codeconnections:eu-west-1:123456789012:connection/abc-123"
+    source = ActionView(
+        stage="Source",
+        name="Source",
+        provider="CodeStarSourceConnection",
+        status="Failed",
+        error_message=f"[GitHub] Unable to use Connection: {arn}. The provided role does not "
+        "have sufficient permissions.",
+        configuration=(
+            ("BranchName", "main"),
+            ("ConnectionArn", arn),
+            ("FullRepositoryId", "my-org/shop"),
+        ),
+        connection_status=status,
+        connection_name="shop" if status else None,
+    )
+    pipeline = PipelineView(
+        name="p",
+        stages=(StageView("Source", "Failed", (source,)),),
+        executions=(ExecutionView("e1", "Failed"),),
+        followed_id="e1",
+        emulator=emulator,
+    )
+    return snap(pipeline=pipeline)
+
+
+@pytest.mark.parametrize(
+    ("status", "emulator", "headline", "remedy"),
+    [
+        (
+            "PENDING",
+            False,
+            "connection shop is PENDING: nobody has authorised it yet",
+            "connections/abc-123?region=eu-west-1",
+        ),
+        (
+            "PENDING",
+            True,
+            "connection shop is PENDING: nobody has authorised it yet",
+            "cdwizard connection authorize --sandbox",
+        ),
+        (
+            "ERROR",
+            False,
+            "connection shop is in ERROR: its authorisation was revoked",
+            "reinstall or re-authorise the provider's app",
+        ),
+        (
+            "AVAILABLE",
+            False,
+            "the pipeline role may not use connection shop",
+            "codeconnections:UseConnection",
+        ),
+        (None, False, "the source cannot use connection", "`cdwizard connection` says which"),
+    ],
+)
+def test_a_connection_source_failure_is_explained_from_the_connection_status(
+    status: str | None, emulator: bool, headline: str, remedy: str
+) -> None:
+    report = explain(_connection_failure(status, emulator=emulator))
+    assert report is not None
+    assert report.headline.startswith(headline)
+    assert remedy in (report.remedy or "")
+    assert 'CodePipeline says "[GitHub] Unable to use Connection' in (report.explanation or "")
+    assert report.action == "retry_failed"

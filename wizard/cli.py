@@ -42,7 +42,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "apply": ("wizard.commands.terraform", "plan, confirm, and apply exactly that plan"),
     "destroy": ("wizard.commands.terraform", "destroy everything (empties the artifact bucket)"),
     "monitor": ("wizard.commands.monitor", "follow pipeline runs, deployments and lifecycle hooks"),
-    "ship": ("wizard.commands.monitor", "push the rendered payload to the branch and follow it"),
+    "ship": ("wizard.commands.monitor", "push the rendered payload to the source and follow it"),
+    "connection": (
+        "wizard.commands.connection",
+        "the source's CodeConnections connection: status, list, authorize (sandbox)",
+    ),
     "rehearse": ("wizard.commands.rehearse", "run a payload's hooks locally as the agent would"),
     "doctor": ("wizard.commands.doctor", "preflight checks, each with a fix"),
 }

@@ -1,7 +1,8 @@
 """Write the README screenshots (SVG) by driving the real app.
 
 Run: `python -m tests.tui.make_screenshots` (from the repository root); `--monitor` writes only
-the monitor screen's shots, `--traffic` only the one behind a load balancer.
+the monitor screen's shots, `--traffic` only the one behind a load balancer, `--source` only the
+Source step's two (errors, GitHub chosen).
 
 Discovery runs against a moto server started here on 127.0.0.1 (the same emulator the tests use),
 seeded with a few instances so the live tag count has something to show.
@@ -57,16 +58,40 @@ async def shoot(
     step: str | None,
     services: WizardServices,
     steer: Callable[[Pilot], Awaitable[None]],
+    *,
+    answers: str | None = None,
 ) -> None:
     out = Path("cdwizard-out")
     if step is not None:
         saved_until(out, step)
+    if answers is not None:
+        (out / "answers.yml").write_text(answers, encoding="utf-8")
     app = WizardApp(out=out, services=services, resume=step is not None)
     async with app.run_test(size=SIZE) as pilot:
         await steer(pilot)
         await pilot.pause()
         app.save_screenshot(f"{name}.svg", path=str(DEST))
     print(f"wrote {DEST / name}.svg")
+
+
+async def shoot_source_github(services: WizardServices, target: AwsTarget) -> None:
+    """The Source step with GitHub chosen: its own fields, and the account's GitHub connections
+    to pick from (one authorised, one still PENDING)."""
+    from wizard.services.sandbox.console import authorize_connection
+
+    client = AwsClients(target).client("codestar-connections")
+    made = client.create_connection(ConnectionName="team-github", ProviderType="GitHub")
+    authorize_connection(target, made["ConnectionArn"])
+    client.create_connection(ConnectionName="shop-github", ProviderType="GitHub")
+    answers = (
+        "version: 1\nproject: shop\nsource:\n  provider: github\n"
+        "  repository_id: my-org/shop\n  branch: main\n"
+    )
+
+    async def steer(pilot: Pilot) -> None:
+        await wait_for(pilot, settled(pilot), what="lookups")
+
+    await shoot("source-github", "source", services, steer, answers=answers)
 
 
 def seed(target: AwsTarget) -> None:
@@ -144,13 +169,20 @@ async def main() -> None:
                 await pilot.press("right")
                 await pilot.pause(0.2)
 
+            if "--source" in sys.argv:
+                await shoot("source-errors", "source", services, source_errors)
+                await shoot_source_github(services, target)
+                return
             await shoot("welcome", None, services, welcome)
+            await shoot_source_github(services, target)
             await shoot("source-errors", "source", services, source_errors)
             await shoot("targets-live-count", "targets", services, targets)
             await shoot("deployment-explained", "deployment", services, deployment)
             await shoot("review-files", "review", services, review_files)
     finally:
         server.stop()
+    if "--source" in sys.argv:
+        return
     await shoot_monitor()
     if shutil.which("terraform") and os.environ.get("CDWIZARD_PROVIDER_MIRROR"):
         # a fresh process: moto's backends are process-wide, and the sandbox sets them up itself

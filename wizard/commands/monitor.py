@@ -3,8 +3,9 @@
 monitor: follow a pipeline's execution (commit -> stages -> CodeDeploy deployment -> every
 instance's lifecycle events) or one deployment, until it ends; exit 0 on success, 10 failed,
 11 stopped, 12 `--timeout`, 13 AWS error.
-ship: push the rendered payload to the pipeline's branch through the CodeCommit API, then follow
-the execution it triggers (same exit codes).
+ship: push the rendered payload to the pipeline's source -- a CodeCommit branch through the
+CodeCommit API, a GitHub/GitLab/Bitbucket branch with your own git, or the S3 source key --
+then follow the execution it triggers (same exit codes).
 
 In a terminal both open the live monitor screen (`wizard.tui.screens.monitor`); `--plain` and
 `--json` (and no terminal) print events instead. `--sandbox` watches the embedded emulator an
@@ -95,10 +96,24 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
         ship.add_argument(
             "--message", "-m", metavar="TEXT", help="commit message (default names the project)"
         )
-        ship.add_argument("--author", default="cdwizard", metavar="NAME", help="commit author")
+        ship.add_argument(
+            "--author",
+            metavar="NAME",
+            help="commit author (default: cdwizard for CodeCommit; your git identity for GitHub, "
+            "GitLab and Bitbucket)",
+        )
         ship.add_argument("--email", metavar="ADDRESS", help="commit author e-mail")
         ship.add_argument(
-            "--dry-run", action="store_true", help="show what would be pushed, push nothing"
+            "--remote",
+            metavar="NAME|URL",
+            help="GitHub/GitLab/Bitbucket sources: the git remote to push to, a URL or a remote "
+            "of the current repository (default: the current repository's remote that points at "
+            "source.repository_id); git's own credentials are used, cdwizard stores none",
+        )
+        ship.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="show what would be pushed (the files, or the exact git commands), push nothing",
         )
         ship.add_argument(
             "--no-follow", action="store_true", help="push, then exit without following"
@@ -212,7 +227,9 @@ def _ship_source(args: argparse.Namespace, answers: Answers | None) -> Any:
     from wizard.cli import resolve_out
     from wizard.tui.monitor_feed import ship_source
 
-    return ship_source(answers, resolve_out(args))
+    sandbox = bool(getattr(args, "sandbox", False))
+    remote = getattr(args, "remote", None)
+    return ship_source(answers, resolve_out(args), sandbox=sandbox, remote=remote)
 
 
 def monitor_app(
@@ -304,10 +321,8 @@ def _ship(args: argparse.Namespace) -> int:
 def _ship_to(args: argparse.Namespace, answers: Answers, target: AwsTarget) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from wizard.cli import resolve_out
     from wizard.commands.common import CommandError
     from wizard.core.events.base import Notice
-    from wizard.core.events.pipeline import CommitPushed
     from wizard.core.exitcodes import ExitCode
     from wizard.services.aws.monitor import (
         ExecutionSelector,
@@ -317,46 +332,33 @@ def _ship_to(args: argparse.Namespace, answers: Answers, target: AwsTarget) -> i
     )
     from wizard.services.aws.monitor.errors import classify
     from wizard.services.aws.monitor.follow import follow_commit
-    from wizard.services.aws.ship import ShipError, execute_ship, plan_ship
-    from wizard.tui.monitor_feed import ship_source
+    from wizard.services.aws.ship import ShipError
 
     clients = monitor_clients(target)
     tui = _tui(args)
     sink = _sink(args, "shipping")
     try:
         # the workspace's payload (with the user's edits) if rendered, else a fresh rendering
-        source = ship_source(answers, resolve_out(args))
-        files = source.files()
+        source = _ship_source(args, answers)
         try:
-            plan = plan_ship(clients, source.repository, source.branch, files)
+            plan = source.plan(clients)
             sink.emit(Notice(text=plan.describe(), hint=f"from {source.origin}"))
-            if args.dry_run:
-                for f in plan.files:
-                    sink.emit(Notice(text=f"  {f.mode.lower():10} {f.path}"))
-                return int(ExitCode.OK)
             message = args.message or source.message
-            result = execute_ship(
-                clients, plan, message=message, author=args.author, email=args.email
-            )
+            if args.dry_run:
+                for line in plan.details(message):
+                    sink.emit(Notice(text=line))
+                return int(ExitCode.OK)
+            result = plan.execute(message=message, author=args.author, email=args.email)
         except ShipError as exc:
             raise CommandError(str(exc), ExitCode.AWS_ERROR) from None
         except (BotoCoreError, ClientError) as exc:
             raise CommandError(classify(exc).text, ExitCode.AWS_ERROR) from None
-        sink.emit(
-            CommitPushed(
-                repository=result.repository,
-                branch=result.branch,
-                commit_id=result.commit_id,
-                files=result.files,
-                created_branch=result.created_branch,
-                unchanged=result.unchanged,
-            )
-        )
+        sink.emit(result.event)
         if args.no_follow:
             return int(ExitCode.OK)
         spec = FollowSpec(
             pipeline=answers.pipeline.name,
-            execution=ExecutionSelector("commit", result.commit_id),
+            execution=ExecutionSelector("commit", result.revision_id),
             application=answers.deployment.application,
             group=answers.deployment.group,
         )
@@ -367,8 +369,9 @@ def _ship_to(args: argparse.Namespace, answers: Answers, target: AwsTarget) -> i
                 target,
                 spec,
                 answers,
-                commit_id=result.commit_id,
+                commit_id=result.revision_id,
                 unchanged=result.unchanged,
+                label=result.label,
             )
             return _run_app(app)
         monitor = Monitor(clients, spec, intervals=_intervals(args))
@@ -391,6 +394,7 @@ def ship_app(
     *,
     commit_id: str,
     unchanged: bool,
+    label: str | None = None,
 ) -> MonitorApp:
     """After `ship` pushed: the monitor screen following the execution of that commit."""
     from wizard.services.aws.monitor import monitor_clients
@@ -405,7 +409,8 @@ def ship_app(
         trigger_wait=args.trigger_wait,
     )
     note = feed.expect_commit(commit_id, unchanged=unchanged)
-    pushed = f"pushed {commit_id[:8]} to {answers.source.repository}/{answers.source.branch}"
+    where = label or f"{answers.source.repository}/{answers.source.branch}"
+    pushed = f"shipped {commit_id[:8]} to {where}"
     return MonitorApp(feed, timeout=args.timeout, intro=note or f"✓ {pushed}")
 
 

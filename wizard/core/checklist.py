@@ -80,6 +80,28 @@ CHECK_SPECS: tuple[CheckSpec, ...] = (
         "fails without it",
     ),
     CheckSpec(
+        "connection",
+        "Connection",
+        "with a GitHub, GitLab or Bitbucket source, the CodeConnections connection exists for "
+        "that provider and is `AVAILABLE` (one terraform creates passes: it starts `PENDING`; "
+        "an existing `PENDING` one warns, `ERROR` fails); skipped for CodeCommit and S3",
+        "authorise it where `cdwizard connection` says, reinstall or re-authorise the "
+        "provider's app, or fix `source.connection_arn` / `source.provider`",
+        "with a GitHub, GitLab or Bitbucket source, the connection authorised (`AVAILABLE`) "
+        "before the first run: runs fail at Source until it is",
+    ),
+    CheckSpec(
+        "source_bucket",
+        "Source bucket",
+        "with an existing S3 source bucket: it exists, is versioned, sends its events to "
+        "EventBridge (eventbridge change detection) and holds the object (missing only warns); "
+        "passes when terraform creates the bucket",
+        "`aws s3api put-bucket-versioning …`, the bucket's EventBridge notifications, "
+        "`cdwizard ship` for the object, or `source.create_bucket: true`",
+        "with an S3 source, a versioned bucket that sends EventBridge events and holds the zip "
+        "(or cdwizard creates it and `cdwizard ship` uploads it)",
+    ),
+    CheckSpec(
         "polling",
         "Polling",
         "with `change_detection: poll`, the pipeline still polls: AWS disables polling "

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wizard.tui.ports import Clash, Finding, FleetSummary, Identity
+from wizard.tui.ports import Clash, ConnectionChoice, Finding, FleetSummary, Identity
 
 if TYPE_CHECKING:
     from wizard.core.answers import Answers
@@ -62,6 +62,14 @@ class AwsAccountDiscovery:
             if exc.kind == "not_found":
                 return []  # the Source step already says the repository does not exist
             raise
+
+    def connections(self, provider: str) -> Sequence[ConnectionChoice]:
+        from wizard.services.aws.connections import list_connections
+
+        return [
+            ConnectionChoice(c.arn, c.name, c.provider_type, c.status)
+            for c in list_connections(self.clients, provider)
+        ]
 
     def match_instances(self, tag_key: str, tag_value: str) -> FleetSummary:
         from wizard.services.aws import discovery

@@ -18,6 +18,7 @@ from wizard.core.answers import (
     CURRENT_VERSION,
     Answers,
     Problem,
+    applicable,
     from_text,
     question_map,
     questions,
@@ -106,10 +107,16 @@ class Draft:
     def value(self, key: str) -> Any:
         return self.resolved()[key]
 
+    def applies(self, key: str) -> bool:
+        """Whether the question is asked with the current answers (its `when` holds): the form
+        shows only these. A hidden field keeps its text, so switching back restores it."""
+        return question_map()[key].applies(self.resolved())
+
     def problems(self, step: str | None = None) -> dict[str, Problem]:
         """Field and cross-field problems (as an answers file would get) for one step or all."""
         values, problems = self.parsed()
         flat = resolve({"version": CURRENT_VERSION, **values})
+        problems = {k: p for k, p in problems.items() if question_map()[k].applies(flat)}
         for key in problems:
             flat[key] = self._texts[key]
         _, found = validate_flat(flat)
@@ -126,8 +133,9 @@ class Draft:
         _, problems = self.parsed()
         flat = self.resolved()
         for key in problems:
-            flat[key] = self._texts[key]
-        return validate_mapping(to_nested(flat))
+            if question_map()[key].applies(flat):
+                flat[key] = self._texts[key]
+        return validate_mapping(to_nested(applicable(flat)))
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -160,11 +168,14 @@ class Draft:
 
     def document(self) -> dict[str, Any]:
         """The nested mapping to save: every valid kept value, and every field of a completed
-        step (a partial draft is fine; invalid texts stay in memory only)."""
+        step, of the questions that apply (a partial draft is fine; invalid texts and the
+        fields of another source provider stay in memory only)."""
         values, _ = self.parsed()
         resolved = self.resolved()
         flat: dict[str, Any] = {"version": CURRENT_VERSION}
         for q in questions():
+            if not q.applies(resolved):
+                continue  # another provider's field: kept in memory, not in the file
             if q.key in values:
                 flat[q.key] = values[q.key]
             elif q.step in self.completed:

@@ -41,12 +41,14 @@ from wizard.core.timeline.offers import (
 )
 from wizard.services.aws.monitor import ExecutionSelector, FollowSpec, Monitor, PollIntervals
 from wizard.services.aws.monitor.actions import ActionResult, ActionUnavailable, PlannedAction
+from wizard.services.aws.ship import ShipError
 
 if TYPE_CHECKING:
     from wizard.core.answers import Answers
     from wizard.services.aws.session import AwsClients, AwsTarget
     from wizard.services.aws.ship import ShipFile
     from wizard.services.rehearse import Rehearsal
+    from wizard.services.shipping import Destination, Shipment
 
 #: Every action key the screen knows, in footer order.
 ACTION_KEYS: tuple[str, ...] = (
@@ -137,12 +139,46 @@ class ShipSource:
     message: str = "cdwizard ship: payload"
     #: False in the wizard's sandbox: the push only reaches the emulator, so one key ships
     confirm: bool = True
+    #: the answers' source (CodeCommit, a connection's git repository, S3)
+    destination: Destination | None = None
+    #: the workspace (git pushes work in a private repository in it)
+    workspace: Path | None = None
+    #: the sandbox's bare repositories (a connection source pushes there), or None on AWS
+    sandbox_git: Path | None = None
+    #: for a connection source: the git remote (name or URL) to push to
+    remote: str | None = None
+
+    def plan(self, clients: AwsClients) -> Shipment:
+        """Read the destination and plan the ship (nothing is written)."""
+        from wizard.services.shipping import Destination, plan_shipment
+
+        destination = self.destination or Destination(
+            "codecommit", "codecommit", "", self.repository, self.branch
+        )
+        return plan_shipment(
+            destination,
+            self.files(),
+            clients=clients,
+            workspace=self.workspace or Path.cwd(),
+            remote=self.remote,
+            sandbox_git=self.sandbox_git,
+        )
 
 
 def ship_source(
-    answers: Answers, out: Path, *, render_sandbox: Any = None, confirm: bool = True
+    answers: Answers,
+    out: Path,
+    *,
+    render_sandbox: Any = None,
+    sandbox: bool = False,
+    remote: str | None = None,
+    confirm: bool = True,
 ) -> ShipSource:
     """The payload of the workspace `out` (with the user's edits), else a fresh rendering."""
+    from wizard.services.sandbox import STATE_FILE
+    from wizard.services.sandbox.git_remotes import root_for_state
+    from wizard.services.shipping import destination_of
+
     workspace = Path(out) / "payload"
 
     def files() -> Sequence[ShipFile]:
@@ -157,12 +193,17 @@ def ship_source(
     origin = (
         f"the workspace's {workspace}" if workspace.is_dir() else "a fresh rendering of the answers"
     )
+    destination = destination_of(answers)
     return ShipSource(
-        repository=answers.source.repository,
-        branch=answers.source.branch,
+        repository=destination.repository or destination.label,
+        branch=destination.branch or "",
         files=files,
         origin=origin,
         message=f"cdwizard ship: {answers.project} payload",
+        destination=destination,
+        workspace=Path(out),
+        sandbox_git=root_for_state(Path(out) / STATE_FILE) if sandbox else None,
+        remote=remote,
         confirm=confirm,
     )
 
@@ -388,20 +429,19 @@ class AwsFeed:
         raise ActionUnavailable(f"unknown action {key}")
 
     def _plan_ship(self) -> PlannedAction:
-        from wizard.services.aws.ship import execute_ship, plan_ship
-
         source = self.ship
         if source is None:
             raise ActionUnavailable("ship needs the answers (repository, branch, payload)")
-        plan = plan_ship(self.clients, source.repository, source.branch, source.files())
-        clients = self.clients
+        try:
+            plan = source.plan(self.clients)
+        except ShipError as exc:
+            raise ActionUnavailable(str(exc)) from None
 
         def run() -> ActionResult:
-            done = execute_ship(clients, plan, message=source.message)
-            what = "already up to date" if done.unchanged else f"pushed {done.commit_id[:8]}"
-            return ActionResult(
-                f"{done.repository}/{done.branch}: {what}", {"commitId": done.commit_id}, done
-            )
+            done = plan.execute(message=source.message)
+            short = done.revision_id[:8]
+            what = "already up to date" if done.unchanged else f"{done.verb} {short}"
+            return ActionResult(f"{done.label}: {what}", {"commitId": done.revision_id}, done)
 
         follow = (
             f" Then follow the pipeline execution the push starts (cdwizard starts one itself "
@@ -411,12 +451,8 @@ class AwsFeed:
             key=SHIP,
             title="Ship the payload",
             description=f"{plan.describe()} The files come from {source.origin}.{follow}",
-            api="codecommit:CreateCommit",
-            params={
-                "repositoryName": source.repository,
-                "branchName": source.branch,
-                "files": len(plan.files),
-            },
+            api=plan.api,
+            params=plan.params(),
             _run=run,
         )
 
@@ -487,7 +523,8 @@ def feed_after_apply(
         application=answers.deployment.application,
         group=answers.deployment.group,
     )
-    return aws_feed(target, spec, ship=ship_source(answers, out, confirm=not sandbox), label=label)
+    ship = ship_source(answers, out, sandbox=target.is_emulator, confirm=not sandbox)
+    return aws_feed(target, spec, ship=ship, label=label)
 
 
 # --- local rehearsal ----------------------------------------------------------------------------

@@ -48,6 +48,16 @@ class FleetSummary:
 
 
 @dataclass(frozen=True)
+class ConnectionChoice:
+    """An existing CodeConnections connection, as the Source step lists it to pick from."""
+
+    arn: str
+    name: str
+    provider_type: str  # "GitHub", "GitLab", "Bitbucket"
+    status: str  # PENDING | AVAILABLE | ERROR
+
+
+@dataclass(frozen=True)
 class Clash:
     """A resource that already exists under a name the answers would create."""
 
@@ -78,6 +88,10 @@ class AccountDiscovery(Protocol):
     def repositories(self) -> Sequence[str]: ...
 
     def branches(self, repository: str) -> Sequence[str]: ...
+
+    def connections(self, provider: str) -> Sequence[ConnectionChoice]:
+        """The connections of one source provider (`github`, `gitlab`, `bitbucket`)."""
+        ...
 
     def match_instances(self, tag_key: str, tag_value: str) -> FleetSummary: ...
 

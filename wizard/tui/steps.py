@@ -32,7 +32,8 @@ STEPS: tuple[Step, ...] = (
     Step(
         "source",
         "Source",
-        "The repository and branch whose pushes start the pipeline, and the pipeline's name.",
+        "Where the code comes from (CodeCommit, GitHub, GitLab, Bitbucket or a zip on S3), "
+        "what starts the pipeline, and the pipeline's name.",
     ),
     Step(
         "targets",

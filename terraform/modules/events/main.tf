@@ -1,21 +1,41 @@
-# Change detection: an EventBridge rule starts the pipeline when the branch changes (the
-# pipeline's source action then runs with PollForSourceChanges = false).
+# Change detection: an EventBridge rule starts the pipeline when the CodeCommit branch changes,
+# or when a new version of the S3 source object is created (the pipeline's source action then
+# runs with PollForSourceChanges = false).
+
+locals {
+  patterns = {
+    codecommit = {
+      source        = ["aws.codecommit"]
+      "detail-type" = ["CodeCommit Repository State Change"]
+      resources     = [var.repository_arn]
+      detail = {
+        event         = ["referenceCreated", "referenceUpdated"]
+        referenceType = ["branch"]
+        referenceName = [var.branch]
+      }
+    }
+    # S3 sends these itself once the bucket's EventBridge notifications are on (no trail).
+    s3 = {
+      source        = ["aws.s3"]
+      "detail-type" = ["Object Created"]
+      detail = {
+        bucket = { name = [var.bucket_name] }
+        object = { key = [var.object_key] }
+      }
+    }
+  }
+  descriptions = {
+    codecommit = "Starts the pipeline on a push to the watched CodeCommit branch."
+    s3         = "Starts the pipeline when a new version of the watched S3 object is created."
+  }
+}
 
 resource "aws_cloudwatch_event_rule" "this" {
   name        = var.name
-  description = "Starts the pipeline on a push to the watched CodeCommit branch."
+  description = local.descriptions[var.source_kind]
   state       = "ENABLED"
 
-  event_pattern = jsonencode({
-    source        = ["aws.codecommit"]
-    "detail-type" = ["CodeCommit Repository State Change"]
-    resources     = [var.repository_arn]
-    detail = {
-      event         = ["referenceCreated", "referenceUpdated"]
-      referenceType = ["branch"]
-      referenceName = [var.branch]
-    }
-  })
+  event_pattern = jsonencode(local.patterns[var.source_kind])
 }
 
 data "aws_iam_policy_document" "trust" {

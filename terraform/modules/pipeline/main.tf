@@ -1,12 +1,45 @@
-# CodePipeline: CodeCommit source (zipped revision) -> CodeDeploy in-place deploy, its role,
-# and optionally the CodeCommit repository itself.
+# CodePipeline: a source (a CodeCommit branch, a GitHub/GitLab/Bitbucket branch through a
+# CodeConnections connection, or an S3 object; always a zipped revision) -> CodeDeploy in-place
+# deploy, its role, and optionally the CodeCommit repository itself.
 
 data "aws_partition" "current" {}
 
 locals {
-  partition      = data.aws_partition.current.partition
-  repository_arn = var.create_repository ? aws_codecommit_repository.this[0].arn : "arn:${local.partition}:codecommit:${var.region}:${var.account_id}:${var.repository_name}"
-  clone_url_http = var.create_repository ? aws_codecommit_repository.this[0].clone_url_http : "https://git-codecommit.${var.region}.${data.aws_partition.current.dns_suffix}/v1/repos/${var.repository_name}"
+  partition = data.aws_partition.current.partition
+  # codecommit, connection (github, gitlab, bitbucket) or s3
+  source_kind    = contains(["github", "gitlab", "bitbucket"], var.source_provider) ? "connection" : var.source_provider
+  codecommit     = local.source_kind == "codecommit"
+  repository_arn = !local.codecommit ? null : (var.create_repository ? aws_codecommit_repository.this[0].arn : "arn:${local.partition}:codecommit:${var.region}:${var.account_id}:${var.repository_name}")
+  clone_url_http = !local.codecommit ? null : (var.create_repository ? aws_codecommit_repository.this[0].clone_url_http : "https://git-codecommit.${var.region}.${data.aws_partition.current.dns_suffix}/v1/repos/${var.repository_name}")
+
+  source_action_provider = {
+    codecommit = "CodeCommit"
+    connection = "CodeStarSourceConnection"
+    s3         = "S3"
+  }[local.source_kind]
+  source_configuration = (
+    local.source_kind == "codecommit" ? tomap({
+      RepositoryName       = var.repository_name
+      BranchName           = var.branch
+      PollForSourceChanges = var.poll_for_source_changes ? "true" : "false"
+      OutputArtifactFormat = "CODE_ZIP"
+    })
+    : local.source_kind == "s3" ? tomap({
+      S3Bucket             = var.source_bucket_name
+      S3ObjectKey          = var.source_object_key
+      PollForSourceChanges = var.poll_for_source_changes ? "true" : "false"
+    })
+    : tomap(merge(
+      {
+        ConnectionArn        = var.connection_arn
+        FullRepositoryId     = var.full_repository_id
+        BranchName           = var.branch
+        OutputArtifactFormat = "CODE_ZIP"
+      },
+      # V2 pipelines start on the push trigger below; V1 ones through the connection itself.
+      var.pipeline_type == "V1" ? { DetectChanges = "true" } : {},
+    ))
+  )
 }
 
 resource "aws_codecommit_repository" "this" {
@@ -51,17 +84,57 @@ data "aws_iam_policy_document" "permissions" {
     resources = ["${var.artifact_bucket_arn}/*"]
   }
 
-  statement {
-    sid = "SourceRepository"
-    actions = [
-      "codecommit:CancelUploadArchive",
-      "codecommit:GetBranch",
-      "codecommit:GetCommit",
-      "codecommit:GetRepository",
-      "codecommit:GetUploadArchiveStatus",
-      "codecommit:UploadArchive",
-    ]
-    resources = [local.repository_arn]
+  dynamic "statement" {
+    for_each = local.codecommit ? [local.repository_arn] : []
+
+    content {
+      sid = "SourceRepository"
+      actions = [
+        "codecommit:CancelUploadArchive",
+        "codecommit:GetBranch",
+        "codecommit:GetCommit",
+        "codecommit:GetRepository",
+        "codecommit:GetUploadArchiveStatus",
+        "codecommit:UploadArchive",
+      ]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.source_kind == "connection" ? [var.connection_arn] : []
+
+    content {
+      sid = "SourceConnection"
+      # The action's service prefix must be the connection ARN's own (IAM matches them).
+      actions   = ["${split(":", statement.value)[2]}:UseConnection"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.source_kind == "s3" ? [var.source_bucket_arn] : []
+
+    content {
+      sid       = "SourceBucket"
+      actions   = ["s3:GetBucketAcl", "s3:GetBucketLocation", "s3:GetBucketVersioning"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.source_kind == "s3" ? ["${var.source_bucket_arn}/${var.source_object_key}"] : []
+
+    content {
+      sid = "SourceObject"
+      actions = [
+        "s3:GetObject",
+        "s3:GetObjectTagging",
+        "s3:GetObjectVersion",
+        "s3:GetObjectVersionTagging",
+      ]
+      resources = [statement.value]
+    }
   }
 
   statement {
@@ -113,17 +186,12 @@ resource "aws_codepipeline" "this" {
       name             = "Source"
       category         = "Source"
       owner            = "AWS"
-      provider         = "CodeCommit"
+      provider         = local.source_action_provider
       version          = "1"
       namespace        = "SourceVariables"
       output_artifacts = ["SourceArtifact"]
 
-      configuration = {
-        RepositoryName       = var.repository_name
-        BranchName           = var.branch
-        PollForSourceChanges = var.poll_for_source_changes ? "true" : "false"
-        OutputArtifactFormat = "CODE_ZIP"
-      }
+      configuration = local.source_configuration
     }
   }
 
@@ -141,6 +209,25 @@ resource "aws_codepipeline" "this" {
       configuration = {
         ApplicationName     = var.application_name
         DeploymentGroupName = var.deployment_group_name
+      }
+    }
+  }
+
+  # A V2 pipeline with a connection source starts on a push to the branch (and only to it).
+  dynamic "trigger" {
+    for_each = local.source_kind == "connection" && var.pipeline_type == "V2" ? [var.branch] : []
+
+    content {
+      provider_type = "CodeStarSourceConnection"
+
+      git_configuration {
+        source_action_name = "Source"
+
+        push {
+          branches {
+            includes = [trigger.value]
+          }
+        }
       }
     }
   }

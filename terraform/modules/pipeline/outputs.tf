@@ -19,16 +19,16 @@ output "role_arn" {
 }
 
 output "repository_name" {
-  description = "Name of the source repository."
-  value       = var.repository_name
+  description = "Name of the CodeCommit source repository (null for other sources)."
+  value       = local.codecommit ? var.repository_name : null
 }
 
 output "repository_arn" {
-  description = "ARN of the source repository (created here or existing)."
+  description = "ARN of the CodeCommit source repository, created here or existing (null for other sources)."
   value       = local.repository_arn
 }
 
 output "repository_clone_url_http" {
-  description = "HTTPS clone URL of the source repository (push here to start the pipeline)."
+  description = "HTTPS clone URL of the CodeCommit source repository (push here to start the pipeline; null for other sources)."
   value       = local.clone_url_http
 }

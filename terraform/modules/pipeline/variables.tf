@@ -40,24 +40,60 @@ variable "artifact_bucket_arn" {
 }
 
 variable "source_provider" {
-  description = "Source action provider. Only codecommit is implemented."
+  description = "Where the source comes from: codecommit, github, gitlab, bitbucket (through connection_arn) or s3."
   type        = string
   default     = "codecommit"
 
   validation {
-    condition     = contains(["codecommit"], var.source_provider)
-    error_message = "source_provider must be codecommit (other sources are not implemented yet)."
+    condition     = contains(["codecommit", "github", "gitlab", "bitbucket", "s3"], var.source_provider)
+    error_message = "source_provider must be codecommit, github, gitlab, bitbucket or s3."
   }
 }
 
 variable "repository_name" {
-  description = "CodeCommit repository the pipeline takes the source from."
+  description = "CodeCommit repository the pipeline takes the source from (codecommit only)."
   type        = string
+  default     = null
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_.-]{1,100}$", var.repository_name)) && !endswith(var.repository_name, ".git")
+    condition     = var.repository_name == null || try(can(regex("^[A-Za-z0-9_.-]{1,100}$", var.repository_name)) && !endswith(var.repository_name, ".git"), false)
     error_message = "repository_name must be 1-100 characters of letters, digits, '.', '_' and '-', not ending in .git."
   }
+}
+
+variable "connection_arn" {
+  description = "ARN of the CodeConnections connection of a github, gitlab or bitbucket source."
+  type        = string
+  default     = null
+}
+
+variable "full_repository_id" {
+  description = "The repository of a github, gitlab or bitbucket source: OWNER/NAME (GitLab: GROUP/.../PROJECT)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.full_repository_id == null || can(regex("^[^/\\s]+(/[^/\\s]+)+$", var.full_repository_id))
+    error_message = "full_repository_id must be OWNER/NAME."
+  }
+}
+
+variable "source_bucket_name" {
+  description = "Versioned S3 bucket of an s3 source."
+  type        = string
+  default     = null
+}
+
+variable "source_bucket_arn" {
+  description = "ARN of that bucket (scopes the pipeline role)."
+  type        = string
+  default     = null
+}
+
+variable "source_object_key" {
+  description = "Key of the zipped source in the source bucket (s3 only)."
+  type        = string
+  default     = null
 }
 
 variable "create_repository" {
@@ -67,17 +103,18 @@ variable "create_repository" {
 }
 
 variable "branch" {
-  description = "Branch whose commits start the pipeline."
+  description = "Branch whose commits start the pipeline (not used by an s3 source)."
   type        = string
+  default     = null
 
   validation {
-    condition     = length(var.branch) >= 1 && length(var.branch) <= 256
+    condition     = var.branch == null || try(length(var.branch) >= 1 && length(var.branch) <= 256, false)
     error_message = "branch must be 1-256 characters."
   }
 }
 
 variable "poll_for_source_changes" {
-  description = "Let CodePipeline poll the branch (true), or rely on an EventBridge rule to start it (false; no duplicate runs)."
+  description = "Let CodePipeline poll the branch or object (true), or rely on an EventBridge rule to start it (false; no duplicate runs). Not used by connection sources."
   type        = bool
   default     = false
 }

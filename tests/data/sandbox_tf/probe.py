@@ -202,6 +202,19 @@ def main(mode: str) -> dict[str, Any]:
             )
         )
         out["caller_account"] = client("sts").get_caller_identity()["Account"]
+
+        s3 = client("s3")
+        s3.create_bucket(
+            Bucket="probe-source", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+        )
+        s3.put_bucket_notification_configuration(
+            Bucket="probe-source", NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
+        read = s3.get_bucket_notification_configuration(Bucket="probe-source")
+        out["eventbridge_read_back"] = "EventBridgeConfiguration" in read
+
+        conn = client("codestar-connections")
+        out["connections"] = status(conn.list_connections)
     finally:
         server.stop()
     return out

@@ -16,6 +16,7 @@ from wizard.core.answers.template import template_text
 from wizard.core.answers.validate import (
     AnswersError,
     Problem,
+    applicable,
     check_value,
     flatten,
     from_text,
@@ -42,6 +43,7 @@ __all__ = [
     "Problem",
     "Question",
     "answers_yaml",
+    "applicable",
     "check_value",
     "default_answers",
     "dump_yaml",

@@ -37,7 +37,7 @@ def markdown_reference() -> str:
     """A table of every key: type, default and help, in declaration order."""
     rows = [START, "", "| key | type | default | what it is |", "|---|---|---|---|"]
     for q in questions():
-        help_text = q.help.replace("|", "\\|")
+        help_text = " ".join(filter(None, (q.help, q.condition_text()))).replace("|", "\\|")
         rows.append(f"| `{q.key}` | {_type(q)} | {_default(q)} | {help_text} |")
     rows += ["", END]
     return "\n".join(rows)

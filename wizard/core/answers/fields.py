@@ -42,6 +42,29 @@ Kind = Literal["str", "int", "bool", "choice", "map", "list"]
 
 
 @dataclass(frozen=True)
+class When:
+    """A question that applies only while another answer has one of `values` (the GitHub
+    repository id only for `source.provider: github`, …). A question that does not apply is
+    hidden in the wizard, left out of the Terraform variables, and holds its default."""
+
+    key: str
+    values: tuple[str, ...]
+
+    def holds(self, answers: Mapping[str, Any]) -> bool:
+        return answers.get(self.key) in self.values
+
+    def describe(self) -> str:
+        """`source.provider is github, gitlab or bitbucket`"""
+        names = [str(v) for v in self.values]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+        return f"{self.key} is {listed}"
+
+
+def only_when(key: str, *values: str) -> When:
+    return When(key, tuple(values))
+
+
+@dataclass(frozen=True)
 class Question:
     """Everything about one answer except its place in the tree (filled in by `bind`)."""
 
@@ -53,6 +76,10 @@ class Question:
     example: str | None = None
     advanced: bool = False
     secret: bool = False
+    #: the question applies only while this holds (None: always)
+    when: When | None = None
+    #: when it applies, it must have a value (not null); `fix` of the "is required" problem
+    required: str | None = None
     # filled in by `bind()` from the dataclass field:
     key: str = ""
     kind: Kind = "str"
@@ -66,6 +93,18 @@ class Question:
     @property
     def section(self) -> str:
         return self.key.rsplit(".", 1)[0] if "." in self.key else ""
+
+    def condition_text(self) -> str:
+        """`Used when source.provider is s3 (required then).` for help, template and schema;
+        empty for a question that always applies."""
+        if self.when is None:
+            return ""
+        required = " (required then)" if self.required else ""
+        return f"Used when {self.when.describe()}{required}."
+
+    def applies(self, answers: Mapping[str, Any]) -> bool:
+        """Whether the question is asked for these (flat, dotted) answers."""
+        return self.when is None or self.when.holds(answers)
 
     def default_for(self, answers: Mapping[str, Any]) -> Any:
         """The default, resolving a `Derived` one against the (flat, dotted) answers so far."""
@@ -92,8 +131,11 @@ def ask(
     rules: tuple[Rule, ...] | list[Rule] = (),
     example: str | None = None,
     advanced: bool = False,
+    when: When | None = None,
+    required: str | None = None,
 ) -> Any:
-    """Declare a question as a dataclass field."""
+    """Declare a question as a dataclass field. `when`: it applies only while another answer has
+    one of some values; `required`: (the fix) it must then be set."""
     question = Question(
         default=default,
         help=help,
@@ -102,6 +144,8 @@ def ask(
         rules=tuple(rules),
         example=example,
         advanced=advanced,
+        when=when,
+        required=required,
     )
     if isinstance(default, dict):
         return field(default_factory=lambda: dict(default), metadata={"question": question})

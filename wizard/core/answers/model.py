@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from wizard.core.answers import rules as r
-from wizard.core.answers.fields import Derived, ask, section
+from wizard.core.answers.fields import Derived, ask, only_when, section
 
 CURRENT_VERSION = 1
 
@@ -61,14 +61,26 @@ class AwsAnswers:
     )
 
 
+#: Providers reached through a CodeConnections connection (the `CodeStarSourceConnection` action).
+CONNECTION_PROVIDERS: tuple[str, ...] = ("github", "gitlab", "bitbucket")
+#: Providers whose source is a git branch.
+BRANCH_PROVIDERS: tuple[str, ...] = ("codecommit", *CONNECTION_PROVIDERS)
+
+_CODECOMMIT = only_when("source.provider", "codecommit")
+_CONNECTION = only_when("source.provider", *CONNECTION_PROVIDERS)
+_S3 = only_when("source.provider", "s3")
+
+
 @dataclass(frozen=True)
 class SourceAnswers:
-    provider: Literal["codecommit"] = ask(
+    provider: Literal["codecommit", "github", "gitlab", "bitbucket", "s3"] = ask(
         "codecommit",
         label="Source provider",
         step="source",
-        help="Where the pipeline takes the code from. CodeCommit for now; CodeConnections and "
-        "S3 sources are planned.",
+        help="Where the pipeline takes the code from: 'codecommit' (an AWS CodeCommit "
+        "repository), 'github', 'gitlab' or 'bitbucket' (through an AWS CodeConnections "
+        "connection, authorised once in the console) or 's3' (a zip object in a versioned "
+        "bucket).",
     )
     repository: str = ask(
         _from_project(),
@@ -76,6 +88,37 @@ class SourceAnswers:
         step="source",
         help="CodeCommit repository name. It must exist unless create_repository is true.",
         rules=r.CODECOMMIT_REPOSITORY,
+        when=_CODECOMMIT,
+    )
+    repository_id: str | None = ask(
+        None,
+        label="Repository",
+        step="source",
+        help="The repository's full id as the provider shows it: OWNER/NAME on GitHub, "
+        "WORKSPACE/SLUG on Bitbucket, GROUP[/SUBGROUP]/PROJECT on GitLab. Keep its case.",
+        rules=r.REPOSITORY_ID,
+        example="my-org/my-service",
+        when=_CONNECTION,
+        required="set it to the repository's OWNER/NAME, e.g. 'my-org/my-service'",
+    )
+    connection_arn: str | None = ask(
+        None,
+        label="Connection ARN",
+        step="source",
+        help="An existing AWS CodeConnections connection to use (its ARN, from Developer Tools "
+        "> Settings > Connections). Empty: terraform creates one, which starts PENDING until "
+        "somebody authorises it once in the console.",
+        rules=r.CONNECTION_ARN,
+        when=_CONNECTION,
+    )
+    connection_name: str = ask(
+        _from_project(),
+        label="New connection name",
+        step="source",
+        help="Name of the connection terraform creates when connection_arn is empty "
+        "(1-32 characters, unique in the account and region).",
+        rules=r.CONNECTION_NAME,
+        when=_CONNECTION,
     )
     branch: str = ask(
         "master",
@@ -84,6 +127,7 @@ class SourceAnswers:
         help="Branch whose commits start the pipeline. The first run fails if the branch does not "
         "exist yet: push to it (or use `cdwizard ship`).",
         rules=r.BRANCH,
+        when=only_when("source.provider", *BRANCH_PROVIDERS),
     )
     create_repository: bool = ask(
         False,
@@ -91,15 +135,45 @@ class SourceAnswers:
         step="source",
         help="Create the CodeCommit repository with terraform (destroy then deletes it, and its "
         "history with it). Leave false for an existing repository.",
+        when=_CODECOMMIT,
+    )
+    bucket: str | None = ask(
+        None,
+        label="Source bucket",
+        step="source",
+        help="S3 bucket the pipeline takes the zipped source from (versioning required); null "
+        "names it <project>-source-<account id>.",
+        rules=r.BUCKET,
+        when=_S3,
+    )
+    object_key: str = ask(
+        Derived(lambda a: f"{a.get('project') or 'cdwizard'}/payload.zip", "<project>/payload.zip"),
+        label="Object key",
+        step="source",
+        help="Key of the zip in the source bucket; every new version of it starts the pipeline.",
+        rules=r.OBJECT_KEY,
+        when=_S3,
+    )
+    create_bucket: bool = ask(
+        True,
+        label="Create the bucket",
+        step="source",
+        help="Create the source bucket with terraform (versioned, encrypted, public access "
+        "blocked, EventBridge notifications on). False uses an existing bucket: it must have "
+        "versioning on (and, for eventbridge change detection, EventBridge notifications).",
+        when=_S3,
     )
     change_detection: Literal["eventbridge", "poll"] = ask(
         "eventbridge",
         label="Change detection",
         step="source",
-        help="How a push starts the pipeline: 'eventbridge' (an EventBridge rule, immediate, "
-        "PollForSourceChanges=false; recommended by AWS) or 'poll' (CodePipeline polls the "
-        "branch; slower, capped at 300 polling pipelines per region, and AWS stops polling a "
-        "pipeline after 30 days without a run: pushes then no longer start it).",
+        help="How a push (or a new object version) starts the pipeline: 'eventbridge' (an "
+        "EventBridge rule, immediate, PollForSourceChanges=false; recommended by AWS) or 'poll' "
+        "(CodePipeline polls; slower, capped at 300 polling pipelines per region, and AWS stops "
+        "polling a pipeline after 30 days without a run: pushes then no longer start it). "
+        "GitHub, GitLab and Bitbucket sources are always started by the connection's push "
+        "trigger.",
+        when=only_when("source.provider", "codecommit", "s3"),
     )
 
 
@@ -579,7 +653,9 @@ class Answers:
     )
     aws: AwsAnswers = section(AwsAnswers, title="AWS", help="Account access and region.")
     source: SourceAnswers = section(
-        SourceAnswers, title="Source", help="The repository and branch that feed the pipeline."
+        SourceAnswers,
+        title="Source",
+        help="Where the pipeline takes the code from: a repository and branch, or an S3 object.",
     )
     targets: TargetsAnswers = section(
         TargetsAnswers, title="Targets", help="The EC2 instances that receive deployments."
@@ -723,6 +799,33 @@ def _group_tag_budget(a: Mapping[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+def _repository_id_fits_provider(a: Mapping[str, Any]) -> tuple[str, str] | None:
+    provider, value = a["source.provider"], a["source.repository_id"]
+    if provider not in CONNECTION_PROVIDERS or not isinstance(value, str):
+        return None
+    return r.repository_id_problem(provider, value)
+
+
+def _existing_bucket_needs_name(a: Mapping[str, Any]) -> tuple[str, str] | None:
+    if a["source.provider"] == "s3" and not a["source.create_bucket"] and not a["source.bucket"]:
+        return (
+            "an existing source bucket needs its name",
+            "set source.bucket to the bucket's name, or set source.create_bucket to true",
+        )
+    return None
+
+
+def _source_bucket_differs(a: Mapping[str, Any]) -> tuple[str, str] | None:
+    bucket = a["source.bucket"]
+    if a["source.provider"] == "s3" and bucket and bucket == a["pipeline.artifact_bucket"]:
+        return (
+            "the source bucket and the artifact bucket must be different buckets",
+            "give source.bucket another name (CodePipeline writes artifacts into the artifact "
+            "bucket, and each write would start the pipeline again)",
+        )
+    return None
+
+
 # --- the load balancer --------------------------------------------------------------------------
 
 
@@ -807,6 +910,9 @@ def _reachable_target(a: Mapping[str, Any]) -> tuple[str, str] | None:
 
 
 CROSS_RULES: tuple[CrossRule, ...] = (
+    (("source.repository_id", "source.provider"), _repository_id_fits_provider),
+    (("source.bucket", "source.create_bucket", "source.provider"), _existing_bucket_needs_name),
+    (("source.bucket", "pipeline.artifact_bucket"), _source_bucket_differs),
     (("targets.agent_install", "targets.create_instance"), _user_data_needs_instances),
     (
         ("targets.agent_install", "targets.ami", "targets.create_instance"),

@@ -405,6 +405,170 @@ STATE_KEY = (
 )
 
 
+# --- sources through CodeConnections and S3 ---------------------------------------------------
+
+CONNECTION_NAME = (
+    length(1, 32),
+    no_control_chars(),
+)
+
+CONNECTION_ARN = (
+    pattern(
+        r"arn:aws(-[a-z]+)*:(codestar-connections|codeconnections):[a-z0-9-]+:[0-9]{12}:"
+        r"connection/[A-Za-z0-9_-]+",
+        "is not a connection ARN",
+        "copy the ARN from Developer Tools > Settings > Connections (arn:aws:codeconnections:"
+        "REGION:ACCOUNT:connection/ID, or the older codestar-connections form), or leave it "
+        "empty to create a connection",
+    ),
+)
+
+_URL_FORMS = (
+    re.compile(r"^(?:https?|ssh|git)://(?:[^@/]+@)?[^/]+/(?P<id>.+?)(?:\.git)?/?$"),
+    re.compile(r"^[\w.-]+@[\w.-]+:(?P<id>.+?)(?:\.git)?$"),
+)
+
+
+def repository_id_from_url(value: str) -> str | None:
+    """`owner/name` from a clone or browser URL someone pasted (None if it is not a URL)."""
+    for form in _URL_FORMS:
+        found = form.match(value.strip())
+        if found:
+            return found.group("id")
+    return None
+
+
+def _repository_id_shape(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    url = repository_id_from_url(value)
+    if url is not None:
+        return f"is a URL, not a repository id: use '{url}'"
+    if not re.fullmatch(r"[^/\s]+(?:/[^/\s]+)+", value):
+        return "must be OWNER/NAME (the owner, a slash, the repository name; no spaces)"
+    return None
+
+
+REPOSITORY_ID = (
+    length(3, 512),
+    Rule(
+        _repository_id_shape,
+        "write the full repository id as the provider shows it, e.g. 'my-org/my-service' "
+        "(GitLab: 'group/subgroup/project')",
+        {"pattern": r"^[^/\s]+(?:/[^/\s]+)+$"},
+    ),
+)
+
+_GITHUB_OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
+_GITHUB_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
+_GITLAB_PATH = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.-]{0,254}")
+_BITBUCKET_WORKSPACE = re.compile(r"[a-z0-9_-]{1,62}")
+_BITBUCKET_SLUG = re.compile(r"[a-z0-9_.-]{1,62}")
+
+
+def repository_id_problem(provider: str, value: str) -> tuple[str, str] | None:
+    """(message, fix) when `value` breaks `provider`'s documented naming rules, else None.
+
+    GitHub: an owner of 1-39 letters, digits and single inner hyphens; a name of 1-100 letters,
+    digits, '.', '_' and '-' (not '.' or '..'). GitLab: group(s) and project paths of letters,
+    digits, '_', '-' and '.', not starting with '-' or ending in '.', '.git' or '.atom', at most
+    20 nested groups. Bitbucket Cloud: a workspace id and a repository slug in lowercase letters,
+    digits, '_', '-' (and '.' in the slug).
+    """
+    url = repository_id_from_url(value)
+    if url is not None:
+        return (
+            "is a URL, not a repository id",
+            f"use '{url}' (the part after the host, without .git)",
+        )
+    parts = value.split("/")
+    if provider == "github":
+        if len(parts) != 2:
+            return (
+                "a GitHub repository id is OWNER/NAME (exactly one slash)",
+                "use e.g. 'my-org/my-service'",
+            )
+        owner, name = parts
+        if not _GITHUB_OWNER.fullmatch(owner):
+            return (
+                f"owner '{owner}' is not a GitHub user or organization name",
+                "GitHub owners are 1-39 letters, digits and single hyphens, not starting or "
+                "ending with a hyphen",
+            )
+        if not _GITHUB_NAME.fullmatch(name) or name in (".", ".."):
+            return (
+                f"name '{name}' is not a GitHub repository name",
+                "GitHub repository names are 1-100 letters, digits, '.', '_' and '-'",
+            )
+        if name.lower().endswith(".git"):
+            return ("must not end with '.git'", f"use '{owner}/{name[:-4]}'")
+        return None
+    if provider == "gitlab":
+        if not 2 <= len(parts) <= 21:
+            return (
+                "a GitLab repository id is GROUP[/SUBGROUP…]/PROJECT (at most 20 groups)",
+                "use the project's full path, e.g. 'my-group/my-service'",
+            )
+        for part in parts:
+            bad = (
+                not _GITLAB_PATH.fullmatch(part)
+                or part.endswith((".", ".git", ".atom"))
+                or part.startswith("-")
+            )
+            if bad:
+                return (
+                    f"path '{part}' is not a GitLab group or project path",
+                    "GitLab paths hold letters, digits, '_', '-' and '.', do not start with "
+                    "'-' and do not end in '.', '.git' or '.atom'",
+                )
+        return None
+    if provider == "bitbucket":
+        if len(parts) != 2:
+            return (
+                "a Bitbucket repository id is WORKSPACE/REPOSITORY (exactly one slash)",
+                "use the workspace id and the repository slug, e.g. 'my-team/my-service'",
+            )
+        workspace, slug = parts
+        if not _BITBUCKET_WORKSPACE.fullmatch(workspace):
+            return (
+                f"workspace '{workspace}' is not a Bitbucket workspace id",
+                "Bitbucket workspace ids are lowercase letters, digits, '_' and '-' (the "
+                "workspace's URL name, not its display name)",
+            )
+        if not _BITBUCKET_SLUG.fullmatch(slug):
+            return (
+                f"'{slug}' is not a Bitbucket repository slug",
+                "Bitbucket slugs are lowercase letters, digits, '_', '-' and '.' (as in the "
+                "repository's URL)",
+            )
+        return None
+    return None
+
+
+#: S3's "characters to avoid" in object keys (they need encoding in URLs and shells).
+_KEY_AVOID = set('\\{}^%`]">[~<#|')
+
+
+def _object_key_problem(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    if len(value.encode("utf-8")) > 1024:
+        return "must be at most 1024 bytes long (UTF-8)"
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return "must not contain control characters"
+    if value.startswith("/"):
+        return "must not start with '/'"
+    if any(c in _KEY_AVOID for c in value):
+        return 'holds a character S3 recommends avoiding (\\ { } ^ % ` ] " > [ ~ < # |)'
+    if not value.endswith(".zip"):
+        return "must end in .zip: CodeDeploy deploys the object as a zip bundle"
+    return None
+
+
+OBJECT_KEY = (
+    length(5, 1024),
+    Rule(_object_key_problem, "use a key like 'my-service/payload.zip'"),
+)
 # --- lists and the load balancer --------------------------------------------------------------
 
 

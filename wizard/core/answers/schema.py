@@ -13,7 +13,8 @@ _BASE_TYPES = {"str": "string", "int": "integer", "bool": "boolean", "choice": "
 
 
 def _property(q: Question) -> dict[str, Any]:
-    prop: dict[str, Any] = {"title": q.label, "description": q.help}
+    description = " ".join(filter(None, (q.help, q.condition_text())))
+    prop: dict[str, Any] = {"title": q.label, "description": description}
     if q.kind == "map":
         prop["type"] = "object"
         prop["additionalProperties"] = {"type": "string", "maxLength": 256}
@@ -74,4 +75,30 @@ def json_schema() -> dict[str, Any]:
                 },
             )
         node["properties"][parts[-1]] = _property(q)
+    conditions = [_required_when(q) for q in questions() if q.when is not None and q.required]
+    if conditions:
+        root["allOf"] = conditions
     return root
+
+
+def _nested(key: str, leaf: dict[str, Any]) -> dict[str, Any]:
+    """`a.b.c` + leaf -> {"properties": {"a": {"properties": {"b": leaf-with-c}}}}"""
+    *sections, _name = key.split(".")
+    node = leaf
+    for part in reversed(sections):
+        node = {"properties": {part: node}, "required": [part]}
+    return node
+
+
+def _required_when(q: Question) -> dict[str, Any]:
+    """`if` the controlling answer has one of the values, `then` the question is required and
+    not null (a required-when question, e.g. source.repository_id for github)."""
+    assert q.when is not None
+    when_name = q.when.key.rsplit(".", 1)[-1]
+    name = q.key.rsplit(".", 1)[-1]
+    condition = _nested(
+        q.when.key,
+        {"properties": {when_name: {"enum": list(q.when.values)}}, "required": [when_name]},
+    )
+    then = _nested(q.key, {"properties": {name: {"type": "string"}}, "required": [name]})
+    return {"if": condition, "then": then}

@@ -28,6 +28,8 @@ def _comment(text: str, indent: str) -> list[str]:
 
 def _describe(q: Question) -> str:
     parts = [q.help]
+    if q.when is not None:
+        parts.append(q.condition_text())
     if q.choices:
         parts.append(f"One of: {', '.join(q.choices)}.")
     if hasattr(q.default, "compute"):

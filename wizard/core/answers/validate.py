@@ -222,12 +222,58 @@ def resolve(flat: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def applicable(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """The answers with every question that does not apply (its `when` fails) back at its
+    default: what the rest of cdwizard sees, whatever an earlier choice left in those keys."""
+    out = dict(flat)
+    for q in questions():
+        if q.key in out and not q.applies(out):
+            out[q.key] = q.default_for(out)
+    return out
+
+
+def strays(provided: Mapping[str, Any], resolved: Mapping[str, Any]) -> list[Problem]:
+    """Keys set in a file that do not apply to its other answers (e.g. `source.bucket` with
+    provider codecommit): a value there would be silently ignored, so it is a problem unless it
+    is the default (the commented template holds every key)."""
+    problems = []
+    for q in questions():
+        if q.key not in provided or q.applies(resolved):
+            continue
+        if provided[q.key] == q.default_for(resolved) or provided[q.key] is None:
+            continue
+        assert q.when is not None
+        now = resolved.get(q.when.key)
+        problems.append(
+            Problem(
+                q.key,
+                f"is only used when {q.when.describe()} (here: {now})",
+                f"remove it, or set {q.when.key} to one of: {', '.join(q.when.values)}",
+                provided[q.key],
+            )
+        )
+    return problems
+
+
 def validate_flat(flat: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
-    """Validate a complete {dotted key: value} mapping. Returns (coerced values, problems)."""
+    """Validate a complete {dotted key: value} mapping. Returns (coerced values, problems).
+
+    Questions that do not apply hold their defaults and are not checked; one that applies and
+    is `required` must have a value."""
     problems: list[Problem] = []
     values: dict[str, Any] = {}
+    flat = applicable(flat)
     for q in questions():
         value = flat.get(q.key)
+        if not q.applies(flat):
+            values[q.key] = value
+            continue
+        if value is None and q.required is not None and q.when is not None:
+            problems.append(
+                Problem(q.key, f"is required when {q.when.describe()}", q.required, has_value=False)
+            )
+            values[q.key] = value
+            continue
         found = check_value(q, value)
         problems.extend(found)
         values[q.key] = coerce(q, value)[0] if not found else value
@@ -308,7 +354,9 @@ def validate_mapping(data: Any, *, source: str | None = None) -> Answers:
             )
         )
         flat["version"] = CURRENT_VERSION
-    values, found = validate_flat(resolve(flat))
+    resolved = resolve(flat)
+    problems.extend(strays(flat, resolved))
+    values, found = validate_flat(resolved)
     problems.extend(found)
     if problems:
         raise AnswersError(problems, source)

@@ -265,3 +265,38 @@ class CommitPushed(Event):
             f"pushed {plural(self.files, 'file')} to "
             f"{self.repository}:{self.branch}{made} as commit {short_commit(self.commit_id)}"
         )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ObjectUploaded(Event):
+    """`cdwizard ship` uploaded the payload zip to the S3 source key (or found it there)."""
+
+    kind: ClassVar[str] = "source.uploaded"
+    bucket: str
+    key: str
+    version_id: str
+    files: int
+    etag: str | None = None
+    unchanged: bool = False
+
+    def summary(self) -> str:
+        where = f"s3://{self.bucket}/{self.key}"
+        if self.unchanged:
+            return f"{where} already holds this payload (version {self.version_id})"
+        return f"uploaded {plural(self.files, 'file')} to {where} as version {self.version_id}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SourceRead(Event):
+    """The followed execution's source action read its revision: the commit (id, message,
+    author date, repository and branch) or the S3 object version (id, ETag)."""
+
+    kind: ClassVar[str] = "pipeline.source"
+    pipeline: str
+    execution_id: str
+    provider: str
+    revision_id: str | None = None
+    description: str
+
+    def summary(self) -> str:
+        return f"source: {self.description}"

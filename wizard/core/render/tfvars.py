@@ -5,16 +5,18 @@ literally (no `${...}` or `%{...}` interpretation), so whatever the answers allo
 Only the backend block, which cannot use variables, is written as HCL (through the `hcl` filter).
 
 Every answers key is either mapped to a variable here or listed in `NOT_TERRAFORM` with the reason;
-a test keeps both complete, so a new question cannot silently miss the stack. The load balancer's
-variables exist only when the answers configure one (`load_balancer.mode` other than none), so
-the stack of answers without a load balancer is rendered exactly as before it existed.
+a test keeps both complete, so a new question cannot silently miss the stack. A variable exists
+in a rendering only while its question applies (`source.bucket` only for an S3 source, …): the
+declarations and the values leave it out together, so a CodeCommit rendering is the same as it
+was before other sources existed. Likewise the load balancer's variables exist only when the
+answers configure one (`load_balancer.mode` other than none).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from wizard.core.answers import Answers, to_flat
+from wizard.core.answers import Answers, question_map, to_flat
 
 #: Root variable name -> answers key. Order is the order of `terraform.tfvars.json`.
 VARIABLES: dict[str, str] = {
@@ -24,8 +26,14 @@ VARIABLES: dict[str, str] = {
     "tags": "tags",
     "source_provider": "source.provider",
     "repository_name": "source.repository",
+    "full_repository_id": "source.repository_id",
+    "connection_arn": "source.connection_arn",
+    "connection_name": "source.connection_name",
     "branch": "source.branch",
     "create_repository": "source.create_repository",
+    "source_bucket": "source.bucket",
+    "source_object_key": "source.object_key",
+    "create_source_bucket": "source.create_bucket",
     "change_detection": "source.change_detection",
     "tag_key": "targets.tag_key",
     "tag_value": "targets.tag_value",
@@ -102,6 +110,12 @@ def variables_for(answers: Answers) -> dict[str, str]:
 
 
 def root_variables(answers: Answers) -> dict[str, Any]:
-    """The values of every root variable, in declaration order (maps as plain dicts)."""
+    """The values of the root variables of these answers (those whose question applies), in
+    declaration order (maps as plain dicts)."""
     flat = to_flat(answers)
-    return {name: flat[key] for name, key in variables_for(answers).items()}
+    questions = question_map()
+    return {
+        name: flat[key]
+        for name, key in variables_for(answers).items()
+        if questions[key].applies(flat)
+    }

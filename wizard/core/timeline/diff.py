@@ -29,6 +29,7 @@ from wizard.core.events.pipeline import (
     PipelineExecutionFinished,
     PipelineExecutionStarted,
     PollingThrottled,
+    SourceRead,
     StageChanged,
 )
 from wizard.core.events.traffic import TargetGroupObserved, TargetHealthChanged
@@ -209,6 +210,17 @@ def _pipeline_head(old: PipelineView | None, new: PipelineView) -> tuple[list[Ev
                         updated_at=action.updated_at,
                     )
                 )
+    revision = new.source_revision
+    if revision is not None and not (same and old is not None and old.source_revision):
+        events.append(
+            SourceRead(
+                pipeline=new.name,
+                execution_id=followed.execution_id,
+                provider=revision.provider,
+                revision_id=revision.revision_id,
+                description=revision.describe(),
+            )
+        )
     if new.deployment_id and not (same and old is not None and old.deployment_id):
         deploy = next(
             (a for a in new.actions if a.external_execution_id == new.deployment_id), None

@@ -5,7 +5,12 @@
   ApplicationStop from the last successfully installed revision), so fixing it in the new commit
   cannot help; the remedy is to redeploy with `ignoreApplicationStopFailures`.
 - A source action failing because the branch is missing -> "branch 'x' does not exist", and the
-  remedy is to push the payload (`cdwizard ship`).
+  remedy is to push the payload (`cdwizard ship`); for GitHub, GitLab and Bitbucket too, where
+  CodePipeline words it "[GitHub] No Branch [x] found for FullRepositoryName [owner/repo]".
+- A connection source that cannot use its connection ("Unable to use Connection … The provided
+  role does not have sufficient permissions."): the connection's looked-up status says why --
+  PENDING (never authorised), ERROR (authorisation revoked) -- or, when it is AVAILABLE, that the
+  pipeline role lacks UseConnection.
 
 Remedies are worded for wherever the report is shown (plain lines, the monitor screen with its
 action keys); a rehearsal's say what to do locally.
@@ -20,9 +25,11 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from wizard.core.caveats import AGENT_RACE_FIX, agent_race
+from wizard.core.connections import ConnectionRef, authorise_step, console_url
 from wizard.core.events.base import plural
 from wizard.core.events.lifecycle import DeploymentStatus, Diagnostics
 from wizard.core.timeline.views import (
+    ActionView,
     DeploymentView,
     InstanceView,
     LifecycleCell,
@@ -50,6 +57,9 @@ _BRANCH_MISSING = (
     re.compile(r"no branch \[(?P<branch>[^\]]+)\] found", re.IGNORECASE),
 )
 _REPOSITORY = re.compile(r"repository (?P<repo>[\w.-]+)", re.IGNORECASE)
+_FULL_REPOSITORY = re.compile(r"FullRepositoryName \[(?P<repo>[^\]]+)\]")
+_UNUSABLE_CONNECTION = re.compile(r"Unable to use Connection", re.IGNORECASE)
+CONNECTION_PROVIDER = "CodeStarSourceConnection"
 
 #: Deployment `errorInformation.code`s worth a plain sentence when no instance detail explains them.
 _DEPLOYMENT_CODES: dict[str, tuple[str, str | None]] = {
@@ -305,13 +315,22 @@ def explain_pipeline(pipeline: PipelineView) -> FailureReport | None:
             )
         return None
     subject_id = followed.execution_id if followed else pipeline.followed_id or ""
+    unusable = _connection_report(action, pipeline, subject_id)
+    if unusable is not None:
+        return unusable
     branch = branch_missing(action.error_message)
     if branch is not None:
-        repo = action.config("RepositoryName")
+        repo = action.config("RepositoryName") or action.config("FullRepositoryId")
         if repo is None:
-            found = _REPOSITORY.search(action.error_message or "")
+            message = action.error_message or ""
+            found = _FULL_REPOSITORY.search(message) or _REPOSITORY.search(message)
             repo = found.group("repo").rstrip(".") if found else None
         where = f" in repository '{repo}'" if repo else ""
+        how = (
+            "pushes it with your own git"
+            if action.provider == CONNECTION_PROVIDER
+            else "creates the branch through the CodeCommit API, no git credentials needed"
+        )
         return FailureReport(
             subject="pipeline",
             subject_id=subject_id,
@@ -320,8 +339,7 @@ def explain_pipeline(pipeline: PipelineView) -> FailureReport | None:
                 f"The source stage reads branch '{branch}'{where}, and that branch does not "
                 "exist yet: a new repository has no branches until its first commit."
             ),
-            remedy="push the payload to it (`cdwizard ship` creates the branch through the "
-            "CodeCommit API, no git credentials needed)",
+            remedy=f"push the payload to it (`cdwizard ship` {how})",
             action=SHIP,
         )
     return FailureReport(
@@ -332,6 +350,71 @@ def explain_pipeline(pipeline: PipelineView) -> FailureReport | None:
             f"{action.error_message or action.error_code or 'no details'}"
         ),
         remedy="fix the cause, then retry the failed actions",
+        action=RETRY_FAILED,
+    )
+
+
+def _connection_report(
+    action: ActionView, pipeline: PipelineView, subject_id: str
+) -> FailureReport | None:
+    """Why a connection source could not use its connection, from the connection's status."""
+    if action.provider != CONNECTION_PROVIDER:
+        return None
+    status = action.connection_status
+    said = action.error_message or ""
+    if status not in ("PENDING", "ERROR") and not _UNUSABLE_CONNECTION.search(said):
+        return None
+    arn = action.config("ConnectionArn") or ""
+    ref = ConnectionRef.parse(arn)
+    name = f"connection {action.connection_name or arn}"
+    quoted = f'CodePipeline says "{said.rstrip(".")}." ' if said else ""
+    report = FailureReport(subject="pipeline", subject_id=subject_id, headline="")
+    if status == "PENDING":
+        return replace(
+            report,
+            headline=f"{name} is PENDING: nobody has authorised it yet",
+            explanation=f"{quoted}The role is not what is wrong: a connection created through "
+            "the API or terraform stays PENDING until a person authorises it once in the "
+            "console, and until then the source cannot read the repository and pushes start "
+            "no run.",
+            remedy=authorise_step(arn, sandbox=pipeline.emulator)
+            + ", then retry the failed actions",
+            action=RETRY_FAILED,
+        )
+    if status == "ERROR":
+        again = (
+            "authorise it again with `cdwizard connection authorize --sandbox`"
+            if pipeline.emulator
+            else f"open {console_url(arn) or 'the connection in the console'} and update it "
+            "(reinstall or re-authorise the provider's app)"
+        )
+        return replace(
+            report,
+            headline=f"{name} is in ERROR: its authorisation was revoked",
+            explanation=f"{quoted}The connection was AVAILABLE once; its access to the "
+            "provider was then taken away (the app uninstalled, the authorising account "
+            "removed), and AWS cannot use it until it is AVAILABLE again.",
+            remedy=f"{again}, then retry the failed actions",
+            action=RETRY_FAILED,
+        )
+    use = ref.use_action if ref else "codestar-connections:UseConnection"
+    if status == "AVAILABLE":
+        return replace(
+            report,
+            headline=f"the pipeline role may not use {name}",
+            explanation=f"{quoted}The connection is AVAILABLE, so the pipeline's role lacks "
+            f"{use} on it (IAM matches the action's service prefix to the ARN's).",
+            remedy=f"give the role {use} on {arn or 'the connection'} (`cdwizard apply` "
+            "restores the policy it wrote), then retry the failed actions",
+            action=RETRY_FAILED,
+        )
+    return replace(
+        report,
+        headline=f"the source cannot use {name}",
+        explanation=f"{quoted}Either the connection is not AVAILABLE (PENDING until it is "
+        "authorised once in the console, ERROR once that is revoked), or the pipeline role lacks "
+        f"{use} on it.",
+        remedy="`cdwizard connection` says which and what to do; then retry the failed actions",
         action=RETRY_FAILED,
     )
 

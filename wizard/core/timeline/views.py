@@ -74,15 +74,79 @@ class ActionView:
     updated_at: datetime | None = None
     #: The action's configuration from the pipeline definition (RepositoryName, BranchName, ...).
     configuration: tuple[tuple[str, str], ...] = ()
+    #: What a succeeded action output (a source's CommitId, AuthorDate, VersionId, ...).
+    output_variables: tuple[tuple[str, str], ...] = ()
+    #: For a failed connection source: the connection's status looked up then (PENDING, ERROR,
+    #: AVAILABLE), and its name; None when not looked up.
+    connection_status: str | None = None
+    connection_name: str | None = None
 
     def config(self, key: str) -> str | None:
         return dict(self.configuration).get(key)
+
+    def variable(self, key: str) -> str | None:
+        return dict(self.output_variables).get(key)
 
     @property
     def duration(self) -> float | None:
         if self.status == "InProgress":
             return None
         return seconds_between(self.started_at, self.updated_at)
+
+
+@dataclass(frozen=True)
+class SourceRevision:
+    """The followed execution's source revision, from its source action's output variables:
+    a commit (CodeCommit, or GitHub/GitLab/Bitbucket through a connection) or an S3 object
+    version."""
+
+    provider: str
+    revision_id: str | None = None
+    message: str | None = None
+    author_date: str | None = None
+    branch: str | None = None
+    repository: str | None = None
+    etag: str | None = None
+    location: str | None = None
+
+    @classmethod
+    def of(cls, action: ActionView) -> SourceRevision | None:
+        if not action.output_variables:
+            return None
+        v = action.variable
+        if action.provider == "S3":
+            bucket, key = action.config("S3Bucket"), action.config("S3ObjectKey")
+            where = f"s3://{bucket}/{key}" if bucket and key else None
+            return cls("S3", v("VersionId"), etag=v("ETag"), location=where)
+        return cls(
+            action.provider or "",
+            v("CommitId"),
+            message=v("CommitMessage"),
+            author_date=v("AuthorDate"),
+            branch=v("BranchName"),
+            repository=v("FullRepositoryName") or v("RepositoryName"),
+        )
+
+    def describe(self) -> str:
+        """`commit 3f2a9c1 "Fix the port" · my-org/shop@main · authored 2026-05-01T10:00:00Z` or
+        `version 3HL4kqtJ… of s3://bucket/key · ETag 9b2cf5…`"""
+        if self.provider == "S3":
+            parts = [f"version {self.revision_id or '?'}"]
+            if self.location:
+                parts[0] += f" of {self.location}"
+            if self.etag:
+                parts.append(f"ETag {self.etag}")
+            return " · ".join(parts)
+        head = f"commit {(self.revision_id or '?')[:7]}"
+        if self.message:
+            line = self.message.strip().splitlines()[0] if self.message.strip() else ""
+            head += f' "{line[:70]}"' if line else ""
+        parts = [head]
+        if self.repository:
+            parts.append(self.repository + (f"@{self.branch}" if self.branch else ""))
+        if self.author_date:
+            parts.append(f"authored {self.author_date}")
+        return " · ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -105,6 +169,8 @@ class PipelineView:
     followed_id: str | None = None
     #: The CodeDeploy deployment the followed execution's deploy action started.
     deployment_id: str | None = None
+    #: Watched through the sandbox emulator (remedies name its commands, not the console).
+    emulator: bool = False
 
     @property
     def followed(self) -> ExecutionView | None:
@@ -120,6 +186,15 @@ class PipelineView:
     @property
     def failed_action(self) -> ActionView | None:
         return next((a for a in self.actions if a.status == "Failed"), None)
+
+    @property
+    def source_revision(self) -> SourceRevision | None:
+        """The followed execution's source revision, once its source action output it."""
+        for action in self.stages[0].actions if self.stages else ():
+            found = SourceRevision.of(action)
+            if found is not None:
+                return found
+        return None
 
     @property
     def failed_stage(self) -> StageView | None:

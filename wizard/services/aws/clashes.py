@@ -93,7 +93,8 @@ def planned_resources(answers: Answers, account: str | None = None) -> tuple[Pla
         # the root module names these after the project (templates/terraform/main.tf.j2)
         PlannedResource("iam_role", f"{answers.project}-codepipeline", "project"),
     ]
-    if answers.source.change_detection == "eventbridge":
+    source = answers.source
+    if source.provider in ("codecommit", "s3") and source.change_detection == "eventbridge":
         planned += [
             PlannedResource("iam_role", f"{answers.project}-events", "project"),
             PlannedResource("events_rule", f"{answers.project}-source-change", "project"),
@@ -101,10 +102,14 @@ def planned_resources(answers: Answers, account: str | None = None) -> tuple[Pla
     bucket = artifact_bucket_name(answers, account)
     if bucket:
         planned.append(PlannedResource("s3_bucket", bucket, "pipeline.artifact_bucket"))
-    if answers.source.create_repository:
+    if source.provider == "codecommit" and source.create_repository:
         planned.append(
-            PlannedResource("codecommit_repository", answers.source.repository, "source.repository")
+            PlannedResource("codecommit_repository", source.repository, "source.repository")
         )
+    if source.provider == "s3" and source.create_bucket:
+        name = source.bucket or (f"{answers.project}-source-{account}" if account else None)
+        if name:
+            planned.append(PlannedResource("s3_bucket", name, "source.bucket"))
     return tuple(planned)
 
 

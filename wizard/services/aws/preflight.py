@@ -11,6 +11,10 @@ Checks (names are stable; they appear in `--json` output):
     state_backend      the s3 backend's state bucket exists and is readable (local: skip)
     repository         the CodeCommit repository exists (or can be created)
     branch             the branch exists (a missing one only warns: `cdwizard ship` creates it)
+    connection         GitHub/GitLab/Bitbucket: the connection's ConnectionStatus (AVAILABLE;
+                       PENDING warns with where to authorise it; ERROR fails)
+    source_bucket      S3: the source bucket is versioned, sends EventBridge notifications, holds
+                       the object
     polling            a polling pipeline still polls (AWS stops after 30 days without a run)
     instances          running instances carry the tag (or cdwizard creates them)
     deployment_config  the deployment config can deploy to that many instances
@@ -266,8 +270,35 @@ class _Run:
             self.options.provider_mirror, plat, registry=self.options.registry_url
         )
 
+    def _not_codecommit(self, name: str) -> PreflightCheck | None:
+        provider = self.answers.source.provider
+        if provider == "codecommit":
+            return None
+        return self.result(name, CheckStatus.SKIP, f"the source is {provider}, not CodeCommit")
+
+    def connection(self) -> PreflightCheck:
+        from wizard.services.aws.source_checks import connection_check
+
+        status, detail, fix = connection_check(
+            self.answers, self.clients, sandbox=self.options.sandbox
+        )
+        return self.result("connection", CheckStatus(status), detail, fix)
+
+    def source_bucket(self) -> PreflightCheck:
+        from wizard.services.aws.source_checks import source_bucket_check
+
+        source = self.answers.source
+        bucket = source.bucket
+        if bucket is None and self.identity is not None:
+            bucket = f"{self.answers.project}-source-{self.identity.account}"
+        status, detail, fix = source_bucket_check(self.answers, self.clients, bucket)
+        return self.result("source_bucket", CheckStatus(status), detail, fix)
+
     def repository(self) -> PreflightCheck:
         source = self.answers.source
+        other = self._not_codecommit("repository")
+        if other is not None:
+            return other
         if source.create_repository and self.options.sandbox:
             return self.result(
                 "repository",
@@ -317,6 +348,17 @@ class _Run:
 
     def branch(self) -> PreflightCheck:
         source = self.answers.source
+        if source.provider in ("github", "gitlab", "bitbucket"):
+            return self.result(
+                "branch",
+                CheckStatus.SKIP,
+                f"not looked at: CodeConnections lists no branches of {source.repository_id} "
+                "(cdwizard does not use your token with the provider); a missing "
+                f"'{source.branch}' fails the first run: `cdwizard ship` pushes it",
+            )
+        other = self._not_codecommit("branch")
+        if other is not None:
+            return other
         if source.create_repository:
             return self.result(
                 "branch",
@@ -756,6 +798,8 @@ class _Run:
             ("state_backend", lambda: self.aws("state_backend", self.state_backend)),
             ("repository", lambda: self.aws("repository", self.repository)),
             ("branch", lambda: self.aws("branch", self.branch)),
+            ("connection", lambda: self.aws("connection", self.connection)),
+            ("source_bucket", lambda: self.aws("source_bucket", self.source_bucket)),
             ("polling", lambda: self.aws("polling", self.polling)),
             ("instances", lambda: self.aws("instances", self.instances)),
             ("deployment_config", self.deployment_config),

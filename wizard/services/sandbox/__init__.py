@@ -25,6 +25,7 @@ ENDPOINT_SERVICES: tuple[str, ...] = (
     "cloudwatch",
     "codecommit",
     "codepipeline",
+    "codestarconnections",
     "deploy",
     "ec2",
     "elbv2",

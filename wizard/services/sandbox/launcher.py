@@ -21,6 +21,7 @@ from wizard.services.sandbox import (
     BUCKET_LIFECYCLE_VARIABLE,
     ENDPOINT_VARIABLE,
     bucket_lifecycle_wanted,
+    git_remotes,
 )
 from wizard.services.sandbox.wire import Fault
 
@@ -107,6 +108,8 @@ class Sandbox:
         self.state_file = Path(state_file) if state_file else None
         self.log_file = Path(log_file) if log_file else None
         self.restored = 0
+        #: the sandbox's GitHub/GitLab/Bitbucket: bare repositories next to the state file
+        self.git_root = git_remotes.root_for_state(self.state_file) if self.state_file else None
         #: a notice for the user (moto outside the tested range), set by `start()`
         self.warning: str | None = None
         #: where an unusable state file went when a fresh start was asked for (`FRESH_ENV`)
@@ -142,6 +145,7 @@ class Sandbox:
             # moto use in this process left behind -- those were also created before the shims
             # set MOTO_IAM_LOAD_MANAGED_POLICIES, so IAM would lack the AWS managed policies.
             self.reset()
+            git_remotes.set_root(self.git_root)
             self._quiet_server_log()
             if self.state_file and self.state_file.is_file():
                 self._restore(self.state_file)
@@ -313,3 +317,20 @@ class Sandbox:
                 repositoryName=name, repositoryDescription="created by the cdwizard sandbox"
             )
             return True
+
+    def ensure_source_bucket(self, name: str) -> bool:
+        """Create an S3 source bucket the answers say exists (versioned, EventBridge
+        notifications on) unless it does; True when it was created."""
+        s3 = self.clients.client("s3")
+        try:
+            s3.head_bucket(Bucket=name)
+            return False
+        except s3.exceptions.ClientError:
+            pass
+        where = {} if self.region == "us-east-1" else {"LocationConstraint": self.region}
+        s3.create_bucket(Bucket=name, **({"CreateBucketConfiguration": where} if where else {}))
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        s3.put_bucket_notification_configuration(
+            Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
+        return True

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
@@ -257,6 +258,41 @@ def _ec2_monitor_instances() -> Undo:
     )
 
 
+# --- S3: EventBridge notifications read back -----------------------------------------------
+
+
+def _s3_eventbridge_notification() -> Undo:
+    # PutBucketNotificationConfiguration keeps <EventBridgeConfiguration/> (and moto then sends
+    # the bucket's events to EventBridge), but GetBucketNotificationConfiguration leaves it out:
+    # the provider reads `eventbridge = false` back and plans to turn it on at every run.
+    from moto.s3.responses import S3Response
+
+    original = S3Response.get_bucket_notification
+
+    def get_bucket_notification(self: Any) -> Any:
+        answer = original(self)
+        config = self.backend.get_bucket_notification_configuration(self.bucket_name)
+        if getattr(config, "event_bridge", None) is None or not isinstance(answer, tuple):
+            return answer
+        status, headers, body = answer
+        text = body.decode() if isinstance(body, bytes) else str(body)
+        if "EventBridgeConfiguration" in text:
+            return answer
+        marker = "</NotificationConfiguration>"
+        if marker in text:
+            text = text.replace(marker, f"<EventBridgeConfiguration/>{marker}", 1)
+        else:  # an empty, self-closing <NotificationConfiguration .../>
+            text = re.sub(
+                r"<NotificationConfiguration([^>]*)/>",
+                r"<NotificationConfiguration\1><EventBridgeConfiguration/>" + marker,
+                text,
+                count=1,
+            )
+        return status, headers, text.encode() if isinstance(body, bytes) else text
+
+    return _patch(S3Response, "get_bucket_notification", get_bucket_notification)
+
+
 # --- EC2: descriptions of rules that reference a security group ------------------------------
 
 
@@ -296,6 +332,11 @@ SHIMS: tuple[Shim, ...] = (
         "codecommit_tags",
         "CodeCommit Tag/Untag/ListTagsForResource and CreateRepository tags (missing in moto)",
         _codecommit_tags,
+    ),
+    Shim(
+        "s3_eventbridge_notification",
+        "GetBucketNotificationConfiguration returns the EventBridgeConfiguration it was given",
+        _s3_eventbridge_notification,
     ),
     Shim(
         "ec2_monitor_instances",

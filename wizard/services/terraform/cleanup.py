@@ -73,6 +73,8 @@ def inventory(state: Mapping[str, Any], answers: Answers) -> list[Named]:
             add("EventBridge rule", v.get("name"))
         elif t == "aws_ssm_association":
             add("SSM association", v.get("association_id") or v.get("id"))
+        elif t == "aws_codestarconnections_connection":
+            add("connection", v.get("arn") or v.get("id"))
         elif t == "aws_lb":
             add("load balancer", v.get("arn"))
         elif t == "aws_lb_target_group":
@@ -144,6 +146,10 @@ def still_exists(clients: AwsClients, item: Named) -> bool:
             clients.client("codecommit").get_repository(repositoryName=item.key)
         elif item.kind == "EventBridge rule":
             clients.client("events").describe_rule(Name=item.key)
+        elif item.kind == "connection":
+            from wizard.services.aws.connections import get_connection
+
+            return get_connection(clients, item.key) is not None
         elif item.kind == "SSM association":
             clients.client("ssm").describe_association(AssociationId=item.key)
         elif item.kind == "load balancer":

@@ -22,6 +22,7 @@ DESTRUCTIVE_TYPES: dict[str, str] = {
     "aws_s3_bucket": "artifact bucket",
     "aws_iam_role": "IAM role",
     "aws_codecommit_repository": "repository (its history is lost)",
+    "aws_codestarconnections_connection": "connection (a new one is PENDING until authorised)",
     "aws_lb": "load balancer (its DNS name changes)",
     "aws_lb_target_group": "target group",
 }
@@ -121,7 +122,10 @@ def _describe(ch: _Change) -> tuple[str, str, str, str]:
     if t == "aws_codedeploy_app":
         return "CodeDeploy application", "CodeDeploy applications", str(v.get("name", "")), ""
     if t == "aws_s3_bucket":
-        return "artifact bucket", "buckets", str(v.get("bucket", "") or ""), ""
+        noun = (
+            "source bucket" if ch.address.startswith("module.source_bucket.") else "artifact bucket"
+        )
+        return noun, "buckets", str(v.get("bucket", "") or ""), ""
     if t.startswith("aws_s3_bucket_"):
         return "bucket setting", "bucket settings", t.removeprefix("aws_s3_bucket_"), ""
     if t == "aws_iam_role":
@@ -141,6 +145,10 @@ def _describe(ch: _Change) -> tuple[str, str, str, str]:
         return "EventBridge target", "EventBridge targets", "", ""
     if t == "aws_ssm_association":
         return "SSM association (agent install)", "SSM associations", "", ""
+    if t == "aws_codestarconnections_connection":
+        kind = v.get("provider_type")
+        detail = f" ({kind}; starts PENDING until authorised in the console)" if kind else ""
+        return "connection", "connections", str(v.get("name", "") or ""), detail
     if t == "aws_lb":
         scheme = "internal" if v.get("internal") else "internet-facing"
         return "load balancer", "load balancers", str(v.get("name", "") or ""), f" ({scheme})"

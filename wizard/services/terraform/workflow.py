@@ -34,6 +34,7 @@ from wizard.core.events.terraform import (
     TfCommandStarted,
     TfDiagnostic,
     TfFailure,
+    TfOutputs,
     TfProgress,
 )
 from wizard.core.exitcodes import ExitCode
@@ -98,6 +99,8 @@ class Workflow:
         self.progress = Progress()
         self.summary: PlanSummary | None = None
         self.report: RunReport | None = None
+        #: the root module's outputs of the last terraform command that printed them
+        self.outputs: dict[str, Any] = {}
         self.runner: TerraformRunner | None = None
         self.sandbox: Any = None  # wizard.services.sandbox.launcher.Sandbox when --sandbox
         self._interrupted = False
@@ -263,10 +266,19 @@ class Workflow:
         """render, init, plan (`-destroy` for destroy); emits and returns the plan summary."""
         runner = self._require_runner()
         self.render()
-        if self.sandbox is not None and not self.options.answers.source.create_repository:
-            name = self.options.answers.source.repository
+        source = self.options.answers.source
+        codecommit = source.provider == "codecommit"
+        if self.sandbox is not None and codecommit and not source.create_repository:
+            name = source.repository
             if await asyncio.to_thread(self.sandbox.ensure_repository, name):
                 self.notice(f"sandbox: created the CodeCommit repository {name}")
+        if self.sandbox is not None and source.provider == "s3" and not source.create_bucket:
+            bucket = source.bucket or ""
+            if await asyncio.to_thread(self.sandbox.ensure_source_bucket, bucket):
+                self.notice(
+                    f"sandbox: created the source bucket {bucket} (versioned, EventBridge "
+                    "notifications on), as the existing bucket the answers name"
+                )
         self._check_interrupt()
         code = await self._stream(runner.init())
         if code != 0:
@@ -297,7 +309,23 @@ class Workflow:
             self.exit_code = ExitCode.APPLY_FAILED
         else:
             self.exit_code = ExitCode.OK  # the apply stream already carried the outputs
+            self._connection_notice()
         return self.exit_code
+
+    def _connection_notice(self) -> None:
+        """A new (or revoked) connection cannot be used yet: say so, with where to fix it."""
+        status = self.outputs.get("connection_status")
+        arn = self.outputs.get("connection_arn")
+        if not status or not arn or status == "AVAILABLE":
+            return
+        from wizard.core.connections import status_line
+
+        provider = {"github": "GitHub", "gitlab": "GitLab", "bitbucket": "Bitbucket"}.get(
+            self.options.answers.source.provider, self.options.answers.source.provider
+        )
+        name = str(self.outputs.get("connection_name") or arn)
+        line = status_line(name, provider, str(status), str(arn), sandbox=self.sandbox is not None)
+        self.notice(line, level="warn")
 
     async def destroy(self) -> int:
         """Empty the buckets, apply the destroy plan, then look for anything left behind."""
@@ -398,6 +426,8 @@ class Workflow:
 
     async def _stream(self, events: Any) -> int:
         async for event in events:
+            if isinstance(event, TfOutputs):
+                self.outputs = event.values()
             self.emit(event)
             self.report_emulator_faults()
         self.report_emulator_faults()

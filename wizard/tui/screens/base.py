@@ -228,11 +228,19 @@ class StepScreen(WizardScreen):
         self.ready()
 
     def ready(self) -> None:
-        """The screen is mounted: focus the first field and start looking things up."""
-        fields = self.fields()
+        """The screen is mounted: show the fields that apply, focus the first one and start
+        looking things up."""
+        self.sync_conditions()
+        fields = [f for f in self.fields() if f.display]
         if fields:
             fields[0].focus_control()
         self.start_lookups()
+
+    def sync_conditions(self) -> None:
+        """Show exactly the fields whose question applies to the answers so far (its declared
+        `when`, e.g. the bucket only for an S3 source); a hidden field keeps its text."""
+        for field in self.fields():
+            field.display = self.draft.applies(field.key)
 
     def start_lookups(self) -> None:
         """Subclasses start their discovery lookups here (also on Ctrl+R)."""
@@ -251,6 +259,7 @@ class StepScreen(WizardScreen):
             return  # a control announcing its initial value, or no real change
         self.draft.set_text(event.key, event.text)
         event.field.set_origin(self.draft.origin(event.key))
+        self.sync_conditions()
         self.on_field_edited(event.key, event.text)
 
     def on_field_edited(self, key: str, text: str) -> None:

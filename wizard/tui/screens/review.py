@@ -51,12 +51,15 @@ def lexer_for(path: str) -> str:
 
 
 def answers_summary(answers: Answers) -> str:
-    """Every form step's answers as `Label  value` lines (advanced ones included)."""
+    """Every form step's answers as `Label  value` lines (advanced ones included), of the
+    questions that apply (another source provider's fields are left out)."""
     flat = to_flat(answers)
     lines: list[str] = []
     for name in FORM_STEPS:
         lines.append(step(name).title.upper())
         for q in step_questions(name):
+            if not q.applies(flat):
+                continue
             # as the form field shows it (yes/no, Key=value, ...); nothing set reads "(none)"
             lines.append(f"  {q.label:<24} {to_text(q, flat[q.key]) or '(none)'}")
         lines.append("")

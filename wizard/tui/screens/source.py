@@ -1,4 +1,9 @@
-"""Step 3: repository, branch, change detection and the pipeline's name."""
+"""Step 3: where the code comes from (CodeCommit, GitHub/GitLab/Bitbucket through a
+CodeConnections connection, or S3), its fields, change detection and the pipeline's name.
+
+The fields shown follow the provider through each question's declared `when` (the base screen
+does that); this screen adds the discovery that fits the provider: CodeCommit repositories and
+branches, or the existing connections of that provider to pick from."""
 
 from __future__ import annotations
 
@@ -8,9 +13,11 @@ from typing import Any, ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.timer import Timer
-from textual.widgets import OptionList
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from wizard.core.answers.model import CONNECTION_PROVIDERS
+from wizard.tui.ports import ConnectionChoice
 from wizard.tui.screens.base import REFRESH, Aside, StepScreen, titled
 from wizard.tui.widgets.lookup import LookupStatus
 
@@ -23,6 +30,33 @@ def preferred_branch(branches: Sequence[str], current: str) -> str | None:
         if usual in branches:
             return usual
     return sorted(branches)[0]
+
+
+def source_note(answers: dict[str, Any]) -> str:
+    """How runs of the chosen source start, and what is left to do by hand (one short text)."""
+    provider = answers["source.provider"]
+    if provider in CONNECTION_PROVIDERS:
+        if answers.get("source.connection_arn"):
+            connection = "the chosen connection (it must be AVAILABLE)"
+        else:
+            connection = (
+                f"a new connection '{answers['source.connection_name']}'. It starts PENDING: "
+                "authorise it once in the console (Developer Tools > Settings > Connections; "
+                "in the sandbox `cdwizard connection authorize --sandbox`)"
+            )
+        return (
+            f"A push to '{answers['source.branch']}' starts the pipeline through {connection}. "
+            "`cdwizard ship` pushes with your own git; no token is stored."
+        )
+    if provider == "s3":
+        return (
+            "Each new version of the object starts the pipeline (the bucket must be versioned). "
+            "`cdwizard ship` uploads the payload zip."
+        )
+    return (
+        f"A push to '{answers['source.branch']}' starts the pipeline. `cdwizard ship` commits "
+        "the payload through the CodeCommit API."
+    )
 
 
 class SourceStep(StepScreen):
@@ -38,30 +72,69 @@ class SourceStep(StepScreen):
             "Repositories",
             LookupStatus("", id="status-repositories"),
             OptionList(id="repositories"),
+            id="aside-repositories",
         )
         yield Aside(
             "Branches",
             LookupStatus("", id="status-branches"),
             OptionList(id="branches"),
+            id="aside-branches",
         )
+        yield Aside(
+            "Connections",
+            LookupStatus("", id="status-connections"),
+            OptionList(id="connections"),
+            id="aside-connections",
+        )
+        yield titled("How it starts", Static("", id="source-note", markup=False))
         yield titled("Existing resources", LookupStatus("", id="status-clashes"))
 
+    def _provider(self) -> str:
+        return str(self.draft.value("source.provider"))
+
+    def _sync_asides(self) -> None:
+        """The aside blocks of the chosen provider, and the one line on how its runs start."""
+        provider = self._provider()
+        for block in ("repositories", "branches"):
+            self.query_one(f"#aside-{block}").display = provider == "codecommit"
+        self.query_one("#aside-connections").display = provider in CONNECTION_PROVIDERS
+        self.query_one("#source-note", Static).update(source_note(self.draft.resolved()))
+
     def start_lookups(self) -> None:
+        self._sync_asides()
+        provider = self._provider()
         if self.context.services.discovery is None:
-            for what in ("repositories", "branches", "clashes"):
+            for what in ("repositories", "branches", "connections", "clashes"):
                 self.status(what).off("Discovery is not available; type the values.")
-            for list_id in ("#repositories", "#branches"):
+            for list_id in ("#repositories", "#branches", "#connections"):
                 self.query_one(list_id).display = False
             return
-        self.status("repositories").asking("Listing CodeCommit repositories…")
-        self.lookup(
-            "repositories",
-            self.context.account_key(),
-            lambda a: sorted(a.repositories()),
-            label="the CodeCommit repositories",
-        )
-        self._look_up_branches()
+        if provider != "codecommit":
+            for what in ("repositories", "branches"):
+                self.status(what).off("Only for CodeCommit sources.")
+        if provider not in CONNECTION_PROVIDERS:
+            self.status("connections").off("Only for GitHub, GitLab and Bitbucket sources.")
+        if provider == "codecommit":
+            self.status("repositories").asking("Listing CodeCommit repositories…")
+            self.lookup(
+                "repositories",
+                self.context.account_key(),
+                lambda a: sorted(a.repositories()),
+                label="the CodeCommit repositories",
+            )
+            self._look_up_branches()
+        elif provider in CONNECTION_PROVIDERS:
+            self._look_up_connections(provider)
         self.look_up_clashes()
+
+    def _look_up_connections(self, provider: str) -> None:
+        self.status("connections").asking(f"Listing the {provider} connections…")
+        self.lookup(
+            "connections",
+            (self.context.account_key(), provider),
+            lambda a: list(a.connections(provider)),
+            label=f"the {provider} connections",
+        )
 
     def _repository(self) -> str:
         return str(self.draft.value("source.repository"))
@@ -77,6 +150,11 @@ class SourceStep(StepScreen):
         )
 
     def on_field_edited(self, key: str, text: str) -> None:
+        if key == "source.provider":
+            self.start_lookups()
+            return
+        if key.startswith("source."):
+            self._sync_asides()
         if self.context.services.discovery is None:
             return
         if key in ("source.repository", "source.create_repository"):
@@ -147,8 +225,28 @@ class SourceStep(StepScreen):
                 self.status("branches").warn(
                     f"{len(branches)} found; '{current}' is not one of them yet"
                 )
+        elif what == "connections":
+            self._show_connections(list(result))
         elif what == "clashes":
             self.show_step_clashes(result)
+
+    def _show_connections(self, found: list[ConnectionChoice]) -> None:
+        options = self.query_one("#connections", OptionList)
+        options.clear_options()
+        options.add_options(
+            [Option(f"{c.name} · {c.status}", id=c.arn) for c in found],
+        )
+        provider = self._provider()
+        if not found:
+            self.status("connections").ok(
+                f"No {provider} connection yet: leave the ARN empty and terraform creates one"
+            )
+            return
+        usable = sum(1 for c in found if c.status == "AVAILABLE")
+        self.status("connections").ok(
+            f"{len(found)} found, {usable} AVAILABLE; pick one to use it, or leave the ARN "
+            "empty to create a new one"
+        )
 
     def on_lookup_failed(self, what: str, failure: Any) -> None:
         if what == "branches":
@@ -157,6 +255,12 @@ class SourceStep(StepScreen):
     @on(OptionList.OptionSelected, "#repositories")
     def _repository_picked(self, event: OptionList.OptionSelected) -> None:
         field = self.field("source.repository")
+        field.set_text(str(event.option.id))
+        field.focus_control()
+
+    @on(OptionList.OptionSelected, "#connections")
+    def _connection_picked(self, event: OptionList.OptionSelected) -> None:
+        field = self.field("source.connection_arn")
         field.set_text(str(event.option.id))
         field.focus_control()
 

@@ -129,7 +129,8 @@ def follow_commit(
             Notice(
                 text=f"no execution of the pushed commit started within "
                 f"{format_duration(trigger_wait)}",
-                hint="is the pipeline's change detection (EventBridge rule) in place?",
+                hint="is the pipeline's change detection in place: its EventBridge rule, or for "
+                "GitHub, GitLab and Bitbucket an AVAILABLE connection?",
             )
         )
         sink.emit(Notice(text=plan.description))

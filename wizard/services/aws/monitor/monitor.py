@@ -126,6 +126,7 @@ class Monitor:
                 spec.pipeline,
                 history=spec.history,
                 emulator=self.emulator,
+                connection_status=self._connection_status,
             )
             if spec.pipeline
             else None
@@ -135,6 +136,13 @@ class Monitor:
         self.traffic_poller: TrafficPoller | None = None
         #: an unexpected error (a bug) that ended the thread; `wait` then returns None
         self.crash: BaseException | None = None
+
+    def _connection_status(self, arn: str) -> tuple[str, str] | None:
+        """(status, name) of a connection (CodeStar Connections GetConnection), None if gone."""
+        from wizard.services.aws.connections import get_connection
+
+        found = get_connection(self.clients, arn)
+        return (found.status, found.name) if found is not None else None
 
     # -- subscribers -------------------------------------------------------------------------
 

@@ -10,8 +10,8 @@ An idle pipeline costs one call per poll.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -22,6 +22,7 @@ from wizard.services.aws.monitor.deployment_poller import utc
 from wizard.services.aws.monitor.errors import Problem, classify
 
 _EPOCH = datetime.min.replace(tzinfo=UTC)
+CONNECTION_PROVIDER = "CodeStarSourceConnection"
 
 
 @dataclass(frozen=True)
@@ -82,9 +83,18 @@ class PipelinePoller:
     """Follows one pipeline. `poll(selector)` returns a fresh `PipelineView`."""
 
     def __init__(
-        self, client: Any, name: str, *, history: int = 10, emulator: bool = False
+        self,
+        client: Any,
+        name: str,
+        *,
+        history: int = 10,
+        emulator: bool = False,
+        connection_status: Callable[[str], tuple[str, str] | None] | None = None,
     ) -> None:
         self.api = ApiCaller(client)
+        #: (status, name) of a connection by ARN, looked up when a connection source fails
+        self.connection_status = connection_status
+        self._connections: dict[tuple[str, str], tuple[str, str] | None] = {}
         self.name = name
         self.history = max(1, min(history, 100))
         self.emulator = emulator
@@ -180,6 +190,7 @@ class PipelinePoller:
             executions=tuple(executions),
             followed_id=followed_id,
             deployment_id=self._deployment_id,
+            emulator=self.emulator,
         )
         self.view = view
         return view
@@ -220,12 +231,43 @@ class PipelinePoller:
         runs: dict[tuple[str, str], Mapping[str, Any]] = {}
         if self.actions_supported:
             runs = self._action_runs(followed.execution_id)
-        self._stages = self._merge(followed.execution_id, state, runs)
+        self._stages = self._with_connections(
+            followed.execution_id, self._merge(followed.execution_id, state, runs)
+        )
         deploy = next(
             (a for s in self._stages for a in s.actions if a.provider == "CodeDeploy"), None
         )
         if deploy is not None and deploy.external_execution_id:
             self._deployment_id = deploy.external_execution_id
+
+    def _with_connections(
+        self, execution_id: str, stages: tuple[StageView, ...]
+    ) -> tuple[StageView, ...]:
+        """A failed connection source gets its connection's status (once per execution): the
+        error text alone cannot tell a PENDING or revoked connection from a role without
+        UseConnection."""
+        if self.connection_status is None:
+            return stages
+        out = []
+        for stage in stages:
+            actions = []
+            for action in stage.actions:
+                a = action
+                arn = a.config("ConnectionArn")
+                if a.provider == CONNECTION_PROVIDER and a.status == "Failed" and arn:
+                    key = (execution_id, arn)
+                    if key not in self._connections:
+                        try:
+                            self._connections[key] = self.connection_status(arn)
+                        except Exception as exc:  # an optional detail: never stop the monitor
+                            self.notes.append(f"could not read connection {arn}: {exc}")
+                            self._connections[key] = None
+                    found = self._connections[key]
+                    if found is not None:
+                        a = replace(a, connection_status=found[0], connection_name=found[1])
+                actions.append(a)
+            out.append(replace(stage, actions=tuple(actions)))
+        return tuple(out)
 
     def _action_runs(self, execution_id: str) -> dict[tuple[str, str], Mapping[str, Any]]:
         """The latest attempt of each action in the execution (retries add attempts)."""
@@ -297,7 +339,9 @@ def _derived_status(actions: list[ActionView]) -> str | None:
 
 
 def _action_from_run(stage: str, d: _ActionDef, run: Mapping[str, Any]) -> ActionView:
-    result = (run.get("output") or {}).get("executionResult") or {}
+    output = run.get("output") or {}
+    result = output.get("executionResult") or {}
+    variables = output.get("outputVariables") or {}
     error = result.get("errorDetails") or {}
     provider = ((run.get("input") or {}).get("actionTypeId") or {}).get("provider") or d.provider
     return ActionView(
@@ -313,6 +357,7 @@ def _action_from_run(stage: str, d: _ActionDef, run: Mapping[str, Any]) -> Actio
         started_at=utc(run.get("startTime")),
         updated_at=utc(run.get("lastUpdateTime")),
         configuration=d.configuration,
+        output_variables=tuple(sorted((str(k), str(v)) for k, v in variables.items())),
     )
 
 

@@ -52,7 +52,30 @@ from collections.abc import Callable
 from wizard.services.sandbox.extensions._delivery.clock import PACE_ENV, now, set_clock
 from wizard.services.sandbox.extensions._delivery.world import enabled, set_enabled
 
-__all__ = ["PACE_ENV", "enabled", "install", "now", "set_clock", "set_enabled", "use_clock"]
+__all__ = [
+    "PACE_ENV",
+    "catch_up",
+    "enabled",
+    "install",
+    "now",
+    "set_clock",
+    "set_enabled",
+    "use_clock",
+]
+
+
+def catch_up(account: str, region: str) -> None:
+    """Perform every milestone due by now in one account and region. Any API call does this
+    first; a change made outside the emulator (a git push to the sandbox's bare repository)
+    calls it before, so what was due (say, the Source action of the run CreatePipeline started
+    in an earlier command) runs against the repository as it was, as it would have on AWS."""
+    if not enabled():
+        return
+    from wizard.services.sandbox.extensions._delivery import pipeline
+    from wizard.services.sandbox.extensions._delivery.world import LOCK, World
+
+    with LOCK:
+        pipeline.advance(World(account, region), now())
 
 
 def use_clock(clock: Callable[[], float] | None) -> None:
@@ -72,6 +95,7 @@ def install() -> None:
         codedeploy_api,
         codepipeline_api,
         elb_api,
+        events_hook,
         pushes,
         ssm,
     )
@@ -84,5 +108,6 @@ def install() -> None:
     codepipeline_api.install_create_trigger()
     codepipeline_api.install_polling_metadata()
     pushes.install()
+    events_hook.install()
     ssm.install()
     agent_install.install()

@@ -14,7 +14,7 @@ from wizard.services.sandbox.extensions._delivery import clock
 from wizard.services.sandbox.extensions._delivery import pipeline as engine
 from wizard.services.sandbox.extensions._delivery.api import MARK, Handler, dumps, page, result_of
 from wizard.services.sandbox.extensions._delivery.model import ActionRun, ExecutionRun, StageRun
-from wizard.services.sandbox.extensions._delivery.world import LOCK, World, enabled
+from wizard.services.sandbox.extensions._delivery.world import LOCK, World, enabled, world_of
 
 PAGE = 100
 
@@ -91,6 +91,7 @@ def _summary(ex: ExecutionRun, t: float) -> dict[str, Any]:
                 "actionName": run.action,
                 "revisionId": run.revision["revisionId"],
                 "revisionSummary": run.revision["revisionSummary"],
+                "revisionUrl": run.revision.get("revisionUrl"),
             }
             for run in _source_actions(ex, t)
             if run.revision is not None
@@ -111,8 +112,11 @@ def start_pipeline_execution(self: Any, world: World, now: float) -> dict[str, A
     pipeline = _pipeline(world, self._get_param("name"))
     overrides: dict[str, str] = {}
     for item in self._get_param("sourceRevisions") or []:
-        if item.get("revisionType") == "COMMIT_ID":
+        kind = item.get("revisionType")
+        if kind == "COMMIT_ID":
             overrides[item["actionName"]] = item["revisionValue"]
+        elif kind in ("S3_OBJECT_VERSION_ID", "S3_OBJECT_KEY"):
+            overrides[kind] = item["revisionValue"]
     ex = engine.start_execution(
         world,
         pipeline,
@@ -139,6 +143,7 @@ def get_pipeline_execution(self: Any, world: World, now: float) -> dict[str, Any
                 "revisionId": run.revision["revisionId"],
                 "revisionChangeIdentifier": run.revision["revisionId"],
                 "revisionSummary": run.revision["revisionSummary"],
+                "revisionUrl": run.revision.get("revisionUrl"),
                 "created": run.revision["created"],
             }
             for run in _source_actions(ex, now)
@@ -451,7 +456,11 @@ def install_polling_metadata() -> None:
         name = self._get_param("name")
         with LOCK:
             found = self.codepipeline_backend.pipelines.get(name)
-            disabled = None if found is None else engine.polling_disabled_at(found, clock.now())
+            disabled = (
+                None
+                if found is None
+                else engine.polling_disabled_at(world_of(self), found, clock.now())
+            )
         if disabled is None:
             return out
         body = dict(result_of(out))

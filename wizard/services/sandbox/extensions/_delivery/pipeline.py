@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from wizard.services.sandbox.extensions._delivery import clock, deploy
+from wizard.services.sandbox.extensions._delivery import clock, deploy, sources
 from wizard.services.sandbox.extensions._delivery.bundle import code_zip
 from wizard.services.sandbox.extensions._delivery.model import (
     PIPELINE_ATTR,
@@ -134,29 +134,23 @@ def _rule_arn(world: World, pipeline: Any, repository: str, branch: str) -> str:
     return f"arn:{world.partition}:events:{world.region}:{world.account}:rule/{rule_name}"
 
 
-def _watched(pipeline: Any) -> list[tuple[str, str, bool]]:
-    """(repository, branch, polls) of the CodeCommit source actions of the first stage."""
-    found = []
-    for action in (_stages(pipeline)[:1] or [{}])[0].get("actions") or []:
-        if action.get("actionTypeId", {}).get("provider") != "CodeCommit":
-            continue
-        config = action.get("configuration") or {}
-        polls = str(config.get("PollForSourceChanges", "true")).lower() != "false"
-        found.append((str(config.get("RepositoryName")), str(config.get("BranchName")), polls))
-    return found
+def _watched(world: World, pipeline: Any) -> list[sources.Watch]:
+    """What the source actions of the first stage watch (CodeCommit branches, connection
+    branches, S3 objects)."""
+    return sources.watches(world, pipeline, (_stages(pipeline)[:1] or [{}])[0].get("actions") or [])
 
 
-def polls(pipeline: Any) -> bool:
+def polls(world: World, pipeline: Any) -> bool:
     """Whether a source action of the pipeline polls (PollForSourceChanges true)."""
-    return any(watched for _, _, watched in _watched(pipeline))
+    return any(watch.polls for watch in _watched(world, pipeline))
 
 
-def polling_disabled_at(pipeline: Any, now: float) -> float | None:
+def polling_disabled_at(world: World, pipeline: Any, now: float) -> float | None:
     """When CodePipeline disabled the pipeline's polling (None: it polls, or never did): the end
     of its first stretch of `POLLING_IDLE_SECONDS` without a run, counted from its first run (the
     one its creation starts, on the simulation's clock). Runs after that (a release change) do
     not turn polling back on."""
-    if not polls(pipeline):
+    if not polls(world, pipeline):
         return None
     starts = sorted(e.start for e in runs_of(pipeline).executions if e.start <= now)
     for last, start in zip(starts, [*starts[1:], now], strict=True):
@@ -171,30 +165,45 @@ def branch_head(world: World, repository: str, branch: str) -> str | None:
     return store.branches.get(branch) if store is not None else None
 
 
+def _head(world: World, watch: sources.Watch) -> str | None:
+    if watch.kind == "codecommit":
+        return branch_head(world, watch.params["repository"], watch.params["branch"])
+    if watch.kind == "connection":
+        return sources.connection_head(world, watch)
+    return sources.s3_head(world, watch)
+
+
 def remember_heads(world: World, pipeline: Any) -> None:
     """Note the heads the pipeline watches now (pushes are changes from these)."""
     runs = runs_of(pipeline)
-    for repository, branch, _ in _watched(pipeline):
-        runs.heads[f"{repository}/{branch}"] = branch_head(world, repository, branch)
+    for watch in _watched(world, pipeline):
+        runs.heads[watch.key] = _head(world, watch)
 
 
 def notice_pushes(world: World, now: float) -> None:
-    """Start (or schedule the poll of) the pipelines whose watched branch moved since last seen:
-    CloudWatchEvent at once when the source has PollForSourceChanges false (the EventBridge rule
-    case), else PollForSourceChanges when polling notices, a few seconds later."""
+    """Start (or schedule the poll of) the pipelines whose watched source moved since last seen:
+    for CodeCommit, CloudWatchEvent at once when the source has PollForSourceChanges false (the
+    EventBridge rule case); for a connection, the push trigger while the connection is
+    AVAILABLE; an S3 object's new version starts it through S3's own EventBridge event
+    (`events_hook`); else PollForSourceChanges when polling notices, a few seconds later."""
     for pipeline in _pipelines(world):
         runs = runs_of(pipeline)
-        for repository, branch, polls in _watched(pipeline):
-            key = f"{repository}/{branch}"
-            head = branch_head(world, repository, branch)
-            seen = runs.heads.get(key, head)
-            runs.heads[key] = head
+        for watch in _watched(world, pipeline):
+            head = _head(world, watch)
+            seen = runs.heads.get(watch.key, head)
+            runs.heads[watch.key] = head
             if head is None or head == seen:
                 continue
-            if not polls:
-                detail = _rule_arn(world, pipeline, repository, branch)
-                start_execution(world, pipeline, "CloudWatchEvent", detail, now)
-            elif runs.poll_due is None and polling_disabled_at(pipeline, now) is None:
+            if watch.kind == "connection":
+                if watch.trigger is not None and sources.connection_ready(world, watch):
+                    start_execution(world, pipeline, watch.trigger, watch.detail, now)
+                continue
+            if not watch.polls:
+                if watch.kind == "codecommit":
+                    repository, branch = watch.params["repository"], watch.params["branch"]
+                    detail = _rule_arn(world, pipeline, repository, branch)
+                    start_execution(world, pipeline, "CloudWatchEvent", detail, now)
+            elif runs.poll_due is None and polling_disabled_at(world, pipeline, now) is None:
                 name = pipeline.pipeline["name"]
                 runs.poll_due = round(now + clock.duration(POLL_SECONDS, name, str(now)), 3)
 
@@ -404,6 +413,8 @@ def _run_action(
     provider = run.provider
     if provider == "CodeCommit":
         _source(world, pipeline, ex, run)
+    elif provider in (sources.CONNECTION, "S3"):
+        _other_source(world, pipeline, ex, run)
     elif provider == "CodeDeploy":
         _deploy(world, pipeline, ex, run)
     else:
@@ -497,6 +508,46 @@ def _source(world: World, pipeline: Any, ex: ExecutionRun, run: ActionRun) -> No
         "CommitterDate": stamp,
         "RepositoryName": repository,
     }
+
+
+def _other_source(world: World, pipeline: Any, ex: ExecutionRun, run: ActionRun) -> None:
+    """A connection (GitHub, GitLab, Bitbucket) or S3 source: read the revision, store it."""
+    config = run.declaration.get("configuration") or {}
+    try:
+        if run.provider == "S3":
+            wanted = {k: v for k, v in ex.overrides.items() if k.startswith("S3_")}
+            revision = sources.read_s3(world, config, wanted)
+        else:
+            revision = sources.read_connection(world, config, ex.overrides.get(run.action))
+    except sources.SourceFailed as failed:
+        _fail(run, failed.code, failed.message)
+        return
+    bucket = _artifact_bucket(pipeline, world)
+    outputs = run.declaration.get("outputArtifacts") or []
+    artifact = outputs[0]["name"] if outputs else "SourceArtifact"
+    key = _artifact_key(pipeline.pipeline["name"], artifact)
+    try:
+        world.s3.put_object(bucket or "", key, revision.content)
+    except Exception:
+        _fail(
+            run,
+            "PermissionError",
+            "The service role or action role doesn't have the permissions required to access "
+            f"the Amazon S3 bucket named {bucket}. Update the IAM role permissions, and then try "
+            "again.",
+        )
+        return
+    run.end = round(run.start + clock.duration(SOURCE_SECONDS, run.action_execution_id), 3)
+    run.external_id = revision.revision_id
+    run.summary = revision.external_summary
+    run.revision = {
+        "revisionId": revision.revision_id,
+        "revisionSummary": revision.summary,
+        "revisionUrl": revision.url,
+        "created": revision.created,
+    }
+    run.output_artifacts = [{"name": artifact, "s3location": {"bucket": bucket, "key": key}}]
+    run.output_variables = dict(revision.variables)
 
 
 def _deploy(
