@@ -678,3 +678,17 @@ def test_a_subnet_that_does_not_exist(clients: AwsClients, tmp_path: Path) -> No
     net = report.by_name("network")
     assert net.status is CheckStatus.FAIL
     assert "subnet subnet-0123456789abcdef0 does not exist in eu-west-1" in net.detail
+
+
+def test_a_connection_source_has_no_polling_to_lose(clients: AwsClients, tmp_path: Path) -> None:
+    a = validate_mapping(
+        {
+            "version": 1,
+            "project": "shop",
+            "source": {"provider": "github", "repository_id": "my-org/shop", "branch": "main"},
+        }
+    )
+    report, _ = run(clients, a, tmp_path)
+    check = report.by_name("polling")
+    assert check.status is CheckStatus.SKIP
+    assert check.detail == "the github connection's push trigger starts the pipeline (no polling)"

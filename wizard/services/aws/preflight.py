@@ -396,8 +396,14 @@ class _Run:
         )
 
     def polling(self) -> PreflightCheck:
-        name = self.answers.pipeline.name
-        if self.answers.source.change_detection != "poll":
+        name, source = self.answers.pipeline.name, self.answers.source
+        if source.provider not in ("codecommit", "s3"):
+            return self.result(
+                "polling",
+                CheckStatus.SKIP,
+                f"the {source.provider} connection's push trigger starts the pipeline (no polling)",
+            )
+        if source.change_detection != "poll":
             return self.result(
                 "polling", CheckStatus.SKIP, "eventbridge starts the pipeline on every push"
             )
