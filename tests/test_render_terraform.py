@@ -423,7 +423,16 @@ def test_user_data_renders_through_templatefile(
 
 @pytest.mark.terraform
 @pytest.mark.mirror
-@pytest.mark.parametrize("variant", ["default", "ssm-poll-no-instance", "load-balancer"])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "default",
+        "ssm-poll-no-instance",
+        "load-balancer",
+        "github-new-connection",
+        "s3-created-bucket",
+    ],
+)
 def test_the_pipeline_is_created_after_what_it_deploys_to(
     variant: str, terraform_bin: str, tf_env: dict[str, str], tmp_path: Path
 ) -> None:
