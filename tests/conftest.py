@@ -94,8 +94,8 @@ def moto_endpoint(_moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
     delivery.set_enabled(False)  # plain moto executions/deployments; `sandbox_endpoint` runs them
     request = urllib.request.Request(f"{_moto_server}/moto-api/reset", method="POST")
-    # generous: on a loaded machine a reset that frees a full stack (IAM with every managed
-    # policy, ...) can take a garbage collection of many seconds
+    # generous: a reset takes ~0.2 s, but on a loaded machine one that frees a full stack (IAM
+    # with every managed policy, ...) can wait for a garbage collection of many seconds
     urllib.request.urlopen(request, timeout=60).close()
     for key, value in {
         "AWS_ACCESS_KEY_ID": "testing",

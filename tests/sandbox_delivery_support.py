@@ -256,8 +256,10 @@ class Stack:
             for d in found["TargetHealthDescriptions"]
         }
 
-    def launch(self, count: int, *, ssm_managed: bool = True, tag: bool = True) -> list[str]:
-        kwargs: dict[str, Any] = {}
+    def launch(
+        self, count: int, *, ssm_managed: bool = True, tag: bool = True, user_data: str = ""
+    ) -> list[str]:
+        kwargs: dict[str, Any] = {"UserData": user_data} if user_data else {}
         if ssm_managed:
             kwargs["IamInstanceProfile"] = {"Name": self._instance_profile()}
         if tag:

@@ -264,6 +264,46 @@ def test_flat_view_is_in_declaration_order() -> None:
     assert list(to_flat(default_answers())) == [q.key for q in questions()]
 
 
+PREINSTALLED_ON_STOCK = """\
+version: 1
+targets:
+  ami: ubuntu-22.04
+  instance_count: 3
+  agent_install: preinstalled
+  ssm_managed: false
+"""
+
+
+def test_preinstalled_agent_on_a_stock_image_is_refused_with_the_fix(tmp_path: Path) -> None:
+    path = tmp_path / "answers.yml"
+    path.write_text(PREINSTALLED_ON_STOCK)
+    check = subprocess.run(
+        [sys.executable, "-m", "wizard", "answers", "check", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 3, check.stdout + check.stderr
+    assert "targets.agent_install: 'preinstalled' needs an image that already has" in check.stderr
+    assert "the stock image 'ubuntu-22.04'" in check.stderr
+    assert "set targets.agent_install to 'user_data'" in check.stderr
+    assert "an AMI you built with the agent (ami-...)" in check.stderr
+
+
+@pytest.mark.parametrize(
+    "targets",
+    [
+        {"ami": "ami-0123456789abcdef0", "agent_install": "preinstalled"},  # an image you built
+        {"ami": "amazon-linux-2023", "agent_install": "user_data"},
+        {"ami": "ubuntu-24.04", "agent_install": "ssm"},
+        # existing instances: the image question does not apply
+        {"create_instance": False, "agent_install": "preinstalled"},
+    ],
+)
+def test_preinstalled_is_accepted_where_the_agent_can_be_there(targets: dict) -> None:
+    validate_mapping({"version": 1, "targets": targets})
+
+
 def test_every_instance_type_ec2_lists_is_accepted() -> None:
     """The instance type rule follows EC2's own list (botocore's model), metal-24xl sizes too."""
     import botocore.session

@@ -74,7 +74,7 @@ def test_a_ready_setup_exits_zero_with_a_checklist(
     assert any(line.startswith("  ✓ AWS credentials") for line in lines)
     assert any(line.startswith("  ✓ Terraform ") and "Terraform 1." in line for line in lines)
     assert any(line.startswith("  ✓ Branch") and "'main' exists at" in line for line in lines)
-    assert lines[-1] == "12 ok, 0 warnings, 0 failed, 3 skipped"  # main's 11, and leftovers
+    assert lines[-1] == "14 ok, 0 warnings, 0 failed, 6 skipped"  # i17's 13, and leftovers
 
 
 def test_failures_show_the_fix_and_set_the_exit_code(
@@ -184,4 +184,7 @@ def test_sandbox_runs_the_checks_against_the_embedded_emulator(
     status = {e["name"]: e["status"] for e in got if e["type"] == "preflight.check"}
     assert status["credentials"] == "ok" and status["instances"] == "ok"
     assert status["repository"] == "ok"  # the emulator's CodeCommit takes new repositories
+    # the emulator's default VPC is AWS's: default subnets with public IPs, an internet gateway
+    assert status["default_vpc"] == "ok" and status["network"] == "ok"
+    assert status["instance_role"] == "skip"  # no instance of the user's is targeted
     assert proc.returncode == 0, proc.stdout + proc.stderr

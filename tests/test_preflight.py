@@ -71,8 +71,27 @@ def repo_with_branch(clients: AwsClients, name: str = "shop", branch: str = "mai
     )["commitId"]
 
 
+ARTIFACTS_READ = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+                "Resource": "arn:aws:s3:::shop-artifacts-*/*",
+            }
+        ],
+    }
+)
+
+
 def instance(
-    clients: AwsClients, *, profile: bool = True, tags: dict[str, str] | None = None
+    clients: AwsClients,
+    *,
+    profile: bool = True,
+    tags: dict[str, str] | None = None,
+    reads_artifacts: bool = True,
+    subnet: str | None = None,
 ) -> str:
     iam = clients.client("iam")
     kwargs: dict[str, Any] = {
@@ -94,11 +113,17 @@ def instance(
             iam.put_role_policy(
                 RoleName="existing-app", PolicyName="ssm", PolicyDocument=AGENT_POLICY
             )
+            if reads_artifacts:
+                iam.put_role_policy(
+                    RoleName="existing-app", PolicyName="artifacts", PolicyDocument=ARTIFACTS_READ
+                )
             iam.create_instance_profile(InstanceProfileName="existing-app")
             iam.add_role_to_instance_profile(
                 InstanceProfileName="existing-app", RoleName="existing-app"
             )
         kwargs["IamInstanceProfile"] = {"Name": "existing-app"}
+    if subnet:
+        kwargs["SubnetId"] = subnet
     return clients.client("ec2").run_instances(**kwargs)["Instances"][0]["InstanceId"]
 
 
@@ -139,6 +164,7 @@ def test_a_ready_account_passes_every_aws_check(clients: AwsClients, tmp_path: P
         "instances",
         "deployment_config",
         "instance_profile",
+        "instance_role",
         "ssm_agent",
         "clashes",
     ):
@@ -431,3 +457,237 @@ def test_the_s3_state_backend_needs_its_bucket(clients: AwsClients, tmp_path: Pa
     assert found.detail == "state goes to s3://shop-tf-state/cdwizard/shop/terraform.tfstate"
     in_sandbox = run(clients, s3, tmp_path, sandbox=True)[0].by_name("state_backend")
     assert in_sandbox.status is CheckStatus.SKIP and "sandbox" in in_sandbox.detail
+
+
+# --- instance roles and the artifact bucket ------------------------------------------------------
+
+
+def test_an_instance_role_that_cannot_read_the_bucket_fails_with_what_to_attach(
+    clients: AwsClients, tmp_path: Path
+) -> None:
+    repo_with_branch(clients)
+    bare = instance(clients, reads_artifacts=False)
+    report, _ = run(clients, answers(), tmp_path)
+    check = report.by_name("instance_role")
+    assert check.status is CheckStatus.FAIL, check
+    assert "could not download revisions from s3://shop-artifacts-123456789012" in check.detail
+    assert f"role existing-app of {bare}: s3:GetObject not allowed" in check.detail
+    fix = check.fix or ""
+    assert fix.startswith("set targets.extend_role: existing-app and cdwizard adds")
+    policy = (
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject",'
+        '"s3:GetObjectVersion"],"Resource":"arn:aws:s3:::shop-artifacts-123456789012/*"}]}'
+    )
+    assert (
+        "`aws iam put-role-policy --role-name existing-app --policy-name shop-artifacts-read "
+        f"--policy-document '{policy}'`"
+    ) in fix
+    assert report.exit_code == ExitCode.AWS_ERROR
+
+    extended = run(clients, answers(targets={"extend_role": "existing-app"}), tmp_path)[0]
+    check = extended.by_name("instance_role")
+    assert check.status is CheckStatus.OK
+    assert "apply adds shop-artifacts-read to it (targets.extend_role)" in check.detail
+
+    missing = run(clients, answers(targets={"extend_role": "no-such-role"}), tmp_path)[0]
+    check = missing.by_name("instance_role")
+    assert (
+        check.status is CheckStatus.FAIL and "'no-such-role', which does not exist" in check.detail
+    )
+
+
+def test_an_explicit_deny_cannot_be_fixed_by_extending_the_role(
+    clients: AwsClients, tmp_path: Path
+) -> None:
+    repo_with_branch(clients)
+    instance(clients)
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::shop-*/*"}],
+    }
+    clients.client("iam").put_role_policy(
+        RoleName="existing-app", PolicyName="no-s3", PolicyDocument=json.dumps(deny)
+    )
+    report, _ = run(clients, answers(targets={"extend_role": "existing-app"}), tmp_path)
+    check = report.by_name("instance_role")
+    assert check.status is CheckStatus.FAIL
+    assert "s3:GetObject denied by no-s3" in check.detail
+    assert "remove the Deny" in (check.fix or "")
+
+
+def test_instance_roles_are_read_when_the_simulator_is_not_allowed(
+    aws_target, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    admin = AwsClients(aws_target)
+    repo_with_branch(admin)
+    instance(admin, reads_artifacts=False)
+    base = ["sts:GetCallerIdentity", "ec2:Describe*", "codecommit:Get*", "codecommit:List*"]
+    with restricted_target(aws_target, [*base, "iam:Get*", "iam:List*"]) as reader:
+        report, _ = run(AwsClients(reader), answers(), tmp_path)
+    check = report.by_name("instance_role")
+    assert check.status is CheckStatus.FAIL and "s3:GetObject not allowed" in check.detail
+    with restricted_target(aws_target, [*base, "iam:GetInstanceProfile"], user="blind") as blind:
+        report, _ = run(AwsClients(blind), answers(), tmp_path)
+    check = report.by_name("instance_role")
+    assert check.status is CheckStatus.WARN
+    assert check.detail.startswith(
+        "could not check: missing permission iam:SimulatePrincipalPolicy"
+    )
+
+
+# --- the network: a default VPC, and a way out of the subnets -----------------------------------
+
+
+def delete_default_vpc(clients: AwsClients) -> str:
+    """What `aws ec2 delete-vpc` on the default VPC needs first: its subnets and gateway gone."""
+    ec2 = clients.client("ec2")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]
+    vpc_id = vpc["VpcId"]
+    for subnet in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]:
+        ec2.delete_subnet(SubnetId=subnet["SubnetId"])
+    gateways = ec2.describe_internet_gateways(
+        Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}]
+    )["InternetGateways"]
+    for igw in gateways:
+        ec2.detach_internet_gateway(InternetGatewayId=igw["InternetGatewayId"], VpcId=vpc_id)
+        ec2.delete_internet_gateway(InternetGatewayId=igw["InternetGatewayId"])
+    ec2.delete_vpc(VpcId=vpc_id)
+    return vpc_id
+
+
+def private_subnet(clients: AwsClients, cidr: str = "10.20.1.0/24") -> tuple[str, str, str]:
+    """A subnet of a new VPC with no way out: (vpc id, subnet id, its route table id)."""
+    ec2 = clients.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock=cidr)["Subnet"]["SubnetId"]
+    table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
+    return vpc, subnet, table
+
+
+def created(**targets: Any):  # type: ignore[no-untyped-def]
+    return answers(targets={"create_instance": True, "agent_install": "user_data", **targets})
+
+
+def test_the_default_vpc_and_its_route_to_the_internet(clients: AwsClients, tmp_path: Path) -> None:
+    repo_with_branch(clients)
+    report, _ = run(clients, created(), tmp_path)
+    vpc = report.by_name("default_vpc")
+    assert vpc.status is CheckStatus.OK and "default subnets" in vpc.detail
+    net = report.by_name("network")
+    assert net.status is CheckStatus.OK, net
+    assert "internet via igw-" in net.detail  # the emulator's default VPC, made as AWS makes it
+
+
+def test_no_default_vpc_fails_with_the_fix(clients: AwsClients, tmp_path: Path) -> None:
+    repo_with_branch(clients)
+    delete_default_vpc(clients)
+    report, _ = run(clients, created(), tmp_path)
+    vpc = report.by_name("default_vpc")
+    assert vpc.status is CheckStatus.FAIL
+    assert "no default VPC in eu-west-1 and targets.subnet_id is null" in vpc.detail
+    assert "`aws ec2 create-default-vpc --region eu-west-1`" in (vpc.fix or "")
+    assert "targets.subnet_id" in (vpc.fix or "")
+    assert report.by_name("network").status is CheckStatus.SKIP
+    # a subnet of its own does not need the default VPC
+    _, subnet, _ = private_subnet(clients)
+    report, _ = run(clients, created(subnet_id=subnet), tmp_path)
+    assert report.by_name("default_vpc").status is CheckStatus.SKIP
+
+
+def test_a_subnet_without_a_route_to_the_internet_fails_with_the_fix(
+    clients: AwsClients, tmp_path: Path
+) -> None:
+    repo_with_branch(clients)
+    _, subnet, table = private_subnet(clients)
+    report, _ = run(clients, created(subnet_id=subnet), tmp_path)
+    net = report.by_name("network")
+    assert net.status is CheckStatus.FAIL
+    assert f"created instances: {subnet} ({table}): no route to the internet" in net.detail
+    assert "no VPC endpoint for codedeploy, codedeploy-commands-secure, s3" in net.detail
+    fix = net.fix or ""
+    assert (
+        f"`aws ec2 create-route --route-table-id {table} --destination-cidr-block 0.0.0.0/0" in fix
+    )
+    assert "com.amazonaws.eu-west-1.codedeploy-commands-secure" in fix
+
+    # the instances you already run there are told apart by id
+    existing = instance(clients, subnet=subnet)
+    report, _ = run(clients, answers(), tmp_path)
+    net = report.by_name("network")
+    assert net.status is CheckStatus.FAIL and net.detail.startswith(f"{existing}: {subnet}")
+
+
+def test_an_internet_gateway_needs_public_ips(clients: AwsClients, tmp_path: Path) -> None:
+    repo_with_branch(clients)
+    ec2 = clients.client("ec2")
+    vpc, subnet, table = private_subnet(clients)
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    report, _ = run(clients, created(subnet_id=subnet), tmp_path)
+    net = report.by_name("network")
+    assert net.status is CheckStatus.FAIL and "get no public IP" in net.detail
+    assert f"modify-subnet-attribute --subnet-id {subnet} --map-public-ip-on-launch" in (
+        net.fix or ""
+    )
+    ec2.modify_subnet_attribute(SubnetId=subnet, MapPublicIpOnLaunch={"Value": True})
+    report, _ = run(clients, created(subnet_id=subnet), tmp_path)
+    assert report.by_name("network").status is CheckStatus.OK
+
+
+def test_a_nat_gateway_or_vpc_endpoints_are_ways_out(clients: AwsClients, tmp_path: Path) -> None:
+    repo_with_branch(clients)
+    ec2 = clients.client("ec2")
+    vpc, subnet, table = private_subnet(clients)
+    endpoints = [
+        ec2.create_vpc_endpoint(
+            VpcId=vpc,
+            ServiceName=f"com.amazonaws.eu-west-1.{name}",
+            VpcEndpointType="Interface",
+            SubnetIds=[subnet],
+        )
+        for name in ("codedeploy", "codedeploy-commands-secure")
+    ]
+    ec2.create_vpc_endpoint(
+        VpcId=vpc,
+        ServiceName="com.amazonaws.eu-west-1.s3",
+        VpcEndpointType="Gateway",
+        RouteTableIds=[table],
+    )
+    report, _ = run(clients, created(subnet_id=subnet), tmp_path)
+    net = report.by_name("network")
+    assert net.status is CheckStatus.WARN, net
+    assert "no route to the internet, but VPC endpoints for codedeploy" in net.detail
+    assert "pip need mirrors" in net.detail
+    assert len(endpoints) == 2
+
+    public = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.9.0/24")["Subnet"]["SubnetId"]
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=public, AllocationId=eip)["NatGateway"]["NatGatewayId"]
+    ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+    report, _ = run(clients, created(subnet_id=subnet), tmp_path)
+    net = report.by_name("network")
+    assert net.status is CheckStatus.OK and f"nat via {nat}" in net.detail
+
+
+def test_a_subnet_that_does_not_exist(clients: AwsClients, tmp_path: Path) -> None:
+    repo_with_branch(clients)
+    report, _ = run(clients, created(subnet_id="subnet-0123456789abcdef0"), tmp_path)
+    net = report.by_name("network")
+    assert net.status is CheckStatus.FAIL
+    assert "subnet subnet-0123456789abcdef0 does not exist in eu-west-1" in net.detail
+
+
+def test_a_connection_source_has_no_polling_to_lose(clients: AwsClients, tmp_path: Path) -> None:
+    a = validate_mapping(
+        {
+            "version": 1,
+            "project": "shop",
+            "source": {"provider": "github", "repository_id": "my-org/shop", "branch": "main"},
+        }
+    )
+    report, _ = run(clients, a, tmp_path)
+    check = report.by_name("polling")
+    assert check.status is CheckStatus.SKIP
+    assert check.detail == "the github connection's push trigger starts the pipeline (no polling)"

@@ -46,6 +46,7 @@ from wizard.core.render.tfvars import (
 
 GOLDEN = REPO / "tests" / "golden" / "terraform"
 MODULES = REPO / "terraform" / "modules"
+ROOT_TEMPLATES = REPO / "templates" / "terraform"
 MODULE_NAMES = (
     "artifacts",
     "codedeploy",
@@ -290,6 +291,35 @@ def test_ami_aliases_match_the_answers_rules() -> None:
     assert keys == set(AMI_ALIASES)
 
 
+def test_artifact_lifecycle_expires_current_and_superseded_artifacts() -> None:
+    """Each run writes new keys: a rule for superseded versions alone would never free space."""
+
+    def plain(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k.strip('"'): plain(v) for k, v in node.items() if not k.startswith("__")}
+        if isinstance(node, list):
+            return [plain(v) for v in node]
+        return node.strip('"') if isinstance(node, str) else node
+
+    parsed = plain(_parse_dir(MODULES / "artifacts"))
+    lifecycle = next(
+        named["this"]
+        for block in parsed["resource"]
+        for rtype, named in block.items()
+        if rtype == "aws_s3_bucket_lifecycle_configuration"
+    )
+    (rule,) = lifecycle["rule"]
+    assert rule["status"] == "Enabled"
+    # `filter {}` warns on provider 5.86-5.9x; an empty prefix selects the same objects
+    assert rule["filter"] == [{"prefix": ""}]
+    assert rule["expiration"] == [{"days": "${var.current_version_expiration_days}"}]
+    assert rule["noncurrent_version_expiration"] == [
+        {"noncurrent_days": "${var.noncurrent_version_expiration_days}"}
+    ]
+    main = (ROOT_TEMPLATES / "main.tf.j2").read_text()
+    assert "current_version_expiration_days = var.artifact_expiration_days" in main
+
+
 def test_user_data_script_is_valid_bash(tmp_path: Path) -> None:
     template = (MODULES / "instance" / "user_data.sh.tftpl").read_text()
     # templatefile() substitutes ${name}; the script uses no other template syntax.
@@ -389,6 +419,52 @@ def test_user_data_renders_through_templatefile(
     path = tmp_path / "user_data.sh"
     path.write_text(script)
     subprocess.run(["bash", "-n", str(path)], check=True)
+
+
+@pytest.mark.terraform
+@pytest.mark.mirror
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "default",
+        "ssm-poll-no-instance",
+        "load-balancer",
+        "github-new-connection",
+        "s3-created-bucket",
+    ],
+)
+def test_the_pipeline_is_created_after_what_it_deploys_to(
+    variant: str, terraform_bin: str, tf_env: dict[str, str], tmp_path: Path
+) -> None:
+    """A pipeline starts its first run when it is created: `terraform graph` must order it after
+    the instances, the SSM association that installs their agent and, behind a load balancer,
+    what traffic control needs (registrations, listeners, the rule to reach the instances)."""
+    write_tree(render_root(VARIANTS[variant]), tmp_path)
+    init_for_console(terraform_bin, tmp_path, tf_env)
+    proc = subprocess.run(
+        [terraform_bin, "graph"], cwd=tmp_path, env=tf_env, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    edges = set(re.findall(r'"([^"]+)" -> "([^"]+)"', proc.stdout))
+    # everything the pipeline waits for (the graph leaves out edges implied by others)
+    after: set[str] = set()
+    todo = ["module.pipeline.aws_codepipeline.this"]
+    while todo:
+        node = todo.pop()
+        for source, target in edges:
+            if source == node and target not in after:
+                after.add(target)
+                todo.append(target)
+    assert "module.instance.aws_instance.this" in after
+    assert "module.instance.aws_ssm_association.codedeploy_agent" in after
+    if variant == "load-balancer":  # traffic control needs the registrations and listeners
+        lb = "module.load_balancer"
+        assert {
+            f"{lb}.aws_lb_target_group_attachment.instances",
+            f"{lb}.aws_lb_listener.http",
+            f"{lb}.aws_lb_listener.https",
+            f"{lb}.aws_vpc_security_group_ingress_rule.instances_from_alb",
+        } <= after
 
 
 # --- checkov ----------------------------------------------------------------------------------

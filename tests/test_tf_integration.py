@@ -32,8 +32,24 @@ VARIANT = """\
 version: 1
 project: ssm-variant
 source: {change_detection: poll, create_repository: true}
-targets: {create_instance: false, agent_install: ssm, ssm_managed: true}
+targets: {create_instance: false, agent_install: ssm, ssm_managed: true, extend_role: fleet-role}
 """
+#: The role of the instances the variant targets: it exists before cdwizard runs.
+FLEET_ROLE = "fleet-role"
+
+
+def existing_fleet_role(workspace: Path) -> None:
+    """The role of instances the user already runs, in the sandbox's saved state."""
+    from wizard.services.sandbox import STATE_FILE
+    from wizard.services.sandbox.launcher import Sandbox
+
+    (workspace / STATE_FILE).parent.mkdir(parents=True, exist_ok=True)
+    box = Sandbox(state_file=workspace / STATE_FILE)
+    with box:
+        box.clients.client("iam").create_role(RoleName=FLEET_ROLE, AssumeRolePolicyDocument="{}")
+        box.save()
+        box.reset()  # leave the test process's moto as empty as we found it
+        box.stop(save=False)
 
 
 def cli(
@@ -92,11 +108,15 @@ def emulator_inventory(workspace: Path, repository: str) -> dict[str, Any]:
                 info = cd.get_deployment_group(applicationName=app, deploymentGroupName=name)
                 groups[name] = info["deploymentGroupInfo"]
         inventory["groups"] = groups
-        inventory["lifecycle_rules"] = [
-            rule["ID"]
-            for bucket in inventory["buckets"]
-            for rule in _lifecycle_rules(c.client("s3"), bucket)
-        ]
+        iam = c.client("iam")
+        inventory["fleet_role_policies"] = (
+            iam.list_role_policies(RoleName=FLEET_ROLE)["PolicyNames"]
+            if FLEET_ROLE in inventory["roles"]
+            else None
+        )
+        inventory["lifecycle"] = {
+            bucket: _lifecycle_rules(c.client("s3"), bucket) for bucket in inventory["buckets"]
+        }
         box.reset()  # leave the test process's moto as empty as we found it
         box.stop(save=False)
     return inventory
@@ -167,7 +187,6 @@ def test_default_answers_full_cycle(tmp_path: Path, provider_mirror: Path) -> No
     )
     created, gone = result["created"], result["gone"]
     assert len(result["planned"]) == 22 and lifecycle in result["planned"]
-    assert created["lifecycle_rules"] == ["expire-superseded-artifacts"]
     assert created["pipelines"] == ["devops-python-service"]
     assert created["applications"] == ["devops-python-service"]
     group = created["groups"]["devops-python-service-dg"]
@@ -177,6 +196,13 @@ def test_default_answers_full_cycle(tmp_path: Path, provider_mirror: Path) -> No
     assert {"CodeDeployServiceRole", "CodeDeployDemo-EC2-Instance-Profile"} <= set(created["roles"])
     assert created["live_instances"][0]["Name"] == "devops-python-service"
     assert any(b.startswith("devops-python-service-artifacts-") for b in created["buckets"])
+    (rules,) = created["lifecycle"].values()
+    (rule,) = rules
+    assert rule["ID"] == "expire-old-artifacts"
+    # current artifacts expire too (each run writes new keys), superseded versions later
+    assert rule["Expiration"] == {"Days": 30}
+    assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == 30
+    assert rule["Filter"] == {"Prefix": ""} and rule["Status"] == "Enabled"
     assert created["rules"]  # eventbridge change detection
     assert created["repositories"] == ["devops-python-service"]  # made by the sandbox
     for key in ("pipelines", "applications", "roles", "profiles", "buckets", "rules"):
@@ -186,16 +212,23 @@ def test_default_answers_full_cycle(tmp_path: Path, provider_mirror: Path) -> No
 
 
 def test_ssm_poll_no_instance_variant_full_cycle(tmp_path: Path, provider_mirror: Path) -> None:
+    existing_fleet_role(tmp_path / "ws")
     result = full_cycle(tmp_path, VARIANT, provider_mirror, "ssm-variant")
     created, gone = result["created"], result["gone"]
-    # the sandbox's default: no bucket lifecycle configuration (18 - 1 + the repository)
-    assert len(result["planned"]) == 18 and created["lifecycle_rules"] == []
+    # targets.extend_role: one read policy on the existing role, removed again by destroy
+    assert created["fleet_role_policies"] == ["ssm-variant-artifacts-read"]
+    assert gone["fleet_role_policies"] == [] and FLEET_ROLE in gone["roles"]
+    # the sandbox's default: no bucket lifecycle configuration (18 - 1 + the repository + the
+    # read policy on the existing role)
+    assert len(result["planned"]) == 19
+    assert list(created["lifecycle"].values()) == [[]]
     assert created["live_instances"] == []
     assert len(created["associations"]) == 1
     assert created["rules"] == []  # polling: no EventBridge rule
     assert created["repositories"] == ["ssm-variant"]  # created by terraform this time
-    for key in ("pipelines", "applications", "roles", "profiles", "buckets", "associations"):
+    for key in ("pipelines", "applications", "profiles", "buckets", "associations"):
         assert gone[key] == [], key
+    assert gone["roles"] == [FLEET_ROLE]  # not ours: only our policy on it went
     assert gone["repositories"] == []
 
 

@@ -533,6 +533,58 @@ def test_every_new_event_serialises_to_json() -> None:
     assert tail.to_dict()["stream"] == "stderr"
 
 
+# --- the first run and the agent -----------------------------------------------------------------
+
+AGENT_SILENT = Diagnostics(
+    error_code="UnknownError",
+    message="CodeDeploy agent was not able to receive the lifecycle event. Check the CodeDeploy "
+    "agent logs on your host and make sure the agent is running and can connect to the "
+    "CodeDeploy server.",
+)
+
+
+def test_a_first_run_that_raced_the_agent_is_explained_with_release_change() -> None:
+    failed_agent = instance("i-0agent", {"ApplicationStop": "Failed"}, AGENT_SILENT)
+    dep = deployment(
+        failed_agent,
+        status="Failed",
+        error_code="HEALTH_CONSTRAINTS",
+        error_message="The overall deployment failed because too many individual instances "
+        "failed deployment",
+    )
+    report = explain_deployment(dep)
+    assert report is not None
+    assert report.headline == "the CodeDeploy agent did not answer on 1 instance"
+    assert "the run started before the agent was running there" in (report.explanation or "")
+    assert "i-0agent" in (report.explanation or "")
+    assert "release change" in (report.remedy or "") and report.action == "release"
+    offers = available_actions(snap(pipeline=PipelineView(name="p"), deployment=dep))
+    assert next(o for o in offers if o.key == "release").suggested
+
+
+def test_an_agent_still_installing_is_one_event_per_change() -> None:
+    from wizard.core.agent_health import AgentView
+    from wizard.core.events.lifecycle import AgentStatusChanged
+
+    waiting = deployment(instance("i-1", {}))
+    installing = AgentView("i-1", "installing", T0, source="console")
+    first = snap(1, deployment=waiting, agents=(installing,))
+    later = snap(300, deployment=waiting, agents=(installing,))
+    running = snap(301, deployment=waiting, agents=(AgentView("i-1", "running", T0),))
+    said = [e for e in diff(None, first) if isinstance(e, AgentStatusChanged)]
+    assert [e.summary() for e in said] == [
+        "agent not yet running on i-1 (installing since 1 s); CodeDeploy holds the deployment "
+        "for it (up to an hour)"
+    ]
+    assert not [e for e in diff(first, later) if isinstance(e, AgentStatusChanged)]
+    assert [e.state for e in diff(later, running) if isinstance(e, AgentStatusChanged)] == [
+        "running"
+    ]
+    assert installing.describe(T0 + timedelta(minutes=2, seconds=5)) == (
+        "agent not yet running on i-1 (installing since 2 min)"
+    )
+
+
 def _connection_failure(status: str | None, *, emulator: bool = False) -> Snapshot:
     arn = "arn:aws:codeconnections:eu-west-1:123456789012:connection/abc-123"
     source = ActionView(

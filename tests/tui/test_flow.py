@@ -231,7 +231,12 @@ async def test_a_step_can_be_filled_with_tab_alone(out: Path) -> None:
         "create_repository": True,
         "change_detection": "poll",
     }
-    assert saved["pipeline"] == {"name": "web-pipe", "artifact_bucket": None, "type": "V2"}
+    assert saved["pipeline"] == {
+        "name": "web-pipe",
+        "artifact_bucket": None,
+        "artifact_expiration_days": 30,
+        "type": "V2",
+    }
 
 
 async def test_help_shows_on_question_mark_and_f1(out: Path) -> None:

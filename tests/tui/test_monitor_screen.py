@@ -8,6 +8,7 @@ worker would post, each with the events `timeline.diff` derives, and waits on co
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 from rich.text import Text
 from textual.widgets import Static
@@ -292,3 +293,25 @@ async def test_a_rehearsal_snapshot_has_no_pipeline_parts() -> None:
         assert grid.row_count == 1
         assert str(cell(grid, "local", "ApplicationStop")).startswith("▶")
         assert DEPLOYMENT not in text(screen, "#overview")
+
+
+async def test_an_agent_still_installing_shows_over_the_screen() -> None:
+    from wizard.core.agent_health import AgentView
+
+    app = MonitorApp(QuietFeed(), clock=frozen_clock)
+    async with app.run_test(size=SIZE) as pilot:
+        session = await started(app, pilot)
+        good = running_snapshot(1)
+        waiting_for = FLEET[2]  # its events are all Pending
+        since = frozen_clock() - timedelta(minutes=2, seconds=10)
+        agent = AgentView(waiting_for, "installing", since, source="console")
+        screen = await session.post(replace(good, agents=(agent,)))
+        banner = screen.query_one("#banner", Static)
+        assert banner.display and banner.has_class("-note")
+        assert str(banner.content) == (
+            f"agent not yet running on {waiting_for} (installing since 2 min) — CodeDeploy "
+            "holds the deployment for it (up to an hour)"
+        )
+        assert any("agent not yet running on" in line for line in screen.activity)
+        await session.post(replace(good, sequence=2, agents=()))
+        assert not banner.display

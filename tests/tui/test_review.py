@@ -73,3 +73,15 @@ async def test_settings_are_validated_with_cross_field_rules(out: Path) -> None:
         assert "REVIEW" not in summary  # settings are not a form step of their own
     saved = (out / "answers.yml").read_text(encoding="utf-8")
     assert "state_bucket" not in saved, "saved after a step, not per keystroke"
+
+
+async def test_the_first_deployment_caveats_follow_the_answers(out: Path) -> None:
+    app = resume_at_review(out, "source: {change_detection: poll}\n")
+    async with app.run_test(size=SIZE) as pilot:
+        caveats = lambda: str(app.screen.query_one("#caveats", Static).content)  # noqa: E731
+        await wait_for(pilot, lambda: "Polling:" in caveats(), what="the caveats")
+        text = caveats()
+        assert "CodePipeline stops polling shop after 30 days without a run" in text
+        assert "First run: The CodeDeploy agent installs at first boot" in text
+        assert "'agent not yet running on i-… (installing since N min)'" in text
+        assert "Artifacts: Each run's artifact is kept 30 days" in text

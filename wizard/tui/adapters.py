@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wizard.tui.ports import Clash, ConnectionChoice, FleetSummary, Identity
+from wizard.tui.ports import Clash, ConnectionChoice, Finding, FleetSummary, Identity
 
 if TYPE_CHECKING:
     from wizard.core.answers import Answers
@@ -114,6 +114,19 @@ class AwsAccountDiscovery:
             )
             for item in found
             if item.exists and item.terraform_creates
+        ]
+
+    def target_checks(self, answers: Mapping[str, Any]) -> Sequence[Finding]:
+        from wizard.core.answers import AnswersError, to_nested, validate_mapping
+        from wizard.services.aws.preflight import targets_preflight
+
+        try:
+            valid = validate_mapping(to_nested(answers))
+        except AnswersError:
+            return []  # checked once the answers hold together
+        return [
+            Finding(c.name, c.title, c.status.value, c.detail, c.fix)
+            for c in targets_preflight(valid, self.clients)
         ]
 
 

@@ -66,6 +66,17 @@ class Clash:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class Finding:
+    """One preflight check's verdict, as `cdwizard doctor` prints it."""
+
+    name: str
+    title: str
+    status: str  # ok | warn | fail | skip
+    detail: str
+    fix: str | None = None
+
+
 class AccountDiscovery(Protocol):
     """Read-only questions about one account and region."""
 
@@ -84,6 +95,10 @@ class AccountDiscovery(Protocol):
     def match_instances(self, tag_key: str, tag_value: str) -> FleetSummary: ...
 
     def clashes(self, answers: Mapping[str, Any]) -> Sequence[Clash]: ...
+
+    def target_checks(self, answers: Mapping[str, Any]) -> Sequence[Finding]:
+        """doctor's instance-role, default-VPC and network checks for these (flat) answers."""
+        ...
 
 
 class Discovery(Protocol):

@@ -1,4 +1,6 @@
-# The pipeline's artifact store: private, encrypted, versioned, owner-enforced, self-cleaning.
+# The pipeline's artifact store: private, encrypted, versioned, owner-enforced. Every pipeline run
+# writes new keys, so the lifecycle rule expires current artifacts too (not only superseded
+# versions); otherwise storage only grows.
 
 resource "aws_s3_bucket" "this" {
   #checkov:skip=CKV_AWS_18:Only CodePipeline and CodeDeploy touch this bucket; access logs would need a second bucket. Turn on CloudTrail S3 data events for an object-level audit.
@@ -50,10 +52,20 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
   bucket = aws_s3_bucket.this.id
 
   rule {
-    id     = "expire-superseded-artifacts"
+    id     = "expire-old-artifacts"
     status = "Enabled"
 
-    filter {}
+    # The whole bucket. An empty `filter {}` warns on provider 5.86-5.9x ("No attribute
+    # specified when one (and only one) of ... is required"); an empty prefix is the same rule.
+    filter {
+      prefix = ""
+    }
+
+    # A current artifact becomes a noncurrent version (behind a delete marker) after this many
+    # days; S3 removes the delete marker once the version itself is gone.
+    expiration {
+      days = var.current_version_expiration_days
+    }
 
     noncurrent_version_expiration {
       noncurrent_days = var.noncurrent_version_expiration_days

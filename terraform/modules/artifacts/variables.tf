@@ -17,8 +17,19 @@ variable "force_destroy" {
   default     = true
 }
 
+variable "current_version_expiration_days" {
+  description = "Days after which a current artifact expires (each pipeline run writes new ones; a revision older than this can no longer be redeployed or rolled back to)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.current_version_expiration_days >= 1 && floor(var.current_version_expiration_days) == var.current_version_expiration_days
+    error_message = "current_version_expiration_days must be a whole number of at least 1."
+  }
+}
+
 variable "noncurrent_version_expiration_days" {
-  description = "Days after which superseded versions of an artifact are deleted."
+  description = "Days after which superseded (and expired) versions of an artifact are deleted for good."
   type        = number
   default     = 30
 

@@ -81,6 +81,26 @@ resource "aws_iam_role_policy_attachment" "ssm_core" {
   policy_arn = "arn:${local.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
 }
 
+# --- an existing instance role (targets.extend_role) ------------------------------------------
+# Instances you already run keep their own instance profile; their role gets read access to this
+# stack's artifact bucket, and nothing else. Destroy removes this policy, never the role.
+
+data "aws_iam_policy_document" "artifacts_read" {
+  statement {
+    sid       = "ReadPipelineArtifacts"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+    resources = ["${var.artifact_bucket_arn}/*"]
+  }
+}
+
+resource "aws_iam_role_policy" "extend_role" {
+  count = var.extend_role_name == null ? 0 : 1
+
+  name   = var.extend_role_policy_name
+  role   = var.extend_role_name
+  policy = data.aws_iam_policy_document.artifacts_read.json
+}
+
 resource "aws_iam_instance_profile" "instance" {
   name = var.instance_role_name
   role = aws_iam_role.instance.name

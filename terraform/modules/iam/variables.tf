@@ -43,3 +43,25 @@ variable "attach_ssm_managed_policy" {
   type        = bool
   default     = true
 }
+
+variable "extend_role_name" {
+  description = "An existing role (of instances you already run) to give read access to the artifact bucket's objects; null changes no existing role."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.extend_role_name == null || can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.extend_role_name))
+    error_message = "extend_role_name must be null or an IAM role name (1-64 characters of letters, digits and + = , . @ _ -)."
+  }
+}
+
+variable "extend_role_policy_name" {
+  description = "Name of the inline policy added to extend_role_name (unique per stack, so two stacks can extend one role)."
+  type        = string
+  default     = "cdwizard-artifacts-read"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,128}$", var.extend_role_policy_name))
+    error_message = "extend_role_policy_name must be 1-128 characters of letters, digits and + = , . @ _ -."
+  }
+}

@@ -17,3 +17,8 @@ output "ssm_association_id" {
   description = "ID of the SSM association installing the agent (null unless agent_install is ssm)."
   value       = one(aws_ssm_association.codedeploy_agent[*].association_id)
 }
+
+output "deploy_targets" {
+  description = "What a deployment needs in place before it starts: the created instances and the SSM association installing the agent (depend on this to run after them)."
+  value       = concat(aws_instance.this[*].id, aws_ssm_association.codedeploy_agent[*].association_id)
+}

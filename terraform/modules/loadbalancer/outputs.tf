@@ -36,3 +36,13 @@ output "instance_security_group_ids" {
   description = "Security groups for the instances this stack creates (null: keep the subnet's default)."
   value       = length(aws_security_group.instances) > 0 ? [aws_security_group.instances[0].id] : null
 }
+
+output "deploy_targets" {
+  description = "What a load-balanced deployment needs in place before it starts: the created instances' registrations, the listeners (a target group no listener uses has no healthy targets) and the rule that lets the load balancer reach the instances. The pipeline is created after them."
+  value = concat(
+    aws_lb_target_group_attachment.instances[*].id,
+    aws_lb_listener.http[*].id,
+    aws_lb_listener.https[*].id,
+    aws_vpc_security_group_ingress_rule.instances_from_alb[*].id,
+  )
+}

@@ -232,6 +232,8 @@ resource "aws_codepipeline" "this" {
     }
   }
 
-  # The role must be able to act before the pipeline's first run starts.
-  depends_on = [aws_iam_role_policy.this]
+  # The pipeline starts its first run the moment it exists: its role must be able to act, and
+  # the instances (and the SSM association installing their agent) must exist, or the first
+  # deployment finds no instances. CodeDeploy then waits up to an hour for each agent.
+  depends_on = [aws_iam_role_policy.this, var.deploy_targets]
 }

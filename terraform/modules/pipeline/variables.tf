@@ -158,3 +158,9 @@ variable "account_id" {
     error_message = "account_id must be a 12-digit AWS account ID."
   }
 }
+
+variable "deploy_targets" {
+  description = "IDs of the instances, the agent's SSM association and, behind a load balancer, the registrations, listeners and the rule letting it reach the instances. The pipeline is created after them: it starts its first run as soon as it exists, and a deployment created before the instances fails with NO_INSTANCES."
+  type        = list(string)
+  default     = []
+}

@@ -169,8 +169,10 @@ class SourceAnswers:
         step="source",
         help="How a push (or a new object version) starts the pipeline: 'eventbridge' (an "
         "EventBridge rule, immediate, PollForSourceChanges=false; recommended by AWS) or 'poll' "
-        "(CodePipeline polls; slower, capped at 300 polling pipelines per region). GitHub, GitLab "
-        "and Bitbucket sources are always started by the connection's push trigger.",
+        "(CodePipeline polls; slower, capped at 300 polling pipelines per region, and AWS stops "
+        "polling a pipeline after 30 days without a run: pushes then no longer start it). "
+        "GitHub, GitLab and Bitbucket sources are always started by the connection's push "
+        "trigger.",
         when=only_when("source.provider", "codecommit", "s3"),
     )
 
@@ -247,7 +249,8 @@ class TargetsAnswers:
         step="targets",
         help="How the CodeDeploy agent gets onto the instances: 'user_data' (at first boot, "
         "created instances only), 'ssm' (a State Manager association installing the "
-        "AWSCodeDeployAgent package on every tagged instance), 'preinstalled' (your AMI has it).",
+        "AWSCodeDeployAgent package on every tagged instance), 'preinstalled' (an AMI you "
+        "built has it; a stock image alias has not).",
     )
     ssm_managed: bool = ask(
         True,
@@ -255,6 +258,17 @@ class TargetsAnswers:
         step="targets",
         help="Attach AmazonSSMManagedInstanceCore to the instance role: needed for the ssm agent "
         "install and lets `cdwizard monitor` fetch full hook logs without SSH.",
+    )
+    extend_role: str | None = ask(
+        None,
+        label="Extend role",
+        step="targets",
+        help="IAM role of instances you already run (the role in their instance profile). "
+        "cdwizard adds one inline policy to it that lets the CodeDeploy agent read this "
+        "pipeline's artifact bucket (s3:GetObject and s3:GetObjectVersion on its objects, "
+        "nothing else); destroy removes that policy, never the role. null changes no role of "
+        "yours: `cdwizard doctor` then checks that the instances' roles can read the bucket.",
+        rules=r.IAM_NAME,
     )
 
 
@@ -333,6 +347,17 @@ class PipelineAnswers:
         help="S3 bucket for pipeline artifacts; null names it <project>-artifacts-<account id>. "
         "Created with public access blocked, encryption, versioning and ownership enforced.",
         rules=r.BUCKET,
+    )
+    artifact_expiration_days: int = ask(
+        30,
+        label="Keep artifacts (days)",
+        step="source",
+        advanced=True,
+        help="Days each pipeline run's artifact (the zipped revision CodeDeploy installs) is kept "
+        "in the artifact bucket; then it expires and its version is deleted 30 days later. A "
+        "revision older than this can no longer be redeployed or rolled back to, so keep it "
+        "longer than the time between your releases.",
+        rules=(r.int_range(1, 3650, unit="days"),),
     )
     type: Literal["V2", "V1"] = ask(
         "V2",
@@ -679,6 +704,23 @@ def _user_data_needs_instances(a: Mapping[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+def _preinstalled_needs_own_image(a: Mapping[str, Any]) -> tuple[str, str] | None:
+    ami = a["targets.ami"]
+    if (
+        a["targets.agent_install"] == "preinstalled"
+        and a["targets.create_instance"]
+        and ami in r.AMI_ALIASES
+    ):
+        return (
+            f"'preinstalled' needs an image that already has the CodeDeploy agent, but "
+            f"targets.ami is the stock image '{ami}', which has none: every deployment to the "
+            "created instances would fail, and nothing installs the agent later",
+            "set targets.agent_install to 'user_data' (installs the agent at first boot) or "
+            "'ssm', or set targets.ami to the id of an AMI you built with the agent (ami-...)",
+        )
+    return None
+
+
 def _ssm_needs_managed(a: Mapping[str, Any]) -> tuple[str, str] | None:
     if a["targets.agent_install"] == "ssm" and not a["targets.ssm_managed"]:
         return (
@@ -717,6 +759,17 @@ def _privileged_port(a: Mapping[str, Any]) -> tuple[str, str] | None:
         return (
             f"port {port} is privileged and the service runs as '{user}'",
             "use a port of 1024 or more (e.g. 8000), or run as root",
+        )
+    return None
+
+
+def _extend_another_role(a: Mapping[str, Any]) -> tuple[str, str] | None:
+    role = a["targets.extend_role"]
+    if role and role in (a["deployment.instance_profile"], a["deployment.service_role"]):
+        return (
+            f"'{role}' is a role cdwizard creates itself (deployment.instance_profile or "
+            "deployment.service_role); the instance role it creates can already read the bucket",
+            "name the role of the instances you already run, or set targets.extend_role to null",
         )
     return None
 
@@ -861,11 +914,19 @@ CROSS_RULES: tuple[CrossRule, ...] = (
     (("source.bucket", "source.create_bucket", "source.provider"), _existing_bucket_needs_name),
     (("source.bucket", "pipeline.artifact_bucket"), _source_bucket_differs),
     (("targets.agent_install", "targets.create_instance"), _user_data_needs_instances),
+    (
+        ("targets.agent_install", "targets.ami", "targets.create_instance"),
+        _preinstalled_needs_own_image,
+    ),
     (("targets.agent_install", "targets.ssm_managed"), _ssm_needs_managed),
     (("targets.tag_key", "targets.agent_install"), _ssm_target_key),
     (("terraform.state_bucket", "terraform.backend"), _s3_backend_needs_bucket),
     (("payload.port", "payload.user"), _privileged_port),
     (("deployment.instance_profile", "deployment.service_role"), _role_names_differ),
+    (
+        ("targets.extend_role", "deployment.instance_profile", "deployment.service_role"),
+        _extend_another_role,
+    ),
     (("deployment.group_tags", "tags"), _group_tag_budget),
     (("load_balancer.target_group_arn", "load_balancer.mode"), _existing_needs_target_group),
     (

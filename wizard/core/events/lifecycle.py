@@ -243,3 +243,25 @@ class DeploymentFinished(Event):
         elif self.error_message:
             line += f": {self.error_message}"
         return line
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgentStatusChanged(Event):
+    """What is known of an instance's CodeDeploy agent while a deployment waits for it:
+    `agent not yet running on i-… (installing since 2 min)`, then running (or failed)."""
+
+    kind: ClassVar[str] = "agent.status"
+    instance_id: str
+    #: running | installing | failed | unknown (`wizard.core.agent_health.AgentState`)
+    state: str
+    since: datetime | None = None
+    detail: str | None = None
+    #: the line as the monitor words it at the time of the poll
+    text: str = ""
+
+    def __post_init__(self) -> None:
+        if self.state == "failed" and self.level == "info":
+            object.__setattr__(self, "level", "error")
+
+    def summary(self) -> str:
+        return self.text or f"agent on {self.instance_id}: {self.state}"

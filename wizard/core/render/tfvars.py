@@ -45,6 +45,7 @@ VARIABLES: dict[str, str] = {
     "subnet_id": "targets.subnet_id",
     "agent_install": "targets.agent_install",
     "ssm_managed": "targets.ssm_managed",
+    "extend_role": "targets.extend_role",
     "application_name": "deployment.application",
     "deployment_group_name": "deployment.group",
     "deployment_config": "deployment.config",
@@ -55,6 +56,7 @@ VARIABLES: dict[str, str] = {
     "pipeline_name": "pipeline.name",
     "pipeline_type": "pipeline.type",
     "artifact_bucket": "pipeline.artifact_bucket",
+    "artifact_expiration_days": "pipeline.artifact_expiration_days",
 }
 
 #: The load balancer's variables (declared and set only when `load_balancer.mode` is not none).

@@ -11,6 +11,7 @@ from __future__ import annotations
 from wizard.core.agent_log import parse_scripts_log
 from wizard.core.events.base import Event, Level, Notice
 from wizard.core.events.lifecycle import (
+    AgentStatusChanged,
     DeploymentFinished,
     DeploymentStarted,
     DeploymentStatusChanged,
@@ -61,6 +62,7 @@ def diff(old: Snapshot | None, new: Snapshot) -> list[Event]:
         events += head
     if new.deployment is not None:
         events += _deployment(old.deployment if old else None, new.deployment)
+    events += _agents(old, new)
     events += deferred  # the deploy action's end reads best after the deployment's
     if new.pipeline is not None:
         events += _pipeline_tail(old_pipeline, new.pipeline, new.deployment)
@@ -90,6 +92,31 @@ def _connection(old: Snapshot | None, new: Snapshot) -> list[Event]:
         events.append(
             PollingThrottled(
                 operation=new.throttled_operation, interval_seconds=new.next_poll_seconds
+            )
+        )
+    return events
+
+
+# --- agents the deployment waits for -------------------------------------------------------------
+
+
+def _agents(old: Snapshot | None, new: Snapshot) -> list[Event]:
+    """One line when an awaited agent's state changes (not every poll while it installs)."""
+    before = {a.instance_id: a.state for a in old.agents} if old else {}
+    events: list[Event] = []
+    for agent in new.agents:
+        if before.get(agent.instance_id) == agent.state:
+            continue
+        text = agent.describe(new.taken_at)
+        if agent.state in ("installing", "unknown"):
+            text += "; CodeDeploy holds the deployment for it (up to an hour)"
+        events.append(
+            AgentStatusChanged(
+                instance_id=agent.instance_id,
+                state=agent.state,
+                since=agent.since,
+                detail=agent.detail,
+                text=text,
             )
         )
     return events

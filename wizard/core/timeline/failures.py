@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from wizard.core.caveats import AGENT_RACE_FIX, agent_race
 from wizard.core.connections import ConnectionRef, authorise_step, console_url
 from wizard.core.events.base import plural
 from wizard.core.events.lifecycle import DeploymentStatus, Diagnostics
@@ -42,6 +43,13 @@ REDEPLOY_IGNORE_STOP = "redeploy_ignore_stop"
 FETCH_LOG = "fetch_log"
 SHIP = "ship"
 RETRY_FAILED = "retry_failed"
+RELEASE = "release"
+
+#: What CodeDeploy says on an instance whose agent never took a lifecycle event.
+_AGENT_SILENT = re.compile(
+    r"agent was not able to receive the lifecycle event|make sure the agent is running",
+    re.IGNORECASE,
+)
 
 _BRANCH_MISSING = (
     re.compile(r"no branch named (?P<branch>\S+?) was found", re.IGNORECASE),
@@ -58,10 +66,6 @@ _DEPLOYMENT_CODES: dict[str, tuple[str, str | None]] = {
     "NO_INSTANCES": (
         "no instance matched the deployment group",
         "check that instances carrying the group's tag are running (cdwizard doctor)",
-    ),
-    "AGENT_ISSUE": (
-        "the CodeDeploy agent did not answer on the instances",
-        "check the agent: `sudo systemctl status codedeploy-agent` on the instance",
     ),
     "IAM_ROLE_MISSING": ("the CodeDeploy service role is missing", "re-run `cdwizard apply`"),
     "IAM_ROLE_PERMISSIONS": (
@@ -144,12 +148,41 @@ def _first_failure(deployment: DeploymentView) -> InstanceView | None:
     return failed[0] if failed else None
 
 
+def _agent_silent(deployment: DeploymentView) -> list[str]:
+    """Instances whose agent never took the deployment (CodeDeploy's AGENT_ISSUE)."""
+    found = [
+        i.target_id
+        for i in deployment.failed_instances
+        if (cell := deployment.failing_cell(i)) is not None
+        and cell.diagnostics is not None
+        and _AGENT_SILENT.search(cell.diagnostics.message or "")
+    ]
+    if found or deployment.error_code != "AGENT_ISSUE":
+        return found
+    return [i.target_id for i in deployment.instances if not i.final or i.status == "Failed"]
+
+
 def explain_deployment(deployment: DeploymentView) -> FailureReport | None:
     """A report for a failed or stopped deployment, or one with failing instances; else None."""
     first = _first_failure(deployment)
     failing = deployment.status in (DeploymentStatus.FAILED, DeploymentStatus.STOPPED)
     if first is None and not failing:
         return None
+    silent = _agent_silent(deployment)
+    if silent or deployment.error_code == "AGENT_ISSUE":
+        cell = deployment.failing_cell(first) if first else None
+        where = f" on {plural(len(silent), 'instance')}" if silent else ""
+        return FailureReport(
+            subject="deployment",
+            subject_id=deployment.deployment_id,
+            headline=f"the CodeDeploy agent did not answer{where}",
+            explanation=agent_race(silent or ["the instances"]),
+            remedy=AGENT_RACE_FIX,
+            action=RELEASE,
+            instance_id=silent[0] if silent else None,
+            event=cell.name if cell else None,
+            diagnostics=cell.diagnostics if cell else None,
+        )
     cell = deployment.failing_cell(first) if first else None
     headline = instances_headline(deployment)
     base = FailureReport(

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from wizard.core.timeline.failures import (
     FETCH_LOG,
     REDEPLOY_IGNORE_STOP,
+    RELEASE,
     RETRY_FAILED,
     SHIP,
     explain,
 )
 from wizard.core.timeline.views import Snapshot
 
-RELEASE = "release"
 STOP = "stop"
 STOP_ROLLBACK = "stop_rollback"
 REDEPLOY_LAST_SUCCESS = "redeploy_last_success"

@@ -14,6 +14,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any, Literal
 
+from wizard.core.agent_health import AgentView
 from wizard.core.events.base import seconds_between
 from wizard.core.events.lifecycle import (
     PREVIOUS_REVISION_EVENTS,
@@ -577,6 +578,12 @@ class Snapshot:
     #: Things the user should know about the data itself (an API the endpoint lacks, ...).
     notes: tuple[str, ...] = ()
     outcome: Outcome | None = None
+    #: The agents of instances the deployment waits for (none of their events started yet).
+    agents: tuple[AgentView, ...] = ()
+
+    @property
+    def waiting_agents(self) -> tuple[AgentView, ...]:
+        return tuple(a for a in self.agents if a.waiting)
 
     @property
     def active(self) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from wizard.core.events.base import plural
@@ -273,6 +274,11 @@ class MatchedInstance:
     name: str | None
     #: ARN of the attached instance profile, None when there is none
     profile_arn: str | None
+    subnet_id: str | None = None
+    #: whether the instance has a public IPv4 address (its way out through an internet gateway)
+    public_ip: bool = False
+    #: when the instance was launched (how long its first-boot agent install has been running)
+    launched_at: datetime | None = None
 
     @property
     def profile_name(self) -> str | None:
@@ -312,6 +318,9 @@ def _matched(raw: dict[str, Any]) -> MatchedInstance:
         availability_zone=raw.get("Placement", {}).get("AvailabilityZone", ""),
         name=tags.get("Name"),
         profile_arn=(raw.get("IamInstanceProfile") or {}).get("Arn"),
+        subnet_id=raw.get("SubnetId"),
+        public_ip=bool(raw.get("PublicIpAddress")),
+        launched_at=raw.get("LaunchTime"),
     )
 
 
@@ -430,3 +439,44 @@ def fleet_readiness(clients: AwsClients, instances: Sequence[MatchedInstance]) -
             for i in sorted(instances, key=lambda i: i.instance_id)
         )
     )
+
+
+# --- the pipeline's change detection ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PipelinePolling:
+    """Whether an existing pipeline polls its source, and whether AWS stopped that."""
+
+    name: str
+    #: a CodeCommit (or other) source action with PollForSourceChanges true
+    polls: bool
+    #: `metadata.pollingDisabledAt`: when AWS disabled polling (None: it did not)
+    disabled_at: datetime | None
+    #: the newest execution's start, else the pipeline's creation (its last activity)
+    last_activity: datetime | None
+
+
+def pipeline_polling(clients: AwsClients, name: str) -> PipelinePolling | None:
+    """The pipeline's polling state, or None when it does not exist (yet)."""
+    cp = clients.client("codepipeline")
+    profile = clients.target.profile
+    try:
+        with guarded("codepipeline:GetPipeline", profile=profile):
+            found = cp.get_pipeline(name=name)
+    except DiscoveryError as exc:
+        if exc.code == "PipelineNotFoundException":
+            return None
+        raise
+    stages = found["pipeline"].get("stages") or []
+    polls = any(
+        str((a.get("configuration") or {}).get("PollForSourceChanges", "")).lower() == "true"
+        for stage in stages[:1]
+        for a in stage.get("actions", [])
+    )
+    meta = found.get("metadata") or {}
+    with guarded("codepipeline:ListPipelineExecutions", profile=profile):
+        runs = cp.list_pipeline_executions(pipelineName=name, maxResults=1)
+    newest = (runs.get("pipelineExecutionSummaries") or [{}])[0].get("startTime")
+    last = newest or meta.get("created")
+    return PipelinePolling(name, polls, meta.get("pollingDisabledAt"), last)

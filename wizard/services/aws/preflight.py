@@ -15,10 +15,17 @@ Checks (names are stable; they appear in `--json` output):
                        PENDING warns with where to authorise it; ERROR fails)
     source_bucket      S3: the source bucket is versioned, sends EventBridge notifications, holds
                        the object
+    polling            a polling pipeline still polls (AWS stops after 30 days without a run)
     instances          running instances carry the tag (or cdwizard creates them)
     deployment_config  the deployment config can deploy to that many instances
     instance_profile   matched instances have an instance profile
+    instance_role      their roles may read the artifact bucket (s3:GetObject, GetObjectVersion)
     ssm_agent          matched instances have an online SSM agent (agent_install=ssm or ssm_managed)
+    codedeploy_agent   the CodeDeploy agent runs on the matched instances (console markers of
+                       cdwizard's user_data, or the SSM association's status)
+    default_vpc        without targets.subnet_id, the region has a default VPC with default subnets
+    network            the instances' subnets reach CodeDeploy and S3: internet gateway and public
+                       IPs, a NAT gateway, or VPC endpoints
     clashes            none of the names terraform will create is taken
     leftovers          nothing tagged for this project exists outside terraform's state
 
@@ -36,8 +43,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from wizard.core import caveats
+from wizard.core.checklist import CHECK_SPECS
 from wizard.core.deployment_config import explain_config
-from wizard.core.events.base import Event, plural
+from wizard.core.events.base import Event, plural, utcnow
 from wizard.core.events.preflight import (
     Area,
     CheckStatus,
@@ -46,7 +55,8 @@ from wizard.core.events.preflight import (
     PreflightStarted,
 )
 from wizard.core.exitcodes import ExitCode
-from wizard.services.aws import clashes, discovery
+from wizard.core.iam_policy import read_only_policy
+from wizard.services.aws import access, agents, clashes, discovery, network
 from wizard.services.aws.errors import DiscoveryError
 from wizard.services.aws.preflight_tools import (
     REGISTRY_URL,
@@ -59,23 +69,8 @@ if TYPE_CHECKING:
     from wizard.core.answers import Answers
     from wizard.services.aws.session import AwsClients
 
-CHECKS: tuple[tuple[str, str], ...] = (
-    ("credentials", "AWS credentials"),
-    ("region", "Region"),
-    ("terraform", "Terraform"),
-    ("provider", "AWS provider"),
-    ("state_backend", "State backend"),
-    ("repository", "Repository"),
-    ("branch", "Branch"),
-    ("connection", "Connection"),
-    ("source_bucket", "Source bucket"),
-    ("instances", "Target instances"),
-    ("deployment_config", "Deployment config"),
-    ("instance_profile", "Instance profiles"),
-    ("ssm_agent", "SSM agents"),
-    ("clashes", "Name clashes"),
-    ("leftovers", "Leftovers"),
-)
+#: (name, title) of every check, in order: declared once in `wizard.core.checklist`
+CHECKS: tuple[tuple[str, str], ...] = tuple((c.name, c.title) for c in CHECK_SPECS)
 _TITLES = dict(CHECKS)
 #: Instance ids listed in a message before "and N more".
 _SHOW_IDS = 5
@@ -134,6 +129,7 @@ class _Run:
     repository_exists: bool | None = None
     branches: discovery.BranchList | None = None
     match: discovery.InstanceMatch | None = None
+    default_subnets: tuple[str, ...] = ()
     terraform: FoundTerraform | None = None
     done: list[PreflightCheck] = field(default_factory=list)
 
@@ -402,6 +398,49 @@ class _Run:
             f"set source.branch to one of them, or push '{source.branch}' (`cdwizard ship`)",
         )
 
+    def polling(self) -> PreflightCheck:
+        name, source = self.answers.pipeline.name, self.answers.source
+        if source.provider not in ("codecommit", "s3"):
+            return self.result(
+                "polling",
+                CheckStatus.SKIP,
+                f"the {source.provider} connection's push trigger starts the pipeline (no polling)",
+            )
+        if source.change_detection != "poll":
+            return self.result(
+                "polling", CheckStatus.SKIP, "eventbridge starts the pipeline on every push"
+            )
+        found = discovery.pipeline_polling(self.clients, name)
+        if found is None:
+            return self.result(
+                "polling",
+                CheckStatus.OK,
+                f"apply creates {name}; " + caveats.polling_stops(name),
+            )
+        if not found.polls:
+            return self.result(
+                "polling",
+                CheckStatus.WARN,
+                f"{name} does not poll its source (PollForSourceChanges is false) although "
+                "source.change_detection is poll",
+                "apply again to bring the pipeline in line with the answers",
+            )
+        if found.disabled_at is not None:
+            detail, fix = caveats.polling_disabled(name, found.disabled_at)
+            return self.result("polling", CheckStatus.FAIL, detail, fix)
+        if found.last_activity is None:
+            return self.result("polling", CheckStatus.OK, f"{name} polls its source")
+        text, soon = caveats.polling_due(name, found.last_activity, utcnow())
+        return self.result(
+            "polling",
+            CheckStatus.WARN if soon else CheckStatus.OK,
+            text,
+            "push or release a change to keep it polling, or switch source.change_detection "
+            "to eventbridge"
+            if soon
+            else None,
+        )
+
     def instances(self) -> PreflightCheck:
         t = self.answers.targets
         self.match = discovery.match_instances(self.clients, t.tag_key, t.tag_value)
@@ -480,6 +519,102 @@ class _Run:
             f"all {len(existing)} matched instances have one ({', '.join(profiles)})",
         )
 
+    def instance_role(self) -> PreflightCheck:
+        existing = [i for i in (self.match.instances if self.match else ()) if i.profile_arn]
+        t, project = self.answers.targets, self.answers.project
+        account = self.identity.account if self.identity else None
+        bucket = clashes.artifact_bucket_name(self.answers, account)
+        if not existing or bucket is None:
+            return self.result(
+                "instance_role",
+                CheckStatus.SKIP,
+                "no existing instance with an instance profile to check; created instances get "
+                f"'{self.answers.deployment.instance_profile}', which can read the bucket",
+            )
+        partition = self.identity.arn.split(":")[1] if self.identity else "aws"
+        resource = access.artifact_object_arn(partition, bucket, self.answers.pipeline.name)
+        if t.extend_role and access.role_by_name(self.clients, t.extend_role) is None:
+            return self.result(
+                "instance_role",
+                CheckStatus.FAIL,
+                f"targets.extend_role names '{t.extend_role}', which does not exist",
+                "set it to the role in your instances' instance profile (the EC2 console shows "
+                "it as 'IAM Role'), or to null",
+            )
+        by_profile: dict[str, list[str]] = {}
+        for i in existing:
+            by_profile.setdefault(i.profile_arn or "", []).append(i.instance_id)
+        refused: list[tuple[access.RoleAccess, list[str]]] = []
+        granted: list[str] = []
+        ok_roles: list[str] = []
+        for profile_arn, ids in sorted(by_profile.items()):
+            for role in access.profile_roles(self.clients, profile_arn):
+                verdict = access.role_access(self.clients, role, resource)
+                if verdict.allowed:
+                    ok_roles.append(role.name)
+                elif role.name == t.extend_role and not verdict.explicitly_denied:
+                    granted.append(role.name)
+                else:
+                    refused.append((verdict, ids))
+        where = f"s3://{bucket}"
+        if refused:
+            return self._role_refused(refused, f"arn:{partition}:s3:::{bucket}", where, project)
+        if granted:
+            return self.result(
+                "instance_role",
+                CheckStatus.OK,
+                f"role {', '.join(granted)} cannot read {where} yet: apply adds "
+                f"{project}-artifacts-read to it (targets.extend_role)",
+            )
+        return self.result(
+            "instance_role",
+            CheckStatus.OK,
+            f"the role{'s' if len(ok_roles) != 1 else ''} of all {len(existing)} matched "
+            f"instance{'s' if len(existing) != 1 else ''} can read {where} "
+            f"({', '.join(sorted(set(ok_roles)))})",
+        )
+
+    def _role_refused(
+        self,
+        refused: list[tuple[access.RoleAccess, list[str]]],
+        bucket_arn: str,
+        where: str,
+        project: str,
+    ) -> PreflightCheck:
+        parts = []
+        for verdict, ids in refused:
+            reasons = []
+            for e in verdict.refused:
+                if e.decision == "explicitDeny":
+                    reasons.append(f"{e.action} denied by {e.decided_by}")
+                elif e.conditional:
+                    reasons.append(f"{e.action} allowed only under a condition")
+                else:
+                    reasons.append(f"{e.action} not allowed")
+            parts.append(f"role {verdict.role.name} of {_ids(ids)}: {'; '.join(reasons)}")
+        detail = f"the CodeDeploy agent could not download revisions from {where}: " + " · ".join(
+            parts
+        )
+        denied = [v.role.name for v, _ in refused if v.explicitly_denied]
+        if denied:
+            fix = (
+                f"remove the Deny on s3:GetObject for {where}/* from role "
+                f"{', '.join(denied)} (an explicit Deny wins over any Allow)"
+            )
+            return self.result("instance_role", CheckStatus.FAIL, detail, fix)
+        document = read_only_policy(access.READ_ACTIONS, f"{bucket_arn}/*")
+        roles = [v.role.name for v, _ in refused]
+        command = (
+            f"aws iam put-role-policy --role-name {roles[0]} --policy-name "
+            f"{project}-artifacts-read --policy-document '{document}'"
+        )
+        more = f" (and the same for {', '.join(roles[1:])})" if len(roles) > 1 else ""
+        fix = (
+            f"set targets.extend_role: {roles[0]} and cdwizard adds that read-only policy on "
+            f"apply, or attach it yourself: `{command}`{more}"
+        )
+        return self.result("instance_role", CheckStatus.FAIL, detail, fix)
+
     def ssm_agent(self) -> PreflightCheck:
         t = self.answers.targets
         if t.agent_install != "ssm" and not t.ssm_managed:
@@ -515,6 +650,128 @@ class _Run:
             "run the SSM agent (preinstalled on Amazon Linux and Ubuntu AMIs) and give the "
             "instance role AmazonSSMManagedInstanceCore (cdwizard's role has it when "
             "targets.ssm_managed is true); check Fleet Manager",
+        )
+
+    def codedeploy_agent(self) -> PreflightCheck:
+        existing = [i.instance_id for i in (self.match.instances if self.match else ())]
+        if not existing:
+            return self.result(
+                "codedeploy_agent",
+                CheckStatus.SKIP,
+                "no instance carries the tag yet; created instances install the agent at first "
+                "boot, and the first deployment waits for it",
+            )
+        found = agents.agent_health(self.clients, existing[:10])
+        now = utcnow()
+        failed = [a for a in found if a.state == "failed"]
+        installing = [a for a in found if a.state == "installing"]
+        running = [a for a in found if a.state == "running"]
+        if failed:
+            return self.result(
+                "codedeploy_agent",
+                CheckStatus.FAIL,
+                "; ".join(a.describe(now) for a in failed),
+                "read /var/log/cdwizard-user-data.log on the instance (Session Manager or the "
+                "EC2 serial console), fix the cause, then reinstall the agent "
+                "(`sudo ./install auto`) or replace the instance",
+            )
+        if installing:
+            return self.result(
+                "codedeploy_agent",
+                CheckStatus.WARN,
+                "; ".join(a.describe(now) for a in installing),
+                "wait a few minutes: a deployment that reaches the instance first waits for the "
+                "agent (up to an hour)",
+            )
+        if running:
+            shown = _ids([a.instance_id for a in running])
+            return self.result("codedeploy_agent", CheckStatus.OK, f"running on {shown}")
+        how = {
+            "preinstalled": "agent_install is preinstalled: without a shell cdwizard cannot see it",
+            "ssm": "the SSM association that apply creates installs it",
+        }.get(self.answers.targets.agent_install, "no sign of cdwizard's first-boot install")
+        return self.result(
+            "codedeploy_agent",
+            CheckStatus.SKIP,
+            f"nothing tells whether it runs on {_ids(existing)} ({how})",
+        )
+
+    def default_vpc(self) -> PreflightCheck:
+        t, region = self.answers.targets, self.answers.aws.region
+        if not t.create_instance:
+            return self.result("default_vpc", CheckStatus.SKIP, "cdwizard creates no instances")
+        if t.subnet_id:
+            return self.result(
+                "default_vpc", CheckStatus.SKIP, f"created instances go to {t.subnet_id}"
+            )
+        found = network.default_vpc(self.clients)
+        if found.vpc_id is None:
+            return self.result(
+                "default_vpc",
+                CheckStatus.FAIL,
+                f"this account has no default VPC in {region} and targets.subnet_id is null, so "
+                "launching the instances fails (RunInstances: VPCIdNotSpecified)",
+                "set targets.subnet_id to a subnet that reaches the internet, or create a "
+                f"default VPC: `aws ec2 create-default-vpc --region {region}`",
+            )
+        if not found.subnets:
+            return self.result(
+                "default_vpc",
+                CheckStatus.FAIL,
+                f"the default VPC {found.vpc_id} has no default subnets, so launching the "
+                "instances without a subnet fails",
+                "set targets.subnet_id, or create one: `aws ec2 create-default-subnet "
+                f"--availability-zone {region}a`",
+            )
+        self.default_subnets = found.subnets
+        return self.result(
+            "default_vpc",
+            CheckStatus.OK,
+            f"default VPC {found.vpc_id}: created instances go to one of its "
+            f"{plural(len(found.subnets), 'default subnet')}",
+        )
+
+    def network(self) -> PreflightCheck:
+        t = self.answers.targets
+        wanted: list[tuple[str, bool | None]] = []
+        labels: list[str] = []
+        if t.create_instance:
+            created = (t.subnet_id,) if t.subnet_id else self.default_subnets
+            for subnet in created:
+                wanted.append((subnet, None))
+                labels.append("created instances")
+        groups: dict[tuple[str, bool], list[str]] = {}
+        for i in self.match.instances if self.match else ():
+            if i.subnet_id:
+                groups.setdefault((i.subnet_id, i.public_ip), []).append(i.instance_id)
+        for (subnet, public), ids in sorted(groups.items()):
+            wanted.append((subnet, public))
+            labels.append(_ids(ids))
+        if not wanted:
+            return self.result("network", CheckStatus.SKIP, "no subnet to check")
+        found = network.reach_all(self.clients, wanted, needs_ssm=t.agent_install == "ssm")
+        bad = [(label, r) for label, r in zip(labels, found, strict=True) if r.reach == "none"]
+        unsure = [
+            (label, r)
+            for label, r in zip(labels, found, strict=True)
+            if r.reach in ("unknown", "endpoints")
+        ]
+        if bad or unsure:
+            shown = bad or unsure
+            detail = "; ".join(f"{label}: {r.detail}" for label, r in shown)
+            return self.result(
+                "network",
+                CheckStatus.FAIL if bad else CheckStatus.WARN,
+                detail,
+                shown[0][1].fix,
+            )
+        ways = sorted({f"{r.reach} via {r.via}" for r in found})
+        subnets = len({r.subnet.subnet_id for r in found})
+        return self.result(
+            "network",
+            CheckStatus.OK,
+            f"{plural(subnets, 'subnet')} reach{'es' if subnets == 1 else ''} the internet "
+            f"({', '.join(ways)})",
         )
 
     def clashes(self) -> PreflightCheck:
@@ -585,10 +842,15 @@ class _Run:
             ("branch", lambda: self.aws("branch", self.branch)),
             ("connection", lambda: self.aws("connection", self.connection)),
             ("source_bucket", lambda: self.aws("source_bucket", self.source_bucket)),
+            ("polling", lambda: self.aws("polling", self.polling)),
             ("instances", lambda: self.aws("instances", self.instances)),
             ("deployment_config", self.deployment_config),
             ("instance_profile", lambda: self.aws("instance_profile", self.instance_profile)),
+            ("instance_role", lambda: self.aws("instance_role", self.instance_role)),
             ("ssm_agent", lambda: self.aws("ssm_agent", self.ssm_agent)),
+            ("codedeploy_agent", lambda: self.aws("codedeploy_agent", self.codedeploy_agent)),
+            ("default_vpc", lambda: self.aws("default_vpc", self.default_vpc)),
+            ("network", lambda: self.aws("network", self.network)),
             ("clashes", lambda: self.aws("clashes", self.clashes)),
             ("leftovers", lambda: self.aws("leftovers", self.leftovers)),
         ]
@@ -607,6 +869,20 @@ def exit_code_for(checks: tuple[PreflightCheck, ...] | list[PreflightCheck]) -> 
         if check.status is CheckStatus.FAIL:
             return int(ExitCode.TOOL_MISSING if check.area == "tool" else ExitCode.AWS_ERROR)
     return int(ExitCode.OK)
+
+
+#: The checks the wizard's Targets step shows (`targets_preflight`).
+TARGET_CHECKS = ("instance_role", "default_vpc", "network")
+
+
+def targets_preflight(answers: Answers, clients: AwsClients) -> tuple[PreflightCheck, ...]:
+    """The instance-role and network checks alone (after the identity and the tag match they
+    need), for the wizard's Targets step: the same verdicts and fixes `doctor` prints."""
+    run = _Run(answers, clients, PreflightOptions())
+    run.credentials()
+    run.aws("instances", run.instances)
+    steps = dict(run.steps())
+    return tuple(steps[name]() for name in TARGET_CHECKS)
 
 
 def run_preflight(

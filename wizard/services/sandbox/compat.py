@@ -151,6 +151,43 @@ REQUIREMENTS: tuple[Need, ...] = (
     ),
     *_needs("ssm", "moto.ssm.models", "SimpleSystemManagerBackend.get_command_by_id"),
     *_needs("ssm", "moto.ssm.exceptions", "SSMException", "InvalidResourceId"),
+    *_needs("ssm_associations", "moto.ec2.models", "EC2Backend.get_instance"),
+    *_needs(
+        "ec2_default_vpc",
+        "moto.ec2.models",
+        "EC2Backend.create_default_vpc",
+        "EC2Backend.create_internet_gateway",
+        "EC2Backend.attach_internet_gateway",
+        "EC2Backend.describe_route_tables",
+        "EC2Backend.create_route",
+    ),
+    *_needs("agent_install", "moto.ec2.models", "EC2Backend.run_instances"),
+    *_needs("agent_install", "moto.ec2.responses.general", "General.get_console_output"),
+    *_needs("agent_install", "moto.ec2.utils", "Base64EncodedString.from_raw_string"),
+    *_needs("agent_install", "moto.core.utils", "utcnow"),
+    *_needs(
+        "iam_simulation",
+        "moto.iam.responses",
+        "IamResponse.backend",
+        "IamResponse._get_param",
+    ),
+    *_needs(
+        "iam_simulation",
+        "moto.iam.models",
+        "IAMBackend.get_role",
+        "IAMBackend.get_user",
+        "IAMBackend.get_groups_for_user",
+        "IAMBackend.get_group",
+        "IAMBackend.get_policy",
+    ),
+    *_needs("iam_simulation", "moto.iam.access_control", "IAMPolicy", "PermissionResult"),
+    Need(
+        "iam_simulation",
+        "moto.iam.access_control",
+        "IAMPolicy.is_action_permitted",
+        ("action", "resource"),
+    ),
+    *_needs("iam_simulation", "moto.iam.exceptions", "InvalidInput", "NoSuchEntity"),
 )
 
 

@@ -14,6 +14,7 @@ from textual.content import Content
 from textual.widgets import Button, Footer, Static, TabbedContent, TabPane, Tabs, Tree
 
 from wizard.core.answers import Answers, AnswersError, question_map, to_flat, to_text
+from wizard.core.caveats import review_caveats
 from wizard.core.next_steps import cause_text
 from wizard.tui.messages import FilesRendered
 from wizard.tui.next_steps import failure_lines
@@ -65,6 +66,11 @@ def answers_summary(answers: Answers) -> str:
     return "\n".join(lines).rstrip()
 
 
+def caveats_text(answers: Answers) -> str:
+    """What AWS does on its own that the first deployment depends on (`wizard.core.caveats`)."""
+    return "\n".join(f"{c.title}: {c.text}" for c in review_caveats(answers))
+
+
 class ReviewScreen(StepScreen):
     STEP = "review"
     BINDINGS: ClassVar = [
@@ -102,6 +108,7 @@ class ReviewScreen(StepScreen):
                     ),
                 )
                 yield Static("", id="confirm", markup=False)
+                yield titled("Before the first deployment", Static("", id="caveats", markup=False))
                 yield titled("Your answers", Static("", id="answers-summary", markup=False))
             with TabPane("Files", id="tab-files"), Horizontal(id="files-pane"):
                 yield Tree(str(self.context.out), id="files")
@@ -147,10 +154,12 @@ class ReviewScreen(StepScreen):
             problems_view.update("\n".join(lines))
             problems_view.display = True
             self.query_one("#answers-summary", Static).update("")
+            self.query_one("#caveats", Static).update("")
             self.status("plan").off("Nothing is planned until the answers are valid.")
             return
         problems_view.display = False
         self.query_one("#answers-summary", Static).update(answers_summary(self.answers))
+        self.query_one("#caveats", Static).update(caveats_text(self.answers))
         self.render_files(self.answers)
         if self.context.services.runner is None:
             self.status("plan").off(

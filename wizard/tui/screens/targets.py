@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.timer import Timer
 
 from wizard.core.events.base import plural
-from wizard.tui.ports import FleetSummary
+from wizard.tui.ports import Finding, FleetSummary
 from wizard.tui.screens.base import REFRESH, StepScreen, titled
 from wizard.tui.widgets.lookup import LookupStatus
 
@@ -20,6 +20,29 @@ CREATE_ONLY = (
     "targets.root_volume_size",
     "targets.subnet_id",
 )
+#: fields that only matter for instances you already run
+EXISTING_ONLY = ("targets.extend_role",)
+#: answers the network and instance-role checks depend on (edits start them again)
+CHECKED_KEYS = (
+    "targets.tag_key",
+    "targets.tag_value",
+    "targets.create_instance",
+    "targets.subnet_id",
+    "targets.agent_install",
+    "targets.extend_role",
+)
+_STATES = {"ok": 0, "skip": 0, "warn": 1, "fail": 2}
+
+
+def describe_findings(findings: list[Finding]) -> tuple[str, str]:
+    """(worst status, text) of some of doctor's checks: each verdict, and the fix under it."""
+    lines = []
+    for f in findings:
+        lines.append(f"{f.title}: {f.detail}")
+        if f.fix and f.status in ("warn", "fail"):
+            lines.append(f"  → {f.fix}")
+    worst = max((f.status for f in findings), key=lambda s: _STATES.get(s, 0), default="ok")
+    return worst, "\n".join(lines)
 
 
 def describe_match(match: FleetSummary) -> str:
@@ -48,10 +71,13 @@ class TargetsStep(StepScreen):
 
     _tag_timer: Timer | None = None
     _refresh_timer: Timer | None = None
+    _checks_timer: Timer | None = None
 
     def compose_aside(self) -> ComposeResult:
         yield titled("Instances with this tag", LookupStatus("", id="status-instances"))
         yield titled("What will be deployed to", LookupStatus("", id="status-plan"))
+        yield titled("Network", LookupStatus("", id="status-network"))
+        yield titled("Instance roles", LookupStatus("", id="status-roles"))
 
     def ready(self) -> None:
         super().ready()
@@ -61,8 +87,35 @@ class TargetsStep(StepScreen):
     def start_lookups(self) -> None:
         if self.context.services.discovery is None:
             self.status("instances").off("Discovery is not available: no live count.")
+            for what in ("network", "roles"):
+                self.status(what).off("Discovery is not available: `cdwizard doctor` checks it.")
             return
         self._look_up_instances()
+        self._run_checks()
+
+    def _run_checks(self) -> None:
+        """doctor's default-VPC, network and instance-role checks for the answers so far."""
+        if any(self.field(k).invalid for k in CHECKED_KEYS):
+            return
+        values = self.draft.resolved()
+        keys = (*CHECKED_KEYS, "pipeline.artifact_bucket", "pipeline.name")
+        query = tuple(str(values[k]) for k in keys)
+        for what in ("network", "roles"):
+            if self.status(what).state in ("idle", "failed", "off"):
+                self.status(what).asking("Checking…")
+        self.lookup(
+            "checks",
+            query,
+            lambda a: list(a.target_checks(values)),
+            label="the network and instance roles",
+        )
+
+    def _checks_edited(self) -> None:
+        if self._checks_timer is not None:
+            self._checks_timer.stop()
+        self._checks_timer = self.set_timer(
+            self.context.services.debounce_seconds, self._run_checks
+        )
 
     def _schedule_refresh(self) -> None:
         """Look again a while after an answer arrived (never overlapping lookups; dolphie's
@@ -95,6 +148,8 @@ class TargetsStep(StepScreen):
         tag_edited = key in ("targets.tag_key", "targets.tag_value")
         if tag_edited and self.context.services.discovery is not None:
             self._tag_edited(key)
+        if key in CHECKED_KEYS and self.context.services.discovery is not None:
+            self._checks_edited()
         if key == "targets.create_instance":
             self._show_create_fields()
         self._show_plan()
@@ -115,12 +170,39 @@ class TargetsStep(StepScreen):
         create = bool(self.draft.value("targets.create_instance"))
         for key in CREATE_ONLY:
             self.field(key).display = create
+        match: FleetSummary | None = self.context.facts.get("instances")
+        existing = not create or bool(match and match.count)
+        for key in EXISTING_ONLY:
+            self.field(key).display = existing or bool(self.draft.value(key))
 
     def on_lookup_failed(self, what: str, failure: Any) -> None:
         if what == "instances":
             self._schedule_refresh()
+        if what == "checks":
+            for status in (self.status("network"), self.status("roles")):
+                status.failed(failure)
+
+    def _show_checks(self, findings: list[Finding]) -> None:
+        groups = {
+            "network": [f for f in findings if f.name in ("default_vpc", "network")],
+            "roles": [f for f in findings if f.name == "instance_role"],
+        }
+        for what, found in groups.items():
+            status = self.status(what)
+            shown = [f for f in found if f.status != "skip"] or found
+            worst, text = describe_findings(shown)
+            if not found:
+                status.off("Checked once the answers are valid.")
+            elif worst == "ok" or all(f.status == "skip" for f in found):
+                status.ok(text)
+            else:
+                status.warn(text)
+        self.context.facts["target_checks"] = findings
 
     def on_lookup_done(self, what: str, result: Any) -> None:
+        if what == "checks":
+            self._show_checks(list(result))
+            return
         if what != "instances":
             return
         self._schedule_refresh()
@@ -138,6 +220,7 @@ class TargetsStep(StepScreen):
             status.warn(text)
         else:
             status.ok(text)
+        self._show_create_fields()
         self._show_plan()
 
     def _show_plan(self) -> None:

@@ -502,6 +502,14 @@ def banner_content(snapshot: Snapshot, now: datetime) -> tuple[Content, str] | N
             ),
             "-warn",
         )
+    waiting = snapshot.waiting_agents
+    if waiting:
+        said = "; ".join(a.describe(now) for a in waiting[:3])
+        more = f" and {len(waiting) - 3} more" if len(waiting) > 3 else ""
+        return (
+            Content(f"{said}{more} — CodeDeploy holds the deployment for it (up to an hour)"),
+            "-warn" if any(a.state == "failed" for a in waiting) else "-note",
+        )
     if snapshot.notes:
         return Content("; ".join(snapshot.notes)), "-note"
     return None

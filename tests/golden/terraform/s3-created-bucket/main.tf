@@ -15,7 +15,8 @@ locals {
 module "artifacts" {
   source = "./modules/artifacts"
 
-  bucket_name = local.artifact_bucket
+  bucket_name                     = local.artifact_bucket
+  current_version_expiration_days = var.artifact_expiration_days
 }
 
 module "iam" {
@@ -26,6 +27,8 @@ module "iam" {
   artifact_bucket_arn       = module.artifacts.bucket_arn
   region                    = var.region
   attach_ssm_managed_policy = var.ssm_managed
+  extend_role_name          = var.extend_role
+  extend_role_policy_name   = "${var.project}-artifacts-read"
 }
 
 module "instance" {
@@ -88,6 +91,7 @@ module "pipeline" {
   deployment_group_arn    = module.codedeploy.deployment_group_arn
   region                  = var.region
   account_id              = local.account_id
+  deploy_targets          = module.instance.deploy_targets
 }
 
 module "events" {

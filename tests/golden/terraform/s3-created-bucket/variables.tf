@@ -111,6 +111,11 @@ variable "ssm_managed" {
   type        = bool
 }
 
+variable "extend_role" {
+  description = "Existing role of instances you run, given read access to the artifact bucket; null changes none (answers: targets.extend_role)."
+  type        = string
+}
+
 variable "application_name" {
   description = "CodeDeploy application name (answers: deployment.application)."
   type        = string
@@ -159,4 +164,9 @@ variable "pipeline_type" {
 variable "artifact_bucket" {
   description = "Artifact bucket name; null names it <project>-artifacts-<account id> (answers: pipeline.artifact_bucket)."
   type        = string
+}
+
+variable "artifact_expiration_days" {
+  description = "Days a pipeline artifact is kept before it expires (answers: pipeline.artifact_expiration_days)."
+  type        = number
 }

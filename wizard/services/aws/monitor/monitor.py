@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from wizard.core.agent_health import AgentView
 from wizard.core.events.base import Event, Notice, utcnow
+from wizard.core.events.lifecycle import LifecycleStatus
 from wizard.core.events.pipeline import STOPPED_EXECUTION_STATUSES
 from wizard.core.timeline import (
     ConnectionState,
@@ -41,6 +43,14 @@ from wizard.services.aws.monitor.traffic_poller import TrafficPoller
 
 if TYPE_CHECKING:
     from wizard.services.aws.session import AwsClients
+
+#: An instance InProgress with every lifecycle event still Pending this long waits for its agent
+#: (a running agent takes a command within seconds).
+AGENT_GRACE_SECONDS = 10.0
+#: Seconds between looks at the agents a deployment waits for (one GetConsoleOutput each).
+AGENT_CHECK_SECONDS = 30.0
+#: At most this many waiting instances are looked at per check.
+AGENT_CHECK_LIMIT = 10
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,9 @@ class Monitor:
         self._history_key: tuple[str, str] | None = None
         self._history_for: str | None = None
         self._notes: list[str] = []
+        self._agents: tuple[AgentView, ...] = ()
+        self._agents_checked: float | None = None
+        self._pending_since: dict[str, datetime] = {}
         self.latest: Snapshot | None = None
         self.outcome: Outcome | None = None
         #: the last execution/deployment that ended while keep_following (for --timeout's code)
@@ -236,12 +249,13 @@ class Monitor:
             else:
                 delay = 0.0
                 outcome = self._error_outcome(found.text)
+        fresh = self._new_notes()  # this cycle's notes are in this cycle's snapshot
         snapshot = self._snapshot(delay, throttled, outcome)
         previous = self.latest
         events = diff(previous, snapshot)
         if outcome is not None and outcome.result == "error":
             events.append(Notice(level="error", text=outcome.message))
-        for note in self._new_notes():
+        for note in fresh:
             events.append(Notice(level="warn", text=note))
         if self.emulator:
             fault = _emulator_fault()
@@ -277,7 +291,43 @@ class Monitor:
         if not poller.done:
             view = poller.poll()
             self._refresh_history(view)
+            self._check_agents(view)
             self._poll_traffic(view)
+
+    def _check_agents(self, view: DeploymentView) -> None:
+        """While instances are InProgress with every lifecycle event Pending for longer than
+        `AGENT_GRACE_SECONDS`, look at their agents (the first run can reach instances whose agent
+        is still installing): at most every `AGENT_CHECK_SECONDS`, and again at once when other
+        instances start waiting. Instances waiting for their turn are Pending, not InProgress."""
+        now_at = self._clock()
+        held = {
+            i.target_id
+            for i in view.instances
+            if i.status == "InProgress"
+            and i.events
+            and all(c.status is LifecycleStatus.PENDING for c in i.events)
+        }
+        self._pending_since = {t: self._pending_since.get(t, now_at) for t in held}
+        waiting = sorted(
+            t
+            for t, since in self._pending_since.items()
+            if (now_at - since).total_seconds() >= AGENT_GRACE_SECONDS
+        )[:AGENT_CHECK_LIMIT]
+        if view.final or not waiting or view.is_rehearsal:
+            self._agents, self._agents_checked = (), None
+            return
+        now = time.monotonic()
+        known = {a.instance_id for a in self._agents}
+        if (
+            self._agents_checked is not None
+            and now - self._agents_checked < AGENT_CHECK_SECONDS
+            and known == set(waiting)
+        ):
+            return
+        from wizard.services.aws.agents import agent_health
+
+        self._agents_checked = now
+        self._agents = agent_health(self.clients, waiting)
 
     def _poll_traffic(self, view: DeploymentView) -> None:
         """One DescribeTargetHealth per poll while a load-balanced deployment runs, and one
@@ -402,6 +452,7 @@ class Monitor:
             next_poll_seconds=delay,
             notes=tuple(self._notes),
             outcome=outcome,
+            agents=self._agents if deployment is not None else (),
         )
 
 

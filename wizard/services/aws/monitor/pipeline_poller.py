@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from wizard.core.caveats import polling_disabled
 from wizard.core.timeline import ActionView, ExecutionView, PipelineView, StageView
 from wizard.services.aws.monitor.calls import ApiCaller
 from wizard.services.aws.monitor.deployment_poller import utc
@@ -112,8 +113,10 @@ class PipelinePoller:
     # -- structure ---------------------------------------------------------------------------
 
     def _load_structure(self) -> None:
-        pipeline = self.api.call("get_pipeline", name=self.name)["pipeline"]
+        found = self.api.call("get_pipeline", name=self.name)
+        pipeline = found["pipeline"]
         self._version = pipeline.get("version")
+        self._note_polling(pipeline, found.get("metadata") or {})
         stages = []
         for stage in pipeline.get("stages", []):
             actions = tuple(
@@ -139,6 +142,21 @@ class PipelinePoller:
             )
             for stage, actions in self._structure
         )
+
+    def _note_polling(self, pipeline: Mapping[str, Any], metadata: Mapping[str, Any]) -> None:
+        """A note when AWS disabled polling on a polling pipeline (no run for 30 days)."""
+        disabled = utc(metadata.get("pollingDisabledAt"))
+        polls = any(
+            str((a.get("configuration") or {}).get("PollForSourceChanges", "")).lower() == "true"
+            for stage in (pipeline.get("stages") or [])[:1]
+            for a in stage.get("actions", [])
+        )
+        if disabled is None or not polls:
+            return
+        what, fix = polling_disabled(self.name, disabled)
+        note = f"{what}; {fix}"
+        if note not in self.notes:
+            self.notes.append(note)
 
     # -- one poll ----------------------------------------------------------------------------
 

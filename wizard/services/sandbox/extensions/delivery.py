@@ -11,7 +11,8 @@ What the sandbox simulates:
 - CodePipeline: executions start on CreatePipeline, StartPipelineExecution and a push to the
   source branch (CreateCommit/CreateBranch in the CodeCommit extension's content model:
   CloudWatchEvent when the source has `PollForSourceChanges` false, else
-  PollForSourceChanges a few seconds later);
+  PollForSourceChanges a few seconds later; like AWS, a polling pipeline without a run for 30
+  days stops polling, and GetPipeline reports `pollingDisabledAt`);
   stage locks of the SUPERSEDED execution mode (QUEUED and PARALLEL are not emulated: cdwizard's
   pipelines never use them); GetPipelineExecution, ListPipelineExecutions, GetPipelineState,
   ListActionExecutions, StopPipelineExecution (stop or abandon), RetryStageExecution
@@ -31,6 +32,9 @@ What the sandbox simulates:
   executed**: `cdwizard rehearse` runs them for real on this machine.
 - SSM SendCommand on those instances answers reads of the agent's `scripts.log` (the monitor's
   full-log fetch) with the simulated log.
+- The agent's first-boot install (`_delivery.agent_install`): an instance launched with
+  cdwizard's user_data gets its agent a few (paced) seconds after launch; its console shows the
+  user_data's progress markers, and a deployment waits for the agent before its events start.
 - Elastic Load Balancing, for a deployment group with traffic control (`_delivery.traffic`):
   BlockTraffic drains and deregisters each instance from the group's target groups, AllowTraffic
   registers it again and it turns healthy (or, when the load balancer cannot reach it, stays
@@ -87,6 +91,7 @@ def install() -> None:
     from moto.elbv2.responses import ELBV2Response
 
     from wizard.services.sandbox.extensions._delivery import (
+        agent_install,
         codedeploy_api,
         codepipeline_api,
         elb_api,
@@ -101,6 +106,8 @@ def install() -> None:
     install_handlers(CodeDeployResponse, codedeploy_api.HANDLERS)
     install_handlers(ELBV2Response, elb_api.HANDLERS)
     codepipeline_api.install_create_trigger()
+    codepipeline_api.install_polling_metadata()
     pushes.install()
     events_hook.install()
     ssm.install()
+    agent_install.install()

@@ -4,7 +4,8 @@ The `agent_install: ssm` variant creates an `aws_ssm_association` (AWS-Configure
 AWSCodeDeployAgent, targeted by tag). The provider calls CreateAssociation, DescribeAssociation,
 UpdateAssociation, DeleteAssociation and tags the association (ResourceType "Association"). This
 keeps those in the SSM backend with the API's shapes (timestamps as epoch numbers, as JSON 1.1
-requires). Nothing is executed: the association reports Success for its targets at once.
+requires). Nothing is executed: the association reports Success for its targets at once, also
+per instance (DescribeInstanceAssociationsStatus: the instances it targets by id or tag).
 """
 
 from __future__ import annotations
@@ -135,6 +136,44 @@ def list_associations(self: Any) -> Any:
     return json.dumps({"Associations": items})
 
 
+def _targets(assoc: dict[str, Any], instance_id: str, tags: dict[str, str]) -> bool:
+    for target in assoc.get("Targets") or []:
+        key, values = str(target.get("Key", "")), list(target.get("Values") or [])
+        if key == "InstanceIds" and instance_id in values:
+            return True
+        if key.startswith("tag:") and tags.get(key[4:]) in values:
+            return True
+    return False
+
+
+def describe_instance_associations_status(self: Any) -> Any:
+    """The associations that target the instance (by id or tag), each Success at once."""
+    from moto.ec2.models import ec2_backends
+
+    instance_id = str(self._get_param("InstanceId") or "")
+    ec2 = ec2_backends[self.current_account][self.region]
+    instance = ec2.get_instance(instance_id)  # moto's InvalidInstanceID.NotFound when missing
+    tags = {t["key"]: t["value"] for t in instance.get_tags()}
+    infos = [
+        {
+            "AssociationId": a["AssociationId"],
+            "Name": a["Name"],
+            "DocumentVersion": a.get("DocumentVersion", "$DEFAULT"),
+            "AssociationVersion": a["AssociationVersion"],
+            "InstanceId": instance_id,
+            "ExecutionDate": a["LastExecutionDate"],
+            "Status": "Success",
+            "DetailedStatus": "Success",
+            "ExecutionSummary": "1 out of 1 plugin processed, 1 success, 0 failed, 0 timedout, "
+            "0 skipped.",
+            "AssociationName": a.get("AssociationName", ""),
+        }
+        for a in _store(self.ssm_backend).values()
+        if _targets(a, instance_id, tags)
+    ]
+    return json.dumps({"InstanceAssociationStatusInfos": infos})
+
+
 _state = {"installed": False}
 
 
@@ -151,6 +190,7 @@ def install() -> None:
         update_association,
         delete_association,
         list_associations,
+        describe_instance_associations_status,
     ):
         setattr(SimpleSystemManagerResponse, fn.__name__, fn)
 

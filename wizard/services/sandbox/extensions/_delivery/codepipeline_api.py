@@ -12,9 +12,9 @@ from typing import Any
 
 from wizard.services.sandbox.extensions._delivery import clock
 from wizard.services.sandbox.extensions._delivery import pipeline as engine
-from wizard.services.sandbox.extensions._delivery.api import MARK, Handler, page
+from wizard.services.sandbox.extensions._delivery.api import MARK, Handler, dumps, page, result_of
 from wizard.services.sandbox.extensions._delivery.model import ActionRun, ExecutionRun, StageRun
-from wizard.services.sandbox.extensions._delivery.world import LOCK, World, enabled
+from wizard.services.sandbox.extensions._delivery.world import LOCK, World, enabled, world_of
 
 PAGE = 100
 
@@ -433,3 +433,40 @@ def install_create_trigger() -> None:
     setattr(create_pipeline, MARK, True)
     # a deliberate monkeypatch of moto's backend method (same signature)
     CodePipelineBackend.create_pipeline = create_pipeline  # type: ignore[method-assign]
+
+
+# --- GetPipeline tells when polling was disabled ------------------------------------------------
+
+
+def install_polling_metadata() -> None:
+    """Wrap the GetPipeline handler: its metadata gains `pollingDisabledAt` (epoch seconds) once
+    the pipeline has polled for `POLLING_IDLE_SECONDS` without a run (as AWS reports it). At the
+    response, not the backend: moto's backend `get_pipeline` changed its return shape in 5.2.6,
+    its handler's answer is read whatever its shape (`result_of`)."""
+    from moto.codepipeline.responses import CodePipelineResponse
+
+    current = CodePipelineResponse.__dict__["get_pipeline"]
+    if getattr(current, MARK, False):
+        return
+
+    def get_pipeline(self: CodePipelineResponse) -> Any:
+        out = current(self)
+        if not enabled():
+            return out
+        name = self._get_param("name")
+        with LOCK:
+            found = self.codepipeline_backend.pipelines.get(name)
+            disabled = (
+                None
+                if found is None
+                else engine.polling_disabled_at(world_of(self), found, clock.now())
+            )
+        if disabled is None:
+            return out
+        body = dict(result_of(out))
+        body["metadata"] = {**(body.get("metadata") or {}), "pollingDisabledAt": disabled}
+        return dumps(body)
+
+    setattr(get_pipeline, MARK, True)
+    # a deliberate monkeypatch of moto's response method (same signature)
+    CodePipelineResponse.get_pipeline = get_pipeline  # type: ignore[method-assign]

@@ -27,6 +27,7 @@ from wizard.services.sandbox.extensions._delivery.agent import (
     shift,
     simulate_instance,
 )
+from wizard.services.sandbox.extensions._delivery.agent_install import ready_at
 from wizard.services.sandbox.extensions._delivery.bundle import keep_for_hooks, read_bundle
 from wizard.services.sandbox.extensions._delivery.fleet import pace_fleet, target_instances
 from wizard.services.sandbox.extensions._delivery.model import (
@@ -267,27 +268,31 @@ def _schedule(
         )
         for instance in instances
     ]
+    ready = [ready_at(instance) for instance in instances]
     plan = pace_fleet(
         run.config_name,
         [r.duration for r in results],
         [r.status == "Succeeded" for r in results],
         run.start,
+        ready,
     )
     partition, region, account = world.partition, world.region, world.account
-    for instance, result, begun in zip(instances, results, plan.starts, strict=True):
+    for instance, result, begun, agent in zip(instances, results, plan.starts, ready, strict=True):
         arn = f"arn:{partition}:ec2:{region}:{account}:instance/{instance.id}"
         if begun is None:
             skipped = [EventRun(name=e, status="Skipped", start=None, end=plan.end) for e in events]
             run.targets.append(TargetRun(instance.id, arn, skipped, "Skipped", None, plan.end))
             continue
+        # its turn at `begun`; its events once its agent runs (they stay Pending until then)
+        first = max(begun, agent)
         run.targets.append(
             TargetRun(
                 instance.id,
                 arn,
-                shift(result.events, begun),
+                shift(result.events, first),
                 result.status,
                 begun,
-                round(begun + result.duration, 3),
+                round(first + result.duration, 3),
             )
         )
     if lb is not None:

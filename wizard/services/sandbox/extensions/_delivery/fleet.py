@@ -98,8 +98,11 @@ def pace_fleet(
     durations: Sequence[float],
     succeeded: Sequence[bool],
     start: float,
+    ready: Sequence[float] | None = None,
 ) -> Plan:
-    """Schedule instances that take `durations` and end as `succeeded` from `start`."""
+    """Schedule instances that take `durations` and end as `succeeded` from `start`. An instance
+    whose agent runs only at `ready[i]` holds its slot from its turn and begins its events then
+    (`begins(plan, ready)`)."""
     count = len(durations)
     rule = rule_for(config) or PREDEFINED[DEFAULT_CONFIG]
     explained = explain_rule(rule, count, name=config)
@@ -126,7 +129,8 @@ def pace_fleet(
         while free > 0 and waiting:
             index = waiting.popleft()
             starts[index] = at
-            heapq.heappush(running, (at + durations[index], index))
+            begin = max(at, ready[index]) if ready else at
+            heapq.heappush(running, (begin + durations[index], index))
             free -= 1
 
     launch(now)

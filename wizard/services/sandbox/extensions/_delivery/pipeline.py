@@ -50,6 +50,8 @@ FAIL_SECONDS = 1.0
 NOTICE_SECONDS = 1.0
 #: How long polling (PollForSourceChanges) takes to notice a push.
 POLL_SECONDS = 10.0
+#: CodePipeline disables polling on a pipeline without a run for this long (pollingDisabledAt).
+POLLING_IDLE_SECONDS = 30 * 86400.0
 
 NOT_EMULATED = "The cdwizard sandbox does not emulate {provider} actions: reported as succeeded."
 
@@ -138,6 +140,25 @@ def _watched(world: World, pipeline: Any) -> list[sources.Watch]:
     return sources.watches(world, pipeline, (_stages(pipeline)[:1] or [{}])[0].get("actions") or [])
 
 
+def polls(world: World, pipeline: Any) -> bool:
+    """Whether a source action of the pipeline polls (PollForSourceChanges true)."""
+    return any(watch.polls for watch in _watched(world, pipeline))
+
+
+def polling_disabled_at(world: World, pipeline: Any, now: float) -> float | None:
+    """When CodePipeline disabled the pipeline's polling (None: it polls, or never did): the end
+    of its first stretch of `POLLING_IDLE_SECONDS` without a run, counted from its first run (the
+    one its creation starts, on the simulation's clock). Runs after that (a release change) do
+    not turn polling back on."""
+    if not polls(world, pipeline):
+        return None
+    starts = sorted(e.start for e in runs_of(pipeline).executions if e.start <= now)
+    for last, start in zip(starts, [*starts[1:], now], strict=True):
+        if start - last >= POLLING_IDLE_SECONDS:
+            return last + POLLING_IDLE_SECONDS
+    return None
+
+
 def branch_head(world: World, repository: str, branch: str) -> str | None:
     """The branch's head commit in the CodeCommit content model (None: no such branch)."""
     store = stored(world.codecommit.repositories.get(repository))
@@ -182,7 +203,7 @@ def notice_pushes(world: World, now: float) -> None:
                     repository, branch = watch.params["repository"], watch.params["branch"]
                     detail = _rule_arn(world, pipeline, repository, branch)
                     start_execution(world, pipeline, "CloudWatchEvent", detail, now)
-            elif runs.poll_due is None:
+            elif runs.poll_due is None and polling_disabled_at(world, pipeline, now) is None:
                 name = pipeline.pipeline["name"]
                 runs.poll_due = round(now + clock.duration(POLL_SECONDS, name, str(now)), 3)
 
