@@ -138,6 +138,7 @@ class ReviewScreen(StepScreen):
         """Validate everything again, re-render the files and plan again."""
         problems_view = self.query_one("#problems", Static)
         self.plan = None
+        self.refresh_bindings()
         self.query_one("#next", Button).disabled = True
         self._show_text("#confirm", "")
         self._show_text("#plan", "")
@@ -225,8 +226,24 @@ class ReviewScreen(StepScreen):
             if last:
                 status.asking(last[:110])
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The footer offers "Adopt existing" only while the plan has something to adopt."""
+        if action == "adopt":
+            return self._can_adopt()
+        return True
+
+    def _can_adopt(self) -> bool:
+        plan = self.plan
+        return (
+            not self.adopt
+            and plan is not None
+            and bool(getattr(plan, "adoptable", 0))
+            and self.answers is not None
+        )
+
     def show_plan(self, plan: PlanView) -> None:
         self.plan = plan
+        self.refresh_bindings()
         status = self.status("plan")
         if not plan.has_changes:
             status.ok("No changes: what exists already matches these answers.")
@@ -374,11 +391,11 @@ class ReviewScreen(StepScreen):
 
     def action_adopt(self) -> None:
         """Plan again with `--adopt`: import the existing resources instead of failing on them."""
-        plan = self.plan
-        if self.adopt or plan is None or not getattr(plan, "adoptable", 0) or not self.answers:
+        if not self._can_adopt() or self.answers is None:
             return
         self.adopt = True
         self.plan = None
+        self.refresh_bindings()
         self.query_one("#next", Button).disabled = True
         self._show_text("#confirm", "")
         self.make_plan(self.answers)
