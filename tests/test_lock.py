@@ -15,7 +15,7 @@ from packaging.utils import canonicalize_name
 
 from tests.conftest import REPO
 
-LOCK = REPO / "requirements" / "lock.txt"
+LOCK = REPO / "constraints.txt"
 README = (REPO / "README.md").read_text(encoding="utf-8")
 
 
@@ -44,7 +44,7 @@ def _declared() -> list[Requirement]:
 
 
 def test_every_declared_dependency_is_pinned_inside_its_range() -> None:
-    pins = _pins("requirements/lock.txt")
+    pins = _pins("constraints.txt")
     for req in _declared():
         name = canonicalize_name(req.name)
         assert name in pins, f"{req.name} is not in the lock: refresh it (README, Dependencies)"
@@ -58,7 +58,7 @@ def test_this_environment_is_the_locked_one() -> None:
     """The suite runs in what the README's test command installs: every locked package at its
     locked version (a stale venv or an unlocked install fails here, naming the package)."""
     wrong = {}
-    for name, version in _pins("requirements/lock.txt").items():
+    for name, version in _pins("constraints.txt").items():
         try:
             installed = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -70,14 +70,14 @@ def test_this_environment_is_the_locked_one() -> None:
 
 
 def test_checkov_is_locked_too() -> None:
-    pins = _pins("requirements/checkov.txt")
+    pins = _pins(".ci/checkov.txt")
     assert "checkov" in pins
     ci = (REPO / ".ci" / "run").read_text()
-    assert "requirements/checkov.txt" in ci
+    assert ".ci/checkov.txt" in ci
 
 
 def test_both_readme_commands_install_from_the_lock() -> None:
     commands = re.findall(r"```bash\n(python3 -m venv .*?)\n```", README)
     assert len(commands) >= 2
     for command in commands[:2]:
-        assert "-c requirements/lock.txt" in command, command
+        assert "-c constraints.txt" in command, command

@@ -34,7 +34,7 @@ def test_supported_range_is_the_one_pyproject_and_the_lock_declare() -> None:
     extras = project["optional-dependencies"]
     wanted = f"moto[server]{compat.supported_range()}"
     assert wanted in extras["sandbox"] and wanted in extras["test"]
-    lock = (REPO / "requirements" / "lock.txt").read_text()
+    lock = (REPO / "constraints.txt").read_text()
     assert re.search(rf"^moto(\[server\])?=={re.escape(compat.LOCKED_MOTO)}\b", lock, re.M)
     assert compat.in_supported_range(compat.LOCKED_MOTO)
 

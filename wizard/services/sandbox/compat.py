@@ -21,7 +21,7 @@ from importlib import metadata
 #: moto releases the sandbox is tested with; keep equal to the bounds in pyproject.toml
 #: (tests/test_sandbox_compat.py checks) and to the lock's version inside them.
 SUPPORTED_MOTO = (">=5.2.5", "<5.2.7")
-#: the version the lock installs (requirements/lock.txt); what the fix command installs
+#: the version the lock installs (constraints.txt); what the fix command installs
 LOCKED_MOTO = "5.2.6"
 
 
