@@ -117,15 +117,20 @@ class CodeCommitShipment:
         done = execute_ship(
             self.clients, self.plan, message=message, author=author or "cdwizard", email=email
         )
-        event = CommitPushed(
-            repository=done.repository,
-            branch=done.branch,
-            commit_id=done.commit_id,
-            files=done.files,
-            created_branch=done.created_branch,
-            unchanged=done.unchanged,
-        )
-        return Shipped(done.commit_id, done.unchanged, event, f"{done.repository}/{done.branch}")
+        return _pushed(done)
+
+
+def _pushed(done: Any) -> Shipped:
+    """What a commit pushed to a branch (CodeCommit's API or git) reports."""
+    event = CommitPushed(
+        repository=done.repository,
+        branch=done.branch,
+        commit_id=done.commit_id,
+        files=done.files,
+        created_branch=done.created_branch,
+        unchanged=done.unchanged,
+    )
+    return Shipped(done.commit_id, done.unchanged, event, f"{done.repository}/{done.branch}")
 
 
 @dataclass(frozen=True)
@@ -151,15 +156,7 @@ class GitPushShipment:
     ) -> Shipped:
         who = (author, email or f"{author}@users.noreply.local") if author else None
         done = self.plan.execute(message=message, author=who)
-        event = CommitPushed(
-            repository=done.repository,
-            branch=done.branch,
-            commit_id=done.commit_id,
-            files=done.files,
-            created_branch=done.created_branch,
-            unchanged=done.unchanged,
-        )
-        return Shipped(done.commit_id, done.unchanged, event, f"{done.repository}/{done.branch}")
+        return _pushed(done)
 
 
 @dataclass(frozen=True)
