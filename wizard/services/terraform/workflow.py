@@ -231,23 +231,15 @@ class Workflow:
             target = self.options.out / CLI_CONFIG
             try:
                 cli_config = write_cli_config(target, Path(self.options.mirror))
-            except OSError as exc:
-                if str(exc.filename or "").startswith(str(target.parent)):
-                    self.close()
+            except (OSError, ValueError) as exc:
+                self.close()
+                if isinstance(exc, OSError) and str(exc.filename or "").startswith(
+                    str(target.parent)
+                ):  # writing our own CLI config failed: a file error, not a bad mirror
                     problem = describe_os_error(exc, target)
                     raise self._fail(
                         ExitCode.FILE_ERROR, problem.message("write"), problem.fix
                     ) from None
-                self.close()
-                raise self._fail(
-                    ExitCode.USAGE,
-                    f"--provider-mirror {self.options.mirror}: {exc}",
-                    "point it at a folder laid out as "
-                    "<mirror>/registry.terraform.io/hashicorp/aws/… "
-                    "(`terraform providers mirror DIR` makes one)",
-                ) from None
-            except ValueError as exc:
-                self.close()
                 raise self._fail(
                     ExitCode.USAGE,
                     f"--provider-mirror {self.options.mirror}: {exc}",
