@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from wizard.core import resources
+from bench import terraform_mirror
 from wizard.core.answers import default_answers
 from wizard.core.output import JsonSink
 from wizard.services.terraform import commands
@@ -56,12 +56,8 @@ def wait_green(clients: Any, pipeline: str, commit: str, timeout: float = 300.0)
 
 
 def main() -> None:
-    mirror = os.environ.get("CDWIZARD_PROVIDER_MIRROR")
-    if not mirror:
-        print("   skipped: set CDWIZARD_PROVIDER_MIRROR (offline provider mirror)")
-        return
-    if not (resources.templates_dir() / "terraform").is_dir():
-        print("   skipped: no terraform templates/modules in this checkout")
+    mirror = terraform_mirror()
+    if mirror is None:
         return
     from wizard.core.render import render
     from wizard.services.aws.ship import execute_ship, files_from_tree, plan_ship

@@ -25,7 +25,7 @@ import threading
 import time
 from pathlib import Path
 
-from wizard.core import resources
+from bench import terraform_mirror
 from wizard.core.answers import default_answers
 from wizard.core.output import JsonSink
 from wizard.services.terraform import workflow as workflow_module
@@ -98,12 +98,8 @@ def _saves(flow: workflow_module.Workflow, rounds: int) -> None:
 
 
 def main() -> None:
-    mirror = os.environ.get("CDWIZARD_PROVIDER_MIRROR")
-    if not mirror:
-        print("   skipped: set CDWIZARD_PROVIDER_MIRROR (offline provider mirror)")
-        return
-    if not (resources.templates_dir() / "terraform").is_dir():
-        print("   skipped: no terraform templates/modules in this checkout")
+    mirror = terraform_mirror()
+    if mirror is None:
         return
     save_rounds = int(os.environ.get("BENCH_SAVE_ROUNDS", "5"))
     apply_rounds = int(os.environ.get("BENCH_AUTOSAVE_ROUNDS", "1"))

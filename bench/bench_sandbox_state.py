@@ -24,7 +24,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from wizard.core import resources
+from bench import terraform_mirror
 from wizard.core.answers import default_answers
 from wizard.core.output import JsonSink
 
@@ -103,12 +103,8 @@ def _session(out: Path, mirror: Path, recording: Path) -> tuple[dict[str, Any], 
 
 
 def main() -> None:
-    mirror = os.environ.get("CDWIZARD_PROVIDER_MIRROR")
-    if not mirror:
-        print("   skipped: set CDWIZARD_PROVIDER_MIRROR (offline provider mirror)")
-        return
-    if not (resources.templates_dir() / "terraform").is_dir():
-        print("   skipped: no terraform templates/modules in this checkout")
+    mirror = terraform_mirror()
+    if mirror is None:
         return
     from wizard.services.sandbox import STATE_FILE
     from wizard.services.sandbox.launcher import Sandbox
