@@ -477,22 +477,11 @@ def _source(world: World, pipeline: Any, ex: ExecutionRun, run: ActionRun) -> No
             f"CodeCommit repository {repository}.",
         )
         return
-    bucket = _artifact_bucket(pipeline, world)
-    outputs = run.declaration.get("outputArtifacts") or []
-    artifact = outputs[0]["name"] if outputs else "SourceArtifact"
     files = {path: (mode, store.blobs[blob]) for path, (mode, blob) in commit.files.items()}
-    key = _artifact_key(pipeline.pipeline["name"], artifact)
-    try:
-        world.s3.put_object(bucket or "", key, code_zip(files))
-    except Exception:
-        _fail(
-            run,
-            "PermissionError",
-            "The service role or action role doesn't have the permissions required to access "
-            f"the Amazon S3 bucket named {bucket}. Update the IAM role permissions, and then try "
-            "again.",
-        )
+    written_to = _store_source_artifact(world, pipeline, run, code_zip(files))
+    if written_to is None:
         return
+    artifact, bucket, key = written_to
     written = float(str(commit.author.get("date", "0")).split()[0] or 0)
     stamp = datetime.fromtimestamp(written, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     run.end = round(run.start + clock.duration(SOURCE_SECONDS, run.action_execution_id), 3)
@@ -510,6 +499,29 @@ def _source(world: World, pipeline: Any, ex: ExecutionRun, run: ActionRun) -> No
     }
 
 
+def _store_source_artifact(
+    world: World, pipeline: Any, run: ActionRun, content: bytes
+) -> tuple[str, str | None, str] | None:
+    """Write a source action's output artifact to the artifact bucket: (artifact, bucket, key),
+    or None after failing the action as CodePipeline does when it cannot write there."""
+    bucket = _artifact_bucket(pipeline, world)
+    outputs = run.declaration.get("outputArtifacts") or []
+    artifact = outputs[0]["name"] if outputs else "SourceArtifact"
+    key = _artifact_key(pipeline.pipeline["name"], artifact)
+    try:
+        world.s3.put_object(bucket or "", key, content)
+    except Exception:
+        _fail(
+            run,
+            "PermissionError",
+            "The service role or action role doesn't have the permissions required to access "
+            f"the Amazon S3 bucket named {bucket}. Update the IAM role permissions, and then try "
+            "again.",
+        )
+        return None
+    return artifact, bucket, key
+
+
 def _other_source(world: World, pipeline: Any, ex: ExecutionRun, run: ActionRun) -> None:
     """A connection (GitHub, GitLab, Bitbucket) or S3 source: read the revision, store it."""
     config = run.declaration.get("configuration") or {}
@@ -522,21 +534,10 @@ def _other_source(world: World, pipeline: Any, ex: ExecutionRun, run: ActionRun)
     except sources.SourceFailed as failed:
         _fail(run, failed.code, failed.message)
         return
-    bucket = _artifact_bucket(pipeline, world)
-    outputs = run.declaration.get("outputArtifacts") or []
-    artifact = outputs[0]["name"] if outputs else "SourceArtifact"
-    key = _artifact_key(pipeline.pipeline["name"], artifact)
-    try:
-        world.s3.put_object(bucket or "", key, revision.content)
-    except Exception:
-        _fail(
-            run,
-            "PermissionError",
-            "The service role or action role doesn't have the permissions required to access "
-            f"the Amazon S3 bucket named {bucket}. Update the IAM role permissions, and then try "
-            "again.",
-        )
+    written_to = _store_source_artifact(world, pipeline, run, revision.content)
+    if written_to is None:
         return
+    artifact, bucket, key = written_to
     run.end = round(run.start + clock.duration(SOURCE_SECONDS, run.action_execution_id), 3)
     run.external_id = revision.revision_id
     run.summary = revision.external_summary
