@@ -34,8 +34,8 @@ async def measure() -> dict[str, float]:
     from textual.geometry import Region
 
     from tests.tui.monitor_frames import QuietFeed, fleet, frozen_clock, running_snapshot
+    from wizard.app.monitor_feed import FeedUpdate
     from wizard.tui.monitor_app import MonitorApp
-    from wizard.tui.monitor_feed import FeedUpdate
     from wizard.tui.screens.monitor import MonitorScreen
     from wizard.tui.widgets.monitor_grid import LifecycleGrid
 

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from wizard import __version__
+from wizard.commands import DEFAULT_OUT, DEFAULT_SANDBOX_OUT
 from wizard.core.exitcodes import ExitCode, exit_codes_help
 
 #: `typing.TYPE_CHECKING` without importing typing (~2.5 ms of `cdwizard --help`); type checkers
@@ -55,9 +56,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "list what exists outside terraform's state; adopt or remove it",
     ),
 }
-
-DEFAULT_OUT = "cdwizard-out"
-DEFAULT_SANDBOX_OUT = "cdwizard-sandbox"
 
 
 def _shared_parents() -> dict[str, argparse.ArgumentParser]:
@@ -186,32 +184,6 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         module.configure(sp, name)
         sp.set_defaults(_module=module_name)
     return parser
-
-
-def resolve_out(args: argparse.Namespace) -> Path:
-    """The workspace folder: `--out`, else a default that keeps sandbox and real apart."""
-    if getattr(args, "out", None):
-        return as_path(str(args.out))
-    return as_path(DEFAULT_SANDBOX_OUT if getattr(args, "sandbox", False) else DEFAULT_OUT)
-
-
-def resolve_output(args: argparse.Namespace) -> str:
-    """`tui`, `plain` or `json`: an explicit flag wins; otherwise a terminal gets the TUI."""
-    chosen = getattr(args, "output", None)
-    if chosen:
-        return chosen
-    if os.environ.get("CI") or not (sys.stdin.isatty() and sys.stdout.isatty()):
-        return "plain"
-    return "tui"
-
-
-def resolve_mirror(args: argparse.Namespace) -> Path | None:
-    """`--provider-mirror`, else `$CDWIZARD_PROVIDER_MIRROR`, else none (use the registry)."""
-    given = getattr(args, "provider_mirror", None)
-    if given:
-        return as_path(str(given))
-    env = os.environ.get("CDWIZARD_PROVIDER_MIRROR")
-    return as_path(env) if env else None
 
 
 def debugging() -> bool:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from wizard.tui.ports import WizardServices
+from wizard.app.ports import WizardServices
 
 
 @pytest.fixture(autouse=True)
@@ -24,8 +24,8 @@ def out(tmp_path: Path) -> Path:
 @pytest.fixture
 def moto_services(moto_endpoint: str, out: Path, monkeypatch: pytest.MonkeyPatch) -> WizardServices:
     """The product's discovery and explainer, talking HTTP to the moto server."""
+    from wizard.app.adapters import AwsDiscovery, explain_text
     from wizard.services.aws.target import ENDPOINT_ENV
-    from wizard.tui.adapters import AwsDiscovery, explain_text
 
     monkeypatch.setenv(ENDPOINT_ENV, moto_endpoint)
     # no profiles from whoever runs the tests: the AWS step lists none, always

@@ -27,11 +27,11 @@ from textual.pilot import Pilot
 
 from tests.tui.keys import keys_for
 from tests.tui.waiting import wait_for
+from wizard.app.adapters import AwsDiscovery, explain_text
+from wizard.app.ports import WizardServices
 from wizard.services.aws.session import AwsClients, AwsTarget
 from wizard.services.aws.target import ENDPOINT_ENV
-from wizard.tui.adapters import AwsDiscovery, explain_text
 from wizard.tui.app import WizardApp
-from wizard.tui.ports import WizardServices
 from wizard.tui.widgets.lookup import LookupStatus
 
 REPO = Path(__file__).resolve().parents[2]

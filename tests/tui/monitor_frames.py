@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from wizard.app.monitor_feed import Emit, FeedUpdate
 from wizard.core.events.lifecycle import (
     IN_PLACE_EVENTS,
     DeploymentStatus,
@@ -32,7 +33,6 @@ from wizard.core.timeline import (
     StageView,
 )
 from wizard.services.aws.monitor.actions import ActionResult, ActionUnavailable, PlannedAction
-from wizard.tui.monitor_feed import Emit, FeedUpdate
 
 T0 = datetime(2026, 3, 4, 10, 0, 0, tzinfo=UTC)
 NOW = T0 + timedelta(seconds=95)

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 
 from tests.tui.waiting import wait_for
-from wizard.tui.monitor_feed import AwsFeed
+from wizard.app.monitor_feed import AwsFeed
 from wizard.tui.screens.monitor import MonitorScreen
 
 

@@ -67,8 +67,8 @@ def test_a_missing_answers_file_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_the_wizards_rerun_hints_name_its_workspace_and_target(tmp_path: Path) -> None:
+    from wizard.app.adapters import workflow_factory
     from wizard.core.answers import default_answers
-    from wizard.tui.adapters import workflow_factory
 
     out = tmp_path / "ws"
     runner = workflow_factory(sandbox=None, mirror=None)(default_answers(), out, lambda e: None)

@@ -13,11 +13,11 @@ from textual.widgets import OptionList, Static
 
 from tests.tui.keys import field, pick, retype
 from tests.tui.waiting import wait_for
+from wizard.app.adapters import AwsDiscovery
+from wizard.app.ports import WizardServices
 from wizard.services.aws.session import AwsClients, AwsTarget
 from wizard.services.aws.target import ENDPOINT_ENV
-from wizard.tui.adapters import AwsDiscovery
 from wizard.tui.app import WizardApp
-from wizard.tui.ports import WizardServices
 from wizard.tui.screens.modals import ErrorScreen
 from wizard.tui.widgets.lookup import LookupStatus
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import yaml
 
+from wizard.app import persist
+from wizard.app.draft import Draft
 from wizard.core.answers import load_answers
-from wizard.tui import persist
-from wizard.tui.draft import Draft
 
 
 def test_file_wins_over_saved_and_defaults_fill_the_rest() -> None:

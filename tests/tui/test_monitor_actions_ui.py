@@ -29,12 +29,12 @@ from tests.monitor_scenarios import (
 )
 from tests.tui.monitor_gate import Gate
 from tests.tui.waiting import wait_for
+from wizard.app.monitor_feed import AwsFeed, ShipSource
 from wizard.core.agent_log import scripts_log_path
 from wizard.services.aws.monitor import ExecutionSelector, FollowSpec, PollIntervals
 from wizard.services.aws.session import AwsClients
 from wizard.services.aws.ship import files_from_dir
 from wizard.tui.monitor_app import MonitorApp
-from wizard.tui.monitor_feed import AwsFeed, ShipSource
 from wizard.tui.screens.monitor import MonitorScreen
 from wizard.tui.screens.monitor_modals import ActionDialog, LogViewer
 

@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import REPO
 from tests.monitor_scenarios import create_pipeline, start_execution
 from tests.tui.waiting import wait_for
+from wizard.app.monitor_feed import AwsFeed
 from wizard.cli import build_parser
 from wizard.commands.monitor import follow_spec, monitor_app
 from wizard.core.answers import load_answers
@@ -22,7 +23,6 @@ from wizard.core.exitcodes import ExitCode
 from wizard.services.aws.monitor import ExecutionSelector, FollowSpec
 from wizard.services.aws.session import AwsClients
 from wizard.tui.monitor_app import MonitorApp
-from wizard.tui.monitor_feed import AwsFeed
 from wizard.tui.screens.monitor import MonitorScreen
 
 SIZE = (120, 40)

@@ -16,6 +16,8 @@ import pytest
 
 from tests.monitor_scenarios import create_pipeline
 from tests.tui.waiting import wait_for
+from wizard.app.monitor_feed import AwsFeed
+from wizard.app.ports import WizardServices
 from wizard.core.events.terraform import (
     PlanItem,
     PlanSummary,
@@ -29,8 +31,6 @@ from wizard.core.progress import Progress, reduce
 from wizard.services.aws.session import AwsClients
 from wizard.services.aws.target import ENDPOINT_ENV
 from wizard.tui.app import WizardApp
-from wizard.tui.monitor_feed import AwsFeed
-from wizard.tui.ports import WizardServices
 from wizard.tui.screens.apply import ApplyScreen
 from wizard.tui.screens.monitor import MonitorScreen
 

@@ -23,12 +23,12 @@ from tests.monitor_scenarios import (
 from tests.relay import Relay
 from tests.tui.monitor_gate import Gate, next_update
 from tests.tui.waiting import wait_for
+from wizard.app.monitor_feed import AwsFeed
 from wizard.core.events.lifecycle import IN_PLACE_EVENTS
 from wizard.core.exitcodes import ExitCode
 from wizard.services.aws.monitor import ExecutionSelector, FollowSpec, PollIntervals
 from wizard.services.aws.session import AwsClients
 from wizard.tui.monitor_app import MonitorApp
-from wizard.tui.monitor_feed import AwsFeed
 from wizard.tui.screens.monitor import MonitorScreen
 from wizard.tui.widgets.monitor_grid import LifecycleGrid
 

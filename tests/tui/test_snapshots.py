@@ -14,8 +14,8 @@ import pytest
 
 from tests.tui.keys import keys_for
 from tests.tui.waiting import wait_for
+from wizard.app.ports import WizardServices
 from wizard.tui.app import WizardApp
-from wizard.tui.ports import WizardServices
 from wizard.tui.widgets.lookup import LookupStatus
 
 SIZE = (120, 36)

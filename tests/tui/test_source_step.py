@@ -15,10 +15,10 @@ from tests.tui.keys import field, pick, retype
 from tests.tui.test_discovery_ui import SIZE, start_at, status
 from tests.tui.test_flow import goto, on_step
 from tests.tui.waiting import wait_for
+from wizard.app.ports import WizardServices
 from wizard.core.answers import questions
 from wizard.services.aws.session import AwsClients, AwsTarget
 from wizard.tui.app import WizardApp
-from wizard.tui.ports import WizardServices
 from wizard.tui.widgets.answer_field import AnswerField
 
 

@@ -10,9 +10,9 @@ from tests.test_preflight import instance, private_subnet
 from tests.tui.keys import field, pick, retype
 from tests.tui.test_discovery_ui import start_at
 from tests.tui.waiting import wait_for
+from wizard.app.ports import WizardServices
 from wizard.services.aws.session import AwsClients, AwsTarget
 from wizard.tui.app import WizardApp
-from wizard.tui.ports import WizardServices
 from wizard.tui.widgets.lookup import LookupStatus
 
 SIZE = (120, 40)

@@ -14,11 +14,11 @@ from textual.widgets import Button, Static
 
 from tests.tf_offline import KINDS, cached_provider, cli_config
 from tests.tui.waiting import wait_for
+from wizard.app.adapters import workflow_factory
+from wizard.app.ports import WizardServices
 from wizard.commands.wizard import build_services
 from wizard.services.terraform.cliconfig import write_cli_config
-from wizard.tui.adapters import workflow_factory
 from wizard.tui.app import WizardApp
-from wizard.tui.ports import WizardServices
 from wizard.tui.screens.apply import ApplyScreen
 from wizard.tui.widgets.failure_panel import FailurePanel
 from wizard.tui.widgets.lookup import LookupStatus

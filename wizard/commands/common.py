@@ -30,10 +30,11 @@ def error(message: str) -> None:
 
 def load_answers_arg(args: argparse.Namespace, *, required: bool = True) -> Answers | None:
     """Load `--answers`; on problems print them all and raise `CommandError(BAD_ANSWERS)`."""
+    from wizard.commands.options import CommonOptions
     from wizard.core.answers import AnswersError, load_answers
     from wizard.core.exitcodes import ExitCode
 
-    path: Path | None = getattr(args, "answers", None)
+    path = CommonOptions.from_args(args).answers
     if path is None:
         if required:
             raise CommandError(
@@ -50,12 +51,9 @@ def load_answers_arg(args: argparse.Namespace, *, required: bool = True) -> Answ
 
 def same_target(args: argparse.Namespace) -> str:
     """The flags that make a later command use this run's workspace and AWS target."""
-    parts = []
-    if getattr(args, "out", None):
-        parts += ["--out", str(args.out)]
-    if getattr(args, "sandbox", False):
-        parts.append("--sandbox")
-    return "".join(f" {part}" for part in parts)
+    from wizard.commands.options import CommonOptions
+
+    return CommonOptions.from_args(args).same_target()
 
 
 def make_sink(
@@ -108,10 +106,11 @@ def file_problem(exc: OSError, path: Path | None = None) -> str:
 def workspace_lock(args: argparse.Namespace, command: str | None = None) -> Iterator[None]:
     """Hold the workspace's lock (`--out`) while the block runs; a dead holder's lock is taken
     over with a note on stderr. Raises `WorkspaceBusy` / `OSError` for `run_guarded`."""
-    from wizard.cli import resolve_out
+    from wizard.commands.options import CommonOptions
     from wizard.services.workspace_lock import WorkspaceLock
 
-    lock = WorkspaceLock(resolve_out(args), command or str(getattr(args, "command", "")))
+    opts = CommonOptions.from_args(args)
+    lock = WorkspaceLock(opts.workspace, command or opts.command)
     with lock:
         if lock.took_over is not None:
             error(

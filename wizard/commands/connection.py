@@ -49,12 +49,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from wizard.cli import resolve_output
     from wizard.commands.common import make_sink
     from wizard.commands.monitor import _answers, aws_target
+    from wizard.commands.options import CommonOptions
 
     answers = _answers(args, required=args.action != "list")
-    sink = make_sink(resolve_output(args), activity="connection")
+    sink = make_sink(CommonOptions.from_args(args).mode, activity="connection")
     try:
         with aws_target(args, answers) as target:
             if args.action == "list":

@@ -98,13 +98,6 @@ def _sandbox_target(region: str, out: Path) -> tuple[Any, Any]:
     return box, box.target
 
 
-def _leftovers_command(args: argparse.Namespace) -> str:
-    from wizard.commands.common import same_target
-
-    answers = f" --answers {args.answers}" if getattr(args, "answers", None) else ""
-    return f"cdwizard leftovers{answers}{same_target(args)}"
-
-
 def _busy_notice(out: Path) -> Any:
     """A note when another cdwizard works in this workspace (results may be moving)."""
     from wizard.core.events.base import Notice
@@ -122,15 +115,16 @@ def _busy_notice(out: Path) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from wizard.cli import resolve_mirror, resolve_out, resolve_output
+    from wizard.commands.options import CommonOptions
     from wizard.core.answers import default_answers
     from wizard.core.events.base import Notice
     from wizard.services.aws.preflight import PreflightOptions, run_preflight
     from wizard.services.aws.session import AwsClients
     from wizard.services.aws.target import target_from_answers
 
+    opts = CommonOptions.from_args(args)
     answers = load_answers_arg(args, required=False)
-    mode = resolve_output(args)
+    mode = opts.mode
     sink = _sink(mode)
     if answers is None:
         answers = default_answers()
@@ -140,12 +134,12 @@ def _run(args: argparse.Namespace) -> int:
                 hint="see `cdwizard answers template`",
             )
         )
-    out = resolve_out(args)
+    out = opts.workspace
     busy = _busy_notice(out)
     if busy is not None:
         sink.emit(busy)
     box = None
-    sandboxed = getattr(args, "sandbox", False)
+    sandboxed = opts.sandbox
     try:
         if sandboxed:
             box, target = _sandbox_target(answers.aws.region, out)
@@ -153,11 +147,11 @@ def _run(args: argparse.Namespace) -> int:
             target = target_from_answers(answers)
         state = out / "terraform" / "terraform.tfstate"
         options = PreflightOptions(
-            provider_mirror=resolve_mirror(args),
+            provider_mirror=opts.mirror,
             state_file=state if state.is_file() else None,
             probe_codecommit=args.probe_codecommit,
             sandbox=sandboxed,
-            leftovers_command=_leftovers_command(args),
+            leftovers_command=opts.rerun("leftovers"),
         )
         # few retries: a preflight should answer quickly, even without a network
         clients = AwsClients(target, max_attempts=3)

@@ -61,13 +61,6 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
     )
 
 
-def _rerun(args: argparse.Namespace) -> str:
-    from wizard.commands.common import same_target
-
-    answers = f" --answers {args.answers}" if getattr(args, "answers", None) else ""
-    return f"cdwizard leftovers{answers}{same_target(args)}"
-
-
 def _pick(found: list[Any], wanted: list[str], verb: str) -> list[Any]:
     from wizard.core.exitcodes import ExitCode
 
@@ -98,11 +91,12 @@ def _confirm(items: list[Any]) -> bool:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from wizard.cli import resolve_mirror, resolve_out, resolve_output
+    from wizard.commands.options import CommonOptions
     from wizard.core.events.base import Notice
     from wizard.core.exitcodes import ExitCode
     from wizard.services.terraform.workflow import Options, Workflow, WorkflowError, run_sync
 
+    opts = CommonOptions.from_args(args)
     answers = load_answers_arg(args)
     assert answers is not None
     if args.adopt and args.remove:
@@ -114,16 +108,16 @@ def _run(args: argparse.Namespace) -> int:
             "on. Re-run with --yes.",
             ExitCode.REFUSED,
         )
-    sink = make_sink(resolve_output(args), activity="looking for leftovers")
-    rerun = _rerun(args)
+    sink = make_sink(opts.mode, activity="looking for leftovers")
+    rerun = opts.rerun("leftovers")
     flow = Workflow(
         Options(
             answers=answers,
-            out=resolve_out(args),
-            sandbox=bool(getattr(args, "sandbox", False)),
-            mirror=resolve_mirror(args),
-            rerun_apply=rerun.replace(" leftovers", " apply", 1),
-            rerun_destroy=rerun.replace(" leftovers", " destroy", 1),
+            out=opts.workspace,
+            sandbox=opts.sandbox,
+            mirror=opts.mirror,
+            rerun_apply=opts.rerun("apply"),
+            rerun_destroy=opts.rerun("destroy"),
             rerun_leftovers=rerun,
             command="leftovers",
             rerun=rerun,

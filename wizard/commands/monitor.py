@@ -140,11 +140,12 @@ def run(args: argparse.Namespace) -> int:
 def _answers(args: argparse.Namespace, *, required: bool, saved: bool = True) -> Answers | None:
     """`--answers`, else (with `saved`) the workspace's `answers.yml` that the wizard or an
     apply left there."""
-    from wizard.cli import resolve_out
     from wizard.commands.common import load_answers_arg
+    from wizard.commands.options import CommonOptions
 
-    if saved and getattr(args, "answers", None) is None:
-        saved_file = resolve_out(args) / "answers.yml"
+    opts = CommonOptions.from_args(args)
+    if saved and opts.answers is None:
+        saved_file = opts.workspace / "answers.yml"
         if saved_file.is_file():
             args.answers = saved_file
     return load_answers_arg(args, required=required)
@@ -155,7 +156,9 @@ def aws_target(args: argparse.Namespace, answers: Answers | None) -> Iterator[Aw
     """Where to talk to: the workspace's sandbox (started for the command, saved after, the
     workspace locked meanwhile: its emulator lives in this process), or AWS (`--region`/
     `--profile`, the answers, the environment)."""
-    if not getattr(args, "sandbox", False):
+    from wizard.commands.options import CommonOptions
+
+    if not CommonOptions.from_args(args).sandbox:
         yield _target(args, answers)
         return
     from wizard.commands.common import workspace_lock
@@ -186,13 +189,13 @@ def stop_sandbox(box: Sandbox) -> None:
 
 def start_sandbox(args: argparse.Namespace, answers: Answers | None) -> Sandbox:
     """The emulator an earlier `apply --sandbox` left in the workspace, running again."""
-    from wizard.cli import resolve_out
     from wizard.commands.common import CommandError, error
+    from wizard.commands.options import CommonOptions
     from wizard.core.exitcodes import ExitCode
     from wizard.services.sandbox import STATE_FILE
     from wizard.services.sandbox.launcher import Sandbox, SandboxError
 
-    out = resolve_out(args)
+    out = CommonOptions.from_args(args).workspace
     state = out / STATE_FILE
     if not state.is_file():
         raise CommandError(
@@ -232,35 +235,36 @@ def _target(args: argparse.Namespace, answers: Answers | None) -> AwsTarget:
 
 
 def _sink(args: argparse.Namespace, activity: str) -> EventSink:
-    from wizard.cli import resolve_output
     from wizard.commands.common import make_sink
+    from wizard.commands.options import CommonOptions
 
-    return make_sink(resolve_output(args), activity=activity)
+    return make_sink(CommonOptions.from_args(args).mode, activity=activity)
 
 
 def _tui(args: argparse.Namespace) -> bool:
-    from wizard.cli import resolve_output
+    from wizard.commands.options import CommonOptions
 
-    return resolve_output(args) == "tui"
+    return CommonOptions.from_args(args).mode == "tui"
 
 
 def _ship_source(args: argparse.Namespace, answers: Answers | None) -> Any:
     if answers is None:
         return None
-    from wizard.cli import resolve_out
-    from wizard.tui.monitor_feed import ship_source
+    from wizard.app.monitor_feed import ship_source
+    from wizard.commands.options import CommonOptions
 
-    sandbox = bool(getattr(args, "sandbox", False))
-    remote = getattr(args, "remote", None)
-    return ship_source(answers, resolve_out(args), sandbox=sandbox, remote=remote)
+    opts = CommonOptions.from_args(args)
+    sandbox = opts.sandbox
+    remote = opts.remote
+    return ship_source(answers, opts.workspace, sandbox=sandbox, remote=remote)
 
 
 def monitor_app(
     args: argparse.Namespace, target: AwsTarget, spec: FollowSpec, answers: Answers | None
 ) -> MonitorApp:
     """The monitor screen as `cdwizard monitor` runs it in a terminal (tests drive this too)."""
+    from wizard.app.monitor_feed import aws_feed
     from wizard.tui.monitor_app import MonitorApp
-    from wizard.tui.monitor_feed import aws_feed
 
     feed = aws_feed(target, spec, ship=_ship_source(args, answers), intervals=_intervals(args))
     return MonitorApp(feed, timeout=args.timeout)
@@ -420,9 +424,9 @@ def ship_app(
     label: str | None = None,
 ) -> MonitorApp:
     """After `ship` pushed: the monitor screen following the execution of that commit."""
+    from wizard.app.monitor_feed import AwsFeed
     from wizard.services.aws.monitor import monitor_clients
     from wizard.tui.monitor_app import MonitorApp
-    from wizard.tui.monitor_feed import AwsFeed
 
     feed = AwsFeed(
         monitor_clients(target),

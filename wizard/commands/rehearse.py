@@ -111,8 +111,8 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from wizard.cli import resolve_out, resolve_output
     from wizard.commands.common import CommandError, load_answers_arg, make_sink
+    from wizard.commands.options import CommonOptions
     from wizard.core.exitcodes import ExitCode
     from wizard.services.rehearse import (
         DEFAULT_GROUP_ID,
@@ -124,10 +124,11 @@ def _run(args: argparse.Namespace) -> int:
         parse_events_arg,
     )
 
+    opts = CommonOptions.from_args(args)
     answers = load_answers_arg(args, required=False)
     bundle: Path | None = args.bundle
     if bundle is None:
-        bundle = resolve_out(args) / "payload"
+        bundle = opts.workspace / "payload"
         if not bundle.exists():
             raise CommandError(
                 f"no payload at {bundle}: render the workspace first (`cdwizard render --answers "
@@ -157,8 +158,8 @@ def _run(args: argparse.Namespace) -> int:
         )
     except RehearsalError as exc:
         raise CommandError(str(exc), ExitCode.USAGE) from None
-    mode = resolve_output(args)
-    if args.watch and getattr(args, "output", None):
+    mode = opts.mode
+    if args.watch and opts.output:
         raise CommandError(
             f"--watch shows the monitor screen; it does not combine with --{args.output}",
             ExitCode.USAGE,
@@ -198,8 +199,8 @@ def exit_code(status: DeploymentStatus) -> int:
 
 def watch_app(rehearsal: Rehearsal) -> MonitorApp:
     """The monitor screen watching `rehearsal` (started when the screen mounts)."""
+    from wizard.app.monitor_feed import RehearsalFeed
     from wizard.tui.monitor_app import MonitorApp
-    from wizard.tui.monitor_feed import RehearsalFeed
 
     return MonitorApp(RehearsalFeed(rehearsal), workspace=str(rehearsal.root))
 

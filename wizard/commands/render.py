@@ -36,13 +36,14 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _render(args: argparse.Namespace, answers: Answers) -> int:
-    from wizard.cli import resolve_out
+    from wizard.commands.options import CommonOptions
     from wizard.core.exitcodes import ExitCode
     from wizard.core.render import plan_write, render, write_workspace
 
-    out = resolve_out(args)
+    opts = CommonOptions.from_args(args)
+    out = opts.workspace
     sandbox = None
-    if getattr(args, "sandbox", False):
+    if opts.sandbox:
         from wizard.services.sandbox import sandbox_render_context
 
         sandbox = sandbox_render_context()

@@ -16,7 +16,6 @@ from wizard.commands.common import (
     load_answers_arg,
     make_sink,
     run_guarded,
-    same_target,
 )
 from wizard.core.exitcodes import ExitCode, exit_codes_help
 
@@ -61,12 +60,6 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
     parser.epilog = exit_codes_help(_EXIT_CODES)
 
 
-def _rerun(args: argparse.Namespace, command: str) -> str:
-    answers = f" --answers {args.answers}" if getattr(args, "answers", None) else ""
-    adopt = " --adopt" if getattr(args, "adopt", False) and command in ("plan", "apply") else ""
-    return f"cdwizard {command}{answers}{same_target(args)}{adopt}"
-
-
 def _confirm(summary: PlanSummary, command: str) -> bool:
     """Ask on the terminal. Destructive plans need the word `yes`, others `y`."""
     out = sys.stderr
@@ -90,27 +83,26 @@ def _confirm(summary: PlanSummary, command: str) -> bool:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from wizard.cli import resolve_mirror, resolve_out, resolve_output
+    from wizard.commands.options import CommonOptions
     from wizard.core.events.base import Notice
     from wizard.core.events.terraform import TfCommandStarted
     from wizard.core.progress import ResourceNames
     from wizard.services.terraform.workflow import Options, Workflow, WorkflowError, run_sync
 
-    command: str = args.command
+    opts = CommonOptions.from_args(args)
+    command = opts.command
     answers = load_answers_arg(args)
     assert answers is not None
-    needs_confirm = command in ("apply", "destroy") and not getattr(args, "yes", False)
+    needs_confirm = command in ("apply", "destroy") and not opts.yes
     if needs_confirm and not sys.stdin.isatty():
         raise CommandError(
             f"refusing to {command} without confirmation: there is no terminal to ask on. "
-            f"Review with `{_rerun(args, 'plan')}`, then re-run with --yes.",
+            f"Review with `{opts.rerun('plan')}`, then re-run with --yes.",
             ExitCode.REFUSED,
         )
     # a terminal gets plain lines too (the wizard's apply screen is the TUI); plain lines call
     # resources what the plan summary says they are
-    sink = make_sink(
-        resolve_output(args), activity=f"running {command}", describe=ResourceNames().line
-    )
+    sink = make_sink(opts.mode, activity=f"running {command}", describe=ResourceNames().line)
 
     def emit(event: Event) -> None:
         if isinstance(event, TfCommandStarted) and hasattr(sink, "set_activity"):
@@ -120,16 +112,16 @@ def _run(args: argparse.Namespace) -> int:
     flow = Workflow(
         Options(
             answers=answers,
-            out=resolve_out(args),
-            sandbox=bool(getattr(args, "sandbox", False)),
-            mirror=resolve_mirror(args),
+            out=opts.workspace,
+            sandbox=opts.sandbox,
+            mirror=opts.mirror,
             force_render=args.force,
-            rerun_apply=_rerun(args, "apply"),
-            rerun_destroy=_rerun(args, "destroy"),
-            rerun_leftovers=_rerun(args, "leftovers"),
+            rerun_apply=opts.rerun("apply"),
+            rerun_destroy=opts.rerun("destroy"),
+            rerun_leftovers=opts.rerun("leftovers"),
             command=command,
-            rerun=_rerun(args, command),
-            adopt=bool(getattr(args, "adopt", False)),
+            rerun=opts.rerun(command),
+            adopt=opts.adopt,
         ),
         emit=emit,
     )

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from wizard.tui.adapters import SandboxSession
+    from wizard.app.adapters import SandboxSession
+    from wizard.app.ports import WizardServices
     from wizard.tui.app import WizardApp
-    from wizard.tui.ports import WizardServices
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
@@ -65,14 +65,15 @@ def build_services(args: argparse.Namespace) -> WizardServices:
     """The real services: AWS discovery, the deployment explainer, the terraform workflow, and
     with `--sandbox` the embedded emulator (started in the background: the first screen never
     waits for it)."""
-    from wizard.cli import resolve_mirror, resolve_out
-    from wizard.tui.adapters import AwsDiscovery, SandboxSession, explain_text, workflow_factory
-    from wizard.tui.ports import WizardServices
+    from wizard.app.adapters import AwsDiscovery, SandboxSession, explain_text, workflow_factory
+    from wizard.app.ports import WizardServices
+    from wizard.commands.options import CommonOptions
 
-    out = resolve_out(args)
+    opts = CommonOptions.from_args(args)
+    out = opts.workspace
     sandbox: SandboxSession | None = None
     render_sandbox = None
-    if getattr(args, "sandbox", False):
+    if opts.sandbox:
         from wizard.services.sandbox import sandbox_render_context
 
         sandbox = SandboxSession(out)
@@ -81,7 +82,7 @@ def build_services(args: argparse.Namespace) -> WizardServices:
     return WizardServices(
         discovery=AwsDiscovery(out, sandbox),
         explain=explain_text,
-        runner=workflow_factory(sandbox=sandbox, mirror=resolve_mirror(args)),
+        runner=workflow_factory(sandbox=sandbox, mirror=opts.mirror),
         target_label="sandbox" if sandbox is not None else "aws",
         render_sandbox=render_sandbox,
         extra={"sandbox": sandbox} if sandbox is not None else {},
@@ -112,16 +113,17 @@ def imports_kept_out_of_gc() -> Iterator[None]:
 
 def build_app(args: argparse.Namespace) -> WizardApp:
     """The App exactly as `cdwizard` runs it (the startup benchmark uses this too)."""
-    from wizard.cli import resolve_out
+    from wizard.commands.options import CommonOptions
 
+    opts = CommonOptions.from_args(args)
     with imports_kept_out_of_gc():
         from wizard.tui.app import WizardApp
 
         services = build_services(args)
     return WizardApp(
-        out=resolve_out(args),
+        out=opts.workspace,
         services=services,
-        answers_file=getattr(args, "answers", None),
+        answers_file=opts.answers,
         handle_signals=True,
     )
 
@@ -141,16 +143,17 @@ def _stop_sandbox(sandbox: SandboxSession) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wizard.cli import resolve_out, resolve_output
     from wizard.commands.common import error, same_target
+    from wizard.commands.options import CommonOptions
     from wizard.core.exitcodes import ExitCode
 
-    out = resolve_out(args)
-    answers: Path | None = getattr(args, "answers", None)
+    opts = CommonOptions.from_args(args)
+    out = opts.workspace
+    answers: Path | None = opts.answers
     if answers is not None and not answers.is_file():
         error(f"--answers {answers}: file not found")
         return ExitCode.BAD_ANSWERS
-    if resolve_output(args) != "tui":  # no person at a terminal (or CI): never wait for input
+    if opts.mode != "tui":  # no person at a terminal (or CI): never wait for input
         print(non_interactive_help(answers, out, same_target(args)), file=sys.stderr)
         return ExitCode.REFUSED
     from wizard.commands.common import file_problem

@@ -14,18 +14,18 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
-from wizard.tui import persist
-from wizard.tui.context import WizardContext
-from wizard.tui.draft import Draft
+from wizard.app import persist
+from wizard.app.context import WizardContext
+from wizard.app.draft import Draft
+from wizard.app.ports import WizardServices
+from wizard.app.steps import FORM_STEPS, following, preceding, step
 from wizard.tui.messages import WorkerCrashed
-from wizard.tui.ports import WizardServices
 from wizard.tui.screens.base import Navigate, WizardScreen
 from wizard.tui.screens.modals import ErrorScreen, QuitDialog, ResumeDialog
-from wizard.tui.steps import FORM_STEPS, following, preceding, step
 from wizard.tui.theme import THEME, start_in_theme
 
 if TYPE_CHECKING:
-    from wizard.tui.monitor_feed import MonitorFeed
+    from wizard.app.monitor_feed import MonitorFeed
 
 #: step -> "module:Class" of its screen; imported when first shown (keeps start-up fast)
 SCREENS_BY_STEP: dict[str, str] = {
@@ -193,8 +193,8 @@ class WizardApp(App[int]):
     def monitor_feed(self) -> MonitorFeed:
         """The new pipeline (newest execution, kept following), in the account or sandbox the
         apply used."""
+        from wizard.app.monitor_feed import feed_after_apply
         from wizard.services.aws.target import target_from_answers
-        from wizard.tui.monitor_feed import feed_after_apply
 
         assert self.context is not None
         answers = self.context.draft.answers()

@@ -7,7 +7,7 @@ from typing import Any
 
 from textual.message import Message
 
-from wizard.tui.ports import Failure
+from wizard.app.ports import Failure
 
 
 class Discovered(Message, bubble=False):

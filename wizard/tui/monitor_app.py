@@ -12,11 +12,11 @@ from textual import on
 from textual.app import App
 from textual.binding import Binding
 
+from wizard.app.monitor_feed import MonitorFeed
 from wizard.core.events.base import utcnow
 from wizard.core.exitcodes import ExitCode
 from wizard.core.timeline import finished, result_code
 from wizard.tui.messages import WorkerCrashed
-from wizard.tui.monitor_feed import MonitorFeed
 from wizard.tui.screens.modals import ErrorScreen
 from wizard.tui.screens.monitor import MonitorScreen
 from wizard.tui.theme import THEME, start_in_theme

@@ -20,10 +20,10 @@ from textual.content import Content
 from textual.style import Style
 from textual.widgets import Collapsible, Footer, Log, Static
 
+from wizard.app.failure_steps import failure_lines
+from wizard.app.ports import Failure, ProgressView, RowView, is_runner_error
 from wizard.core.events.base import Notice, format_duration
 from wizard.core.progress import resource_labels
-from wizard.tui.next_steps import failure_lines
-from wizard.tui.ports import Failure, ProgressView, RowView, is_runner_error
 from wizard.tui.screens.base import Navigate, WizardScreen, titled
 from wizard.tui.screens.modals import InterruptDialog
 from wizard.tui.widgets.failure_panel import FailurePanel

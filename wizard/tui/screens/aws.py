@@ -10,7 +10,7 @@ from textual.timer import Timer
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from wizard.tui.ports import Identity
+from wizard.app.ports import Identity
 from wizard.tui.screens.base import REFRESH, Aside, StepScreen, titled
 from wizard.tui.widgets.lookup import LookupStatus
 

@@ -16,13 +16,13 @@ from textual.widget import Widget
 from textual.widgets import Button, Collapsible, Footer, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from wizard.app.context import WizardContext
+from wizard.app.draft import Draft
+from wizard.app.ports import AccountDiscovery, Clash, describe_failure, is_aws_error
+from wizard.app.steps import STEP_NAMES, step, step_questions
 from wizard.core.answers import Problem
 from wizard.core.events.base import plural
-from wizard.tui.context import WizardContext
-from wizard.tui.draft import Draft
 from wizard.tui.messages import Discovered, DiscoveryFailed, WorkerCrashed
-from wizard.tui.ports import AccountDiscovery, Clash, describe_failure, is_aws_error
-from wizard.tui.steps import STEP_NAMES, step, step_questions
 from wizard.tui.widgets.answer_field import AnswerField, field_id
 from wizard.tui.widgets.lookup import LookupStatus
 from wizard.tui.widgets.step_indicator import StepIndicator

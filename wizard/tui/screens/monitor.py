@@ -6,7 +6,7 @@ to the current deployment's overview (counts, progress, a sparkline of recent du
 instances × lifecycle events grid; the failure panel (what failed, why in plain words, what to
 do, the diagnostic and its log tail); the activity log; the footer with the keys that apply now.
 
-Data comes from a `MonitorFeed` (`wizard.tui.monitor_feed`) whose blocking loop runs in a thread
+Data comes from a `MonitorFeed` (`wizard.app.monitor_feed`) whose blocking loop runs in a thread
 worker and only posts `SnapshotArrived` messages. The screen keeps the state as reactive
 attributes (`snapshot`, `now`, `report`, `offered`, `busy`, `last_note`); each part binds what it
 shows (`data_bind`) and redraws itself (`wizard.tui.widgets.monitor_parts`), so a new snapshot is
@@ -35,6 +35,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Footer, RichLog, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from wizard.app.monitor_feed import FeedUpdate, MonitorFeed
 from wizard.core.events.base import Event, utcnow
 from wizard.core.events.lifecycle import HookOutput
 from wizard.core.timeline import (
@@ -48,7 +49,6 @@ from wizard.core.timeline import (
 from wizard.core.timeline.failures import FETCH_LOG, SHIP
 from wizard.services.aws.monitor.actions import ActionResult, PlannedAction
 from wizard.tui.messages import WorkerCrashed
-from wizard.tui.monitor_feed import FeedUpdate, MonitorFeed
 from wizard.tui.screens.monitor_modals import ActionDialog, LogViewer
 from wizard.tui.theme import THEME
 from wizard.tui.widgets.monitor_grid import MUTED, LifecycleGrid

@@ -13,15 +13,15 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Footer, Static, TabbedContent, TabPane, Tabs, Tree
 
+from wizard.app.failure_steps import failure_lines
+from wizard.app.ports import Failure, PlanView, is_runner_error
+from wizard.app.steps import FORM_STEPS, step, step_questions
 from wizard.core.answers import Answers, AnswersError, question_map, to_flat, to_text
 from wizard.core.caveats import review_caveats
 from wizard.core.next_steps import cause_text
 from wizard.tui.messages import FilesRendered
-from wizard.tui.next_steps import failure_lines
-from wizard.tui.ports import Failure, PlanView, is_runner_error
 from wizard.tui.screens.base import Navigate, StepScreen, titled
 from wizard.tui.screens.modals import Dialog
-from wizard.tui.steps import FORM_STEPS, step, step_questions
 from wizard.tui.widgets.answer_field import AnswerField, field_id
 from wizard.tui.widgets.failure_panel import FailurePanel
 from wizard.tui.widgets.lookup import LookupStatus

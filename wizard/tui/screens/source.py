@@ -16,8 +16,8 @@ from textual.timer import Timer
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from wizard.app.ports import ConnectionChoice
 from wizard.core.answers.model import CONNECTION_PROVIDERS
-from wizard.tui.ports import ConnectionChoice
 from wizard.tui.screens.base import REFRESH, Aside, StepScreen, titled
 from wizard.tui.widgets.lookup import LookupStatus
 

@@ -7,8 +7,8 @@ from typing import Any, ClassVar
 from textual.app import ComposeResult
 from textual.timer import Timer
 
+from wizard.app.ports import Finding, FleetSummary
 from wizard.core.events.base import plural
-from wizard.tui.ports import Finding, FleetSummary
 from wizard.tui.screens.base import REFRESH, StepScreen, titled
 from wizard.tui.widgets.lookup import LookupStatus
 

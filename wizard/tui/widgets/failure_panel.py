@@ -1,6 +1,6 @@
 """A terraform failure, laid out: each error with its detail indented under it, why, and the next
 steps as a bulleted list whose wrapped lines stay under their own text. Presentation only: the
-lines and their roles come from `wizard.tui.next_steps.failure_lines`."""
+lines and their roles come from `wizard.app.failure_steps.failure_lines`."""
 
 from __future__ import annotations
 

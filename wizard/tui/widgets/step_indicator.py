@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from textual.content import Content
 from textual.widgets import Static
 
-from wizard.tui.steps import STEPS
+from wizard.app.steps import STEPS
 
 
 class StepIndicator(Static):

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wizard.tui import persist
-from wizard.tui.draft import Draft
-from wizard.tui.ports import AccountDiscovery, Runner, WizardServices
+from wizard.app import persist
+from wizard.app.draft import Draft
+from wizard.app.ports import AccountDiscovery, Runner, WizardServices
 
 
 @dataclass

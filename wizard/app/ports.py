@@ -1,6 +1,6 @@
 """The TUI's ports: what it needs from the outside world, as small Protocols and the bundle of
 implementations the App is given (`WizardServices`). Pure: no textual. `wizard.services` holds
-the implementations; `wizard.tui.adapters` fits them to these Protocols.
+the implementations; `wizard.app.adapters` fits them to these Protocols.
 
 The App receives implementations through its constructor (harlequin / memray style): the command
 builds the real ones, tests pass real services pointed at a moto server. All methods here are

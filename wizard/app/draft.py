@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
+from wizard.app.steps import FORM_STEPS, STEP_NAMES, step_questions
 from wizard.core.answers import (
     CURRENT_VERSION,
     Answers,
@@ -28,7 +29,6 @@ from wizard.core.answers import (
     validate_flat,
     validate_mapping,
 )
-from wizard.tui.steps import FORM_STEPS, STEP_NAMES, step_questions
 
 Origin = Literal["default", "discovered", "saved", "file", "typed"]
 

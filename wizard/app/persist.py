@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wizard.app.draft import Draft
+from wizard.app.steps import STEP_NAMES
 from wizard.core.answers import AnswersError, Problem, flatten, read_document, save_document
 from wizard.core.atomic import write_atomic
-from wizard.tui.draft import Draft
-from wizard.tui.steps import STEP_NAMES
 
 ANSWERS_FILE = "answers.yml"
 STATE_FILE = ".cdwizard/wizard.json"

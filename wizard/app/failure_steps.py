@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
+from wizard.app.steps import step
 from wizard.core.answers import question_map
 from wizard.core.next_steps import NextStep, cause_text, step_text
-from wizard.tui.steps import step
 
 Panel = Literal["review", "apply"]
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wizard.tui.ports import Clash, ConnectionChoice, Finding, FleetSummary, Identity
+from wizard.app.ports import Clash, ConnectionChoice, Finding, FleetSummary, Identity
 
 if TYPE_CHECKING:
     from wizard.core.answers import Answers
@@ -274,8 +274,8 @@ def workflow_factory(
     def make(
         answers: Answers, out: Path, emit: Callable[[Any], None], *, adopt: bool = False
     ) -> WorkflowRunner:
+        from wizard.app.persist import answers_path
         from wizard.services.terraform.workflow import Options, Workflow
-        from wizard.tui.persist import answers_path
 
         answers_file = answers_path(out)  # where the wizard saves them
         # the same workspace and target: without --out a later command would use the default one
