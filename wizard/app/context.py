@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +11,7 @@ from typing import Any
 from wizard.app import persist
 from wizard.app.draft import Draft
 from wizard.app.ports import AccountDiscovery, Runner, WizardServices
+from wizard.core.events.base import Event
 
 
 @dataclass
@@ -24,8 +25,9 @@ class WizardContext:
     facts: dict[str, Any] = field(default_factory=dict)
     #: the plan/apply run of the answers being reviewed (made by Review, used by Apply)
     runner: Runner | None = None
-    #: events the runner emitted and no screen has shown yet (appended from any thread)
-    events: deque[Any] = field(default_factory=deque, repr=False)
+    #: where the runner's events go, from any thread (the App posts each one to the screen
+    #: on view as a message); none before the App listens
+    listener: Callable[[Event], None] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _accounts: dict[tuple[str | None, str], AccountDiscovery] = field(
         default_factory=dict, repr=False
@@ -39,15 +41,10 @@ class WizardContext:
         """Write the draft now (atomic; partial drafts are fine)."""
         return persist.save(self.out, self.draft)
 
-    def emit(self, event: Any) -> None:
-        """The runner's `emit`: queue the event; the visible screen drains it on a timer."""
-        self.events.append(event)
-
-    def drain(self) -> list[Any]:
-        out: list[Any] = []
-        while self.events:
-            out.append(self.events.popleft())
-        return out
+    def emit(self, event: Event) -> None:
+        """The runner's `emit` (any thread): hand the event to the listener."""
+        if self.listener is not None:
+            self.listener(event)
 
     def account_key(self) -> tuple[str | None, str]:
         values = self.draft.resolved()

@@ -19,13 +19,14 @@ from wizard.app.context import WizardContext
 from wizard.app.draft import Draft
 from wizard.app.ports import WizardServices
 from wizard.app.steps import FORM_STEPS, following, preceding, step
-from wizard.tui.messages import WorkerCrashed
+from wizard.tui.messages import RunnerEvent, WorkerCrashed
 from wizard.tui.screens.base import Navigate, WizardScreen
 from wizard.tui.screens.modals import ErrorScreen, QuitDialog, ResumeDialog
 from wizard.tui.theme import THEME, start_in_theme
 
 if TYPE_CHECKING:
     from wizard.app.monitor_feed import MonitorFeed
+    from wizard.core.events.base import Event
 
 #: step -> "module:Class" of its screen; imported when first shown (keeps start-up fast)
 SCREENS_BY_STEP: dict[str, str] = {
@@ -131,6 +132,7 @@ class WizardApp(App[int]):
             completed=saved.completed if saved else (),
         )
         self.context = WizardContext(draft, self.services, self.out, notes)
+        self.context.listener = self._post_runner_event
         self.show_step(draft.resume_step() if saved is not None else "welcome")
 
     # --- flow ---------------------------------------------------------------------------------
@@ -273,6 +275,15 @@ class WizardApp(App[int]):
     def _app_worker_state(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:
             self.post_message(WorkerCrashed(event.worker.name, event.worker.error))
+
+    def _post_runner_event(self, event: Event) -> None:
+        """The context's listener (any thread): the event as a message to the App."""
+        self.post_message(RunnerEvent(event))
+
+    @on(RunnerEvent)
+    def _to_the_screen(self, message: RunnerEvent) -> None:
+        """A plan/apply event goes to the screen on view (Review or Apply shows it)."""
+        self.screen.post_message(RunnerEvent(message.event))
 
     @on(WorkerCrashed)
     def _crashed(self, event: WorkerCrashed) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from textual.message import Message
 
 from wizard.app.ports import Failure
+from wizard.core.events.base import Event
 
 
 class Discovered(Message, bubble=False):
@@ -45,3 +46,12 @@ class FilesRendered(Message, bubble=False):
     def __init__(self, files: dict[str, bytes]) -> None:
         super().__init__()
         self.files = files
+
+
+class RunnerEvent(Message, bubble=False):
+    """An event of the plan/apply run (posted from any thread; the App hands it to the screen
+    on view, which shows it)."""
+
+    def __init__(self, event: Event) -> None:
+        super().__init__()
+        self.event = event

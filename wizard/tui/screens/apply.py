@@ -23,7 +23,9 @@ from textual.widgets import Collapsible, Footer, Log, Static
 from wizard.app.failure_steps import failure_lines
 from wizard.app.ports import Failure, ProgressView, RowView, is_runner_error
 from wizard.core.events.base import Notice, format_duration
+from wizard.core.events.terraform import TfOutputs
 from wizard.core.progress import resource_labels
+from wizard.tui.messages import RunnerEvent
 from wizard.tui.screens.base import Navigate, WizardScreen, titled
 from wizard.tui.screens.modals import InterruptDialog
 from wizard.tui.widgets.failure_panel import FailurePanel
@@ -145,20 +147,20 @@ class ApplyScreen(WizardScreen):
 
     # --- live view ----------------------------------------------------------------------------
 
+    @on(RunnerEvent)
+    def _show_event(self, message: RunnerEvent) -> None:
+        """Each event of the run: its line in the raw log; outputs and warnings where they show."""
+        event = message.event
+        if isinstance(event, TfOutputs):
+            self.outputs.update(event.values())
+        if isinstance(event, Notice) and event.level in ("warn", "error"):
+            # e.g. an emulator failure while terraform runs: not only in the raw log
+            self.notify(event.text, severity="warning", timeout=15)
+        self.query_one("#log", Log).write_lines(event.summary().splitlines() or [""])
+
     def _tick(self) -> None:
-        """Every 80 ms: write queued log lines in one batch, refresh rows and the status."""
+        """Every 80 ms while resources run: their spinners, elapsed times and the status."""
         self._frame += 1
-        lines: list[str] = []
-        for event in self.context.drain():
-            if getattr(event, "kind", "") == "terraform.outputs":
-                self.outputs.update(event.values())
-            if isinstance(event, Notice) and event.level in ("warn", "error"):
-                # e.g. an emulator failure while terraform runs: not only in the raw log
-                self.notify(event.text, severity="warning", timeout=15)
-            summary = event.summary() if hasattr(event, "summary") else str(event)
-            lines.extend(summary.splitlines() or [""])
-        if lines:
-            self.query_one("#log", Log).write_lines(lines)
         runner = self.context.runner
         if runner is not None:
             self._show_rows(runner.progress)

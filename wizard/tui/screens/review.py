@@ -19,7 +19,7 @@ from wizard.app.steps import FORM_STEPS, step, step_questions
 from wizard.core.answers import Answers, AnswersError, question_map, to_flat, to_text
 from wizard.core.caveats import review_caveats
 from wizard.core.next_steps import cause_text
-from wizard.tui.messages import FilesRendered
+from wizard.tui.messages import FilesRendered, RunnerEvent
 from wizard.tui.screens.base import Navigate, StepScreen, titled
 from wizard.tui.screens.modals import Dialog
 from wizard.tui.widgets.answer_field import AnswerField, field_id
@@ -130,7 +130,6 @@ class ReviewScreen(StepScreen):
         yield Footer()
 
     def ready(self) -> None:
-        self.set_interval(0.1, self._show_latest_event)
         self.refresh_review()
         self.query_one("#review-tabs", TabbedContent).query_one(Tabs).focus()
 
@@ -180,7 +179,6 @@ class ReviewScreen(StepScreen):
         previous, self.context.runner = self.context.runner, None
         if previous is not None:
             await asyncio.to_thread(previous.close)
-        self.context.drain()
         if self.adopt:
             runner = factory(answers, self.context.out, self.context.emit, adopt=True)
         else:
@@ -217,14 +215,13 @@ class ReviewScreen(StepScreen):
         lines = failure_lines(failure.diagnostics, None, failure.next_steps, "review")
         self.query_one("#plan-problem", FailurePanel).show(lines)
 
-    def _show_latest_event(self) -> None:
+    @on(RunnerEvent)
+    def _show_latest_event(self, message: RunnerEvent) -> None:
         """While planning, the status line follows what terraform is doing."""
-        events = self.context.drain()
         status = self.status("plan")
-        if events and status.state == "loading":
-            last = events[-1].summary().splitlines()[0] if events[-1].summary() else ""
-            if last:
-                status.asking(last[:110])
+        first = message.event.summary().partition("\n")[0]
+        if first and status.state == "loading":
+            status.asking(first[:110])
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The footer offers "Adopt existing" only while the plan has something to adopt."""
