@@ -18,7 +18,12 @@ from wizard.app.ports import Clash, ConnectionChoice, Finding, FleetSummary, Ide
 
 if TYPE_CHECKING:
     from wizard.core.answers import Answers
+    from wizard.core.events.base import Event
+    from wizard.core.events.terraform import PlanSummary, RunReport
+    from wizard.core.progress import Progress
     from wizard.services.aws.session import AwsClients, AwsTarget
+    from wizard.services.sandbox.launcher import Sandbox
+    from wizard.services.terraform.workflow import Workflow
 
 ClientsSource = Callable[[], "AwsClients"]
 
@@ -180,7 +185,7 @@ class SandboxSession:
         self.region = region
         self.state_file = self.out / STATE_FILE
         self.log_file = self.out / LOG_FILE
-        self._box: Any = None
+        self._box: Sandbox | None = None
         self._ready = threading.Event()
         self._lock = threading.Lock()
         self.error: BaseException | None = None
@@ -205,7 +210,7 @@ class SandboxSession:
         """The emulator's clients, once it is up (blocks the calling worker thread)."""
         return self.box().clients
 
-    def box(self) -> Any:
+    def box(self) -> Sandbox:
         """The running `Sandbox`, once it is up (blocks the calling worker thread)."""
         if not self._ready.wait(60):
             raise TimeoutError("the sandbox did not start within 60 seconds")
@@ -228,12 +233,12 @@ class SandboxSession:
 class WorkflowRunner:
     """The terraform `Workflow` as the TUI's `Runner`, sharing the wizard's sandbox."""
 
-    def __init__(self, flow: Any, sandbox: SandboxSession | None) -> None:
+    def __init__(self, flow: Workflow, sandbox: SandboxSession | None) -> None:
         self.flow = flow
         self.sandbox = sandbox
 
     @property
-    def progress(self) -> Any:
+    def progress(self) -> Progress:
         return self.flow.progress
 
     @property
@@ -241,11 +246,11 @@ class WorkflowRunner:
         return int(self.flow.exit_code)
 
     @property
-    def summary(self) -> Any:
+    def summary(self) -> PlanSummary | None:
         return self.flow.summary
 
     @property
-    def report(self) -> Any:
+    def report(self) -> RunReport | None:
         return self.flow.report
 
     def start(self) -> None:
@@ -253,7 +258,7 @@ class WorkflowRunner:
             self.flow.share_sandbox(self.sandbox.box())
         self.flow.start()
 
-    async def prepare(self) -> Any:
+    async def prepare(self) -> PlanSummary:
         return await self.flow.prepare()
 
     async def apply(self) -> int:
@@ -268,11 +273,11 @@ class WorkflowRunner:
 
 def workflow_factory(
     *, sandbox: SandboxSession | None, mirror: Path | None
-) -> Callable[[Answers, Path, Callable[[Any], None]], WorkflowRunner]:
+) -> Callable[..., WorkflowRunner]:
     """Makes a `WorkflowRunner` for validated answers (the `RunnerFactory` of the App)."""
 
     def make(
-        answers: Answers, out: Path, emit: Callable[[Any], None], *, adopt: bool = False
+        answers: Answers, out: Path, emit: Callable[[Event], None], *, adopt: bool = False
     ) -> WorkflowRunner:
         from wizard.app.persist import answers_path
         from wizard.services.terraform.workflow import Options, Workflow

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from wizard.core.progress import Counts
+    from wizard.core.events.terraform import PlanSummary, RunReport
+    from wizard.core.progress import Progress
 
 
 @dataclass(frozen=True)
@@ -208,51 +209,8 @@ def describe_failure(exc: BaseException, *, what: str) -> Failure:
 
 
 # --- terraform: plan and apply -------------------------------------------------------------------
-# Structural types matching `wizard.services.terraform.workflow.Workflow` and the progress
-# reducer in `wizard.core.progress`, so the real objects plug in without an adapter.
-
-
-class PlanItemView(Protocol):
-    action: str  # "creates", "replaces", "deletes", ...
-    what: str  # in pipeline terms: "pipeline shop", "deployment group shop-dg targeting …"
-    destructive: bool
-
-
-class PlanView(Protocol):
-    """The plan in pipeline terms (`wizard.core.events.terraform.PlanSummary`)."""
-
-    items: Sequence[PlanItemView]
-    add: int
-    change: int
-    remove: int
-    destructive: Sequence[str]
-
-    @property
-    def has_changes(self) -> bool: ...
-
-
-class RowView(Protocol):
-    """One resource of a run (`wizard.core.progress.ResourceRow`)."""
-
-    address: str
-    action: str
-    status: str  # pending | running | done | failed | interrupted
-    started_at: Any  # datetime | None
-    elapsed_seconds: float
-    error: str | None
-
-
-class ProgressView(Protocol):
-    """Per-resource progress (`wizard.core.progress.Progress`)."""
-
-    rows: Mapping[str, RowView]
-    errors: Sequence[str]
-    finished: bool
-
-    def counts(self) -> Counts: ...
-
-    @property
-    def ok(self) -> bool: ...
+# The run reports in the core's own types: the plan summary (`PlanSummary`), the per-resource
+# progress (`Progress` of `ResourceRow`s) and how it ended (`RunReport`).
 
 
 class Runner(Protocol):
@@ -260,15 +218,25 @@ class Runner(Protocol):
 
     # read-only: the TUI never sets them, and the workflow adapter exposes them as properties
     @property
-    def progress(self) -> ProgressView: ...
+    def progress(self) -> Progress: ...
 
     @property
     def exit_code(self) -> int: ...
 
+    @property
+    def summary(self) -> PlanSummary | None:
+        """The plan made by `prepare()` (None before)."""
+        ...
+
+    @property
+    def report(self) -> RunReport | None:
+        """How the apply ended (None before it did)."""
+        ...
+
     def start(self) -> None:
         """Blocking: find terraform, start the sandbox when asked (call it in a thread)."""
 
-    async def prepare(self) -> PlanView:
+    async def prepare(self) -> PlanSummary:
         """Render the workspace, init and plan; returns the plan summary."""
         ...
 

@@ -21,10 +21,10 @@ from textual.style import Style
 from textual.widgets import Collapsible, Footer, Log, Static
 
 from wizard.app.failure_steps import failure_lines
-from wizard.app.ports import Failure, ProgressView, RowView, is_runner_error
+from wizard.app.ports import Failure, is_runner_error
 from wizard.core.events.base import Notice, format_duration
 from wizard.core.events.terraform import TfOutputs
-from wizard.core.progress import resource_labels
+from wizard.core.progress import Progress, ResourceRow, resource_labels
 from wizard.tui.messages import RunnerEvent
 from wizard.tui.screens.base import Navigate, WizardScreen, titled
 from wizard.tui.screens.modals import InterruptDialog
@@ -45,7 +45,9 @@ ICONS = {
 }
 
 
-def row_content(row: RowView, label: str, now: float, frame: int, *, width: int = 100) -> Content:
+def row_content(
+    row: ResourceRow, label: str, now: float, frame: int, *, width: int = 100
+) -> Content:
     """`⠋ pipeline shop  (aws_codepipeline.this)   create   12s`, plus the reason if failed."""
     icon = (
         f"[$secondary]{SPINNER[frame % len(SPINNER)]}[/]"
@@ -106,7 +108,7 @@ class ApplyScreen(WizardScreen):
         self._frame = 0
         self._row_widgets: dict[str, Static] = {}
         #: address -> (row, width) last drawn; only running rows move without a new row
-        self._rows_drawn: dict[str, tuple[RowView, int]] = {}
+        self._rows_drawn: dict[str, tuple[ResourceRow, int]] = {}
         self.query_one("#outputs").display = False
         self.set_interval(0.08, self._tick)
         if self.context.runner is None:
@@ -120,7 +122,7 @@ class ApplyScreen(WizardScreen):
 
     def _labels(self) -> dict[str, str]:
         """address -> what it is in pipeline terms, from the reviewed plan."""
-        return resource_labels(getattr(self.context.runner, "summary", None))
+        return resource_labels(self.context.runner.summary if self.context.runner else None)
 
     @work(group="apply", exit_on_error=False, name="applying")
     async def apply(self) -> None:
@@ -165,7 +167,7 @@ class ApplyScreen(WizardScreen):
         if runner is not None:
             self._show_rows(runner.progress)
 
-    def _show_rows(self, progress: ProgressView) -> None:
+    def _show_rows(self, progress: Progress) -> None:
         container = self.query_one("#rows", VerticalScroll)
         now = self.context.services.clock()
         width = max(40, container.size.width - 2)
@@ -202,8 +204,8 @@ class ApplyScreen(WizardScreen):
             return
         ok = bool(progress is not None and progress.ok and self.code == 0)
         added, changed, destroyed = _changes(progress)
-        report = getattr(runner, "report", None)
-        leftovers = tuple(getattr(report, "leftovers", ()) or ())
+        report = runner.report if runner is not None else None
+        leftovers = report.leftovers if report is not None else ()
         if ok and leftovers:  # the monitor opens next: say it where it stays visible
             self.notify(
                 "\n".join(line for item in leftovers for line in item.lines()),
@@ -223,9 +225,7 @@ class ApplyScreen(WizardScreen):
             self.succeeded = True
             self.post_message(Navigate(self.STEP, "next"))  # land on the live monitor
         else:
-            stopped = self.stopping or (
-                progress is not None and getattr(progress, "interrupted", 0)
-            )
+            stopped = self.stopping or (progress is not None and progress.interrupted)
             head = "■ Apply stopped" if stopped else "✗ Apply failed"
             status.update("")
             result.update(
@@ -239,24 +239,25 @@ class ApplyScreen(WizardScreen):
             self.query_one("#outputs", Static).update(outputs_content(self.outputs))
         result.scroll_visible(animate=False, top=True)
 
-    def _show_failure(self, progress: ProgressView | None) -> None:
+    def _show_failure(self, progress: Progress | None) -> None:
         """Under the result: terraform's error diagnostics in full (each failed resource by its
         name), why, and what to do, from the run's report."""
-        report = getattr(self.context.runner, "report", None)
-        diagnostics = tuple(getattr(report, "diagnostics", ()) or ())
+        runner = self.context.runner
+        report = runner.report if runner is not None else None
+        diagnostics = report.diagnostics if report is not None else ()
         lines = failure_lines(
             diagnostics,
-            getattr(report, "cause", None),
-            tuple(getattr(report, "next_steps", ()) or ()),
+            report.cause if report is not None else None,
+            report.next_steps if report is not None else (),
             "apply",
             labels=self.labels,
         )
         if not diagnostics:  # no report (or no diagnostics): at least the reasons we have
-            errors = [("error", f"✗ {e}") for e in getattr(progress, "errors", ()) or ()]
+            errors = [("error", f"✗ {e}") for e in (progress.errors if progress else ())]
             lines = errors + lines
         leftovers = [
             (role, text)
-            for item in getattr(report, "leftovers", ()) or ()
+            for item in (report.leftovers if report is not None else ())
             for role, text in (("error", f"left over: {item.label}"), ("detail", _commands(item)))
         ]
         at = next(
@@ -323,12 +324,12 @@ class ApplyScreen(WizardScreen):
         self.query_one("#log", Log).scroll_end(animate=False)
 
 
-def _changes(progress: ProgressView | None) -> tuple[int, int, int]:
+def _changes(progress: Progress | None) -> tuple[int, int, int]:
     """(added, changed, destroyed): terraform's own change summary, else counted from rows."""
     if progress is None:
         return 0, 0, 0
-    summary = getattr(progress, "summary", None)
-    if summary is not None and hasattr(summary, "add"):
+    summary = progress.summary
+    if summary is not None:
         return summary.add, summary.change, summary.remove
     done = [r for r in progress.rows.values() if r.status == "done"]
     added = sum(1 for r in done if r.action in ("create", "replace"))

@@ -14,10 +14,11 @@ from textual.content import Content
 from textual.widgets import Button, Footer, Static, TabbedContent, TabPane, Tabs, Tree
 
 from wizard.app.failure_steps import failure_lines
-from wizard.app.ports import Failure, PlanView, is_runner_error
+from wizard.app.ports import Failure, is_runner_error
 from wizard.app.steps import FORM_STEPS, step, step_questions
 from wizard.core.answers import Answers, AnswersError, question_map, to_flat, to_text
 from wizard.core.caveats import review_caveats
+from wizard.core.events.terraform import PlanSummary
 from wizard.core.next_steps import cause_text
 from wizard.tui.messages import FilesRendered, RunnerEvent
 from wizard.tui.screens.base import Navigate, StepScreen, titled
@@ -85,7 +86,7 @@ class ReviewScreen(StepScreen):
 
     AUTO_FOCUS = ""  # not the first settings field: that would open the Settings tab
     answers: Answers | None = None
-    plan: PlanView | None = None
+    plan: PlanSummary | None = None
     details = False
     #: plan with `--adopt` (the user chose "adopt N existing resources")
     adopt = False
@@ -234,11 +235,11 @@ class ReviewScreen(StepScreen):
         return (
             not self.adopt
             and plan is not None
-            and bool(getattr(plan, "adoptable", 0))
+            and bool(plan.adoptable)
             and self.answers is not None
         )
 
-    def show_plan(self, plan: PlanView) -> None:
+    def show_plan(self, plan: PlanSummary) -> None:
         self.plan = plan
         self.refresh_bindings()
         status = self.status("plan")
@@ -246,11 +247,11 @@ class ReviewScreen(StepScreen):
             status.ok("No changes: what exists already matches these answers.")
             self._show_text("#plan", "")
             return
-        imports = getattr(plan, "imports", 0)
+        imports = plan.imports
         counts = f"{plan.add} to add, {plan.change} to change, {plan.remove} to destroy"
         if imports:
             counts = f"{imports} to import (they existed before cdwizard), {counts}"
-        adoptable = 0 if self.adopt else getattr(plan, "adoptable", 0)
+        adoptable = 0 if self.adopt else plan.adoptable
         if plan.destructive:
             status.warn(f"{counts}. DESTRUCTIVE: " + "; ".join(plan.destructive))
         elif adoptable:
@@ -405,7 +406,7 @@ class ReviewScreen(StepScreen):
             self._show_text("#plan", plan_lines(self.plan, details=self.details))
 
 
-def plan_lines(plan: PlanView, *, details: bool) -> Content:
+def plan_lines(plan: PlanSummary, *, details: bool) -> Content:
     """`+ creates pipeline shop` lines, destructive ones flagged; addresses with details."""
     marks = {
         "creates": "+",
@@ -428,6 +429,6 @@ def plan_lines(plan: PlanView, *, details: bool) -> Content:
         )
         out.append(line)
         if details:
-            for address in getattr(item, "addresses", ()):
+            for address in item.addresses:
                 out.append(Content.from_markup("[dim]    $a[/]", a=address))
     return Content("\n").join(out)
