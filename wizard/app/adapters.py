@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wizard.app.ports import Clash, ConnectionChoice, Finding, FleetSummary, Identity
+from wizard.core.answers import AnswersError, to_nested, validate_mapping
+from wizard.core.deployment_config import explain_config
 
 if TYPE_CHECKING:
     from wizard.core.answers import Answers
@@ -100,7 +102,6 @@ class AwsAccountDiscovery:
         )
 
     def clashes(self, answers: Mapping[str, Any]) -> Sequence[Clash]:
-        from wizard.core.answers import AnswersError, to_nested, validate_mapping
         from wizard.services.aws import clashes
 
         try:
@@ -122,7 +123,6 @@ class AwsAccountDiscovery:
         ]
 
     def target_checks(self, answers: Mapping[str, Any]) -> Sequence[Finding]:
-        from wizard.core.answers import AnswersError, to_nested, validate_mapping
         from wizard.services.aws.preflight import targets_preflight
 
         try:
@@ -161,7 +161,6 @@ class AwsDiscovery:
 
 def explain_text(config: str, instances: int) -> str:
     """The deployment-config explainer for the Deployment step's aside."""
-    from wizard.core.deployment_config import explain_config
 
     found = explain_config(config, instances)
     lines = [found.headline, "", *found.lines]

@@ -4,8 +4,10 @@ constructor, so tests can hand it real services pointed at a moto server."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -217,8 +219,6 @@ class WizardApp(App[int]):
     # --- quitting and errors ------------------------------------------------------------------
 
     def _watch_stop_signals(self) -> None:
-        import asyncio
-        import signal
 
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGHUP):

@@ -14,12 +14,14 @@ terraform resources to import with the provider's import id for each type.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote
 
 from wizard.services.aws.clashes import (
+    KIND_LABELS,
     PlannedResource,
     bucket_status,
     planned_resources,
@@ -75,7 +77,6 @@ class Classified:
 
     @property
     def label(self) -> str:
-        from wizard.services.aws.clashes import KIND_LABELS
 
         return f"{KIND_LABELS.get(self.kind, 'EC2 instance')} {self.name}"
 
@@ -130,7 +131,6 @@ def _role_service(planned: PlannedResource) -> str:
 def trusted_services(document: Any) -> list[str]:
     """The service principals an IAM trust policy lets assume the role (the document as
     boto3 returns it: a dict, or URL-encoded JSON)."""
-    import json
 
     if isinstance(document, str):
         try:

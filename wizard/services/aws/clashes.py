@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from botocore.exceptions import ClientError
+
 from wizard.services.aws.errors import DiscoveryError, guarded
 
 if TYPE_CHECKING:
@@ -223,7 +225,6 @@ BucketStatus = Literal["yours", "missing", "forbidden", "elsewhere"]
 def bucket_status(clients: AwsClients, name: str) -> BucketStatus:
     """HeadBucket: `yours` (200), `missing` (404: the global name is free), `forbidden` (403:
     someone else's, or no s3:ListBucket), `elsewhere` (301: it lives in another region)."""
-    from botocore.exceptions import ClientError
 
     with guarded("s3:ListBucket", profile=clients.target.profile):
         try:

@@ -8,10 +8,13 @@ act on. The TUI calls them from thread workers; `preflight` calls them in a row.
 from __future__ import annotations
 
 import functools
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
+
+import botocore.session
 
 from wizard.core.events.base import plural
 from wizard.services.aws.errors import (
@@ -38,7 +41,6 @@ PIPELINE_SERVICES = ("codecommit", "codedeploy", "codepipeline", "ec2", "s3", "s
 def list_profiles() -> tuple[str, ...]:
     """Profile names in ~/.aws/config and ~/.aws/credentials (or $AWS_CONFIG_FILE and
     $AWS_SHARED_CREDENTIALS_FILE); no AWS call, no credentials read."""
-    import botocore.session
 
     return tuple(sorted(botocore.session.Session().available_profiles))
 
@@ -73,7 +75,6 @@ class RegionList:
 @functools.cache
 def known_regions(service: str = "ec2") -> tuple[str, ...]:
     """Regions botocore's bundled endpoint data lists for `service` (no network; cached)."""
-    import botocore.session
 
     return tuple(sorted(botocore.session.get_session().get_available_regions(service)))
 
@@ -240,7 +241,6 @@ def codecommit_access(clients: AwsClients) -> CodeCommitAccess:
 
 def probe_codecommit(clients: AwsClients) -> CodeCommitAccess:
     """Create and delete a throw-away repository to learn whether creation is allowed."""
-    import uuid
 
     name = f"cdwizard-probe-{uuid.uuid4().hex[:12]}"
     cc = clients.client("codecommit")

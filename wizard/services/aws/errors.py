@@ -14,6 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Literal
 
+from botocore import exceptions as bx
+from botocore.exceptions import BotoCoreError, ClientError
+
 ErrorKind = Literal[
     "permission", "credentials", "network", "unavailable", "not_found", "throttled", "error"
 ]
@@ -182,7 +185,6 @@ def translate(
     `fallback` completes "ask for it or …" for look-ups the user can do without (e.g. "type
     the name"); `profile` makes credential fixes name the profile in use.
     """
-    from botocore import exceptions as bx
 
     if isinstance(exc, DiscoveryError):
         return exc
@@ -234,7 +236,6 @@ def guarded(
     permission: str | None = None, *, fallback: str | None = None, profile: str | None = None
 ) -> Iterator[None]:
     """Run AWS calls; raise `DiscoveryError` instead of botocore's exceptions."""
-    from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         yield

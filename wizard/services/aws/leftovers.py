@@ -21,12 +21,18 @@ policies detached, buckets emptied, rule targets removed first).
 
 from __future__ import annotations
 
+import json
+import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
+
+from wizard.core.events.preflight import CheckStatus
 from wizard.services.aws.clashes import KIND_LABELS, managed_names, planned_resources
+from wizard.services.aws.errors import guarded
 
 if TYPE_CHECKING:
     from wizard.core.answers import Answers
@@ -154,7 +160,6 @@ def _instances(
 def _tags(clients: AwsClients, kind: str, name: str, account: str | None) -> dict[str, str] | None:
     """The tags of the named resource; None when it does not exist (or its tags cannot be
     read: then it is not known to be ours)."""
-    from botocore.exceptions import ClientError
 
     region = clients.target.region
     try:
@@ -226,8 +231,6 @@ def preflight_verdict(
 ) -> tuple[CheckStatus, str, str | None]:
     """The `leftovers` check of `cdwizard doctor`: (status, detail, fix). The state is the
     workspace's local file, or the s3 backend's object; AWS errors become `DiscoveryError`."""
-    from wizard.core.events.preflight import CheckStatus
-    from wizard.services.aws.errors import guarded
 
     state, where = _preflight_state(clients, answers, state_file)
     if state is None:
@@ -240,7 +243,6 @@ def preflight_verdict(
             f"nothing tagged {PROJECT_TAG}={answers.project} exists outside {where}",
             None,
         )
-    import shlex
 
     listed = "; ".join(item.label for item in found)
     each = "; ".join(
@@ -259,7 +261,6 @@ def _preflight_state(
     clients: AwsClients, answers: Answers, state_file: Path | None
 ) -> tuple[dict[str, Any] | None, str]:
     """terraform's raw state for the check, and how to name where it came from."""
-    import json
 
     tf = answers.terraform
     if tf.backend == "s3" and tf.state_bucket:

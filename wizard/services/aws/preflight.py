@@ -56,14 +56,16 @@ from wizard.core.events.preflight import (
 )
 from wizard.core.exitcodes import ExitCode
 from wizard.core.iam_policy import read_only_policy
-from wizard.services.aws import access, agents, clashes, discovery, network
+from wizard.services.aws import access, adoption, agents, clashes, discovery, leftovers, network
 from wizard.services.aws.errors import DiscoveryError
+from wizard.services.aws.leftovers import preflight_verdict
 from wizard.services.aws.preflight_tools import (
     REGISTRY_URL,
     FoundTerraform,
     provider_check,
     terraform_check,
 )
+from wizard.services.aws.source_checks import connection_check, source_bucket_check
 
 if TYPE_CHECKING:
     from wizard.core.answers import Answers
@@ -280,7 +282,6 @@ class _Run:
         return self.result(name, CheckStatus.SKIP, f"the source is {provider}, not CodeCommit")
 
     def connection(self) -> PreflightCheck:
-        from wizard.services.aws.source_checks import connection_check
 
         status, detail, fix = connection_check(
             self.answers, self.clients, sandbox=self.options.sandbox
@@ -288,7 +289,6 @@ class _Run:
         return self.result("connection", CheckStatus(status), detail, fix)
 
     def source_bucket(self) -> PreflightCheck:
-        from wizard.services.aws.source_checks import source_bucket_check
 
         source = self.answers.source
         bucket = source.bucket
@@ -777,7 +777,6 @@ class _Run:
     def clashes(self) -> PreflightCheck:
         """Each name the answers create: absent, managed, adoptable (`apply --adopt` takes it
         over) or conflicting (rename it), with the evidence (`adoption.classify`)."""
-        from wizard.services.aws import adoption, leftovers
 
         account = self.identity.account if self.identity else None
         state = self.options.state_file
@@ -819,7 +818,6 @@ class _Run:
         )
 
     def leftovers(self) -> PreflightCheck:
-        from wizard.services.aws.leftovers import preflight_verdict
 
         account = self.identity.account if self.identity else None
         status, detail, fix = preflight_verdict(

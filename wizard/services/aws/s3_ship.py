@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from botocore.exceptions import ClientError
+
 from wizard.core.events.base import plural
 from wizard.services.aws.ship import ShipError, ShipFile
 
@@ -117,7 +119,6 @@ def plan_upload(
     clients: AwsClients, bucket: str, key: str, files: Sequence[ShipFile]
 ) -> S3Shipment:
     """Zip the payload and look at the key's current version (read only)."""
-    from botocore.exceptions import ClientError
 
     if not files:
         raise ShipError("nothing to ship: the payload has no files")
@@ -142,7 +143,6 @@ def plan_upload(
 
 
 def _bucket_exists(clients: AwsClients, bucket: str) -> bool:
-    from botocore.exceptions import ClientError
 
     try:
         clients.client("s3").head_bucket(Bucket=bucket)

@@ -11,6 +11,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+import boto3
+from botocore.config import Config
+
 if TYPE_CHECKING:
     import boto3
 
@@ -56,7 +59,6 @@ class AwsClients:
 
     @property
     def session(self) -> boto3.session.Session:
-        import boto3
 
         with self._lock:
             if self._session is None:
@@ -71,7 +73,6 @@ class AwsClients:
 
     def client(self, service: str) -> Any:
         """A cached boto3 client for `service` (e.g. "codepipeline")."""
-        from botocore.config import Config
 
         with self._lock:
             cached = self._clients.get(service)

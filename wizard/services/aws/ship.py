@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from botocore.exceptions import ClientError
+
 from wizard.core.events.base import plural
 
 if TYPE_CHECKING:
@@ -157,7 +159,6 @@ def plan_ship(
     clients: AwsClients, repository: str, branch: str, files: Iterable[ShipFile]
 ) -> ShipPlan:
     """Read the repository and branch and decide how to commit (no writes)."""
-    from botocore.exceptions import ClientError
 
     codecommit = clients.client("codecommit")
     listed = tuple(files)
@@ -192,7 +193,6 @@ def execute_ship(
     email: str | None = None,
 ) -> ShipResult:
     """Create the branch if needed and commit the files; returns the resulting head."""
-    from botocore.exceptions import ClientError
 
     codecommit = clients.client("codecommit")
     created = plan.base != "branch"

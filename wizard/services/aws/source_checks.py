@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+from botocore.exceptions import ClientError
+
 from wizard.core.connections import PROVIDER_TYPES, authorise_step, status_line
+from wizard.services.aws.connections import connection_of
 
 if TYPE_CHECKING:
     from wizard.core.answers import Answers
@@ -23,7 +26,6 @@ Result = tuple[Status, str, str | None]
 
 def connection_check(answers: Answers, clients: AwsClients, *, sandbox: bool) -> Result:
     """ConnectionStatus: AVAILABLE ok, PENDING warn (runs fail until authorised), ERROR fail."""
-    from wizard.services.aws.connections import connection_of
 
     source = answers.source
     if source.provider not in PROVIDER_TYPES:
@@ -69,7 +71,6 @@ def connection_check(answers: Answers, clients: AwsClients, *, sandbox: bool) ->
 def source_bucket_check(answers: Answers, clients: AwsClients, bucket: str | None) -> Result:
     """An existing source bucket: it exists, is versioned, sends EventBridge notifications
     (for eventbridge change detection); the object is there (else the first run fails)."""
-    from botocore.exceptions import ClientError
 
     source = answers.source
     if source.provider != "s3":

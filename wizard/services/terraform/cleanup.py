@@ -15,6 +15,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from wizard.core.answers import Answers
 from wizard.services.aws.session import AwsClients
 
@@ -167,7 +169,6 @@ def empty_bucket(clients: AwsClients, bucket: str) -> int:
 
 def still_exists(clients: AwsClients, item: Named) -> bool:
     """True when the API still returns `item` (live instances only)."""
-    from botocore.exceptions import ClientError
 
     try:
         if item.kind == "pipeline":

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wizard.core.atomic import write_atomic
 from wizard.core.render.imports import IMPORTS_FILE, render_imports
 from wizard.services.aws.adoption import Classified, ImportTarget
 
@@ -75,7 +76,6 @@ def match(
 
 def write_imports(workdir: Path, adoptions: Iterable[Adoption]) -> Path:
     """Write `imports.tf` (atomically)."""
-    from wizard.core.atomic import write_atomic
 
     path = workdir / IMPORTS_FILE
     write_atomic(path, render_imports((a.address, a.target.id) for a in adoptions))
@@ -94,7 +94,6 @@ def remove_imports(workdir: Path) -> bool:
 
 def record_adopted(out: Path, adoptions: Iterable[Adoption]) -> None:
     """Remember the adopted addresses (with what they are) for destroy's confirmation."""
-    from wizard.core.atomic import write_atomic
 
     known = read_adopted(out)
     known.update({a.address: a.target.label for a in adoptions})
@@ -113,7 +112,6 @@ def read_adopted(out: Path) -> dict[str, str]:
 
 def forget_adopted(out: Path, addresses: Iterable[str]) -> None:
     """Drop destroyed addresses from the record (the file goes when it is empty)."""
-    from wizard.core.atomic import write_atomic
 
     known = read_adopted(out)
     for address in addresses:

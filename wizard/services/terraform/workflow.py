@@ -32,7 +32,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
+import shlex
 import signal
 import time
 from collections.abc import Awaitable, Callable
@@ -42,6 +44,7 @@ from typing import Any, Literal, TypeVar
 
 from wizard.core import signals
 from wizard.core.answers import Answers
+from wizard.core.connections import status_line
 from wizard.core.events.base import Event, Level, LogLine, Notice
 from wizard.core.events.terraform import (
     LeftoverItem,
@@ -59,7 +62,13 @@ from wizard.core.exitcodes import ExitCode, for_signal
 from wizard.core.fserrors import describe as describe_os_error
 from wizard.core.next_steps import NextStep
 from wizard.core.progress import Progress, reduce
-from wizard.services.terraform import cleanup, commands, statefile
+from wizard.core.render import render, write_workspace
+from wizard.core.render.workspace import ManifestDamaged
+from wizard.services.aws import adoption, leftovers
+from wizard.services.aws.clashes import planned_resources
+from wizard.services.aws.leftovers import RESOURCE_TYPES
+from wizard.services.aws.session import AwsClients, AwsTarget
+from wizard.services.terraform import cleanup, commands, imports, statefile
 from wizard.services.terraform.binary import TerraformNotFound, find_terraform
 from wizard.services.terraform.diagnose import (
     PLUGIN_CACHE_ENV,
@@ -67,6 +76,7 @@ from wizard.services.terraform.diagnose import (
     answer_names,
     diagnose,
 )
+from wizard.services.terraform.imports import read_adopted, remove_imports
 from wizard.services.terraform.report import run_report
 from wizard.services.terraform.runner import TerraformRunner, terraform_env
 from wizard.services.terraform.summary import summarize
@@ -310,14 +320,12 @@ class Workflow:
 
     def render(self) -> None:
         """Write the workspace (answers -> files). Edited files are kept: exit 9."""
-        from wizard.core.render import render, write_workspace
 
         sandbox = None
         if self.options.sandbox:
             from wizard.services.sandbox import sandbox_render_context
 
             sandbox = sandbox_render_context()
-        from wizard.core.render.workspace import ManifestDamaged
 
         tree = render(self.options.answers, sandbox=sandbox)
         try:
@@ -447,7 +455,6 @@ class Workflow:
         arn = self.outputs.get("connection_arn")
         if not status or not arn or status == "AVAILABLE":
             return
-        from wizard.core.connections import status_line
 
         provider = {"github": "GitHub", "gitlab": "GitLab", "bitbucket": "Bitbucket"}.get(
             self.options.answers.source.provider, self.options.answers.source.provider
@@ -613,7 +620,6 @@ class Workflow:
             from wizard.services.sandbox.launcher import ACCOUNT_ID
 
             account = ACCOUNT_ID
-        from wizard.services.aws.clashes import planned_resources
 
         planned = planned_resources(answers, account)
         return Situation(
@@ -694,7 +700,6 @@ class Workflow:
         """With `adopt`: the adoptable resources (`adoption.Classified`); conflicting ones stop
         the run with their evidence and the answers key to change. Without: a stale imports.tf
         (from an earlier --adopt run that did not apply) is removed, so the plan imports nothing."""
-        from wizard.services.terraform.imports import remove_imports
 
         stale = remove_imports(self.options.workdir)  # the first plan must not import
         if not self.options.adopt:
@@ -731,7 +736,6 @@ class Workflow:
 
     async def _classify(self) -> Any:
         """`adoption.classify` of the answers against what exists and terraform's state."""
-        from wizard.services.aws import adoption, leftovers
 
         managed = leftovers.managed_in_raw_state(await self._raw_state())
         clients = self._clients()
@@ -767,7 +771,6 @@ class Workflow:
 
     async def _plan_imports(self, plan: dict[str, Any], adoptable: list[Any]) -> dict[str, Any]:
         """Write imports.tf for what the first plan would create, and plan again."""
-        from wizard.services.terraform import imports
 
         placed, unplaced = imports.match(plan, adoptable)
         for target in unplaced:
@@ -788,7 +791,6 @@ class Workflow:
 
     def _adopted(self) -> None:
         """After a successful apply: the import blocks are spent; remember what was adopted."""
-        from wizard.services.terraform import imports
 
         if not self.adoptions:
             return
@@ -805,9 +807,6 @@ class Workflow:
 
     def _existed_before(self, summary: PlanSummary, plan: dict[str, Any]) -> PlanSummary:
         """A destroy plan's summary naming the adopted resources it deletes."""
-        import dataclasses
-
-        from wizard.services.terraform.imports import read_adopted
 
         adopted = read_adopted(self.options.out)
         deleted = [
@@ -823,7 +822,6 @@ class Workflow:
     async def find_leftovers(self) -> list[Any]:
         """Resources with the project's tag that terraform's state (as it is now) lacks
         (`wizard.services.aws.leftovers.Leftover`). Raises botocore errors."""
-        from wizard.services.aws import leftovers
 
         managed = leftovers.managed_in_raw_state(await self._raw_state())
         clients = self._clients()
@@ -835,7 +833,6 @@ class Workflow:
     async def adopt(self, chosen: list[Any]) -> list[Any]:
         """`terraform import` each chosen leftover at the address where the plan `prepare()`
         made would create it; returns those imported."""
-        from wizard.services.aws.leftovers import RESOURCE_TYPES
 
         runner = self._require_runner()
         creates = [
@@ -878,7 +875,6 @@ class Workflow:
 
     async def remove(self, chosen: list[Any]) -> list[Any]:
         """Delete each chosen leftover through the API; returns those removed."""
-        from wizard.services.aws import leftovers
 
         clients = self._clients()
         done = []
@@ -908,7 +904,6 @@ class Workflow:
 
     def leftover_item(self, leftover: Any) -> LeftoverItem:
         """A leftover with the exact commands that adopt or remove it."""
-        import shlex
 
         ident = shlex.quote(leftover.id)
         return LeftoverItem(
@@ -952,7 +947,6 @@ class Workflow:
         return self._account
 
     def _clients(self) -> Any:
-        from wizard.services.aws.session import AwsClients, AwsTarget
 
         if self.sandbox is not None:
             return self.sandbox.clients

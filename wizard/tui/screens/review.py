@@ -20,6 +20,7 @@ from wizard.core.answers import Answers, AnswersError, question_map, to_flat, to
 from wizard.core.caveats import review_caveats
 from wizard.core.events.terraform import PlanSummary
 from wizard.core.next_steps import cause_text
+from wizard.core.render import render
 from wizard.tui.messages import FilesRendered, RunnerEvent
 from wizard.tui.screens.base import Navigate, StepScreen, titled
 from wizard.tui.screens.modals import Dialog
@@ -278,7 +279,6 @@ class ReviewScreen(StepScreen):
 
     @work(thread=True, exclusive=True, group="render", exit_on_error=False, name="render files")
     def render_files(self, answers: Answers) -> None:
-        from wizard.core.render import render
 
         tree = render(answers, sandbox=self.context.services.render_sandbox)
         files = {path: f.content for path, f in tree.items()}
