@@ -68,6 +68,89 @@ class AnswerInput(Input):
 class AnswerField(Vertical):
     """Label, control, help (hidden until `?`/F1) and the field's error."""
 
+    DEFAULT_CSS = """
+    AnswerField {
+        height: auto;
+        margin: 0 0 1 0;
+    }
+
+    AnswerField .field-row {
+        height: auto;
+    }
+
+    AnswerField .field-head {
+        width: 24;
+        height: auto;
+        padding: 1 1 0 0;
+    }
+
+    AnswerField .field-label {
+        text-style: bold;
+    }
+
+    AnswerField .field-body {
+        width: 1fr;
+        height: auto;
+    }
+
+    AnswerField .origin {
+        color: $text-muted;
+        text-style: italic;
+    }
+
+    AnswerField Select, AnswerField Input {
+        width: 1fr;
+    }
+
+    AnswerField Switch {
+        margin: 0 0 0 0;
+    }
+
+    AnswerField .field-help {
+        display: none;
+        color: $text-muted;
+        padding: 0 1;
+        margin: 0 0 0 1;
+        border-left: outer $secondary;
+    }
+
+    AnswerField.-show-help .field-help {
+        display: block;
+    }
+
+    AnswerField .field-error {
+        display: none;
+        color: $error;
+        padding: 0 1;
+    }
+
+    AnswerField.-invalid .field-error {
+        display: block;
+    }
+
+    AnswerField.-invalid Input {
+        border: tall $error;
+    }
+
+    AnswerField.-invalid Input:focus {
+        border: tall $error;
+    }
+
+    AnswerField.-invalid .field-head {
+        color: $error;
+    }
+
+    AnswerField .switch-row {
+        height: auto;
+    }
+
+    AnswerField .switch-state {
+        width: auto;
+        padding: 1 1 0 1;
+        color: $text-muted;
+    }
+    """
+
     class Edited(Message):
         """The text of a field changed (typed, picked or set)."""
 

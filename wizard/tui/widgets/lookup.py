@@ -22,6 +22,24 @@ State = Literal["idle", "loading", "ok", "warn", "failed", "off"]
 class LookupStatus(Static):
     """Shows one lookup's state. The spinner only ticks while loading."""
 
+    DEFAULT_CSS = """
+    LookupStatus {
+        height: auto;
+    }
+
+    LookupStatus.-failed {
+        color: $error;
+    }
+
+    LookupStatus.-warn {
+        color: $warning;
+    }
+
+    LookupStatus.-off {
+        color: $text-muted;
+    }
+    """
+
     def __init__(
         self,
         idle_text: str = "",

@@ -13,6 +13,14 @@ from wizard.app.steps import STEPS
 class StepIndicator(Static):
     """`✓ Welcome › ✓ AWS › ● Source › ○ Targets …`"""
 
+    DEFAULT_CSS = """
+    StepIndicator {
+        height: 1;
+        padding: 0 1;
+        margin: 1 0 0 0;
+    }
+    """
+
     def __init__(
         self,
         current: str,

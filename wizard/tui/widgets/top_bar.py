@@ -9,6 +9,14 @@ from textual.widgets import Static
 class TopBar(Static):
     """`◆ cdwizard  AWS · profile default · eu-west-1 ……… answers: ./cdwizard-out/answers.yml`"""
 
+    DEFAULT_CSS = """
+    TopBar {
+        height: 1;
+        background: $panel;
+        padding: 0 1;
+    }
+    """
+
     def __init__(self, target: str, workspace: str) -> None:
         super().__init__()
         self.target = target
