@@ -142,7 +142,7 @@ EMULATED = [
 
 
 @pytest.mark.parametrize("case", EMULATED)
-def test_the_emulators_simulator_and_the_fallback_agree(aws_target: Any, case: str) -> None:  # type: ignore[no-untyped-def]
+def test_the_emulators_simulator_and_the_fallback_agree(aws_target: Any, case: str) -> None:
     """Both paths of `role_access` against the moto server: SimulatePrincipalPolicy (moto's own
     evaluator, added by the sandbox extension) and reading the role's policies (ours)."""
     documents, boundary, decision, _ = CASES[case]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests._moto_auth import restricted_target
-from wizard.core.answers import validate_mapping
+from wizard.core.answers import Answers, validate_mapping
 from wizard.core.events.preflight import (
     CheckStatus,
     PreflightCheck,
@@ -39,7 +39,7 @@ AGENT_POLICY = json.dumps(
 )
 
 
-def answers(**sections: dict[str, Any]):
+def answers(**sections: dict[str, Any]) -> Answers:
     doc: dict[str, Any] = {
         "version": 1,
         "project": "shop",
@@ -516,8 +516,8 @@ def test_an_explicit_deny_cannot_be_fixed_by_extending_the_role(
 
 
 def test_instance_roles_are_read_when_the_simulator_is_not_allowed(
-    aws_target, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    aws_target: Any, tmp_path: Path
+) -> None:
     admin = AwsClients(aws_target)
     repo_with_branch(admin)
     instance(admin, reads_artifacts=False)
@@ -565,7 +565,7 @@ def private_subnet(clients: AwsClients, cidr: str = "10.20.1.0/24") -> tuple[str
     return vpc, subnet, table
 
 
-def created(**targets: Any):  # type: ignore[no-untyped-def]
+def created(**targets: Any) -> Answers:
     return answers(targets={"create_instance": True, "agent_install": "user_data", **targets})
 
 

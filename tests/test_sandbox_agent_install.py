@@ -5,7 +5,9 @@ install (console markers, the wait) and the monitor says "agent not yet running 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from tests.conftest import REPO
 from tests.sandbox_delivery_support import FakeClock, Stack, payload, run_until
@@ -17,7 +19,7 @@ from wizard.services.sandbox.extensions._delivery.agent_install import AGENT_INS
 USER_DATA = (REPO / "terraform" / "modules" / "instance" / "user_data.sh.tftpl").read_text()
 
 
-def sim_now(clock: FakeClock):  # type: ignore[no-untyped-def]
+def sim_now(clock: FakeClock) -> Callable[[], datetime]:
     return lambda: datetime.fromtimestamp(clock.t, UTC)
 
 
@@ -115,11 +117,11 @@ def test_preinstalled_and_ssm_installed_agents(stack: Stack, sim_clock: FakeCloc
 def test_doctor_tells_an_installing_agent_from_a_running_one(
     stack: Stack,
     sim_clock: FakeClock,
-    tmp_path,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
 ) -> None:
     from tests.test_preflight import layout_mirror
     from wizard.core.answers import validate_mapping
-    from wizard.core.events.preflight import CheckStatus
+    from wizard.core.events.preflight import CheckStatus, PreflightCheck
     from wizard.services.aws.preflight import PreflightOptions, run_preflight
 
     stack.create(instances=0, pipeline=False)
@@ -138,7 +140,7 @@ def test_doctor_tells_an_installing_agent_from_a_running_one(
     )
     options = PreflightOptions(provider_mirror=layout_mirror(tmp_path))
 
-    def check():  # type: ignore[no-untyped-def]
+    def check() -> PreflightCheck:
         return run_preflight(answers, stack.clients, options).by_name("codedeploy_agent")
 
     installing = check()

@@ -8,15 +8,15 @@ from pathlib import Path
 
 from tests.sandbox_delivery_support import T0, FakeClock, Stack, payload
 from tests.test_preflight import layout_mirror
-from wizard.core.answers import validate_mapping
-from wizard.core.events.preflight import CheckStatus
+from wizard.core.answers import Answers, validate_mapping
+from wizard.core.events.preflight import CheckStatus, PreflightCheck
 from wizard.services.aws.monitor.monitor import FollowSpec, Monitor
 from wizard.services.aws.preflight import PreflightOptions, run_preflight
 
 DAY = 86400.0
 
 
-def answers_for(stack: Stack, change_detection: str = "poll"):  # type: ignore[no-untyped-def]
+def answers_for(stack: Stack, change_detection: str = "poll") -> Answers:
     return validate_mapping(
         {
             "version": 1,
@@ -37,7 +37,7 @@ def answers_for(stack: Stack, change_detection: str = "poll"):  # type: ignore[n
     )
 
 
-def polling_check(stack: Stack, tmp_path: Path, change_detection: str = "poll"):  # type: ignore[no-untyped-def]
+def polling_check(stack: Stack, tmp_path: Path, change_detection: str = "poll") -> PreflightCheck:
     options = PreflightOptions(provider_mirror=layout_mirror(tmp_path))
     report = run_preflight(answers_for(stack, change_detection), stack.clients, options)
     return report.by_name("polling")
