@@ -59,7 +59,12 @@ def _common(tmp_path: Path, answers_text: str) -> tuple[str, ...]:
 
 def _ok(result: tuple[int, list[dict[str, Any]], str]) -> list[dict[str, Any]]:
     code, events, err = result
-    assert code == 0, (err[-3000:], [e for e in events if e["level"] in ("warn", "error")])
+    errors = [
+        (e.get("summary") or e.get("text"), e.get("address"), str(e.get("detail", ""))[:600])
+        for e in events
+        if e["level"] == "error"
+    ]
+    assert code == 0, (errors, err[-2000:])
     return events
 
 
