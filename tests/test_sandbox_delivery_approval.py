@@ -4,6 +4,7 @@ instances; the approval waits (token in GetPipelineState) until PutApprovalResul
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,8 @@ from botocore.exceptions import ClientError
 from tests.moto_stack import pipeline_declaration
 from tests.sandbox_delivery_support import FakeClock, Stack, payload, run_until
 from wizard.core.events.pipeline import FINAL_EXECUTION_STATUSES as FINAL
+from wizard.services.sandbox.extensions import delivery
+from wizard.services.sandbox.launcher import Sandbox
 
 MESSAGE = "Approve deployment to production?"
 LINK = "https://example.com/release-notes"
@@ -293,3 +296,47 @@ def test_abandoning_an_execution_abandons_its_waiting_approval_and_a_retry_asks_
     )
     retried = run_until(sim_clock, lambda: _waiting_token(stack, "Approve-staging", second))
     assert retried != token
+
+
+def test_a_waiting_approval_survives_the_sandboxs_save_and_restore(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(delivery.PACE_ENV, "0")  # runs finish as they start: no waiting
+    ws = tmp_path / "ws"
+    box = Sandbox.for_workspace(ws)
+    box.start()
+    try:
+        stack = Stack(box.clients, pipeline="saved-pipeline")
+        stack.create(instances=0, pipeline=False)
+        role = stack.client("iam").get_role(RoleName=f"{stack.pipeline}-role")["Role"]["Arn"]
+        declaration = pipeline_declaration(
+            stack.pipeline,
+            role,
+            bucket=stack.bucket,
+            repository=stack.repository,
+            branch=stack.branch,
+            application=stack.application,
+            group=stack.group,
+            source_settings={"PollForSourceChanges": "false"},
+        )
+        source, _ = declaration["stages"]
+        declaration["stages"] = [
+            source,
+            {"name": "Approve-production", "actions": [_approval_action()]},
+        ]
+        stack.client("codepipeline").create_pipeline(pipeline=declaration)
+        execution_id = _push(stack, "1")
+        token = _waiting_token(stack, "Approve-production", execution_id)
+        assert token
+    finally:
+        box.stop()
+
+    again = Sandbox.for_workspace(ws)
+    again.start()
+    try:
+        stack = Stack(again.clients, pipeline="saved-pipeline")
+        assert _waiting_token(stack, "Approve-production", execution_id) == token
+        _approve(stack, str(token))
+        assert _status(stack, execution_id) == "Succeeded"
+    finally:
+        again.stop(save=False)

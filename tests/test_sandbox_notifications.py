@@ -208,6 +208,11 @@ def test_email_subscriptions_wait_for_confirmation(clients: AwsClients) -> None:
         sns.unsubscribe(SubscriptionArn=arn)
     assert _code(refused) == "InvalidParameter"
     assert "pending confirmation" in refused.value.response["Error"]["Message"]
+    [listed] = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    assert (listed["SubscriptionArn"], listed["Endpoint"]) == (
+        "PendingConfirmation",
+        "ops@example.com",
+    )
     queue = sns.subscribe(
         TopicArn=topic,
         Protocol="sqs",
@@ -261,8 +266,10 @@ async def test_the_provider_creates_and_destroys_notifications(
         assert [t["TargetStatus"] for t in rule["Targets"]] == ["ACTIVE"]
         sns = box.clients.client("sns")
         [subscription] = sns.list_subscriptions()["Subscriptions"]
+        assert subscription["SubscriptionArn"] == "PendingConfirmation"
+        state = json.loads((tmp_path / "terraform.tfstate").read_text())
         attributes = sns.get_subscription_attributes(
-            SubscriptionArn=subscription["SubscriptionArn"]
+            SubscriptionArn=state["outputs"]["subscription_arn"]["value"]
         )["Attributes"]
         assert attributes["PendingConfirmation"] == "true"
 

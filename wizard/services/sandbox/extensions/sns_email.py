@@ -7,22 +7,49 @@ pending (the wizard tells each address to confirm). As on AWS:
 - Subscribe answers `pending confirmation` instead of an ARN, unless the request sets
   `ReturnSubscriptionArn` (as the terraform provider does);
 - GetSubscriptionAttributes shows `PendingConfirmation` true and the topic counts it in
-  `SubscriptionsPending`;
+  `SubscriptionsPending`; ListSubscriptions(ByTopic) show `PendingConfirmation` as its ARN;
 - Unsubscribe refuses a pending subscription (InvalidParameter); deleting the topic removes it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 EMAIL_PROTOCOLS = ("email", "email-json")
 PENDING_ARN = "pending confirmation"
+#: what the listings show in place of a pending subscription's ARN
+PENDING_LISTED = "PendingConfirmation"
 _MARK = "_cdwizard_sns_email"
 _PENDING = "_cdwizard_pending"
 
 
 def pending(subscription: Any) -> bool:
     return bool(getattr(subscription, _PENDING, False))
+
+
+def _listed(subscription: Any) -> dict[str, Any]:
+    return {
+        "SubscriptionArn": PENDING_LISTED if pending(subscription) else subscription.arn,
+        "Owner": subscription.owner,
+        "Protocol": subscription.protocol,
+        "Endpoint": subscription.endpoint,
+        "TopicArn": subscription.topic_arn,
+    }
+
+
+def _listing(own: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A ListSubscriptions(ByTopic) handler whose pending subscriptions show no ARN."""
+
+    def handler(self: Any) -> Any:
+        out = own(self)
+        result = getattr(out, "result", None)
+        if isinstance(result, dict) and isinstance(result.get("Subscriptions"), list):
+            result["Subscriptions"] = [_listed(s) for s in result["Subscriptions"]]
+        return out
+
+    handler.__name__ = own.__name__
+    return handler
 
 
 def install() -> None:
@@ -68,8 +95,14 @@ def install() -> None:
             return ActionResult({"SubscriptionArn": PENDING_ARN})
         return out
 
-    for fn in (subscribe, unsubscribe, subscribe_response):
+    listings = {
+        name: _listing(SNSResponse.__dict__[name])
+        for name in ("list_subscriptions", "list_subscriptions_by_topic")
+    }
+    for fn in (subscribe, unsubscribe, subscribe_response, *listings.values()):
         setattr(fn, _MARK, True)
+    for name, fn in listings.items():
+        setattr(SNSResponse, name, fn)
     # deliberate monkeypatches of moto's SNS (same signatures)
     SNSBackend.subscribe = subscribe  # type: ignore[method-assign]
     SNSBackend.unsubscribe = unsubscribe  # type: ignore[method-assign]
