@@ -446,6 +446,7 @@ def test_user_data_renders_through_templatefile(
         "load-balancer",
         "github-new-connection",
         "s3-created-bucket",
+        "environments",
     ],
 )
 def test_the_pipeline_is_created_after_what_it_deploys_to(
