@@ -38,23 +38,29 @@ from wizard.core.answers import question_map, questions, to_flat
 from wizard.core.answers.rules import AMI_ALIASES
 from wizard.core.render import render
 from wizard.core.render.tfvars import (
+    ENVIRONMENT_VARIABLES,
     LOAD_BALANCER_VARIABLES,
     NOT_TERRAFORM,
+    NOTIFICATION_VARIABLES,
     VARIABLES,
     root_variables,
+    variables_for,
 )
 
 GOLDEN = REPO / "tests" / "golden" / "terraform"
 MODULES = REPO / "terraform" / "modules"
 ROOT_TEMPLATES = REPO / "templates" / "terraform"
 MODULE_NAMES = (
+    "application",
     "artifacts",
     "codedeploy",
     "connection",
+    "deployment_group",
     "events",
     "iam",
     "instance",
     "loadbalancer",
+    "notifications",
     "pipeline",
     "source_bucket",
 )
@@ -96,7 +102,13 @@ def _parse_dir(folder: Path) -> dict[str, Any]:
 
 GOLDEN_CASES = {
     name: VARIANTS[name]
-    for name in ("default", "repo-s3-tags-ami", "github-new-connection", "s3-created-bucket")
+    for name in (
+        "default",
+        "repo-s3-tags-ami",
+        "github-new-connection",
+        "s3-created-bucket",
+        "environments",
+    )
 }
 
 
@@ -164,7 +176,12 @@ def test_real_rendering_carries_no_sandbox_settings() -> None:
 
 def test_every_answer_reaches_terraform_or_is_accounted_for() -> None:
     keys = {q.key for q in questions()}
-    mapped = set(VARIABLES.values()) | set(LOAD_BALANCER_VARIABLES.values())
+    mapped = (
+        set(VARIABLES.values())
+        | set(LOAD_BALANCER_VARIABLES.values())
+        | set(ENVIRONMENT_VARIABLES.values())
+        | set(NOTIFICATION_VARIABLES.values())
+    )
     assert not mapped & set(NOT_TERRAFORM)
     assert mapped | set(NOT_TERRAFORM) == keys, (
         "every answers key must map to a root variable (wizard/core/render/tfvars.py VARIABLES) "
@@ -182,9 +199,7 @@ def test_root_variables_match_tfvars_and_declarations(variant: str) -> None:
     declared = _blocks(hcl2.loads(tree["variables.tf"].content.decode()), "variable")
     tfvars = json.loads(tree["terraform.tfvars.json"].content)
     flat = to_flat(answers)
-    candidates = {**VARIABLES, **LOAD_BALANCER_VARIABLES}
-    if answers.load_balancer.mode == "none":
-        candidates = dict(VARIABLES)
+    candidates = variables_for(answers)
     expected = {n: k for n, k in candidates.items() if question_map()[k].applies(flat)}
     assert list(tfvars) == list(expected)
     assert set(declared) == set(expected)
@@ -431,6 +446,7 @@ def test_user_data_renders_through_templatefile(
         "load-balancer",
         "github-new-connection",
         "s3-created-bucket",
+        "environments",
     ],
 )
 def test_the_pipeline_is_created_after_what_it_deploys_to(
@@ -481,6 +497,8 @@ def test_the_pipeline_is_created_after_what_it_deploys_to(
         "s3-existing-bucket-poll",
         "load-balancer",
         "existing-target-group",
+        "environments",
+        "environments-ssm-existing-topic",
     ],
 )
 def test_checkov_has_no_unjustified_failures(variant: str, tmp_path: Path) -> None:
