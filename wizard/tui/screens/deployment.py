@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Static
+from textual.containers import Horizontal
+from textual.widgets import Static, Switch
 
 from wizard.core.answers import question_map
 from wizard.core.events.base import plural
@@ -23,6 +25,35 @@ class DeploymentStep(StepScreen):
         "deployment.instance_profile",
     )
     BINDINGS: ClassVar = [REFRESH]
+    DEFAULT_CSS = """
+    #want-environments-row {
+        height: auto;
+        margin: 1 0 1 0;
+    }
+
+    #want-environments-label {
+        width: 1fr;
+        padding: 1 1 0 1;
+    }
+    """
+
+    def compose_outro(self) -> ComposeResult:
+        with Horizontal(id="want-environments-row"):
+            yield Switch(self.draft.environments_wanted, id="want-environments")
+            yield Static(
+                "Several environments (e.g. staging, then production), manual approvals or "
+                "e-mail notifications: set up in the next step.",
+                id="want-environments-label",
+                markup=False,
+            )
+
+    @on(Switch.Changed, "#want-environments")
+    def _want_environments(self, event: Switch.Changed) -> None:
+        event.stop()
+        self.draft.wants_environments = event.value
+        old = self.query_one("#steps")
+        self.mount(self.step_indicator(), before=old)
+        old.remove()
 
     def compose_aside(self) -> ComposeResult:
         yield titled("What this config means here", Static("", id="explainer", markup=False))

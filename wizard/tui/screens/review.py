@@ -15,7 +15,7 @@ from textual.widgets import Button, Footer, Static, TabbedContent, TabPane, Tabs
 
 from wizard.app.failure_steps import failure_lines
 from wizard.app.ports import Failure, is_runner_error
-from wizard.app.steps import FORM_STEPS, step, step_questions
+from wizard.app.steps import FORM_STEPS, number, step, step_questions
 from wizard.core.answers import Answers, AnswersError, question_map, to_flat, to_text
 from wizard.core.caveats import review_caveats
 from wizard.core.events.terraform import PlanSummary
@@ -27,7 +27,6 @@ from wizard.tui.screens.modals import Dialog
 from wizard.tui.widgets.answer_field import AnswerField, field_id
 from wizard.tui.widgets.failure_panel import FailurePanel
 from wizard.tui.widgets.lookup import LookupStatus
-from wizard.tui.widgets.step_indicator import StepIndicator
 
 LEXERS = {
     ".tf": "terraform",
@@ -94,10 +93,11 @@ class ReviewScreen(StepScreen):
 
     def compose(self) -> ComposeResult:
         yield self.top_bar()
-        yield StepIndicator(self.STEP, self.draft.completed, id="steps")
+        yield self.step_indicator()
         with TabbedContent(id="review-tabs", initial="tab-summary"):
             with TabPane("Summary", id="tab-summary"), VerticalScroll(id="summary"):
-                yield Static("7. Review", classes="step-title")
+                index = number(self.STEP, self.draft.optional_steps())
+                yield Static(f"{index}. Review", classes="step-title")
                 yield Static(step("review").intro, classes="step-intro", markup=False)
                 yield Static("", id="problems", classes="problems", markup=False)
                 yield titled(

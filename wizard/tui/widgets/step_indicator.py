@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from textual.content import Content
 from textual.widgets import Static
 
-from wizard.app.steps import STEPS
+from wizard.app.steps import flow, step
 
 
 class StepIndicator(Static):
@@ -29,25 +29,29 @@ class StepIndicator(Static):
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
+        optional: Collection[str] = (),
     ) -> None:
+        """`optional`: the optional steps in this run's flow (e.g. Environments)."""
         super().__init__(name=name, id=id, classes=classes)
         self.current = current
         self.completed = set(completed)
+        self.optional = frozenset(optional)
 
     def on_mount(self) -> None:
         self.update(self.describe())
 
     def describe(self) -> Content:
         parts: list[Content] = []
-        for index, step in enumerate(STEPS, start=1):
-            if step.name == self.current:
+        for index, name in enumerate(flow({*self.optional, self.current}), start=1):
+            step_ = step(name)
+            if step_.name == self.current:
                 parts.append(
-                    Content.from_markup(f"[b $primary]● {index} $title[/]", title=step.title)
+                    Content.from_markup(f"[b $primary]● {index} $title[/]", title=step_.title)
                 )
-            elif step.name in self.completed:
+            elif step_.name in self.completed:
                 parts.append(
-                    Content.from_markup(f"[$success]✓[/] {index} $title", title=step.title)
+                    Content.from_markup(f"[$success]✓[/] {index} $title", title=step_.title)
                 )
             else:
-                parts.append(Content.from_markup(f"[dim]○ {index} $title[/]", title=step.title))
+                parts.append(Content.from_markup(f"[dim]○ {index} $title[/]", title=step_.title))
         return Content.from_markup("[dim] › [/]").join(parts)
