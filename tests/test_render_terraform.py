@@ -38,10 +38,13 @@ from wizard.core.answers import question_map, questions, to_flat
 from wizard.core.answers.rules import AMI_ALIASES
 from wizard.core.render import render
 from wizard.core.render.tfvars import (
+    ENVIRONMENT_VARIABLES,
     LOAD_BALANCER_VARIABLES,
     NOT_TERRAFORM,
+    NOTIFICATION_VARIABLES,
     VARIABLES,
     root_variables,
+    variables_for,
 )
 
 GOLDEN = REPO / "tests" / "golden" / "terraform"
@@ -164,7 +167,12 @@ def test_real_rendering_carries_no_sandbox_settings() -> None:
 
 def test_every_answer_reaches_terraform_or_is_accounted_for() -> None:
     keys = {q.key for q in questions()}
-    mapped = set(VARIABLES.values()) | set(LOAD_BALANCER_VARIABLES.values())
+    mapped = (
+        set(VARIABLES.values())
+        | set(LOAD_BALANCER_VARIABLES.values())
+        | set(ENVIRONMENT_VARIABLES.values())
+        | set(NOTIFICATION_VARIABLES.values())
+    )
     assert not mapped & set(NOT_TERRAFORM)
     assert mapped | set(NOT_TERRAFORM) == keys, (
         "every answers key must map to a root variable (wizard/core/render/tfvars.py VARIABLES) "
@@ -182,9 +190,7 @@ def test_root_variables_match_tfvars_and_declarations(variant: str) -> None:
     declared = _blocks(hcl2.loads(tree["variables.tf"].content.decode()), "variable")
     tfvars = json.loads(tree["terraform.tfvars.json"].content)
     flat = to_flat(answers)
-    candidates = {**VARIABLES, **LOAD_BALANCER_VARIABLES}
-    if answers.load_balancer.mode == "none":
-        candidates = dict(VARIABLES)
+    candidates = variables_for(answers)
     expected = {n: k for n, k in candidates.items() if question_map()[k].applies(flat)}
     assert list(tfvars) == list(expected)
     assert set(declared) == set(expected)

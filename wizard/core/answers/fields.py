@@ -38,7 +38,7 @@ class Derived:
     describe: str  # how the default is shown in help and schema, e.g. "<project>-dg"
 
 
-Kind = Literal["str", "int", "bool", "choice", "map", "list"]
+Kind = Literal["str", "int", "bool", "choice", "map", "list", "records"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,8 @@ class Question:
     when: When | None = None
     #: when it applies, it must have a value (not null); `fix` of the "is required" problem
     required: str | None = None
+    #: for a list of records (`records()`): the dataclass of one entry, whose fields are questions
+    record: type | None = None
     # filled in by `bind()` from the dataclass field:
     key: str = ""
     kind: Kind = "str"
@@ -156,6 +158,29 @@ def ask(
     return field(default=default, metadata={"question": question})
 
 
+def records(
+    cls: type,
+    *,
+    help: str,
+    label: str = "",
+    step: str = "",
+    advanced: bool = False,
+) -> Any:
+    """Declare a list of records (e.g. `environments`): each entry is a `cls`, a dataclass whose
+    fields are declared with `ask()` like a section's. Entries are validated field by field and
+    reported as `key[i].field`; an entry's derived defaults see the other answers and the entry's
+    own fields (by their bare names)."""
+    question = Question(
+        default=[], help=help, label=label, step=step, advanced=advanced, record=cls
+    )
+    return field(default_factory=list, metadata={"question": question})
+
+
+def record_questions(cls: type) -> tuple[Question, ...]:
+    """The bound questions of one record (keys are the bare field names)."""
+    return tuple(q for _, _, q in walk(cls) if q is not None)
+
+
 def section(cls: type, *, title: str, help: str) -> Any:
     """Declare a nested section (a dataclass of questions)."""
     return field(default_factory=cls, metadata={"section": (title, help)})
@@ -183,6 +208,9 @@ def _kind_of(annotation: Any) -> tuple[Kind, bool, tuple[str, ...]]:
     if origin is dict:
         return "map", nullable, ()
     if origin is list:
+        (item,) = typing.get_args(annotation) or (str,)
+        if dataclasses.is_dataclass(item):
+            return "records", nullable, ()
         return "list", nullable, ()
     raise TypeError(f"unsupported answer type {annotation!r}")
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from wizard.core.answers import rules as r
-from wizard.core.answers.fields import Derived, ask, only_when, section
+from wizard.core.answers.fields import Derived, ask, only_when, records, section
 
 CURRENT_VERSION = 1
 
@@ -369,6 +369,156 @@ class PipelineAnswers:
     )
 
 
+def _from_answer(key: str) -> Derived:
+    """An environment's default taken from the single-environment answer `key`."""
+    return Derived(lambda a: a.get(key), f"<{key}>")
+
+
+DEPLOYMENT_CONFIGS = Literal[
+    "CodeDeployDefault.OneAtATime",
+    "CodeDeployDefault.HalfAtATime",
+    "CodeDeployDefault.AllAtOnce",
+]
+
+_ENV = "environments"
+
+
+@dataclass(frozen=True)
+class EnvironmentAnswers:
+    """One environment: its own deployment group (and instances), deployed in list order."""
+
+    name: str = ask(
+        None,
+        label="Name",
+        step=_ENV,
+        help="Environment name: lowercase letters, digits and hyphens, starting with a letter, "
+        "at most 20 characters, unique. Names its deployment group (<project>-<name>-dg), its "
+        "instances (<project>-<name>) and its pipeline stages (Approve-<name>, Deploy-<name>).",
+        rules=r.ENVIRONMENT_NAME,
+        example="staging",
+        required="give the environment a name, e.g. 'staging'",
+    )
+    tag_key: str = ask(
+        _from_answer("targets.tag_key"),
+        label="Tag key",
+        step=_ENV,
+        help="EC2 tag key this environment's deployment group targets.",
+        rules=r.TAG_KEY,
+    )
+    tag_value: str = ask(
+        Derived(
+            lambda a: f"{a.get('project') or 'cdwizard'}-{a.get('name') or 'env'}",
+            "<project>-<name>",
+        ),
+        label="Tag value",
+        step=_ENV,
+        help="EC2 tag value this environment's deployment group targets (each environment must "
+        "target other instances than the others).",
+        rules=r.TAG_VALUE,
+    )
+    create_instance: bool = ask(
+        _from_answer("targets.create_instance"),
+        label="Create instances",
+        step=_ENV,
+        help="Create this environment's EC2 instances (tagged as above); false targets "
+        "instances you already run.",
+    )
+    instance_type: str = ask(
+        _from_answer("targets.instance_type"),
+        label="Instance type",
+        step=_ENV,
+        help="EC2 instance type of this environment's created instances.",
+        rules=r.INSTANCE_TYPE,
+    )
+    instance_count: int = ask(
+        _from_answer("targets.instance_count"),
+        label="Instance count",
+        step=_ENV,
+        help="How many instances to create for this environment.",
+        rules=(r.int_range(1, 50, unit="instances"),),
+    )
+    deployment_config: DEPLOYMENT_CONFIGS = ask(
+        _from_answer("deployment.config"),
+        label="Deployment config",
+        step=_ENV,
+        help="CodeDeploy deployment config of this environment's group.",
+    )
+    rollback_on_failure: bool = ask(
+        _from_answer("deployment.rollback_on_failure"),
+        label="Roll back on failure",
+        step=_ENV,
+        help="Automatically redeploy the last good revision when a deployment here fails.",
+    )
+    group_tags: dict[str, str] = ask(
+        _from_answer("deployment.group_tags"),
+        label="Deployment group tags",
+        step=_ENV,
+        help="Tags on this environment's deployment group (KEY=VALUE pairs).",
+        rules=(r.tag_map(),),
+    )
+    approval: bool = ask(
+        False,
+        label="Manual approval",
+        step=_ENV,
+        help="A manual approval (a stage Approve-<name>) precedes this environment's deploy: "
+        "the pipeline waits until somebody approves or rejects it (`cdwizard monitor "
+        "--approve`, the console, or the notification's link).",
+    )
+    approval_message: str = ask(
+        Derived(
+            lambda a: f"Approve deployment to {a.get('name') or 'this environment'}?",
+            "Approve deployment to <name>?",
+        ),
+        label="Approval message",
+        step=_ENV,
+        help="The text shown with the approval (CodePipeline's CustomData, at most 512 "
+        "characters).",
+        rules=(r.length(1, 512), r.no_control_chars()),
+    )
+    approval_url: str | None = ask(
+        None,
+        label="Approval URL",
+        step=_ENV,
+        help="An https address shown with the approval for reviewers (e.g. the staging site); "
+        "only used with approval: true.",
+        rules=r.HTTPS_URL,
+    )
+
+
+NOTIFICATION_EVENTS: tuple[str, ...] = ("failed", "succeeded", "approval", "deployment_failed")
+
+
+@dataclass(frozen=True)
+class NotificationsAnswers:
+    topic_arn: str | None = ask(
+        None,
+        label="SNS topic ARN",
+        step=_ENV,
+        help="An existing SNS topic to notify (its ARN, same region; its access policy must let "
+        "codestar-notifications.amazonaws.com publish). null: terraform creates "
+        "<project>-notifications when emails are given.",
+        rules=r.SNS_TOPIC_ARN,
+    )
+    emails: list[str] = ask(
+        [],
+        label="Emails",
+        step=_ENV,
+        help="Addresses subscribed to the topic. AWS sends each a confirmation email: nothing "
+        "is delivered to an address until its owner clicks the link in it. No emails and no "
+        "topic_arn: no notifications.",
+        rules=r.EMAILS,
+    )
+    events: list[str] = ask(
+        list(NOTIFICATION_EVENTS),
+        label="Events",
+        step=_ENV,
+        help="What is notified: 'failed' (a pipeline run failed), 'succeeded' (a run "
+        "succeeded), 'approval' (a manual approval waits), 'deployment_failed' (a CodeDeploy "
+        "deployment failed).",
+        rules=r.notification_events(NOTIFICATION_EVENTS),
+    )
+
+
 @dataclass(frozen=True)
 class PayloadAnswers:
     destination: str = ask(
@@ -675,6 +825,20 @@ class Answers:
         help="Deployments without downtime: an Application Load Balancer whose target group "
         "CodeDeploy takes each instance out of while it is deployed to.",
     )
+    environments: list[EnvironmentAnswers] = records(
+        EnvironmentAnswers,
+        label="Environments",
+        step=_ENV,
+        help="Environments deployed one after another (e.g. staging, then production), each "
+        "with its own deployment group and targets, optionally behind a manual approval. Empty: "
+        "one environment, as described by targets and deployment.",
+    )
+    notifications: NotificationsAnswers = section(
+        NotificationsAnswers,
+        title="Notifications",
+        help="Emails (through an SNS topic) when a pipeline run fails or succeeds, an approval "
+        "waits, or a deployment fails.",
+    )
     terraform: TerraformAnswers = section(
         TerraformAnswers, title="Terraform", help="State backend and binary."
     )
@@ -958,4 +1122,201 @@ CROSS_RULES: tuple[CrossRule, ...] = (
         ),
         _reachable_target,
     ),
+)
+
+
+# --- environments and notifications --------------------------------------------------------------
+
+#: Each: (keys it concerns) -> check(flat answers) -> problems as (path, message, fix, value).
+#: For rules about list entries, reported at `environments[i].field`.
+ListProblem = tuple[str, str, str, Any]
+ListRule = tuple[tuple[str, ...], Callable[[Mapping[str, Any]], list[ListProblem]]]
+
+#: CodePipeline quota: stages per pipeline.
+MAX_STAGES = 50
+
+
+def deployment_group_name(project: str, env: str) -> str:
+    """`<project>-<env>-dg` (at most 32 + 1 + 20 + 3 characters: within CodeDeploy's 100)."""
+    return f"{project}-{env}-dg"
+
+
+def pipeline_stages(environments: list[Mapping[str, Any]]) -> list[str]:
+    """Stage names in order: Source, then per environment Approve-<env> (when asked) and
+    Deploy-<env>."""
+    stages = ["Source"]
+    for env in environments:
+        if env["approval"]:
+            stages.append(f"Approve-{env['name']}")
+        stages.append(f"Deploy-{env['name']}")
+    return stages
+
+
+def _unique_names(a: Mapping[str, Any]) -> list[ListProblem]:
+    seen: dict[str, int] = {}
+    out: list[ListProblem] = []
+    for i, env in enumerate(a["environments"]):
+        if env["name"] in seen:
+            out.append(
+                (
+                    f"environments[{i}].name",
+                    f"is already the name of environments[{seen[env['name']]}]",
+                    "give each environment its own name",
+                    env["name"],
+                )
+            )
+        seen.setdefault(env["name"], i)
+    return out
+
+
+def _distinct_targets(a: Mapping[str, Any]) -> list[ListProblem]:
+    seen: dict[tuple[str, str], int] = {}
+    out: list[ListProblem] = []
+    for i, env in enumerate(a["environments"]):
+        target = (env["tag_key"], env["tag_value"])
+        if target in seen:
+            out.append(
+                (
+                    f"environments[{i}].tag_value",
+                    f"targets the same instances as environments[{seen[target]}] "
+                    f"({target[0]}={target[1]}): a deploy there would also change them",
+                    "give each environment its own tag_value (or tag_key)",
+                    env["tag_value"],
+                )
+            )
+        seen.setdefault(target, i)
+    return out
+
+
+def _stage_quota(a: Mapping[str, Any]) -> list[ListProblem]:
+    stages = len(pipeline_stages(a["environments"]))
+    if stages <= MAX_STAGES:
+        return []
+    return [
+        (
+            "environments",
+            f"the pipeline would have {stages} stages (Source, one Deploy per environment and "
+            f"one Approve per approval); CodePipeline allows {MAX_STAGES}",
+            "use fewer environments or fewer approvals",
+            len(a["environments"]),
+        )
+    ]
+
+
+def _env_group_tags(a: Mapping[str, Any]) -> list[ListProblem]:
+    out: list[ListProblem] = []
+    for i, env in enumerate(a["environments"]):
+        total = len(set(a["tags"] or {}) | set(env["group_tags"] or {})) + RESERVED_TAGS
+        if total > 50:
+            out.append(
+                (
+                    f"environments[{i}].group_tags",
+                    f"the deployment group would carry {total} tags (group_tags, tags and "
+                    "cdwizard's own cdwizard:project); AWS allows 50",
+                    "drop some of this environment's group_tags or tags",
+                    len(env["group_tags"] or {}),
+                )
+            )
+    return out
+
+
+def _env_agent_install(a: Mapping[str, Any]) -> list[ListProblem]:
+    """The agent install (targets.agent_install) holds for every environment's instances."""
+    install, ami = a["targets.agent_install"], a["targets.ami"]
+    out: list[ListProblem] = []
+    for i, env in enumerate(a["environments"]):
+        if install == "user_data" and not env["create_instance"]:
+            out.append(
+                (
+                    f"environments[{i}].create_instance",
+                    "is false, but targets.agent_install 'user_data' only installs the agent on "
+                    "instances cdwizard creates",
+                    "set targets.agent_install to 'ssm' or 'preinstalled', or set "
+                    f"environments[{i}].create_instance to true",
+                    False,
+                )
+            )
+        if install == "preinstalled" and env["create_instance"] and ami in r.AMI_ALIASES:
+            out.append(
+                (
+                    f"environments[{i}].create_instance",
+                    f"creates instances from the stock image '{ami}', which has no CodeDeploy "
+                    "agent, and targets.agent_install is 'preinstalled'",
+                    "set targets.agent_install to 'user_data' or 'ssm', or targets.ami to an AMI "
+                    "you built with the agent",
+                    True,
+                )
+            )
+        if install == "ssm":
+            problem = r.ssm_target_key_problem(env["tag_key"])
+            if problem is not None:
+                out.append(
+                    (
+                        f"environments[{i}].tag_key",
+                        f"{problem} (the 'ssm' agent install targets the instances by this tag)",
+                        "use a tag key of letters, digits, spaces and _ . : / = - @",
+                        env["tag_key"],
+                    )
+                )
+    return out
+
+
+def _approval_fields(a: Mapping[str, Any]) -> list[ListProblem]:
+    out: list[ListProblem] = []
+    for i, env in enumerate(a["environments"]):
+        if env["approval_url"] is not None and not env["approval"]:
+            out.append(
+                (
+                    f"environments[{i}].approval_url",
+                    "is only shown with a manual approval, and this environment has none",
+                    f"set environments[{i}].approval to true, or remove approval_url",
+                    env["approval_url"],
+                )
+            )
+    return out
+
+
+def _environments_without_load_balancer(a: Mapping[str, Any]) -> list[ListProblem]:
+    if a["environments"] and a["load_balancer.mode"] != "none":
+        return [
+            (
+                "environments",
+                "cannot be combined with a load balancer yet (one target group cannot serve "
+                "several environments)",
+                "set load_balancer.mode to 'none', or remove environments",
+                len(a["environments"]),
+            )
+        ]
+    return []
+
+
+def notifications_enabled(a: Mapping[str, Any]) -> bool:
+    """Notifications are on when they have somewhere to go: emails or an existing topic."""
+    return bool(a["notifications.emails"]) or a["notifications.topic_arn"] is not None
+
+
+def _topic_region(a: Mapping[str, Any]) -> list[ListProblem]:
+    region = r.arn_region(a["notifications.topic_arn"])
+    if region is not None and region != a["aws.region"]:
+        return [
+            (
+                "notifications.topic_arn",
+                f"the topic is in {region}, the pipeline in {a['aws.region']}; a notification "
+                "rule can only target a topic of its own region",
+                f"use a topic of {a['aws.region']}, or remove topic_arn to create one",
+                a["notifications.topic_arn"],
+            )
+        ]
+    return []
+
+
+LIST_RULES: tuple[ListRule, ...] = (
+    (("environments",), _unique_names),
+    (("environments",), _distinct_targets),
+    (("environments",), _stage_quota),
+    (("environments", "tags"), _env_group_tags),
+    (("environments", "targets.agent_install", "targets.ami"), _env_agent_install),
+    (("environments",), _approval_fields),
+    (("environments", "load_balancer.mode"), _environments_without_load_balancer),
+    (("notifications.topic_arn", "aws.region"), _topic_region),
 )

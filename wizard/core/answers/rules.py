@@ -697,3 +697,59 @@ def arn_region(arn: Any) -> str | None:
         return None
     parts = arn.split(":")
     return parts[3] if len(parts) > 5 and parts[0] == "arn" else None
+
+
+# --- environments and notifications --------------------------------------------------------------
+
+ENVIRONMENT_NAME = (
+    pattern(
+        r"[a-z][a-z0-9-]{0,19}",
+        "must be 1–20 lowercase letters, digits or hyphens, starting with a letter",
+        "use a short name like 'staging' or 'prod-eu'",
+    ),
+)
+
+HTTPS_URL = (
+    length(9, 2048),
+    pattern(
+        r"https://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~/%?&=#+-]*)?",
+        "is not an https URL",
+        "write it like 'https://staging.example.com'",
+    ),
+)
+
+SNS_TOPIC_ARN = (
+    pattern(
+        r"arn:aws(?:-cn|-us-gov)?:sns:[a-z]{2}(?:-gov)?-[a-z]+-[0-9]{1,2}:[0-9]{12}:"
+        r"[A-Za-z0-9_-]{1,256}(?:\.fifo)?",
+        "is not an SNS topic ARN",
+        "copy the ARN from the SNS console, like 'arn:aws:sns:eu-west-1:123456789012:deployments'",
+    ),
+)
+
+_EMAIL = pattern(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+",
+    "is not an email address",
+    "write addresses like 'ops@example.com'",
+)
+
+EMAILS = (each(_EMAIL), distinct())
+
+
+def notification_events(allowed: tuple[str, ...]) -> tuple[Rule, ...]:
+    """Each entry one of `allowed`, each once, at least one."""
+    one_of = Rule(
+        lambda v: None if v in allowed else f"must be one of: {', '.join(allowed)}",
+        f"pick from {', '.join(allowed)}",
+        {"enum": list(allowed)},
+    )
+    return (
+        Rule(
+            lambda v: "must not be empty" if isinstance(v, list) and not v else None,
+            f"list at least one of {', '.join(allowed)} (or remove notifications)",
+            {"minItems": 1},
+        ),
+        each(one_of),
+        distinct(),
+    )

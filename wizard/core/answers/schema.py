@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from wizard import __version__
-from wizard.core.answers.fields import Question, section_info
+from wizard.core.answers.fields import Question, record_questions, section_info
 from wizard.core.answers.model import Answers
 from wizard.core.answers.validate import questions
 
@@ -22,6 +22,15 @@ def _property(q: Question) -> dict[str, Any]:
     elif q.kind == "list":
         prop["type"] = "array"
         prop["items"] = {"type": "string"}
+    elif q.record is not None:
+        fields = record_questions(q.record)
+        prop["type"] = "array"
+        prop["items"] = {
+            "type": "object",
+            "additionalProperties": False,
+            "required": [f.key for f in fields if f.required is not None],
+            "properties": {f.key: _property(f) for f in fields},
+        }
     else:
         prop["type"] = _BASE_TYPES[q.kind]
     if q.choices:
@@ -38,7 +47,7 @@ def _property(q: Question) -> dict[str, Any]:
             prop["enum"] = [*prop["enum"], None]
     if hasattr(q.default, "compute"):
         prop["description"] += f" Default: {q.default_text()}."
-    else:
+    elif q.default is not None or q.nullable:
         prop["default"] = q.default
     if q.key == "version":
         prop["const"] = q.default

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from wizard.core.answers.fields import Question, section_info
+from wizard.core.answers.fields import Question, record_questions, section_info
 from wizard.core.answers.model import Answers
 from wizard.core.answers.validate import questions, resolve
 
@@ -37,6 +37,23 @@ def _describe(q: Question) -> str:
     return " ".join(parts)
 
 
+def _record_example(q: Question, indent: str) -> list[str]:
+    """A commented entry of a list of records: each field, its help and its default."""
+    assert q.record is not None
+    lines = [f"{indent}# Each entry (uncomment and fill in):", f"{indent}# {q.name}:"]
+    for position, f in enumerate(record_questions(q.record)):
+        lead = "  - " if position == 0 else "    "
+        if f.example is not None:
+            value = f.example
+        elif hasattr(f.default, "compute"):
+            value = f.default_text()
+        else:
+            value = _scalar(f.default)
+        lines.extend(_comment(_describe(f), f"{indent}#     "))
+        lines.append(f"{indent}# {lead}{f.key}: {value}")
+    return lines
+
+
 def template_text() -> str:
     """The commented template; loading it gives the default answers."""
     defaults = resolve({})
@@ -62,4 +79,6 @@ def template_text() -> str:
             lines.append("")
         lines.extend(_comment(_describe(q), indent))
         lines.append(f"{indent}{parts[-1]}: {_scalar(defaults[q.key])}")
+        if q.record is not None:
+            lines.extend(_record_example(q, indent))
     return "\n".join(lines) + "\n"

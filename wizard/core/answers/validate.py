@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from wizard.core.answers.fields import Question, walk
-from wizard.core.answers.model import CROSS_RULES, CURRENT_VERSION, Answers
+from wizard.core.answers.fields import Question, record_questions, walk
+from wizard.core.answers.model import CROSS_RULES, CURRENT_VERSION, LIST_RULES, Answers
 from wizard.core.events.base import plural
 
 
@@ -146,6 +146,14 @@ def coerce(question: Question, value: Any) -> tuple[Any, str | None, str | None]
                 v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v)
             )
         return fixed, None, None
+    if kind == "records":
+        if not isinstance(value, (list, tuple)) or not all(isinstance(i, Mapping) for i in value):
+            return (
+                value,
+                "must be a list of entries",
+                f"write one '- name: ...' entry per line under '{question.key}:'",
+            )
+        return [dict(item) for item in value], None, None
     if kind == "list":
         if not isinstance(value, (list, tuple)):
             return value, "must be a list", "write it as [first, second] or one '- item' per line"
@@ -219,7 +227,88 @@ def resolve(flat: Mapping[str, Any]) -> dict[str, Any]:
     for q in questions():
         if q.key not in out:
             out[q.key] = q.default_for(out)
+    for q in questions():
+        if q.record is not None and isinstance(out.get(q.key), list):
+            out[q.key] = [
+                resolve_record(q.record, item, out) if isinstance(item, Mapping) else item
+                for item in out[q.key]
+            ]
     return out
+
+
+def resolve_record(
+    cls: type, item: Mapping[str, Any], context: Mapping[str, Any]
+) -> dict[str, Any]:
+    """One record with its defaults filled in; derived ones see the other answers (`context`)
+    and the record's own fields by their bare names (`<project>-<name>`)."""
+    out = dict(item)
+    fields = record_questions(cls)
+    for q in fields:
+        if q.key not in out and not hasattr(q.default, "compute"):
+            out[q.key] = q.default_for(out)
+    for q in fields:
+        if q.key not in out:
+            out[q.key] = q.default_for({**context, **out})
+    return out
+
+
+def _check_records(
+    q: Question, value: Any, context: Mapping[str, Any]
+) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """Validate a list of records field by field; problems are named `key[i].field`."""
+    assert q.record is not None
+    if value is None:
+        return [], []
+    if not isinstance(value, (list, tuple)):
+        return [], [
+            Problem(
+                q.key,
+                "must be a list of entries",
+                f"write one '- name: ...' entry per line under '{q.key}:' (or remove it)",
+                value,
+            )
+        ]
+    fields = record_questions(q.record)
+    names = tuple(f.key for f in fields)
+    items: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    for index, item in enumerate(value):
+        path = f"{q.key}[{index}]"
+        if not isinstance(item, Mapping):
+            problems.append(
+                Problem(
+                    path,
+                    "must be a mapping of fields",
+                    "write it as '- name: staging' with its other fields indented under it",
+                    item,
+                )
+            )
+            continue
+        for name in item:
+            if name not in names:
+                close = difflib.get_close_matches(str(name), names, n=1, cutoff=0.6)
+                fix = (
+                    f"did you mean '{path}.{close[0]}'?"
+                    if close
+                    else f"remove it; allowed here: {', '.join(names)}"
+                )
+                problems.append(
+                    Problem(f"{path}.{name}", "is not a known key", fix, has_value=False)
+                )
+        resolved = resolve_record(q.record, {k: v for k, v in item.items() if k in names}, context)
+        checked: dict[str, Any] = {}
+        for f in fields:
+            field_value = resolved.get(f.key)
+            where = f"{path}.{f.key}"
+            if field_value is None and f.required is not None:
+                problems.append(Problem(where, "is required", f.required, has_value=False))
+                checked[f.key] = field_value
+                continue
+            found = check_value(f, field_value)
+            problems.extend(dataclasses.replace(p, path=where) for p in found)
+            checked[f.key] = coerce(f, field_value)[0] if not found else field_value
+        items.append(checked)
+    return items, problems
 
 
 def applicable(flat: Mapping[str, Any]) -> dict[str, Any]:
@@ -265,6 +354,11 @@ def validate_flat(flat: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem
     flat = applicable(flat)
     for q in questions():
         value = flat.get(q.key)
+        if q.record is not None:
+            items, found = _check_records(q, value, flat)
+            problems.extend(found)
+            values[q.key] = items
+            continue
         if not q.applies(flat):
             values[q.key] = value
             continue
@@ -296,6 +390,11 @@ def validate_flat(flat: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem
         if found_cross:
             message, fix = found_cross
             problems.append(Problem(keys[0], message, fix, values[keys[0]]))
+    for keys, list_rule in LIST_RULES:
+        if any(p == k or p.startswith((f"{k}[", f"{k}.")) for p in bad for k in keys):
+            continue
+        for path, message, fix, value in list_rule(values):
+            problems.append(Problem(path, message, fix, value))
     return values, problems
 
 
@@ -311,18 +410,27 @@ def _build(cls: type, prefix: str, values: Mapping[str, Any]) -> Any:
         key = f"{prefix}{f.name}"
         if "section" in f.metadata:
             kwargs[f.name] = _build(hints[f.name], f"{key}.", values)
+        elif (record := f.metadata["question"].record) is not None:
+            kwargs[f.name] = [record(**_copy_items(item)) for item in values[key] or []]
         else:
             value = values[key]
             kwargs[f.name] = _copy(value)
     return cls(**kwargs)
 
 
+def _copy_items(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _copy(v) for k, v in item.items()}
+
+
 def _copy(value: Any) -> Any:
-    """Maps and lists are copied into the answers (never shared with the caller's data)."""
+    """Maps and lists are copied into the answers (never shared with the caller's data); records
+    become plain mappings."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _copy_items(dataclasses.asdict(value))
     if isinstance(value, Mapping):
         return dict(value)
     if isinstance(value, (list, tuple)):
-        return list(value)
+        return [_copy(item) for item in value]
     return value
 
 
@@ -396,6 +504,10 @@ def from_text(question: Question, text: str) -> tuple[Any, Problem | None]:
     """
     raw = text.strip()
     value: Any = raw
+    if question.kind == "records":
+        return raw, Problem(
+            question.key, "is a list of entries, not text", "edit it entry by entry", raw
+        )
     if raw == "" and question.nullable:
         return None, None
     if question.kind == "int":
@@ -441,4 +553,6 @@ def to_text(question: Question, value: Any) -> str:
         return ", ".join(f"{k}={v}" for k, v in dict(value).items())
     if question.kind == "list":
         return ", ".join(str(item) for item in value)
+    if question.kind == "records":
+        return ", ".join(str(dict(item).get("name")) for item in value)
     return str(value)

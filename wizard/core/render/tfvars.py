@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from wizard.core.answers import Answers, question_map, to_flat
+from wizard.core.answers.model import notifications_enabled
 
 #: Root variable name -> answers key. Order is the order of `terraform.tfvars.json`.
 VARIABLES: dict[str, str] = {
@@ -78,6 +79,17 @@ LOAD_BALANCER_VARIABLES: dict[str, str] = {
     "load_balancer_access_logs_bucket": "load_balancer.access_logs_bucket",
 }
 
+#: The environments' variable (declared and set only when the answers list environments).
+ENVIRONMENT_VARIABLES: dict[str, str] = {"environments": "environments"}
+
+#: The notifications' variables (declared and set only when notifications are on: emails or an
+#: existing topic).
+NOTIFICATION_VARIABLES: dict[str, str] = {
+    "notification_topic_arn": "notifications.topic_arn",
+    "notification_emails": "notifications.emails",
+    "notification_events": "notifications.events",
+}
+
 #: Answers keys that deliberately do not become root variables, and where they go instead.
 NOT_TERRAFORM: dict[str, str] = {
     "version": "format version of the answers file",
@@ -102,11 +114,27 @@ def has_load_balancer(answers: Answers) -> bool:
     return answers.load_balancer.mode != "none"
 
 
+def has_environments(answers: Answers) -> bool:
+    """Whether the answers list environments (else: today's single environment)."""
+    return bool(answers.environments)
+
+
+def has_notifications(answers: Answers) -> bool:
+    """Whether the answers ask for notifications (emails, or an existing topic)."""
+    return notifications_enabled(to_flat(answers))
+
+
 def variables_for(answers: Answers) -> dict[str, str]:
-    """Root variable name -> answers key, for this stack (the load balancer's when it has one)."""
+    """Root variable name -> answers key, for this stack (the load balancer's when it has one,
+    the environments' and the notifications' when the answers give them)."""
+    out = dict(VARIABLES)
     if has_load_balancer(answers):
-        return {**VARIABLES, **LOAD_BALANCER_VARIABLES}
-    return dict(VARIABLES)
+        out.update(LOAD_BALANCER_VARIABLES)
+    if has_environments(answers):
+        out.update(ENVIRONMENT_VARIABLES)
+    if has_notifications(answers):
+        out.update(NOTIFICATION_VARIABLES)
+    return out
 
 
 def root_variables(answers: Answers) -> dict[str, Any]:
