@@ -12,7 +12,7 @@ what AWS discovery suggests, the declared defaults (derived ones follow the proj
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from functools import cache
 from typing import Any, Literal
@@ -34,7 +34,9 @@ from wizard.core.answers import (
     validate_flat,
     validate_mapping,
 )
-from wizard.core.answers.fields import Rule
+from wizard.core.answers.fields import record_questions
+from wizard.core.answers.model import pipeline_stages as model_stages
+from wizard.core.answers.validate import resolve_record
 
 Origin = Literal["default", "discovered", "saved", "file", "typed"]
 
@@ -290,7 +292,7 @@ class Draft:
                 flat[key] = self._texts[key]
         nested = to_nested(applicable(flat))
         if not self.environments_wanted:
-            for name in EXTRA_SECTIONS:
+            for name in (*EXTRA_SECTIONS, "environments"):
                 nested.pop(name, None)
         elif self._envs:
             nested["environments"] = self._environment_documents(complete=True)
@@ -373,41 +375,28 @@ class Draft:
 
 def _extra(key: str) -> bool:
     """A key of a section the Environments step edits (notifications)."""
-    return key.split(".", 1)[0] in EXTRA_SECTIONS
+    return key.split(".", 1)[0] in EXTRA_SECTIONS or key == "environments"
 
 
 def _is_environments_key(key: str) -> bool:
     return key == "environments" or key.startswith("environments[") or _extra(key)
 
 
-# --- the environment fields (provisional: replaced by the model's declarations) -------------
-
-_ENV_NAME = Rule(
-    lambda v: None if re.fullmatch(r"[a-z][a-z0-9-]{0,19}", v) else "is not a valid name",
-    "use 1-20 lowercase letters, digits and hyphens, starting with a letter",
-)
+# --- the environment fields: the model's `environments` records ---------------------------------
 
 
-def _env(name: str, kind: Any, default: Any, label: str, help: str, **kw: Any) -> Question:
-    return Question(default=default, help=help, label=label, key=name, kind=kind, **kw)
-
-
-_PROVISIONAL: tuple[Question, ...] = (
-    _env("name", "str", "", "Name", "The environment's name.", rules=(_ENV_NAME,)),
-    _env("tag_key", "str", None, "Tag key", "Tag key of its instances.", nullable=True),
-    _env("tag_value", "str", None, "Tag value", "Tag value of its instances.", nullable=True),
-    _env("create_instance", "bool", None, "Create instances", "Create them.", nullable=True),
-    _env("instance_type", "str", None, "Instance type", "EC2 type.", nullable=True),
-    _env("instance_count", "int", None, "Instances", "How many.", nullable=True),
-    _env("approval", "bool", False, "Manual approval", "Approve before deploying."),
-    _env("approval_message", "str", None, "Approval message", "Shown.", nullable=True),
-    _env("approval_url", "str", None, "Approval URL", "A link.", nullable=True),
-)
+@cache
+def environments_question() -> Question:
+    """The `environments` question (a list of records)."""
+    return question_map()["environments"]
 
 
 @cache
 def environment_questions() -> tuple[Question, ...]:
-    return _PROVISIONAL
+    """One environment's questions, in declaration order (keys are the bare field names)."""
+    record = environments_question().record
+    assert record is not None
+    return record_questions(record)
 
 
 @cache
@@ -416,36 +405,31 @@ def environment_question_map() -> dict[str, Question]:
 
 
 def resolve_environment(values: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
-    out = {q.key: q.default for q in environment_questions()}
-    out.update(values)
-    name = out["name"]
-    for field in ("tag_key", "create_instance", "instance_type", "instance_count"):
-        if out.get(field) is None:
-            out[field] = top[f"targets.{field}"]
-    if out.get("tag_value") is None:
-        out["tag_value"] = f"{top['project']}-{name}"
-    if out.get("approval_message") is None and out["approval"]:
-        out["approval_message"] = f"Approve deployment to {name}?"
-    return out
+    """One environment with its (derived) defaults, as the answers file would get them."""
+    record = environments_question().record
+    assert record is not None
+    return resolve_record(record, values, top)
+
+
+#: an environment's fields that only matter for some of its other answers (shown only then)
+_ONLY_WHEN: dict[str, str] = {
+    "instance_type": "create_instance",
+    "instance_count": "create_instance",
+    "approval_message": "approval",
+    "approval_url": "approval",
+}
 
 
 def environment_applies(name: str, env: Mapping[str, Any]) -> bool:
-    if name in ("instance_type", "instance_count"):
-        return bool(env["create_instance"])
-    if name in ("approval_message", "approval_url"):
-        return bool(env["approval"])
-    return True
+    """Whether the form shows this field of the environment (the instance type and count only
+    for created instances, the approval's message and URL only with an approval)."""
+    switch = _ONLY_WHEN.get(name)
+    return switch is None or bool(env.get(switch))
 
 
-def pipeline_stages(environments: Iterable[Mapping[str, Any]]) -> list[str]:
-    """The pipeline's stages in order: `Source`, then per environment `Approve-<env>` (when it
-    asks for an approval) and `Deploy-<env>`; without environments `Source`, `Deploy`."""
-    stages = ["Source"]
-    for env in environments:
-        if env.get("approval"):
-            stages.append(f"Approve-{env['name']}")
-        stages.append(f"Deploy-{env['name']}")
-    return stages if len(stages) > 1 else ["Source", "Deploy"]
+def pipeline_stages(environments: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The pipeline's stages in order (the model's); without environments `Source`, `Deploy`."""
+    return model_stages(list(environments)) if environments else ["Source", "Deploy"]
 
 
 def default_environment_name(taken: Iterable[str]) -> str:

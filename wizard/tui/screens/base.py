@@ -204,8 +204,9 @@ class StepScreen(WizardScreen):
                 yield Static(f"{index}. {info.title}", classes="step-title", markup=False)
                 yield Static(info.intro, classes="step-intro", markup=False)
                 yield from self.compose_intro()
-                basic = [q for q in step_questions(self.STEP) if not q.advanced]
-                advanced = [q for q in step_questions(self.STEP) if q.advanced]
+                asked = [q for q in step_questions(self.STEP) if q.kind != "records"]
+                basic = [q for q in asked if not q.advanced]
+                advanced = [q for q in asked if q.advanced]
                 for question in basic:
                     yield self._field(question)
                 if advanced:

@@ -14,6 +14,7 @@ from wizard.core.events.base import plural
 from wizard.tui.screens.base import REFRESH, StepScreen, titled
 from wizard.tui.screens.targets import total_targets
 from wizard.tui.widgets.lookup import LookupStatus
+from wizard.tui.widgets.step_indicator import StepIndicator
 
 
 class DeploymentStep(StepScreen):
@@ -51,9 +52,7 @@ class DeploymentStep(StepScreen):
     def _want_environments(self, event: Switch.Changed) -> None:
         event.stop()
         self.draft.wants_environments = event.value
-        old = self.query_one("#steps")
-        self.mount(self.step_indicator(), before=old)
-        old.remove()
+        self.query_one(StepIndicator).set_optional(self.draft.optional_steps())
 
     def compose_aside(self) -> ComposeResult:
         yield titled("What this config means here", Static("", id="explainer", markup=False))

@@ -96,7 +96,7 @@ class EnvironmentCard(Vertical):
 
 class EnvironmentsStep(StepScreen):
     STEP = "environments"
-    BINDINGS: ClassVar = [REFRESH, Binding("ctrl+e", "add_environment", "Add environment")]
+    BINDINGS: ClassVar = [REFRESH, Binding("ctrl+o", "add_environment", "Add environment")]
     DEFAULT_CSS = """
     #environments, #environments-actions {
         height: auto;
@@ -161,7 +161,7 @@ class EnvironmentsStep(StepScreen):
         self._show_pipeline()
         self.query_one("#environments-problems", Static).update("")
         if focus is not None and self.query(f"#{focus}"):
-            self.query_one(f"#{focus}").focus()
+            self.call_after_refresh(self.query_one(f"#{focus}").focus)
         self.start_lookups()
 
     def ready(self) -> None:
@@ -198,7 +198,9 @@ class EnvironmentsStep(StepScreen):
             await self.rebuild(focus=focus)
         elif action in ("up", "down"):
             to = self.draft.move_environment(index, -1 if action == "up" else 1)
-            await self.rebuild(focus=f"env-{action}-{to}")
+            at_end = to == 0 if action == "up" else to == self.draft.environment_count - 1
+            other = "down" if action == "up" else "up"
+            await self.rebuild(focus=f"env-{other if at_end else action}-{to}")
 
     # --- edits and lookups --------------------------------------------------------------------
 

@@ -40,6 +40,11 @@ class StepIndicator(Static):
     def on_mount(self) -> None:
         self.update(self.describe())
 
+    def set_optional(self, optional: Collection[str]) -> None:
+        """Show the steps of a flow that now takes (or skips) some optional steps."""
+        self.optional = frozenset(optional)
+        self.update(self.describe())
+
     def describe(self) -> Content:
         parts: list[Content] = []
         for index, name in enumerate(flow({*self.optional, self.current}), start=1):
