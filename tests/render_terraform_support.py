@@ -62,6 +62,36 @@ VARIANTS: dict[str, dict[str, Any]] = {
             "allowed_cidrs": ["203.0.113.0/24", "2001:db8::/32"],
         },
     },
+    # tests/data/answers/environments.yaml: staging, then production behind an approval, emails
+    "environments": {
+        "project": "shop",
+        "targets": {"tag_key": "Environment"},
+        "environments": [
+            {"name": "staging", "tag_value": "staging"},
+            {
+                "name": "production",
+                "tag_value": "production",
+                "instance_count": 2,
+                "deployment_config": "CodeDeployDefault.HalfAtATime",
+                "group_tags": {"ManagedBy": "codedeploy", "Tier": "production"},
+                "approval": True,
+                "approval_message": "Staging looks good? Approve to deploy to production.",
+                "approval_url": "https://staging.example.com",
+            },
+        ],
+        "notifications": {"emails": ["ops@example.com"]},
+    },
+    "environments-ssm-existing-topic": {
+        "targets": {"agent_install": "ssm"},
+        "environments": [
+            {"name": "qa", "create_instance": False},
+            {"name": "prod", "approval": True},
+        ],
+        "notifications": {
+            "topic_arn": "arn:aws:sns:eu-west-1:123456789012:deployments",
+            "events": ["failed", "deployment_failed"],
+        },
+    },
     "existing-target-group": {
         "targets": {"create_instance": False, "agent_install": "ssm"},
         "load_balancer": {

@@ -252,3 +252,68 @@ def test_terraform_sees_exactly_the_hostile_source_values(
     assert seen["vars"] == root_variables(answers_for(overrides))
     result = validate(terraform_bin, tmp_path, tf_env)
     assert result["valid"], json.dumps(result["diagnostics"], indent=2)
+
+
+# --- environments and notifications ------------------------------------------------------------
+
+HOSTILE_ENVIRONMENTS: dict[str, Any] = {
+    "environments": [
+        {
+            "name": "qa",
+            "tag_value": "${aws_iam_role.x.arn} %{ if 1 } $(id) `id`",
+            "group_tags": {"Note": "ünïcødé @ HQ"},
+            "approval": True,
+            "approval_message": "Ship ${aws_iam_role.x.arn}? %{ if true }x%{ endif } $(touch "
+            "/tmp/pwned) \"q\" 'single' \\ ünïcødé",
+            "approval_url": "https://qa.example.com/review?a=b&c=d#e",
+        }
+    ],
+    "notifications": {"emails": ["o'brien+ops@example.com"]},
+}
+
+
+@pytest.mark.parametrize(
+    ("entry", "path"),
+    [
+        ({"approval_message": "line\nbreak"}, "environments[0].approval_message"),
+        ({"approval_message": "nul\x00byte"}, "environments[0].approval_message"),
+        (
+            {"approval_url": "https://x.example.com/${x}", "approval": True},
+            "environments[0].approval_url",
+        ),
+        ({"tag_value": "line\nbreak"}, "environments[0].tag_value"),
+        ({"tag_key": "aws:x"}, "environments[0].tag_key"),
+        ({"group_tags": {"k": "${x}"}}, "environments[0].group_tags"),
+        ({"name": "qa${x}"}, "environments[0].name"),
+    ],
+)
+def test_hostile_environment_values_rejected_with_the_field_named(
+    entry: dict[str, Any], path: str
+) -> None:
+    assert path in _problems({"environments": [{"name": "qa", **entry}]})
+
+
+def test_hostile_environment_values_only_travel_as_json() -> None:
+    tree = render_root(HOSTILE_ENVIRONMENTS)
+    tfvars = json.loads(tree["terraform.tfvars.json"].content)
+    assert tfvars == root_variables(answers_for(HOSTILE_ENVIRONMENTS))
+    (env,) = HOSTILE_ENVIRONMENTS["environments"]
+    assert tfvars["environments"][0]["approval_message"] == env["approval_message"]
+    assert tfvars["notification_emails"] == ["o'brien+ops@example.com"]
+    for rel, text in _tf_sources(tree).items():
+        hcl2.loads(text)
+        for value in (env["tag_value"], env["approval_message"], env["approval_url"]):
+            assert value not in text, f"{rel} embeds {value!r} as source text"
+
+
+@pytest.mark.terraform
+@pytest.mark.mirror
+def test_terraform_sees_exactly_the_hostile_environment_values(
+    terraform_bin: str, tf_env: dict[str, str], tmp_path: Path
+) -> None:
+    write_tree(render_root(HOSTILE_ENVIRONMENTS), tmp_path)
+    init_for_console(terraform_bin, tmp_path, tf_env)
+    seen = console_value(terraform_bin, tmp_path, tf_env, root_values(HOSTILE_ENVIRONMENTS))
+    assert seen["vars"] == root_variables(answers_for(HOSTILE_ENVIRONMENTS))
+    result = validate(terraform_bin, tmp_path, tf_env)
+    assert result["valid"], json.dumps(result["diagnostics"], indent=2)

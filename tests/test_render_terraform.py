@@ -51,13 +51,16 @@ GOLDEN = REPO / "tests" / "golden" / "terraform"
 MODULES = REPO / "terraform" / "modules"
 ROOT_TEMPLATES = REPO / "templates" / "terraform"
 MODULE_NAMES = (
+    "application",
     "artifacts",
     "codedeploy",
     "connection",
+    "deployment_group",
     "events",
     "iam",
     "instance",
     "loadbalancer",
+    "notifications",
     "pipeline",
     "source_bucket",
 )
@@ -99,7 +102,13 @@ def _parse_dir(folder: Path) -> dict[str, Any]:
 
 GOLDEN_CASES = {
     name: VARIANTS[name]
-    for name in ("default", "repo-s3-tags-ami", "github-new-connection", "s3-created-bucket")
+    for name in (
+        "default",
+        "repo-s3-tags-ami",
+        "github-new-connection",
+        "s3-created-bucket",
+        "environments",
+    )
 }
 
 
@@ -437,6 +446,7 @@ def test_user_data_renders_through_templatefile(
         "load-balancer",
         "github-new-connection",
         "s3-created-bucket",
+        "environments",
     ],
 )
 def test_the_pipeline_is_created_after_what_it_deploys_to(
@@ -487,6 +497,8 @@ def test_the_pipeline_is_created_after_what_it_deploys_to(
         "s3-existing-bucket-poll",
         "load-balancer",
         "existing-target-group",
+        "environments",
+        "environments-ssm-existing-topic",
     ],
 )
 def test_checkov_has_no_unjustified_failures(variant: str, tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 # CodePipeline: a source (a CodeCommit branch, a GitHub/GitLab/Bitbucket branch through a
 # CodeConnections connection, or an S3 object; always a zipped revision) -> CodeDeploy in-place
-# deploy, its role, and optionally the CodeCommit repository itself.
+# deploy (one Deploy stage, or with environments one Deploy-<env> stage each, optionally after an
+# Approve-<env> manual approval), its role, and optionally the CodeCommit repository itself.
 
 data "aws_partition" "current" {}
 
@@ -40,6 +41,44 @@ locals {
       var.pipeline_type == "V1" ? { DetectChanges = "true" } : {},
     ))
   )
+
+  # The stages after Source, in order: today's single Deploy, or per environment an optional
+  # manual approval then its deploy. Each stage has one action.
+  deploy_action = {
+    category        = "Deploy"
+    provider        = "CodeDeploy"
+    input_artifacts = ["SourceArtifact"]
+  }
+  approval_action = {
+    category        = "Approval"
+    provider        = "Manual"
+    input_artifacts = []
+  }
+  stages = var.environments == null ? [
+    merge(local.deploy_action, {
+      name          = "Deploy"
+      action        = "Deploy"
+      configuration = tomap({ ApplicationName = var.application_name, DeploymentGroupName = var.deployment_group_name })
+    })
+    ] : flatten([
+      for env in var.environments : concat(
+        env.approval ? [merge(local.approval_action, {
+          name   = "Approve-${env.name}"
+          action = "Approve"
+          configuration = tomap(merge(
+            { CustomData = env.approval_message },
+            env.approval_url == null ? {} : { ExternalEntityLink = env.approval_url },
+          ))
+        })] : [],
+        [merge(local.deploy_action, {
+          name          = "Deploy-${env.name}"
+          action        = "Deploy"
+          configuration = tomap({ ApplicationName = var.application_name, DeploymentGroupName = env.deployment_group_name })
+        })],
+      )
+  ])
+  # Every group the pipeline deploys to, and nothing else.
+  deployment_group_arns = var.environments == null ? [var.deployment_group_arn] : [for env in var.environments : env.deployment_group_arn]
 }
 
 resource "aws_codecommit_repository" "this" {
@@ -150,7 +189,7 @@ data "aws_iam_policy_document" "permissions" {
   statement {
     sid       = "DeployGroup"
     actions   = ["codedeploy:CreateDeployment", "codedeploy:GetDeployment"]
-    resources = [var.deployment_group_arn]
+    resources = local.deployment_group_arns
   }
 
   statement {
@@ -195,20 +234,21 @@ resource "aws_codepipeline" "this" {
     }
   }
 
-  stage {
-    name = "Deploy"
+  dynamic "stage" {
+    for_each = local.stages
 
-    action {
-      name            = "Deploy"
-      category        = "Deploy"
-      owner           = "AWS"
-      provider        = "CodeDeploy"
-      version         = "1"
-      input_artifacts = ["SourceArtifact"]
+    content {
+      name = stage.value.name
 
-      configuration = {
-        ApplicationName     = var.application_name
-        DeploymentGroupName = var.deployment_group_name
+      action {
+        name            = stage.value.action
+        category        = stage.value.category
+        owner           = "AWS"
+        provider        = stage.value.provider
+        version         = "1"
+        input_artifacts = stage.value.input_artifacts
+
+        configuration = stage.value.configuration
       }
     }
   }

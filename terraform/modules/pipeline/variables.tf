@@ -130,13 +130,33 @@ variable "application_arn" {
 }
 
 variable "deployment_group_name" {
-  description = "CodeDeploy deployment group the deploy stage deploys to."
+  description = "CodeDeploy deployment group the Deploy stage deploys to (null with environments)."
   type        = string
+  default     = null
 }
 
 variable "deployment_group_arn" {
-  description = "ARN of that deployment group (scopes the pipeline role)."
+  description = "ARN of that deployment group (scopes the pipeline role; null with environments)."
   type        = string
+  default     = null
+}
+
+variable "environments" {
+  description = "Environments in deploy order, each deployed by a Deploy-<name> stage to its group, after an Approve-<name> manual approval when approval is true; null: one Deploy stage to deployment_group_name."
+  type = list(object({
+    name                  = string
+    deployment_group_name = string
+    deployment_group_arn  = string
+    approval              = bool
+    approval_message      = string
+    approval_url          = string
+  }))
+  default = null
+
+  validation {
+    condition     = var.environments == null || try(length(var.environments) > 0 && length(distinct([for e in var.environments : e.name])) == length(var.environments), false)
+    error_message = "environments must be null or a non-empty list with unique names."
+  }
 }
 
 variable "region" {

@@ -193,7 +193,8 @@ class TargetsAnswers:
         label="Tag value",
         step="targets",
         help="EC2 tag value the deployment group targets: any text up to 256 characters, as "
-        "EC2 and CodeDeploy take it (e.g. 'web (prod)' or 'Produktion-Süd').",
+        "EC2 and CodeDeploy take it (e.g. 'web (prod)' or 'Produktion-Süd'). With environments, "
+        "each sets its own (default <project>-<name>).",
         rules=r.TAG_VALUE,
     )
     create_instance: bool = ask(
@@ -286,7 +287,8 @@ class DeploymentAnswers:
         label="Deployment group",
         step="deployment",
         help="CodeDeploy deployment group (in-place, targets the tag; with a load_balancer, "
-        "each instance is taken out of its target group while it is deployed to).",
+        "each instance is taken out of its target group while it is deployed to). Not used "
+        "with environments: each has its own <project>-<name>-dg.",
         rules=r.CODEDEPLOY_NAME,
     )
     config: Literal[
