@@ -424,6 +424,8 @@ def environment_applies(name: str, env: Mapping[str, Any]) -> bool:
     """Whether the form shows this field of the environment (the instance type and count only
     for created instances, the approval's message and URL only with an approval)."""
     switch = _ONLY_WHEN.get(name)
+    if name == "approval_url" and env.get(name) is not None:
+        return True  # set without an approval: shown, so the problem it is can be fixed
     return switch is None or bool(env.get(switch))
 
 
