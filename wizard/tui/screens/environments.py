@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
-from textual.widgets import Button, Static
+from textual.widgets import Button, Collapsible, Static
 
 from wizard.app.draft import (
     default_environment_name,
@@ -30,6 +30,8 @@ from wizard.tui.screens.targets import describe_match
 from wizard.tui.widgets.answer_field import AnswerField
 from wizard.tui.widgets.lookup import LookupStatus
 
+#: an environment's rarely changed fields (they follow the Deployment step): folded away
+MORE = ("deployment_config", "rollback_on_failure", "group_tags")
 #: an environment's fields whose change means looking its instances up again
 TAG_FIELDS = ("tag_key", "tag_value")
 #: said next to the e-mail addresses, and again in the aside
@@ -75,6 +77,12 @@ class EnvironmentCard(Vertical):
     EnvironmentCard LookupStatus {
         margin: 0 0 1 0;
     }
+
+    EnvironmentCard Collapsible {
+        background: $background;
+        border-top: hkey $panel;
+        padding: 0;
+    }
     """
 
     def __init__(self, index: int, count: int, fields: list[AnswerField]) -> None:
@@ -90,8 +98,10 @@ class EnvironmentCard(Vertical):
                 "↓ Down", id=f"env-down-{self.index}", disabled=self.index == self.count - 1
             )
             yield Button("✗ Remove", id=f"env-remove-{self.index}", variant="error")
-        yield from self.env_fields
         yield LookupStatus("", id=f"status-{lookup_name(self.index)}")
+        yield from (f for f in self.env_fields if f.question.name not in MORE)
+        with Collapsible(title="Deployment settings", collapsed=True, classes="env-more"):
+            yield from (f for f in self.env_fields if f.question.name in MORE)
 
 
 class EnvironmentsStep(StepScreen):
@@ -118,10 +128,9 @@ class EnvironmentsStep(StepScreen):
 
     def compose_intro(self) -> ComposeResult:
         yield Static(
-            "No environments: one Deploy stage to the instances of the Targets step, as before. "
-            "Each environment gets its own deployment group and instances, deployed in this "
-            "order; an approval stops the pipeline before that environment until somebody "
-            "approves it.",
+            "No environments: one Deploy stage to the Targets step's instances, as before. "
+            "Add one (Ctrl+O) for each place to deploy to, in order.",
+            id="environments-empty",
             classes="step-intro",
             markup=False,
         )
@@ -160,6 +169,7 @@ class EnvironmentsStep(StepScreen):
         self.sync_conditions()
         self._show_pipeline()
         self.query_one("#environments-problems", Static).update("")
+        self.query_one("#environments-empty").display = not self.draft.environment_count
         if focus is not None and self.query(f"#{focus}"):
             self.call_after_refresh(self.query_one(f"#{focus}").focus)
         self.start_lookups()
@@ -167,6 +177,7 @@ class EnvironmentsStep(StepScreen):
     def ready(self) -> None:
         super().ready()
         self.query_one("#environments-problems", Static).display = False
+        self.query_one("#environments-empty").display = not self.draft.environment_count
         self._show_pipeline()
 
     # --- the list -----------------------------------------------------------------------------
@@ -259,8 +270,9 @@ class EnvironmentsStep(StepScreen):
         if env.get("create_instance"):
             created = plural(int(env["instance_count"]), f"new {env['instance_type']} instance")
             text += f"\n  + {created}"
-            self.status(what).ok(text)
-        elif match.count:
+        if match.count and match.with_profile < match.count:
+            self.status(what).warn(text)  # as on the Targets step: no profile, no agent
+        elif match.count or env.get("create_instance"):
             self.status(what).ok(text)
         else:
             self.status(what).warn(
@@ -283,6 +295,11 @@ class EnvironmentsStep(StepScreen):
 
     def show_problems(self, problems: dict[str, Problem]) -> None:
         """As the other steps, plus the problems no field shows (the list as a whole)."""
+        first = next((f for f in self.fields() if f.key in problems), None)
+        if first is not None:
+            for fold in first.ancestors:
+                if isinstance(fold, Collapsible):
+                    fold.collapsed = False
         super().show_problems(problems)
         shown = {f.key for f in self.fields()}
         rest = [p for key, p in problems.items() if key not in shown]

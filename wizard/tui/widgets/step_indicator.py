@@ -40,6 +40,9 @@ class StepIndicator(Static):
     def on_mount(self) -> None:
         self.update(self.describe())
 
+    def on_resize(self) -> None:
+        self.update(self.describe())
+
     def set_optional(self, optional: Collection[str]) -> None:
         """Show the steps of a flow that now takes (or skips) some optional steps."""
         self.optional = frozenset(optional)
@@ -59,4 +62,8 @@ class StepIndicator(Static):
                 )
             else:
                 parts.append(Content.from_markup(f"[dim]○ {index} $title[/]", title=step_.title))
-        return Content.from_markup("[dim] › [/]").join(parts)
+        joined = Content.from_markup("[dim] › [/]").join(parts)
+        width = self.content_size.width
+        if width and joined.cell_length > width:  # a long flow on a narrow screen: tighter
+            return Content.from_markup("[dim]›[/]").join(parts)
+        return joined
