@@ -222,8 +222,9 @@ async def test_each_environment_counts_the_instances_with_its_tag(
         def status(index: int) -> LookupStatus:
             return app.screen.query_one(f"#status-env-{index}", LookupStatus)
 
-        await wait_for(pilot, lambda: status(0).state == "ok", what="the staging count")
+        await wait_for(pilot, lambda: status(0).state == "warn", what="the staging count")
         assert status(0).text.startswith("2 running instances match Name=shop-staging")
+        assert "0 of 2 with an instance profile" in status(0).text, "warned as on Targets"
         await wait_for(pilot, lambda: status(1).state == "ok", what="the production count")
         assert status(1).text.startswith("0 running instances match Name=shop-production")
         assert "+ 1 new t3.micro instance" in status(1).text
