@@ -1,8 +1,10 @@
-"""Two environments end to end against the sandbox: `apply --sandbox` creates one application, a
-deployment group and instances per environment and a pipeline whose stages are Source, Deploy-
-staging, Approve-production, Deploy-production (the approval carrying its message and link); the
-pipeline role may deploy to exactly those groups; a second plan is empty; destroy leaves nothing.
-Real terraform and provider from the mirror, moto over HTTP."""
+"""Two environments end to end against the sandbox: `apply --sandbox` of
+tests/data/answers/environments.yaml creates one application, a deployment group and instances
+per environment and a pipeline whose stages are Source, Deploy-staging, Approve-production,
+Deploy-production (the approval carrying its message and link); the pipeline role may deploy to
+exactly those groups; the notifications topic, its pending email subscription and the two
+CodeStar Notifications rules exist; a second plan is empty; destroy leaves nothing. Real
+terraform and provider from the mirror, moto over HTTP."""
 
 from __future__ import annotations
 
@@ -11,20 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from tests.test_tf_integration import cli, emulator_inventory, of, pytestmark  # noqa: F401
 from wizard.services.sandbox import STATE_FILE
 from wizard.services.sandbox.launcher import Sandbox
 
 EXAMPLE = Path(__file__).parent / "data" / "answers" / "environments.yaml"
-
-
-def _without_notifications() -> str:
-    """The example answers; notifications need the sandbox's CodeStar Notifications endpoint."""
-    data = yaml.safe_load(EXAMPLE.read_text())
-    data.pop("notifications")
-    return yaml.safe_dump(data, sort_keys=False)
 
 
 def _pipeline_and_policy(workspace: Path) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -41,10 +35,29 @@ def _pipeline_and_policy(workspace: Path) -> tuple[dict[str, Any], dict[str, Any
     return pipeline, policy if isinstance(policy, dict) else json.loads(policy)
 
 
+def _notifications(workspace: Path) -> dict[str, Any]:
+    box = Sandbox(state_file=workspace / STATE_FILE)
+    with box:
+        notifications = box.clients.client("codestar-notifications")
+        sns = box.clients.client("sns")
+        rules = {}
+        for listed in notifications.list_notification_rules()["NotificationRules"]:
+            rule = notifications.describe_notification_rule(Arn=listed["Arn"])
+            rules[rule["Name"]] = rule
+        found = {
+            "rules": rules,
+            "topics": [t["TopicArn"] for t in sns.list_topics()["Topics"]],
+            "subscriptions": sns.list_subscriptions()["Subscriptions"],
+        }
+        box.reset()
+        box.stop(save=False)
+    return found
+
+
 @pytest.mark.timeout(900)
 def test_two_environments_full_cycle(tmp_path: Path, provider_mirror: Path) -> None:
     answers = tmp_path / "answers.yml"
-    answers.write_text(_without_notifications())
+    answers.write_text(EXAMPLE.read_text())
     common = ("--answers", str(answers), "--out", "ws", "--sandbox")
 
     code, events, err = cli("apply", *common, "--yes", cwd=tmp_path, mirror=provider_mirror)
@@ -99,6 +112,29 @@ def test_two_environments_full_cycle(tmp_path: Path, provider_mirror: Path) -> N
     resources = sorted([resources] if isinstance(resources, str) else resources)
     assert [r.rsplit("/", 1)[-1] for r in resources] == ["shop-production-dg", "shop-staging-dg"]
 
+    found = _notifications(tmp_path / "ws")
+    (topic,) = found["topics"]
+    assert (
+        topic.endswith(":shop-notifications")
+        and outputs["notification_topic_arn"]["value"] == topic
+    )
+    (subscription,) = found["subscriptions"]
+    assert subscription["Endpoint"] == "ops@example.com"
+    assert subscription["SubscriptionArn"] == "PendingConfirmation"  # until ops@ confirms
+    assert set(found["rules"]) == {"shop-pipeline", "shop-deployments"}
+    pipeline_rule = found["rules"]["shop-pipeline"]
+    assert pipeline_rule["Resource"] == outputs["pipeline_arn"]["value"]
+    assert {e["EventTypeId"] for e in pipeline_rule["EventTypes"]} == {
+        "codepipeline-pipeline-pipeline-execution-failed",
+        "codepipeline-pipeline-pipeline-execution-succeeded",
+        "codepipeline-pipeline-manual-approval-needed",
+    }
+    deployments_rule = found["rules"]["shop-deployments"]
+    assert [e["EventTypeId"] for e in deployments_rule["EventTypes"]] == [
+        "codedeploy-application-deployment-failed"
+    ]
+    assert [t["TargetAddress"] for t in pipeline_rule["Targets"]] == [topic]
+
     code, events, err = cli("plan", *common, cwd=tmp_path, mirror=provider_mirror)
     assert code == 0, err
     last = of(events, "change_summary")[-1]
@@ -110,3 +146,4 @@ def test_two_environments_full_cycle(tmp_path: Path, provider_mirror: Path) -> N
     assert report["ok"] and report["left_behind"] == []
     gone = emulator_inventory(tmp_path / "ws", "shop")
     assert gone["applications"] == [] and gone["live_instances"] == []
+    assert _notifications(tmp_path / "ws") == {"rules": {}, "topics": [], "subscriptions": []}
