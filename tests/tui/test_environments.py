@@ -236,3 +236,32 @@ async def test_each_environment_counts_the_instances_with_its_tag(
             lambda: status(1).text.startswith("1 running instance matches Name=prod-web"),
             what="the count for the new tag",
         )
+
+
+async def test_review_names_the_environment_field_of_a_problem(out: Path) -> None:
+    """Two environments on the same instances: Review lists it at the field, by its name."""
+    start_at(
+        out,
+        "review",
+        "version: 1\nproject: shop\nenvironments:\n"
+        "  - {name: staging, tag_value: web}\n  - {name: production, tag_value: web}\n",
+    )
+    state = out / ".cdwizard" / "wizard.json"
+    state.write_text(json.dumps({"version": 1, "completed": [*ORDER, "environments"]}))
+    app = WizardApp(out=out, resume=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await goto(pilot, app, "review")
+        problems = app.screen.query_one("#problems", Static)
+        await wait_for(pilot, lambda: "Fix these" in str(problems.content), what="the problems")
+        assert (
+            "✗ Environments › production › Tag value (environments[1].tag_value): targets the "
+            "same instances as environments[0]"
+        ) in str(problems.content)
+        await pilot.press("escape")  # back to the step, where the field shows it
+        await goto(pilot, app, "payload")
+        await pilot.press("escape")
+        await goto(pilot, app, "environments")
+        await pilot.press("ctrl+n")
+        tag = field(pilot, "environments[1].tag_value")
+        await wait_for(pilot, lambda: tag.invalid, what="the error at the field")
+        assert "targets the same instances as environments[0]" in tag.error_text
