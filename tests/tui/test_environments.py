@@ -265,3 +265,24 @@ async def test_review_names_the_environment_field_of_a_problem(out: Path) -> Non
         tag = field(pilot, "environments[1].tag_value")
         await wait_for(pilot, lambda: tag.invalid, what="the error at the field")
         assert "targets the same instances as environments[0]" in tag.error_text
+
+
+def test_the_draft_moves_and_removes_environments_with_their_texts() -> None:
+    draft = Draft.prefilled(file=read_lenient(EXAMPLE).flat)
+    assert draft.resume_step() == "welcome"
+    draft.completed = list(ORDER)
+    assert draft.resume_step() == "environments", "wanted and not confirmed yet"
+    assert draft.move_environment(1, -1) == 0
+    assert draft.text("environments[0].name") == "production"
+    assert draft.origin("environments[0].instance_count") == "file"
+    assert draft.text("environments[1].tag_value") == "staging"
+    assert draft.move_environment(0, -1) == 0, "the top stays the top"
+    draft.remove_environment(0)
+    assert [e["name"] for e in draft.environments()] == ["staging"]
+    index = draft.add_environment("qa")
+    assert draft.text(f"environments[{index}].tag_value") == "shop-qa", "derived default"
+    assert draft.text(f"environments[{index}].instance_type") == "t3.micro", "from targets"
+    draft.set_text(f"environments[{index}].instance_count", "many")
+    problems = draft.problems("environments")
+    assert problems[f"environments[{index}].instance_count"].message == "must be a whole number"
+    assert draft.problems("payload") == {}, "another step is not held up by it"

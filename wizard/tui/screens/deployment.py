@@ -52,6 +52,13 @@ class DeploymentStep(StepScreen):
     def _want_environments(self, event: Switch.Changed) -> None:
         event.stop()
         self.draft.wants_environments = event.value
+        count = self.draft.environment_count
+        if not event.value and count:
+            self.notify(
+                f"{plural(count, 'environment')} kept, but left out of the answers: the pipeline "
+                "deploys once, to the Targets step's instances. Switch on to use them again.",
+                title="Environments off",
+            )
         self.query_one(StepIndicator).set_optional(self.draft.optional_steps())
 
     def compose_aside(self) -> ComposeResult:
