@@ -5,9 +5,11 @@ the environments surviving a save and a resume."""
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from textual.widgets import Button, Static, Switch
 
@@ -17,6 +19,7 @@ from tests.tui.waiting import wait_for
 from wizard.app.draft import Draft
 from wizard.app.persist import read_lenient
 from wizard.app.ports import WizardServices
+from wizard.commands.wizard import build_services
 from wizard.core.answers import load_answers
 from wizard.services.aws.session import AwsTarget
 from wizard.tui.app import WizardApp
@@ -286,3 +289,38 @@ def test_the_draft_moves_and_removes_environments_with_their_texts() -> None:
     problems = draft.problems("environments")
     assert problems[f"environments[{index}].instance_count"].message == "must be a whole number"
     assert draft.problems("payload") == {}, "another step is not held up by it"
+
+
+@pytest.mark.slow
+@pytest.mark.terraform
+@pytest.mark.mirror
+async def test_review_plans_two_environments_in_the_sandbox(
+    out: Path, terraform_bin: str, provider_mirror: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real terraform plans the example's two environments (Review's stages, then the plan)."""
+    monkeypatch.setenv("CDWIZARD_TERRAFORM", terraform_bin)
+    start_at(out, "review", EXAMPLE.read_text(encoding="utf-8"))
+    state = out / ".cdwizard" / "wizard.json"
+    state.write_text(json.dumps({"version": 1, "completed": [*ORDER, "environments"]}))
+    args = argparse.Namespace(
+        out=out, sandbox=True, provider_mirror=provider_mirror, answers=None, command=None
+    )
+    services = build_services(args)
+    app = WizardApp(out=out, services=services, resume=True)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await goto(pilot, app, "review")
+            stages = str(app.screen.query_one("#pipeline-stages", Static).content)
+            assert stages.startswith(
+                "Source → Deploy-staging → Approve-production → Deploy-production"
+            )
+            plan = app.screen.query_one("#status-plan", LookupStatus)
+            await wait_for(
+                pilot, lambda: plan.state in ("ok", "warn", "failed"), what="the plan", timeout=600
+            )
+            assert plan.state == "ok", plan.text
+            assert "to add" in plan.text
+    finally:
+        sandbox = services.extra.get("sandbox")
+        if sandbox is not None:
+            sandbox.stop()
