@@ -4,6 +4,7 @@ schema, the template, the reference and a save/load round trip."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ from wizard.core.answers.model import (
     notifications_enabled,
     pipeline_stages,
 )
+from wizard.core.events.terraform import TfOutputs
+from wizard.services.terraform.stream import parse_line
 
 EXAMPLE = Path(__file__).parent / "data" / "answers" / "environments.yaml"
 
@@ -246,3 +249,35 @@ def test_form_text_of_the_list() -> None:
     answers = load_answers(EXAMPLE)
     question = question_map()["environments"]
     assert to_text(question, to_flat(answers)["environments"]) == "staging, production"
+
+
+def test_terraform_outputs_event_carries_the_environments_list() -> None:
+    """The `environments` output (a list of objects) travels through the outputs event, its
+    NDJSON form and its one-line summary like any other output."""
+    environments = [
+        {
+            "name": "staging",
+            "deployment_group_name": "shop-staging-dg",
+            "approval_stage": None,
+            "deploy_stage": "Deploy-staging",
+            "tag_key": "Environment",
+            "tag_value": "staging",
+        }
+    ]
+    line = json.dumps(
+        {
+            "@level": "info",
+            "@message": "Outputs: 1",
+            "@module": "terraform.ui",
+            "@timestamp": "2026-12-06T20:00:00.000000Z",
+            "type": "outputs",
+            "outputs": {"environments": {"sensitive": False, "type": [], "value": environments}},
+        }
+    )
+    event = parse_line(line)
+    assert isinstance(event, TfOutputs)
+    assert event.values() == {"environments": environments}
+    assert (
+        json.loads(json.dumps(event.to_dict()))["outputs"]["environments"]["value"] == environments
+    )
+    assert event.summary().startswith("outputs: environments = [{")
