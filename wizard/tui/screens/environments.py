@@ -156,7 +156,7 @@ class EnvironmentsStep(StepScreen):
                 for key in (item_key(index, q.key) for q in environment_questions())
             ]
             card = EnvironmentCard(index, count, fields)
-            card.border_title = f"{index + 1} · {self.draft.value(item_key(index, 'name'))}"
+            card.border_title = f"{index + 1} · {self.draft.text(item_key(index, 'name'))}"
             cards.append(card)
         return cards
 
@@ -190,7 +190,8 @@ class EnvironmentsStep(StepScreen):
         await self._add()
 
     async def _add(self) -> None:
-        names = [str(env["name"]) for env in self.draft.environments()]
+        count = self.draft.environment_count
+        names = [self.draft.text(item_key(i, "name")) for i in range(count)]
         index = self.draft.add_environment(default_environment_name(names))
         await self.rebuild()
         name_field = self.field(item_key(index, "name"))
