@@ -2,7 +2,7 @@
 
 Run: `python -m tests.tui.make_screenshots` (from the repository root); `--monitor` writes only
 the monitor screen's shots, `--traffic` only the one behind a load balancer, `--source` only the
-Source step's two (errors, GitHub chosen).
+Source step's two (errors, GitHub chosen), `--environments` only the Environments step's.
 
 Discovery runs against a moto server started here on 127.0.0.1 (the same emulator the tests use),
 seeded with a few instances so the live tag count has something to show.
@@ -94,6 +94,20 @@ async def shoot_source_github(services: WizardServices, target: AwsTarget) -> No
     await shoot("source-github", "source", services, steer, answers=answers)
 
 
+#: staging on the seeded instances, production behind an approval, e-mail notifications
+ENVIRONMENTS = """version: 1
+project: shop
+environments:
+  - name: staging
+    tag_value: shop
+  - name: production
+    approval: true
+    approval_url: https://staging.example.com
+notifications:
+  emails: [ops@example.com]
+"""
+
+
 def seed(target: AwsTarget) -> None:
     ec2 = AwsClients(target).client("ec2")
     image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
@@ -173,15 +187,19 @@ async def main() -> None:
                 await shoot("source-errors", "source", services, source_errors)
                 await shoot_source_github(services, target)
                 return
+            if "--environments" in sys.argv:
+                await shoot("environments", "payload", services, deployment, answers=ENVIRONMENTS)
+                return
             await shoot("welcome", None, services, welcome)
             await shoot_source_github(services, target)
             await shoot("source-errors", "source", services, source_errors)
             await shoot("targets-live-count", "targets", services, targets)
             await shoot("deployment-explained", "deployment", services, deployment)
+            await shoot("environments", "payload", services, deployment, answers=ENVIRONMENTS)
             await shoot("review-files", "review", services, review_files)
     finally:
         server.stop()
-    if "--source" in sys.argv:
+    if "--source" in sys.argv or "--environments" in sys.argv:
         return
     await shoot_monitor()
     if shutil.which("terraform") and os.environ.get("CDWIZARD_PROVIDER_MIRROR"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
 
@@ -47,6 +48,13 @@ STEPS: tuple[Step, ...] = (
         "How CodeDeploy rolls a new revision out to the instances, and the IAM roles it uses.",
     ),
     Step(
+        "environments",
+        "Environments",
+        "Deploy the same revision to several environments in turn (staging, then production), "
+        "each with its own instances, optionally behind a manual approval; and who is told "
+        "when a run fails, succeeds or waits for an approval.",
+    ),
+    Step(
         "payload",
         "Payload",
         "Where the service is installed on each instance, who runs it and how it is checked.",
@@ -65,8 +73,23 @@ STEPS: tuple[Step, ...] = (
 
 STEP_NAMES: tuple[str, ...] = tuple(s.name for s in STEPS)
 
-#: Steps whose answers are asked in a form of their own.
+#: Steps shown only when asked for (the Environments step: only with several environments, so
+#: a single-environment pipeline goes through exactly the steps it always did).
+OPTIONAL_STEPS: frozenset[str] = frozenset({"environments"})
+
+#: Steps whose answers are asked in a form of their own (the optional ones not counted).
 FORM_STEPS: tuple[str, ...] = ("welcome", "aws", "source", "targets", "deployment", "payload")
+
+
+def flow(optional: Collection[str] = ()) -> tuple[str, ...]:
+    """The steps gone through, in order: every fixed step and the optional ones in `optional`."""
+    return tuple(n for n in STEP_NAMES if n not in OPTIONAL_STEPS or n in optional)
+
+
+def number(name: str, optional: Collection[str] = ()) -> int:
+    """The step's number as the indicator shows it (1-based, in this flow)."""
+    steps = flow({*optional, name})
+    return steps.index(name) + 1
 
 
 def step(name: str) -> Step:
@@ -82,11 +105,13 @@ def step_questions(name: str) -> tuple[Question, ...]:
     return tuple(q for q in questions() if q.step == name)
 
 
-def following(name: str) -> str:
-    index = STEP_NAMES.index(name)
-    return STEP_NAMES[min(index + 1, len(STEP_NAMES) - 1)]
+def following(name: str, optional: Collection[str] = ()) -> str:
+    steps = flow({*optional, name})
+    index = steps.index(name)
+    return steps[min(index + 1, len(steps) - 1)]
 
 
-def preceding(name: str) -> str:
-    index = STEP_NAMES.index(name)
-    return STEP_NAMES[max(index - 1, 0)]
+def preceding(name: str, optional: Collection[str] = ()) -> str:
+    steps = flow({*optional, name})
+    index = steps.index(name)
+    return steps[max(index - 1, 0)]

@@ -37,6 +37,7 @@ SCREENS_BY_STEP: dict[str, str] = {
     "source": "wizard.tui.screens.source:SourceStep",
     "targets": "wizard.tui.screens.targets:TargetsStep",
     "deployment": "wizard.tui.screens.deployment:DeploymentStep",
+    "environments": "wizard.tui.screens.environments:EnvironmentsStep",
     "payload": "wizard.tui.screens.payload:PayloadStep",
     "review": "wizard.tui.screens.review:ReviewScreen",
     "apply": "wizard.tui.screens.apply:ApplyScreen",
@@ -168,12 +169,12 @@ class WizardApp(App[int]):
         if event.direction == "next":
             self.context.draft.complete(event.step)
             self.save()
-            self.show_step(following(event.step))
+            self.show_step(following(event.step, self.context.draft.optional_steps()))
         else:
             self.save()
             if event.step == "review":
                 self.release_runner()
-            self.show_step(preceding(event.step))
+            self.show_step(preceding(event.step, self.context.draft.optional_steps()))
 
     def open_monitor(self) -> None:
         """After a successful apply: the live monitor over the apply summary (Esc returns)."""

@@ -30,7 +30,6 @@ from wizard.tui.screens.base import Navigate, WizardScreen, titled
 from wizard.tui.screens.modals import InterruptDialog
 from wizard.tui.widgets.failure_panel import FailurePanel
 from wizard.tui.widgets.lookup import SPINNER
-from wizard.tui.widgets.step_indicator import StepIndicator
 
 NEXT_STEPS = (
     "Push the service to the branch and follow it:  cdwizard ship",
@@ -89,7 +88,7 @@ class ApplyScreen(WizardScreen):
 
     def compose(self) -> ComposeResult:
         yield self.top_bar()
-        yield StepIndicator(self.STEP, self.draft.completed, id="steps")
+        yield self.step_indicator()
         with VerticalScroll(id="apply-body"):
             yield Static("8. Apply", classes="step-title")
             yield Static("", id="apply-status", markup=False)

@@ -19,7 +19,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from wizard.app.context import WizardContext
 from wizard.app.draft import Draft
 from wizard.app.ports import AccountDiscovery, Clash, describe_failure, is_aws_error
-from wizard.app.steps import STEP_NAMES, step, step_questions
+from wizard.app.steps import flow, number, step, step_questions
 from wizard.core.answers import Problem
 from wizard.core.events.base import plural
 from wizard.tui.messages import Discovered, DiscoveryFailed, WorkerCrashed
@@ -49,6 +49,8 @@ class WizardScreen(Screen[None]):
     """Base of every wizard screen: forwards worker crashes to the App's one error handler and
     runs discovery lookups in thread workers that only ever `post_message`."""
 
+    STEP: ClassVar[str] = ""
+
     def __init__(self, context: WizardContext) -> None:
         super().__init__()
         self.context = context
@@ -58,6 +60,12 @@ class WizardScreen(Screen[None]):
     @property
     def draft(self) -> Draft:
         return self.context.draft
+
+    def step_indicator(self) -> StepIndicator:
+        """The row of steps of this run (the optional ones it goes through included)."""
+        return StepIndicator(
+            self.STEP, self.draft.completed, id="steps", optional=self.draft.optional_steps()
+        )
 
     def top_bar(self) -> TopBar:
         services = self.context.services
@@ -189,25 +197,27 @@ class StepScreen(WizardScreen):
     def compose(self) -> ComposeResult:
         info = step(self.STEP)
         yield self.top_bar()
-        yield StepIndicator(self.STEP, self.draft.completed, id="steps")
+        yield self.step_indicator()
         with Horizontal(id="body"):
             with VerticalScroll(id="form"):
-                index = STEP_NAMES.index(self.STEP) + 1
+                index = number(self.STEP, self.draft.optional_steps())
                 yield Static(f"{index}. {info.title}", classes="step-title", markup=False)
                 yield Static(info.intro, classes="step-intro", markup=False)
                 yield from self.compose_intro()
-                basic = [q for q in step_questions(self.STEP) if not q.advanced]
-                advanced = [q for q in step_questions(self.STEP) if q.advanced]
+                asked = [q for q in step_questions(self.STEP) if q.kind != "records"]
+                basic = [q for q in asked if not q.advanced]
+                advanced = [q for q in asked if q.advanced]
                 for question in basic:
                     yield self._field(question)
                 if advanced:
                     with Collapsible(title="Advanced settings", collapsed=True, id="advanced"):
                         for question in advanced:
                             yield self._field(question)
+                yield from self.compose_outro()
             with VerticalScroll(id="aside"):
                 yield from self.compose_aside()
         with Horizontal(id="nav"):
-            yield Button("← Back", id="back", disabled=STEP_NAMES[0] == self.STEP)
+            yield Button("← Back", id="back", disabled=flow()[0] == self.STEP)
             yield Static("", id="nav-status")
             yield Button("Next →", id="next", variant="primary")
         yield Footer()
@@ -217,6 +227,10 @@ class StepScreen(WizardScreen):
 
     def compose_intro(self) -> ComposeResult:
         """Extra copy under the step's intro."""
+        yield from ()
+
+    def compose_outro(self) -> ComposeResult:
+        """Extra widgets under the step's fields."""
         yield from ()
 
     def compose_aside(self) -> ComposeResult:

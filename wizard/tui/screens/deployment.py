@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Static
+from textual.containers import Horizontal
+from textual.widgets import Static, Switch
 
 from wizard.core.answers import question_map
 from wizard.core.events.base import plural
 from wizard.tui.screens.base import REFRESH, StepScreen, titled
 from wizard.tui.screens.targets import total_targets
 from wizard.tui.widgets.lookup import LookupStatus
+from wizard.tui.widgets.step_indicator import StepIndicator
 
 
 class DeploymentStep(StepScreen):
@@ -23,6 +26,40 @@ class DeploymentStep(StepScreen):
         "deployment.instance_profile",
     )
     BINDINGS: ClassVar = [REFRESH]
+    DEFAULT_CSS = """
+    #want-environments-row {
+        height: auto;
+        margin: 1 0 1 0;
+    }
+
+    #want-environments-label {
+        width: 1fr;
+        padding: 1 1 0 1;
+    }
+    """
+
+    def compose_outro(self) -> ComposeResult:
+        with Horizontal(id="want-environments-row"):
+            yield Switch(self.draft.environments_wanted, id="want-environments")
+            yield Static(
+                "Several environments (e.g. staging, then production), manual approvals or "
+                "e-mail notifications: set up in the next step.",
+                id="want-environments-label",
+                markup=False,
+            )
+
+    @on(Switch.Changed, "#want-environments")
+    def _want_environments(self, event: Switch.Changed) -> None:
+        event.stop()
+        self.draft.wants_environments = event.value
+        count = self.draft.environment_count
+        if not event.value and count:
+            self.notify(
+                f"{plural(count, 'environment')} kept, but left out of the answers: the pipeline "
+                "deploys once, to the Targets step's instances. Switch on to use them again.",
+                title="Environments off",
+            )
+        self.query_one(StepIndicator).set_optional(self.draft.optional_steps())
 
     def compose_aside(self) -> ComposeResult:
         yield titled("What this config means here", Static("", id="explainer", markup=False))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import asdict
 from pathlib import PurePosixPath
 from typing import Any, ClassVar
 
@@ -13,11 +14,22 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Footer, Static, TabbedContent, TabPane, Tabs, Tree
 
+from wizard.app.draft import (
+    Draft,
+    environment_applies,
+    environment_question_map,
+    environment_questions,
+    item_key,
+    pipeline_stages,
+    split_item_key,
+)
 from wizard.app.failure_steps import failure_lines
 from wizard.app.ports import Failure, is_runner_error
-from wizard.app.steps import FORM_STEPS, step, step_questions
+from wizard.app.steps import FORM_STEPS, number, step, step_questions
 from wizard.core.answers import Answers, AnswersError, question_map, to_flat, to_text
+from wizard.core.answers.model import deployment_group_name, notifications_enabled
 from wizard.core.caveats import review_caveats
+from wizard.core.events.base import plural
 from wizard.core.events.terraform import PlanSummary
 from wizard.core.next_steps import cause_text
 from wizard.core.render import render
@@ -27,7 +39,6 @@ from wizard.tui.screens.modals import Dialog
 from wizard.tui.widgets.answer_field import AnswerField, field_id
 from wizard.tui.widgets.failure_panel import FailurePanel
 from wizard.tui.widgets.lookup import LookupStatus
-from wizard.tui.widgets.step_indicator import StepIndicator
 
 LEXERS = {
     ".tf": "terraform",
@@ -68,6 +79,68 @@ def answers_summary(answers: Answers) -> str:
     return "\n".join(lines).rstrip()
 
 
+def environments_summary(answers: Answers) -> str:
+    """The environments and notifications as `Label  value` lines (empty without them)."""
+    lines: list[str] = []
+    for index, env in enumerate(answers.environments):
+        values = asdict(env)
+        lines.append(f"ENVIRONMENT {index + 1}: {env.name}")
+        for q in environment_questions():
+            if q.key != "name" and environment_applies(q.key, values):
+                lines.append(f"  {q.label:<24} {to_text(q, values[q.key]) or '(none)'}")
+        lines.append("")
+    flat = to_flat(answers)
+    if notifications_enabled(flat):
+        lines.append("NOTIFICATIONS")
+        for q in step_questions("environments"):
+            if q.key.startswith("notifications."):
+                lines.append(f"  {q.label:<24} {to_text(q, flat[q.key]) or '(none)'}")
+    return "\n".join(lines).rstrip()
+
+
+def pipeline_text(answers: Answers) -> str:
+    """The pipeline as its stages, then what each environment's stages do."""
+    envs = [asdict(env) for env in answers.environments]
+    lines = [" → ".join(pipeline_stages(envs)), ""]
+    for env in envs:
+        name = env["name"]
+        if env["approval"]:
+            url = f"\n  {'':<20}  {env['approval_url']}" if env["approval_url"] else ""
+            lines.append(f"  {'Approve-' + name:<20}  waits: “{env['approval_message']}”{url}")
+        where = f"{env['tag_key']}={env['tag_value']}"
+        kind = f"new {env['instance_type']} instance"
+        created = (
+            f", {plural(env['instance_count'], kind)}"
+            if env["create_instance"]
+            else ", instances you run"
+        )
+        group = deployment_group_name(answers.project, name)
+        lines.append(f"  {'Deploy-' + name:<20}  {group} → {where}{created}")
+    flat = to_flat(answers)
+    if notifications_enabled(flat):
+        topic = answers.notifications.topic_arn or f"{answers.project}-notifications (created)"
+        emails = ", ".join(answers.notifications.emails) or "no e-mail addresses"
+        lines += [
+            "",
+            f"Notifications: {', '.join(answers.notifications.events)} → {topic}: {emails}.",
+            "Each address must confirm its subscription from the e-mail AWS sends it first.",
+        ]
+    return "\n".join(lines)
+
+
+def problem_place(path: str, draft: Draft) -> str:
+    """Where a problem is, as the wizard names it: `Source › Branch`, or for an environment
+    `Environments › production › Tag value (environments[1].tag_value)`."""
+    item = split_item_key(path)
+    if item is not None:
+        index, name = item
+        label = environment_question_map()[name].label
+        env = draft.text(item_key(index, "name")) or f"#{index + 1}"
+        return f"Environments › {env} › {label} ({path})"
+    q = question_map().get(path)
+    return f"{step(q.step).title} › {q.label}" if q and q.step else path
+
+
 def caveats_text(answers: Answers) -> str:
     """What AWS does on its own that the first deployment depends on (`wizard.core.caveats`)."""
     return "\n".join(f"{c.title}: {c.text}" for c in review_caveats(answers))
@@ -94,12 +167,15 @@ class ReviewScreen(StepScreen):
 
     def compose(self) -> ComposeResult:
         yield self.top_bar()
-        yield StepIndicator(self.STEP, self.draft.completed, id="steps")
+        yield self.step_indicator()
         with TabbedContent(id="review-tabs", initial="tab-summary"):
             with TabPane("Summary", id="tab-summary"), VerticalScroll(id="summary"):
-                yield Static("7. Review", classes="step-title")
+                index = number(self.STEP, self.draft.optional_steps())
+                yield Static(f"{index}. Review", classes="step-title")
                 yield Static(step("review").intro, classes="step-intro", markup=False)
                 yield Static("", id="problems", classes="problems", markup=False)
+                if self.draft.environments_wanted and self.draft.environment_count:
+                    yield titled("The pipeline", Static("", id="pipeline-stages", markup=False))
                 yield titled(
                     "What terraform will do",
                     Vertical(
@@ -150,8 +226,7 @@ class ReviewScreen(StepScreen):
             self.answers = None
             lines = ["Fix these before applying:"]
             for problem in exc.problems:
-                q = question_map().get(problem.path)
-                where = f"{step(q.step).title} › {q.label}" if q and q.step else problem.path
+                where = problem_place(problem.path, self.draft)
                 lines.append(f"  ✗ {where}: {problem.message} — {problem.fix}")
             problems_view.update("\n".join(lines))
             problems_view.display = True
@@ -160,7 +235,11 @@ class ReviewScreen(StepScreen):
             self.status("plan").off("Nothing is planned until the answers are valid.")
             return
         problems_view.display = False
-        self.query_one("#answers-summary", Static).update(answers_summary(self.answers))
+        summary = answers_summary(self.answers)
+        extra = environments_summary(self.answers)
+        self.query_one("#answers-summary", Static).update(f"{summary}\n\n{extra}".rstrip())
+        for stages in self.query("#pipeline-stages").results(Static):
+            stages.update(pipeline_text(self.answers))
         self.query_one("#caveats", Static).update(caveats_text(self.answers))
         self.render_files(self.answers)
         if self.context.services.runner is None:

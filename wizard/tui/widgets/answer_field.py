@@ -30,8 +30,9 @@ ORIGIN_BADGES: dict[str, str] = {
 
 
 def field_id(key: str) -> str:
-    """A DOM id for the field of a dotted answers key (`source.branch` -> `field-source-branch`)."""
-    return "field-" + key.replace(".", "-")
+    """A DOM id for the field of a dotted answers key (`source.branch` -> `field-source-branch`,
+    `environments[1].tag_value` -> `field-environments-1-tag_value`)."""
+    return "field-" + key.replace("[", "-").replace("]", "").replace(".", "-")
 
 
 def describe(problem: Problem) -> str:
