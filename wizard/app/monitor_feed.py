@@ -34,7 +34,9 @@ from wizard.core.timeline.failures import (
     SHIP,
 )
 from wizard.core.timeline.offers import (
+    APPROVE,
     REDEPLOY_LAST_SUCCESS,
+    REJECT,
     RELEASE,
     STOP,
     STOP_ROLLBACK,
@@ -60,7 +62,11 @@ ACTION_KEYS: tuple[str, ...] = (
     REDEPLOY_IGNORE_STOP,
     FETCH_LOG,
     SHIP,
+    APPROVE,
+    REJECT,
 )
+#: actions that take the user's comment (`plan_with_comment`): a dialog asks for it first
+COMMENTED_KEYS: frozenset[str] = frozenset({APPROVE, REJECT})
 
 
 @dataclass(frozen=True)
@@ -411,6 +417,8 @@ class AwsFeed:
             )
         if key == SHIP:
             return self._plan_ship()
+        if key in COMMENTED_KEYS:
+            return self.plan_with_comment(key, snapshot, "")
         if dep is None:
             raise ActionUnavailable("no deployment is shown")
         if key in (STOP, STOP_ROLLBACK):
@@ -430,6 +438,19 @@ class AwsFeed:
                 raise ActionUnavailable("the deployment has no instances to read a log from")
             return actions.fetch_full_log(self.clients, dep, instance)
         raise ActionUnavailable(f"unknown action {key}")
+
+    def plan_with_comment(self, key: str, snapshot: Snapshot, comment: str) -> PlannedAction:
+        """Approve or reject the approval the followed execution waits at, with `comment`."""
+        from wizard.services.aws.monitor import actions
+
+        if key not in COMMENTED_KEYS:
+            raise ActionUnavailable(f"{key} takes no comment")
+        pipeline = snapshot.pipeline
+        approval = actions.waiting_approval(pipeline)
+        assert pipeline is not None
+        return actions.answer_approval(
+            self.clients, pipeline.name, approval, approve=key == APPROVE, comment=comment
+        )
 
     def _plan_ship(self) -> PlannedAction:
         source = self.ship

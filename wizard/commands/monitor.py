@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from wizard.tui.monitor_app import MonitorApp
 
 PARENTS = {
-    "monitor": ("answers", "out", "output", "sandbox"),
+    "monitor": ("answers", "out", "output", "sandbox", "yes"),
     "ship": ("answers", "out", "output", "sandbox"),
 }
 
@@ -90,6 +90,21 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
             "--follow",
             action="store_true",
             help="keep watching new executions after this one ends (until Ctrl-C or --timeout)",
+        )
+        answer = parser.add_argument_group(
+            "manual approval (the stage waiting now; asks first unless --yes)"
+        )
+        verdict = answer.add_mutually_exclusive_group()
+        verdict.add_argument(
+            "--approve", action="store_true", help="approve the waiting approval, then exit"
+        )
+        verdict.add_argument(
+            "--reject",
+            action="store_true",
+            help="reject the waiting approval (needs --comment), then exit",
+        )
+        answer.add_argument(
+            "--comment", metavar="TEXT", help="the approval's comment (at most 512 characters)"
         )
     else:
         ship = parser.add_argument_group("ship")
@@ -322,6 +337,13 @@ def _monitor(args: argparse.Namespace) -> int:
 
     named = bool(args.pipeline or args.deployment)
     answers = _answers(args, required=False, saved=not named)
+    if args.approve or args.reject:
+        return _answer_approval(args, answers)
+    if args.comment is not None:
+        from wizard.commands.common import CommandError
+        from wizard.core.exitcodes import ExitCode
+
+        raise CommandError("--comment goes with --approve or --reject", ExitCode.USAGE)
     spec = follow_spec(args, answers)
     with aws_target(args, answers) as target:
         if _tui(args):
@@ -333,6 +355,100 @@ def _monitor(args: argparse.Namespace) -> int:
             return follow(monitor, sink, timeout=args.timeout).exit_code
         finally:
             sink.close()
+
+
+def _confirm_answer(description: str, verb: str) -> bool:
+    """Ask on the terminal, like apply and destroy do: `y` runs it."""
+    import sys
+
+    sys.stderr.write(f"\n  {description}\n\n")
+    sys.stderr.flush()
+    try:
+        answer = input(f"{verb}? [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in {"y", "yes"}
+
+
+def _answer_approval(args: argparse.Namespace, answers: Answers | None) -> int:
+    """`--approve` / `--reject`: answer the approval the pipeline waits at, after asking."""
+    import sys
+
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from wizard.commands.common import CommandError
+    from wizard.commands.options import CommonOptions
+    from wizard.core.events.base import Notice
+    from wizard.core.exitcodes import ExitCode
+    from wizard.services.aws.monitor import monitor_clients
+    from wizard.services.aws.monitor.actions import ActionUnavailable, answer_approval
+    from wizard.services.aws.monitor.errors import classify
+
+    verb = "approve" if args.approve else "reject"
+    if args.deployment or args.follow:
+        raise CommandError(
+            f"--{verb} answers a pipeline's approval: leave out --deployment and --follow",
+            ExitCode.USAGE,
+        )
+    if args.reject and not (args.comment or "").strip():
+        raise CommandError(
+            "--reject needs --comment TEXT: say what to fix before it is tried again",
+            ExitCode.USAGE,
+        )
+    pipeline = args.pipeline or (answers.pipeline.name if answers else None)
+    if not pipeline:
+        raise CommandError(
+            f"which pipeline's approval? give --pipeline NAME or --answers FILE to --{verb}",
+            ExitCode.USAGE,
+        )
+    needs_confirm = not CommonOptions.from_args(args).yes
+    if needs_confirm and not sys.stdin.isatty():
+        raise CommandError(
+            f"refusing to {verb} without confirmation: there is no terminal to ask on. "
+            f"Re-run with --yes.",
+            ExitCode.REFUSED,
+        )
+    sink = _sink(args, f"looking for the approval of {pipeline}")
+    try:
+        with aws_target(args, answers) as target:
+            clients = monitor_clients(target)
+            try:
+                approval = _waiting_approval(clients, pipeline, args.execution)
+                plan = answer_approval(
+                    clients, pipeline, approval, approve=bool(args.approve), comment=args.comment
+                )
+                if needs_confirm and not _confirm_answer(plan.description, plan.title):
+                    sink.emit(Notice(level="warn", text=f"not {verb}d: nothing was changed"))
+                    return int(ExitCode.REFUSED)
+                sink.emit(Notice(text=plan.execute().message))
+            except ActionUnavailable as exc:
+                raise CommandError(str(exc), ExitCode.USAGE) from None
+            except (BotoCoreError, ClientError) as exc:
+                raise CommandError(classify(exc).text, ExitCode.AWS_ERROR) from None
+        sink.emit(Notice(text=f"follow the run with: cdwizard monitor --pipeline {pipeline}"))
+        return int(ExitCode.OK)
+    finally:
+        sink.close()
+
+
+def _waiting_approval(clients: Any, pipeline: str, execution: str | None) -> Any:
+    """The approval waiting in `execution`, else in the newest running execution that has one."""
+    from wizard.services.aws.monitor import ExecutionSelector
+    from wizard.services.aws.monitor.actions import waiting_approval
+    from wizard.services.aws.monitor.pipeline_poller import PipelinePoller
+
+    poller = PipelinePoller(
+        clients.client("codepipeline"), pipeline, emulator=clients.target.is_emulator
+    )
+    selector = ExecutionSelector("id", execution) if execution else ExecutionSelector("newest")
+    view = poller.poll(selector)
+    if view.waiting_approval is None and not execution:
+        for e in view.executions[1:]:
+            if not e.final:
+                view = poller.poll(ExecutionSelector("id", e.execution_id))
+                if view.waiting_approval is not None:
+                    break
+    return waiting_approval(view)
 
 
 # --- ship -------------------------------------------------------------------------------------

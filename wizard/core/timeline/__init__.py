@@ -36,6 +36,8 @@ from wizard.core.timeline.views import (
     TargetHealthView,
     TrafficView,
     exit_detail,
+    progress_line,
+    stage_label,
 )
 
 __all__ = [
@@ -69,5 +71,7 @@ __all__ = [
     "finished",
     "ignored_failures_note",
     "instances_headline",
+    "progress_line",
     "result_code",
+    "stage_label",
 ]

@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 from wizard.core.agent_health import AgentView
+from wizard.core.events.approval import APPROVAL_PROVIDER
 from wizard.core.events.base import seconds_between
 from wizard.core.events.lifecycle import (
     PREVIOUS_REVISION_EVENTS,
@@ -47,6 +48,9 @@ class ExecutionView:
     commit_message: str | None = None
     trigger_type: str | None = None
     trigger_detail: str | None = None
+    #: How far the run got through the stages after its source ("staging ✓ · approval ✗
+    #: rejected"); None when unknown or when the pipeline has only its one deploy stage.
+    progress: str | None = None
 
     @property
     def final(self) -> bool:
@@ -80,9 +84,27 @@ class ActionView:
     #: AVAILABLE), and its name; None when not looked up.
     connection_status: str | None = None
     connection_name: str | None = None
+    #: A waiting manual approval's token (`get_pipeline_state`), needed to answer it.
+    token: str | None = None
+    #: Who last changed the action (the approver of a manual approval).
+    updated_by: str | None = None
 
     def config(self, key: str) -> str | None:
         return dict(self.configuration).get(key)
+
+    @property
+    def is_approval(self) -> bool:
+        return self.provider == APPROVAL_PROVIDER
+
+    @property
+    def approval_message(self) -> str | None:
+        """The approval's custom message (`CustomData`)."""
+        return self.config("CustomData") or None
+
+    @property
+    def approval_url(self) -> str | None:
+        """The approval's link for reviewers (`ExternalEntityLink`)."""
+        return self.config("ExternalEntityLink") or None
 
     def variable(self, key: str) -> str | None:
         return dict(self.output_variables).get(key)
@@ -199,6 +221,58 @@ class PipelineView:
     @property
     def failed_stage(self) -> StageView | None:
         return next((s for s in self.stages if s.status == "Failed"), None)
+
+    @property
+    def waiting_approval(self) -> ActionView | None:
+        """The followed execution's manual approval that waits for an answer, if any."""
+        followed = self.followed
+        if followed is None or followed.final:
+            return None
+        return next((a for a in self.actions if a.is_approval and a.status == "InProgress"), None)
+
+    @property
+    def has_environments(self) -> bool:
+        """More than the one deploy stage: approvals, or a Deploy-<env> stage per environment."""
+        deploys = sum(1 for a in self.actions if a.provider == "CodeDeploy")
+        return deploys > 1 or any(a.is_approval for a in self.actions)
+
+
+#: stage status -> its mark in an execution's progress line
+_PROGRESS_MARKS: dict[str, str] = {
+    "Succeeded": "✓",
+    "Failed": "✗",
+    "InProgress": "▶",
+    "Stopped": "■",
+    "Stopping": "■",
+    "Cancelled": "⊘",
+    "Abandoned": "⊘",
+}
+
+
+def stage_label(stage: StageView) -> str:
+    """`staging` for `Deploy-staging`, `approval` for an approval stage, else the stage name."""
+    if any(a.is_approval for a in stage.actions):
+        return "approval"
+    for prefix in ("Deploy-", "Approve-"):
+        if stage.name.startswith(prefix) and len(stage.name) > len(prefix):
+            return stage.name[len(prefix) :]
+    return stage.name
+
+
+def progress_line(stages: tuple[StageView, ...]) -> str | None:
+    """How far a run got past its source: `staging ✓ · approval ✗ rejected` (None: nowhere yet)."""
+    parts = []
+    for stage in stages[1:]:
+        if stage.status is None:
+            continue
+        part = f"{stage_label(stage)} {_PROGRESS_MARKS.get(stage.status, stage.status)}"
+        approval = next((a for a in stage.actions if a.is_approval), None)
+        if approval is not None and stage.status == "Failed":
+            part += " rejected"
+        elif approval is not None and stage.status == "InProgress":
+            part += " waiting"
+        parts.append(part)
+    return " · ".join(parts) or None
 
 
 # --- deployment -------------------------------------------------------------------------------

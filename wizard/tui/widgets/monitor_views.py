@@ -99,6 +99,7 @@ def flow_content(pipeline: PipelineView, now: datetime) -> Content:
     arrow = Content.from_markup("  [$text-muted]━━▶[/]  ")
     line = arrow.join(parts) if parts else Content.from_markup("[$text-muted](no stages)[/]")
     lines = [line, *execution_lines(pipeline, now)]
+    lines += approval_lines(pipeline)
     failed = pipeline.failed_action
     if failed is not None and (failed.error_message or failed.error_code):
         lines.append(
@@ -110,6 +111,24 @@ def flow_content(pipeline: PipelineView, now: datetime) -> Content:
             )
         )
     return Content("\n").join(lines)
+
+
+def approval_lines(pipeline: PipelineView) -> list[Content]:
+    """A waiting manual approval: its stage, message and link, and the keys that answer it."""
+    waiting = pipeline.waiting_approval
+    if waiting is None:
+        return []
+    lines = [
+        Content.from_markup(
+            "[$warning]⏸ $stage waits for approval[/] [$text-muted](v approve · x reject)[/]",
+            stage=waiting.stage,
+        )
+    ]
+    if waiting.approval_message:
+        lines.append(Content.from_markup("  $m", m=first_line(waiting.approval_message, 160)))
+    if waiting.approval_url:
+        lines.append(Content.from_markup("  [$text-muted]review[/] $u", u=waiting.approval_url))
+    return lines
 
 
 #: `trigger.triggerType` in a few words
@@ -187,6 +206,10 @@ HISTORY_COLUMNS = (
 )
 
 
+#: width of the "Got to" column of pipelines with environments
+PROGRESS_WIDTH = 34
+
+
 def history_row(e: ExecutionView, followed: bool, now: datetime) -> list[Text]:
     colour = _RICH_STATUS.get(e.status, MUTED)
     took = e.duration
@@ -239,6 +262,8 @@ class ExecutionHistory(DataTable[Text]):
         )
         self.clock = clock
         self.pipeline: PipelineView | None = None
+        #: the "Got to" column is shown (added once a run's progress is known)
+        self.with_progress = False
         for label, key, width in HISTORY_COLUMNS:
             self.add_column(label, key=key, width=width)
 
@@ -253,25 +278,34 @@ class ExecutionHistory(DataTable[Text]):
         if pipeline is None:
             self.clear()
             return
+        if not self.with_progress and any(e.progress for e in pipeline.executions):
+            # a pipeline with environments: how far each run got ("staging ✓ · approval ✗")
+            self.with_progress = True
+            self.add_column("Got to", key="progress", width=PROGRESS_WIDTH)
+            old = None
         ids = [e.execution_id for e in pipeline.executions]
         if old is None or [e.execution_id for e in old.executions] != ids:
             self.clear()
             for e in pipeline.executions:
                 self.add_row(
-                    *history_row(e, e.execution_id == pipeline.followed_id, now),
-                    key=e.execution_id,
+                    *self._row(e, e.execution_id == pipeline.followed_id, now), key=e.execution_id
                 )
             return
         before = {e.execution_id: e for e in old.executions}
+        keys = [key for _, key, _ in HISTORY_COLUMNS] + (["progress"] if self.with_progress else [])
         for e in pipeline.executions:
             followed = e.execution_id == pipeline.followed_id
             was_followed = e.execution_id == old.followed_id
             if before.get(e.execution_id) == e and followed == was_followed and e.final:
                 continue
-            for (_, key, _), value in zip(
-                HISTORY_COLUMNS, history_row(e, followed, now), strict=True
-            ):
+            for key, value in zip(keys, self._row(e, followed, now), strict=True):
                 self.update_cell(e.execution_id, key, value)
+
+    def _row(self, e: ExecutionView, followed: bool, now: datetime) -> list[Text]:
+        row = history_row(e, followed, now)
+        if self.with_progress:
+            row.append(Text(e.progress or "", style="" if e.progress else MUTED))
+        return row
 
     def selected_execution(self) -> str | None:
         if self.pipeline is None or not self.row_count:

@@ -344,8 +344,9 @@ class Monitor:
 
     def _refresh_history(self, view: DeploymentView) -> None:
         """Group history for the duration sparkline: on first sight and after each finish."""
-        app = self.spec.application or view.application
-        group = self.spec.group or view.group
+        # the deployment's own group first: with environments each Deploy-<env> stage has its own
+        app = view.application or self.spec.application
+        group = view.group or self.spec.group
         if not app or not group:
             return
         marker = f"{view.deployment_id}:{view.final}"
