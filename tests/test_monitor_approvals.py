@@ -21,6 +21,7 @@ from tests.approval_scenarios import (
     queue_runs,
 )
 from tests.monitor_scenarios import GapStubber, set_execution, start_execution
+from wizard.app.monitor_feed import environments_in
 from wizard.core.events.approval import ApprovalApproved, ApprovalRejected, ApprovalWaiting
 from wizard.core.events.base import Event, event_types
 from wizard.core.events.pipeline import DeploymentLinked
@@ -240,3 +241,48 @@ def test_nothing_to_answer_says_so(clients) -> None:
         actions.waiting_approval(view)
     with pytest.raises(ActionUnavailable, match="no pipeline is watched"):
         actions.waiting_approval(None)
+
+
+def test_the_environments_output_names_the_stages(clients, tmp_path) -> None:
+    state = tmp_path / "terraform" / "terraform.tfstate"
+    state.parent.mkdir()
+    envs = [
+        {
+            "name": "qa",
+            "deployment_group_name": "shop-qa-dg",
+            "approval_stage": None,
+            "deploy_stage": "Deploy-staging",
+            "tag_key": "Environment",
+            "tag_value": "qa",
+        },
+        {
+            "name": "live",
+            "deployment_group_name": "shop-live-dg",
+            "approval_stage": "Approve-production",
+            "deploy_stage": "Deploy-production",
+            "tag_key": "Environment",
+            "tag_value": "live",
+        },
+    ]
+    state.write_text(json.dumps({"version": 4, "outputs": {"environments": {"value": envs}}}))
+    environments = environments_in(tmp_path)
+    assert [(e.name, e.deployment_group, e.approval_stage) for e in environments] == [
+        ("qa", "shop-qa-dg", None),
+        ("live", "shop-live-dg", "Approve-production"),
+    ]
+    assert environments_in(tmp_path / "elsewhere") == ()
+    create_env_pipeline(clients)
+    execution = start_execution(clients, "shop")
+    stub = GapStubber(clients.client("codepipeline"), PIPELINE_APIS)
+    steps = {
+        "Source": Step("Succeeded"),
+        "Deploy-staging": Step("Succeeded", "d-1"),
+        "Approve-production": Step("Succeeded", by="ann"),
+        "Deploy-production": Step("InProgress", "d-2"),
+    }
+    with stub:
+        poller = PipelinePoller(clients.client("codepipeline"), "shop", environments=environments)
+        queue_poll(stub, "shop", execution, steps)
+        view = poller.poll(ExecutionSelector("newest"))
+    assert view.environments == environments
+    assert view.executions[0].progress == "qa ✓ · approval ✓ · live ▶"

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from wizard.core.events.base import Event, Notice, format_duration, utcnow
-from wizard.core.timeline import EventFold, Snapshot, explain
+from wizard.core.timeline import EnvironmentStages, EventFold, Snapshot, explain
 from wizard.core.timeline.failures import (
     FETCH_LOG,
     REDEPLOY_IGNORE_STOP,
@@ -513,6 +513,35 @@ class AwsFeed:
         return None
 
 
+#: where the workspace keeps terraform's local state (its outputs name the environments)
+STATE_FILE = Path("terraform") / "terraform.tfstate"
+
+
+def environments_in(out: Path) -> tuple[EnvironmentStages, ...]:
+    """The terraform output `environments` of the workspace's state (empty when it has none, or
+    no readable state): which stages deploy to which group, and approve it first."""
+    import json
+
+    try:
+        data = json.loads((out / STATE_FILE).read_text(encoding="utf-8"))
+        value = data["outputs"]["environments"]["value"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return ()
+    found = []
+    for env in value if isinstance(value, list) else []:
+        if not isinstance(env, dict) or not env.get("name") or not env.get("deploy_stage"):
+            continue
+        found.append(
+            EnvironmentStages(
+                name=str(env["name"]),
+                deployment_group=str(env.get("deployment_group_name") or ""),
+                deploy_stage=str(env["deploy_stage"]),
+                approval_stage=str(env["approval_stage"]) if env.get("approval_stage") else None,
+            )
+        )
+    return tuple(found)
+
+
 def _label(spec: FollowSpec, target: AwsTarget) -> str:
     what = f"pipeline {spec.pipeline}" if spec.pipeline else f"deployment {spec.deployment_id}"
     where = "sandbox" if target.is_emulator else f"AWS {target.region}"
@@ -540,12 +569,15 @@ def feed_after_apply(
 ) -> AwsFeed:
     """What the wizard shows once the apply succeeded: the new pipeline, newest execution. In
     the sandbox, Ship runs on its key alone (the first green deployment is one key away)."""
+    environments = environments_in(out)
     spec = FollowSpec(
         pipeline=answers.pipeline.name,
         execution=ExecutionSelector("newest"),
         keep_following=True,
         application=answers.deployment.application,
-        group=answers.deployment.group,
+        # with environments each Deploy-<env> stage has its own group: read from its deployment
+        group=None if environments else answers.deployment.group,
+        environments=environments,
     )
     ship = ship_source(answers, out, sandbox=target.is_emulator, confirm=not sandbox)
     return aws_feed(target, spec, ship=ship, label=label)
@@ -662,6 +694,7 @@ __all__ = [
     "RehearsalFeed",
     "ShipSource",
     "aws_feed",
+    "environments_in",
     "feed_after_apply",
     "first_failed_instance",
     "ship_source",

@@ -321,14 +321,25 @@ def follow_spec(args: argparse.Namespace, answers: Answers | None) -> FollowSpec
         raise CommandError("--execution and --follow exclude each other", ExitCode.USAGE)
     selector = ExecutionSelector("id", args.execution) if args.execution else ExecutionSelector()
     keep = bool(args.follow) or (_tui(args) and not args.execution and not args.deployment)
+    environments = _environments(args)
     return FollowSpec(
         pipeline=pipeline,
         deployment_id=args.deployment,
         execution=ExecutionSelector("newest") if keep else selector,
         keep_following=keep,
         application=answers.deployment.application if answers else None,
-        group=answers.deployment.group if answers else None,
+        # with environments each Deploy-<env> stage has its own group: read from its deployment
+        group=answers.deployment.group if answers and not environments else None,
+        environments=environments,
     )
+
+
+def _environments(args: argparse.Namespace) -> Any:
+    """The workspace's terraform output `environments` (empty without one)."""
+    from wizard.app.monitor_feed import environments_in
+    from wizard.commands.options import CommonOptions
+
+    return environments_in(CommonOptions.from_args(args).workspace)
 
 
 def _monitor(args: argparse.Namespace) -> int:
@@ -499,11 +510,13 @@ def _ship_to(args: argparse.Namespace, answers: Answers, target: AwsTarget) -> i
         sink.emit(result.event)
         if args.no_follow:
             return int(ExitCode.OK)
+        environments = _environments(args)
         spec = FollowSpec(
             pipeline=answers.pipeline.name,
             execution=ExecutionSelector("commit", result.revision_id),
             application=answers.deployment.application,
-            group=answers.deployment.group,
+            group=None if environments else answers.deployment.group,
+            environments=environments,
         )
         if tui:
             sink.close()

@@ -181,6 +181,17 @@ class StageView:
 
 
 @dataclass(frozen=True)
+class EnvironmentStages:
+    """One environment of the terraform output `environments`: its deployment group and the
+    stages that deploy to it (and approve it first, when it asks for an approval)."""
+
+    name: str
+    deployment_group: str
+    deploy_stage: str
+    approval_stage: str | None = None
+
+
+@dataclass(frozen=True)
 class PipelineView:
     """The pipeline: its stages for the followed execution, and the recent executions."""
 
@@ -193,6 +204,8 @@ class PipelineView:
     deployment_id: str | None = None
     #: Watched through the sandbox emulator (remedies name its commands, not the console).
     emulator: bool = False
+    #: The environments terraform output (empty: the single Deploy stage of today's pipelines).
+    environments: tuple[EnvironmentStages, ...] = ()
 
     @property
     def followed(self) -> ExecutionView | None:
@@ -249,23 +262,31 @@ _PROGRESS_MARKS: dict[str, str] = {
 }
 
 
-def stage_label(stage: StageView) -> str:
-    """`staging` for `Deploy-staging`, `approval` for an approval stage, else the stage name."""
+def stage_label(stage: StageView, environments: tuple[EnvironmentStages, ...] = ()) -> str:
+    """`approval` for an approval stage; the environment's name for its deploy stage (from the
+    `environments` output, else `Deploy-<env>`); else the stage name."""
     if any(a.is_approval for a in stage.actions):
         return "approval"
+    for env in environments:
+        if stage.name == env.deploy_stage:
+            return env.name
     for prefix in ("Deploy-", "Approve-"):
         if stage.name.startswith(prefix) and len(stage.name) > len(prefix):
             return stage.name[len(prefix) :]
     return stage.name
 
 
-def progress_line(stages: tuple[StageView, ...]) -> str | None:
+def progress_line(
+    stages: tuple[StageView, ...], environments: tuple[EnvironmentStages, ...] = ()
+) -> str | None:
     """How far a run got past its source: `staging ✓ · approval ✗ rejected` (None: nowhere yet)."""
     parts = []
     for stage in stages[1:]:
         if stage.status is None:
             continue
-        part = f"{stage_label(stage)} {_PROGRESS_MARKS.get(stage.status, stage.status)}"
+        part = (
+            f"{stage_label(stage, environments)} {_PROGRESS_MARKS.get(stage.status, stage.status)}"
+        )
         approval = next((a for a in stage.actions if a.is_approval), None)
         if approval is not None and stage.status == "Failed":
             part += " rejected"

@@ -30,6 +30,7 @@ from wizard.core.timeline import (
     ConnectionState,
     DeploymentSummary,
     DeploymentView,
+    EnvironmentStages,
     Outcome,
     PipelineView,
     Snapshot,
@@ -66,6 +67,8 @@ class FollowSpec:
     application: str | None = None
     group: str | None = None
     history: int = 10
+    #: the terraform output `environments` (a Deploy-<env> stage and group per environment)
+    environments: tuple[EnvironmentStages, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.pipeline and not self.deployment_id:
@@ -127,6 +130,7 @@ class Monitor:
                 history=spec.history,
                 emulator=self.emulator,
                 connection_status=self._connection_status,
+                environments=spec.environments,
             )
             if spec.pipeline
             else None

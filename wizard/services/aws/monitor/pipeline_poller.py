@@ -19,6 +19,7 @@ from wizard.core.caveats import polling_disabled
 from wizard.core.events.approval import APPROVAL_PROVIDER
 from wizard.core.timeline import (
     ActionView,
+    EnvironmentStages,
     ExecutionView,
     PipelineView,
     StageView,
@@ -99,8 +100,11 @@ class PipelinePoller:
         history: int = 10,
         emulator: bool = False,
         connection_status: Callable[[str], tuple[str, str] | None] | None = None,
+        environments: tuple[EnvironmentStages, ...] = (),
     ) -> None:
         self.api = ApiCaller(client)
+        #: the terraform output `environments` when the workspace has it (stage -> environment)
+        self.environments = environments
         #: (status, name) of a connection by ARN, looked up when a connection source fails
         self.connection_status = connection_status
         self._connections: dict[tuple[str, str], tuple[str, str] | None] = {}
@@ -205,6 +209,7 @@ class PipelinePoller:
             followed_id=followed_id,
             deployment_id=self._deployment_id,
             emulator=self.emulator,
+            environments=self.environments,
         )
         self.view = view
         return view
@@ -214,7 +219,8 @@ class PipelinePoller:
         far each run got."""
         actions = [a for _, defs in self._structure or () for a in defs]
         deploys = sum(1 for a in actions if a.provider == "CodeDeploy")
-        return deploys > 1 or any(a.provider == APPROVAL_PROVIDER for a in actions)
+        approvals = any(a.provider == APPROVAL_PROVIDER for a in actions)
+        return bool(self.environments) or deploys > 1 or approvals
 
     def _with_progress(self, executions: list[ExecutionView]) -> list[ExecutionView]:
         """Each execution with how far it got: the followed one from its detail; ended ones
@@ -230,7 +236,8 @@ class PipelinePoller:
                 continue
             reads += 1
             runs = self._action_runs(e.execution_id)
-            self._progress[e.execution_id] = progress_line(self._merge(e.execution_id, None, runs))
+            stages = self._merge(e.execution_id, None, runs)
+            self._progress[e.execution_id] = progress_line(stages, self.environments)
             self._progress_final.add(e.execution_id)
         return [replace(e, progress=self._progress.get(e.execution_id)) for e in executions]
 
@@ -277,7 +284,7 @@ class PipelinePoller:
         if deploy is not None and deploy.external_execution_id:
             self._deployment_id = deploy.external_execution_id
         if self._multi_stage():
-            self._progress[followed.execution_id] = progress_line(self._stages)
+            self._progress[followed.execution_id] = progress_line(self._stages, self.environments)
             if followed.final:
                 self._progress_final.add(followed.execution_id)
 
