@@ -26,7 +26,13 @@ from wizard.core.events.approval import ApprovalApproved, ApprovalRejected, Appr
 from wizard.core.events.base import Event, event_types
 from wizard.core.events.pipeline import DeploymentLinked
 from wizard.core.timeline import PipelineView, Snapshot, available_actions, diff, explain
-from wizard.services.aws.monitor import ExecutionSelector, actions
+from wizard.services.aws.monitor import (
+    ExecutionSelector,
+    FollowSpec,
+    Monitor,
+    PollIntervals,
+    actions,
+)
 from wizard.services.aws.monitor.actions import ActionUnavailable
 from wizard.services.aws.monitor.follow import activity
 from wizard.services.aws.monitor.pipeline_poller import PipelinePoller
@@ -286,3 +292,21 @@ def test_the_environments_output_names_the_stages(clients, tmp_path) -> None:
         view = poller.poll(ExecutionSelector("newest"))
     assert view.environments == environments
     assert view.executions[0].progress == "qa ✓ · approval ✓ · live ▶"
+
+
+def test_a_waiting_approval_is_polled_at_the_idle_pace(clients) -> None:
+    create_env_pipeline(clients)
+    execution = start_execution(clients, "shop")
+    stub = GapStubber(clients.client("codepipeline"), PIPELINE_APIS)
+    staged = {"Source": Step("Succeeded"), "Deploy-staging": Step("Succeeded")}
+    intervals = PollIntervals(active=2.0, idle=10.0)
+    with stub:
+        monitor = Monitor(clients, FollowSpec(pipeline="shop"), intervals=intervals)
+        queue_poll(stub, "shop", execution, {**staged, "Deploy-staging": Step("InProgress")})
+        assert monitor.cycle().snapshot.next_poll_seconds == 2.0
+        queue_poll(stub, "shop", execution, {**staged, "Approve-production": Step("InProgress")})
+        update = monitor.cycle()
+        stub.assert_no_pending_responses()
+    assert update.snapshot.next_poll_seconds == 10.0
+    assert update.snapshot.active, "the run still goes on: --timeout and heartbeats wait for it"
+    assert [type(e) for e in update.events if isinstance(e, ApprovalWaiting)] == [ApprovalWaiting]

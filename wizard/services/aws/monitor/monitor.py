@@ -367,7 +367,9 @@ class Monitor:
         pipeline = self.pipeline_poller.view if self.pipeline_poller else None
         followed = pipeline.followed if pipeline else None
         if followed is not None and not followed.final:
-            return True
+            # a manual approval can wait for hours: poll at the idle pace until it is answered
+            # (answering from the monitor polls at once)
+            return pipeline is None or pipeline.waiting_approval is None
         if pipeline is not None and followed is None and self._selector.kind in ("commit", "id"):
             return True
         dep = self.deployment_poller.view if self.deployment_poller else None
