@@ -91,9 +91,9 @@ def flow_content(pipeline: PipelineView, now: datetime) -> Content:
         took = stage_time(stage, now)
         shown = f" {format_duration(took)}" if took is not None else ""
         style = "b" if stage.status else "$text-muted"
-        part = Content.from_markup(f"[{style}]$name[/] ", name=stage.name) + status_mark(
-            stage.status
-        )
+        waits = stage.status == "InProgress" and any(a.is_approval for a in stage.actions)
+        mark = Content.from_markup("[$warning]⏸[/]") if waits else status_mark(stage.status)
+        part = Content.from_markup(f"[{style}]$name[/] ", name=stage.name) + mark
         part += Content.from_markup("[$text-muted]$t[/]", t=shown)
         parts.append(part)
     arrow = Content.from_markup("  [$text-muted]━━▶[/]  ")
