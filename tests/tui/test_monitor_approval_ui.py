@@ -115,7 +115,7 @@ async def test_v_asks_for_a_comment_then_confirms_then_approves(clients) -> None
             screen = await first_poll(app, pilot)
             assert {"approve", "reject"} <= screen.offered
             flow = str(screen.query_one(PipelineFlow).render())
-            assert "Approve-production waits for approval" in flow
+            assert "Approve-production waits" in flow
             assert MESSAGE in flow and URL in flow
 
             await comment(app, pilot, "v", "ship it")
