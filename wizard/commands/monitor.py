@@ -2,7 +2,8 @@
 
 monitor: follow a pipeline's execution (commit -> stages -> CodeDeploy deployment -> every
 instance's lifecycle events) or one deployment, until it ends; exit 0 on success, 10 failed,
-11 stopped, 12 `--timeout`, 13 AWS error.
+11 stopped, 12 `--timeout`, 13 AWS error. `--approve` / `--reject --comment TEXT` answer the
+manual approval the pipeline waits at (after asking; `--yes`, or exit 8 without a terminal).
 ship: push the rendered payload to the pipeline's source -- a CodeCommit branch through the
 CodeCommit API, a GitHub/GitLab/Bitbucket branch with your own git, or the S3 source key --
 then follow the execution it triggers (same exit codes).

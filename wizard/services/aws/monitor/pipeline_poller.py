@@ -5,6 +5,11 @@ Per poll: `list_pipeline_executions` (1 call); while the followed execution runs
 when it has just finished) `get_pipeline_state` and `list_action_executions` (2 calls). The
 pipeline's structure (`get_pipeline`) is read once, and again only when its version changes.
 An idle pipeline costs one call per poll.
+
+Manual approvals (provider `Manual`) carry their token from `get_pipeline_state` (needed by
+PutApprovalResult). With a stage per environment the deployment shown is the running deploy
+stage's (else the last one that ran), and each execution's progress ("staging ✓ · approval ✗
+rejected") is kept; an ended one not followed is read once (`list_action_executions`).
 """
 
 from __future__ import annotations
