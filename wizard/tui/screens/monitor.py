@@ -339,6 +339,7 @@ class MonitorScreen(Screen[int]):
         """Approve/reject: the comment first, then the usual confirmation of the planned call."""
         waiting = snapshot.pipeline.waiting_approval if snapshot.pipeline else None
         if waiting is None:
+            self._note(f"{ACTION_WORDS[key]}: no approval is waiting now")
             return
 
         def entered(comment: str | None) -> None:

@@ -54,6 +54,9 @@ class CommentDialog(ModalScreen[str | None]):
     """The comment for approving or rejecting a waiting approval (a rejection needs one).
     Enter goes on to the confirmation with the comment; Esc cancels (None)."""
 
+    DEFAULT_CSS = """
+    CommentDialog #comment-problem { color: $error; height: auto; }
+    """
     BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel", show=False)]
 
     def __init__(self, approval: ActionView, *, approve: bool) -> None:
