@@ -243,12 +243,6 @@ class PipelineView:
             return None
         return next((a for a in self.actions if a.is_approval and a.status == "InProgress"), None)
 
-    @property
-    def has_environments(self) -> bool:
-        """More than the one deploy stage: approvals, or a Deploy-<env> stage per environment."""
-        deploys = sum(1 for a in self.actions if a.provider == "CodeDeploy")
-        return deploys > 1 or any(a.is_approval for a in self.actions)
-
 
 #: stage status -> its mark in an execution's progress line
 _PROGRESS_MARKS: dict[str, str] = {
