@@ -26,6 +26,7 @@ ENDPOINT_SERVICES: tuple[str, ...] = (
     "codecommit",
     "codepipeline",
     "codestarconnections",
+    "codestarnotifications",
     "deploy",
     "ec2",
     "elbv2",

@@ -188,6 +188,25 @@ REQUIREMENTS: tuple[Need, ...] = (
         ("action", "resource"),
     ),
     *_needs("iam_simulation", "moto.iam.exceptions", "InvalidInput", "NoSuchEntity"),
+    *_needs("notifications", "moto.codepipeline.urls", "url_paths"),
+    *_needs("notifications", "moto.moto_server.werkzeug_app", "SIGNING_ALIASES"),
+    *_needs("notifications", "moto.core.responses", "BaseResponse.dispatch"),
+    *_needs("notifications", "moto.sns.models", "sns_backends"),
+    Need(
+        "sns_email",
+        "moto.sns.models",
+        "SNSBackend.subscribe",
+        ("topic_arn", "endpoint", "protocol"),
+    ),
+    Need("sns_email", "moto.sns.models", "SNSBackend.unsubscribe", ("subscription_arn",)),
+    Need(
+        "sns_email",
+        "moto.sns.models",
+        "SNSBackend._find_subscription",
+        ("topic_arn", "endpoint", "protocol"),
+    ),
+    *_needs("sns_email", "moto.sns.responses", "SNSResponse.subscribe"),
+    *_needs("sns_email", "moto.sns.exceptions", "SNSInvalidParameter"),
 )
 
 

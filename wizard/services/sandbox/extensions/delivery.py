@@ -19,7 +19,11 @@ What the sandbox simulates:
   (FAILED_ACTIONS; not ALL_ACTIONS, which cdwizard never asks for). The CodeCommit source reads the
   branch from the CodeCommit content model and fails with CodePipeline's message when it does
   not exist; it zips the commit into the artifact bucket (moto S3). The CodeDeploy action deploys
-  that object. Other action providers are not emulated (they report success and say so).
+  that object to its own DeploymentGroupName (a pipeline runs any number of Deploy stages, one
+  after another). A manual approval (Approval/Manual) waits with a token (GetPipelineState) until
+  PutApprovalResult approves (the next stage follows) or rejects it (action, stage and execution
+  fail); the sandbox never times it out (AWS fails it after 7 days). Other action providers are
+  not emulated (they report success and say so).
 - CodeDeploy: CreateDeployment (also directly), Get/BatchGet/ListDeployments, the deployment target
   APIs and StopDeployment. Targets are the running EC2 instances the group's tags select when the
   deployment starts; OneAtATime/HalfAtATime/AllAtOnce pace them by the minimum-healthy-hosts rule

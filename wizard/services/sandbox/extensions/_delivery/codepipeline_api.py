@@ -3,14 +3,15 @@ CreatePipeline trigger.
 
 StartPipelineExecution starts a scheduled execution; GetPipelineExecution,
 ListPipelineExecutions, GetPipelineState and ListActionExecutions (the last two missing in moto)
-show the executions as they are now; StopPipelineExecution and RetryStageExecution change them.
+show the executions as they are now; StopPipelineExecution, RetryStageExecution and
+PutApprovalResult (a waiting manual approval's token, from GetPipelineState) change them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from wizard.services.sandbox.extensions._delivery import clock
+from wizard.services.sandbox.extensions._delivery import approval, clock
 from wizard.services.sandbox.extensions._delivery import pipeline as engine
 from wizard.services.sandbox.extensions._delivery.api import MARK, Handler, dumps, page, result_of
 from wizard.services.sandbox.extensions._delivery.model import ActionRun, ExecutionRun, StageRun
@@ -197,8 +198,13 @@ def _action_execution(run: ActionRun, t: float) -> dict[str, Any]:
     }
     if run.external_id:
         out["externalExecutionId"] = run.external_id
-    if run.summary and status != "InProgress":
-        out["summary"] = run.summary
+    waits = status == "InProgress" and run.token is not None
+    if run.summary and (status != "InProgress" or waits):
+        out["summary"] = run.summary  # a waiting approval shows its CustomData
+    if waits:
+        out["token"] = run.token
+    if run.updated_by and status != "InProgress":
+        out["lastUpdatedBy"] = run.updated_by
     if status == "Failed" and run.error:
         out["errorDetails"] = {"code": run.error[0], "message": run.error[1]}
     return out
@@ -259,6 +265,9 @@ def get_pipeline_state(self: Any, world: World, now: float) -> dict[str, Any]:
             run = _latest_action(pipeline, name, action["name"], now)
             if run is not None:
                 item["latestExecution"] = _action_execution(run, now)
+                link = approval.external_link(run)
+                if link:
+                    item["entityUrl"] = link  # the approval's ExternalEntityLink
                 if run.revision is not None and run.status_at(now) == "Succeeded":
                     item["currentRevision"] = {
                         "revisionId": run.revision["revisionId"],
@@ -317,7 +326,7 @@ def _detail(world: World, ex: ExecutionRun, run: ActionRun, t: float) -> dict[st
         output["executionResult"] = result
     if status == "Succeeded" and run.output_variables:
         output["outputVariables"] = run.output_variables
-    return {
+    out = {
         "pipelineExecutionId": ex.execution_id,
         "actionExecutionId": run.action_execution_id,
         "pipelineVersion": ex.pipeline_version,
@@ -329,6 +338,9 @@ def _detail(world: World, ex: ExecutionRun, run: ActionRun, t: float) -> dict[st
         "input": action_input,
         "output": output,
     }
+    if run.updated_by and status != "InProgress":
+        out["updatedBy"] = run.updated_by
+    return out
 
 
 def list_action_executions(self: Any, world: World, now: float) -> dict[str, Any]:
@@ -391,7 +403,74 @@ def retry_stage_execution(self: Any, world: World, now: float) -> dict[str, Any]
     return {"pipelineExecutionId": ex.execution_id}
 
 
+def _declared_action(pipeline: Any, stage_name: str, action_name: str) -> dict[str, Any]:
+    stage = next(
+        (s for s in pipeline.pipeline.get("stages") or [] if s.get("name") == stage_name), None
+    )
+    if stage is None:
+        raise engine.error(
+            "StageNotFoundException",
+            f"Stage {stage_name} not found in pipeline {pipeline.pipeline['name']}.",
+        )
+    action = next((a for a in stage.get("actions") or [] if a.get("name") == action_name), None)
+    if action is None:
+        raise engine.error(
+            "ActionNotFoundException",
+            f"Action {action_name} not found in stage {stage_name} of pipeline "
+            f"{pipeline.pipeline['name']}.",
+        )
+    return dict(action)
+
+
+def put_approval_result(self: Any, world: World, now: float) -> dict[str, Any]:
+    pipeline = _pipeline(world, self._get_param("pipelineName"))
+    stage_name = str(self._get_param("stageName") or "")
+    action_name = str(self._get_param("actionName") or "")
+    _declared_action(pipeline, stage_name, action_name)
+    result = self._get_param("result") or {}
+    status, summary = result.get("status"), str(result.get("summary") or "")
+    if status not in (approval.APPROVED, approval.REJECTED):
+        raise engine.error(
+            "ValidationException",
+            f"1 validation error detected: Value '{status}' at 'result.status' failed to satisfy "
+            "constraint: Member must satisfy enum value set: [Approved, Rejected]",
+        )
+    if len(summary) > 512:
+        raise engine.error(
+            "ValidationException",
+            "1 validation error detected: Value at 'result.summary' failed to satisfy "
+            "constraint: Member must have length less than or equal to 512",
+        )
+    token = str(self._get_param("token") or "")
+    found = [
+        (ex, run)
+        for ex in engine.runs_of(pipeline).executions
+        for stage in ex.stages
+        if stage.name == stage_name
+        for run in stage.actions
+        if run.action == action_name and run.token is not None and run.token == token
+    ]
+    if not found:
+        raise engine.error(
+            "InvalidApprovalTokenException",
+            f"The token {token} is not valid for action {action_name} in stage {stage_name} "
+            f"of pipeline {pipeline.pipeline['name']}.",
+        )
+    ex, run = found[0]
+    if not approval.waiting(run):
+        raise engine.error(
+            "ApprovalAlreadyCompletedException",
+            f"The approval request for action {action_name} in stage {stage_name} of pipeline "
+            f"{pipeline.pipeline['name']} has already been completed.",
+        )
+    approval.decide(run, status=status, summary=summary, by=engine.caller_arn(world), at=now)
+    engine.approval_decided(ex, run)
+    engine.advance(world, now)
+    return {"approvedAt": now}
+
+
 HANDLERS: dict[str, Handler] = {
+    "put_approval_result": put_approval_result,
     "start_pipeline_execution": start_pipeline_execution,
     "get_pipeline_execution": get_pipeline_execution,
     "list_pipeline_executions": list_pipeline_executions,

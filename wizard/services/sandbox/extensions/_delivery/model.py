@@ -173,6 +173,10 @@ class ActionRun:
     #: a source action's revision: revisionId, revisionSummary, created
     revision: dict[str, Any] | None = None
     deployment_id: str | None = None
+    #: a manual approval's token (while it waits its `end` is infinity: `approval.WAITING`)
+    token: str | None = None
+    #: who decided a manual approval (PutApprovalResult's caller)
+    updated_by: str | None = None
 
     def status_at(self, t: float) -> str:
         return "InProgress" if t < self.end else self.status

@@ -17,8 +17,9 @@ every call it serves, so a push starts the pipelines watching that branch whatev
 Actions: CodeCommit sources resolve the branch head (or StartPipelineExecution's sourceRevisions
 override), zip the commit into the artifact bucket, and fail with CodePipeline's own message when
 the branch does not exist; CodeDeploy actions create a deployment (`deploy.create`) from the input
-artifact and end when it ends. Other providers are not emulated: they succeed after a moment and
-say so in their summary.
+artifact and end when it ends (each Deploy stage to its own DeploymentGroupName's instances);
+manual approvals wait for PutApprovalResult (`approval`). Other providers are not emulated: they
+succeed after a moment and say so in their summary.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from wizard.services.sandbox.extensions._delivery import clock, deploy, sources
+from wizard.services.sandbox.extensions._delivery import approval, clock, deploy, sources
 from wizard.services.sandbox.extensions._delivery.bundle import code_zip
 from wizard.services.sandbox.extensions._delivery.model import (
     PIPELINE_ATTR,
@@ -417,6 +418,8 @@ def _run_action(
         _other_source(world, pipeline, ex, run)
     elif provider == "CodeDeploy":
         _deploy(world, pipeline, ex, run)
+    elif approval.is_manual_approval(action):
+        approval.wait(run)
     else:
         run.end = round(at + clock.duration(OTHER_SECONDS, run.action_execution_id), 3)
         run.summary = NOT_EMULATED.format(provider=provider or "these")
@@ -625,6 +628,14 @@ def deployment_changed(world: World, made: deploy.DeploymentRun) -> None:
     if run.status == "Abandoned":
         return
     deployment_ended(run, made)
+    stage = _current_stage(ex) if ex.stages else None
+    if ex.next_kind == "group_done" and stage is not None and run in stage.actions:
+        ends = [a.end for a in latest_attempts(stage)]
+        ex.next_at = round(max(ends, default=run.end), 3)
+
+
+def approval_decided(ex: ExecutionRun, run: ActionRun) -> None:
+    """A waiting approval was decided: its execution's group ends when its last action does."""
     stage = _current_stage(ex) if ex.stages else None
     if ex.next_kind == "group_done" and stage is not None and run in stage.actions:
         ends = [a.end for a in latest_attempts(stage)]
