@@ -1,8 +1,9 @@
 """Write the README screenshots (SVG) by driving the real app.
 
 Run: `python -m tests.tui.make_screenshots` (from the repository root); `--monitor` writes only
-the monitor screen's shots, `--traffic` only the one behind a load balancer, `--source` only the
-Source step's two (errors, GitHub chosen), `--environments` only the Environments step's.
+the monitor screen's shots, `--traffic` only the one behind a load balancer, `--approval` only
+the waiting approval, `--source` only the Source step's two (errors, GitHub chosen),
+`--environments` only the Environments step's.
 
 Discovery runs against a moto server started here on 127.0.0.1 (the same emulator the tests use),
 seeded with a few instances so the live tag count has something to show.
@@ -302,6 +303,13 @@ async def shoot_traffic() -> None:
     )
 
 
+async def shoot_approval() -> None:
+    """Environments: staging deployed, production's manual approval waits (v / x answer it)."""
+    from tests.tui.monitor_frames import approval_snapshot
+
+    await frozen("monitor-approval", [approval_snapshot()])
+
+
 async def shoot_monitor() -> None:
     """The live monitor: a deployment running, one that failed and one behind a load balancer
     (frozen snapshots on a frozen clock, as the poller posts them), and a real local rehearsal
@@ -315,6 +323,7 @@ async def shoot_monitor() -> None:
     await frozen("monitor-running", [running_snapshot()])
     await frozen("monitor-failure", [running_snapshot(1), failed_snapshot(2)])
     await shoot_traffic()
+    await shoot_approval()
     appspec = (
         "version: 0.0\nos: linux\nhooks:\n"
         "  AfterInstall:\n    - location: scripts/after_install.sh\n"
@@ -342,6 +351,8 @@ if __name__ == "__main__":
         asyncio.run(shoot_apply())
     elif "--traffic" in sys.argv:
         asyncio.run(shoot_traffic())
+    elif "--approval" in sys.argv:
+        asyncio.run(shoot_approval())
     elif "--monitor" in sys.argv:
         asyncio.run(shoot_monitor())
     else:

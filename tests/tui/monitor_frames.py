@@ -370,3 +370,52 @@ class QuietFeed:
 
 def update(snapshot: Snapshot | None, *events: Any) -> FeedUpdate:
     return FeedUpdate(snapshot, tuple(events))
+
+
+def approval_snapshot(seq: int = 1) -> Snapshot:
+    """Environments: staging deployed, production's approval waits (message and link); the
+    history says how far earlier runs got."""
+    base = pipeline("Succeeded", "Succeeded", status="InProgress")
+    source, deploy = base.stages
+    staging_action = replace(deploy.actions[0], stage="Deploy-staging")
+    approval = ActionView(
+        stage="Approve-production",
+        name="Approve",
+        provider="Manual",
+        status="InProgress",
+        started_at=at(62),
+        updated_at=at(62),
+        configuration=(
+            ("CustomData", "Approve deployment to production?"),
+            ("ExternalEntityLink", "https://example.com/release-notes"),
+        ),
+        token="0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b",
+    )
+    production = ActionView(stage="Deploy-production", name="Deploy", provider="CodeDeploy")
+    got_to = ("staging ✓ · approval ▶ waiting", "staging ✓ · approval ✓ · production ✓")
+    executions = tuple(
+        replace(
+            e,
+            progress=got_to[0]
+            if k == 0
+            else got_to[1]
+            if e.status != "Failed"
+            else "staging ✓ · approval ✗ rejected",
+        )
+        for k, e in enumerate(base.executions)
+    )
+    view = replace(
+        base,
+        stages=(
+            source,
+            StageView("Deploy-staging", "Succeeded", (staging_action,)),
+            StageView("Approve-production", "InProgress", (approval,)),
+            StageView("Deploy-production", None, (production,)),
+        ),
+        executions=executions,
+    )
+    a, b, c = FLEET
+    dep = deployment(
+        instance(a, ALL_DONE), instance(b, ALL_DONE), instance(c, ALL_DONE), status="Succeeded"
+    )
+    return snap(seq, pipeline=view, deployment=dep, history=HISTORY, next_poll_seconds=20.0)

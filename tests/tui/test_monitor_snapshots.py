@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from tests.tui.monitor_frames import (
     QuietFeed,
+    approval_snapshot,
     failed_snapshot,
     frozen_clock,
     running_snapshot,
@@ -46,3 +47,8 @@ def test_monitor_failure_panel(snap_compare) -> None:
     app = MonitorApp(QuietFeed(), clock=frozen_clock)
     run_before = showing(running_snapshot(1), failed_snapshot(2))
     assert snap_compare(app, run_before=run_before, terminal_size=SIZE)
+
+
+def test_monitor_approval_waiting(snap_compare) -> None:
+    app = MonitorApp(QuietFeed(), clock=frozen_clock)
+    assert snap_compare(app, run_before=showing(approval_snapshot()), terminal_size=SIZE)

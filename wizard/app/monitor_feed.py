@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from wizard.core.events.base import Event, Notice, format_duration, utcnow
-from wizard.core.timeline import EventFold, Snapshot, explain
+from wizard.core.timeline import EnvironmentStages, EventFold, Snapshot, explain
 from wizard.core.timeline.failures import (
     FETCH_LOG,
     REDEPLOY_IGNORE_STOP,
@@ -34,7 +34,9 @@ from wizard.core.timeline.failures import (
     SHIP,
 )
 from wizard.core.timeline.offers import (
+    APPROVE,
     REDEPLOY_LAST_SUCCESS,
+    REJECT,
     RELEASE,
     STOP,
     STOP_ROLLBACK,
@@ -60,7 +62,11 @@ ACTION_KEYS: tuple[str, ...] = (
     REDEPLOY_IGNORE_STOP,
     FETCH_LOG,
     SHIP,
+    APPROVE,
+    REJECT,
 )
+#: actions that take the user's comment (`plan_with_comment`): a dialog asks for it first
+COMMENTED_KEYS: frozenset[str] = frozenset({APPROVE, REJECT})
 
 
 @dataclass(frozen=True)
@@ -411,6 +417,8 @@ class AwsFeed:
             )
         if key == SHIP:
             return self._plan_ship()
+        if key in COMMENTED_KEYS:
+            return self.plan_with_comment(key, snapshot, "")
         if dep is None:
             raise ActionUnavailable("no deployment is shown")
         if key in (STOP, STOP_ROLLBACK):
@@ -430,6 +438,19 @@ class AwsFeed:
                 raise ActionUnavailable("the deployment has no instances to read a log from")
             return actions.fetch_full_log(self.clients, dep, instance)
         raise ActionUnavailable(f"unknown action {key}")
+
+    def plan_with_comment(self, key: str, snapshot: Snapshot, comment: str) -> PlannedAction:
+        """Approve or reject the approval the followed execution waits at, with `comment`."""
+        from wizard.services.aws.monitor import actions
+
+        if key not in COMMENTED_KEYS:
+            raise ActionUnavailable(f"{key} takes no comment")
+        pipeline = snapshot.pipeline
+        approval = actions.waiting_approval(pipeline)
+        assert pipeline is not None
+        return actions.answer_approval(
+            self.clients, pipeline.name, approval, approve=key == APPROVE, comment=comment
+        )
 
     def _plan_ship(self) -> PlannedAction:
         source = self.ship
@@ -492,6 +513,35 @@ class AwsFeed:
         return None
 
 
+#: where the workspace keeps terraform's local state (its outputs name the environments)
+STATE_FILE = Path("terraform") / "terraform.tfstate"
+
+
+def environments_in(out: Path) -> tuple[EnvironmentStages, ...]:
+    """The terraform output `environments` of the workspace's state (empty when it has none, or
+    no readable state): which stages deploy to which group, and approve it first."""
+    import json
+
+    try:
+        data = json.loads((out / STATE_FILE).read_text(encoding="utf-8"))
+        value = data["outputs"]["environments"]["value"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return ()
+    found = []
+    for env in value if isinstance(value, list) else []:
+        if not isinstance(env, dict) or not env.get("name") or not env.get("deploy_stage"):
+            continue
+        found.append(
+            EnvironmentStages(
+                name=str(env["name"]),
+                deployment_group=str(env.get("deployment_group_name") or ""),
+                deploy_stage=str(env["deploy_stage"]),
+                approval_stage=str(env["approval_stage"]) if env.get("approval_stage") else None,
+            )
+        )
+    return tuple(found)
+
+
 def _label(spec: FollowSpec, target: AwsTarget) -> str:
     what = f"pipeline {spec.pipeline}" if spec.pipeline else f"deployment {spec.deployment_id}"
     where = "sandbox" if target.is_emulator else f"AWS {target.region}"
@@ -519,12 +569,15 @@ def feed_after_apply(
 ) -> AwsFeed:
     """What the wizard shows once the apply succeeded: the new pipeline, newest execution. In
     the sandbox, Ship runs on its key alone (the first green deployment is one key away)."""
+    environments = environments_in(out)
     spec = FollowSpec(
         pipeline=answers.pipeline.name,
         execution=ExecutionSelector("newest"),
         keep_following=True,
         application=answers.deployment.application,
-        group=answers.deployment.group,
+        # with environments each Deploy-<env> stage has its own group: read from its deployment
+        group=None if environments else answers.deployment.group,
+        environments=environments,
     )
     ship = ship_source(answers, out, sandbox=target.is_emulator, confirm=not sandbox)
     return aws_feed(target, spec, ship=ship, label=label)
@@ -641,6 +694,7 @@ __all__ = [
     "RehearsalFeed",
     "ShipSource",
     "aws_feed",
+    "environments_in",
     "feed_after_apply",
     "first_failed_instance",
     "ship_source",

@@ -2,7 +2,8 @@
 
 monitor: follow a pipeline's execution (commit -> stages -> CodeDeploy deployment -> every
 instance's lifecycle events) or one deployment, until it ends; exit 0 on success, 10 failed,
-11 stopped, 12 `--timeout`, 13 AWS error.
+11 stopped, 12 `--timeout`, 13 AWS error. `--approve` / `--reject --comment TEXT` answer the
+manual approval the pipeline waits at (after asking; `--yes`, or exit 8 without a terminal).
 ship: push the rendered payload to the pipeline's source -- a CodeCommit branch through the
 CodeCommit API, a GitHub/GitLab/Bitbucket branch with your own git, or the S3 source key --
 then follow the execution it triggers (same exit codes).
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from wizard.tui.monitor_app import MonitorApp
 
 PARENTS = {
-    "monitor": ("answers", "out", "output", "sandbox"),
+    "monitor": ("answers", "out", "output", "sandbox", "yes"),
     "ship": ("answers", "out", "output", "sandbox"),
 }
 
@@ -90,6 +91,21 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
             "--follow",
             action="store_true",
             help="keep watching new executions after this one ends (until Ctrl-C or --timeout)",
+        )
+        answer = parser.add_argument_group(
+            "manual approval (the stage waiting now; asks first unless --yes)"
+        )
+        verdict = answer.add_mutually_exclusive_group()
+        verdict.add_argument(
+            "--approve", action="store_true", help="approve the waiting approval, then exit"
+        )
+        verdict.add_argument(
+            "--reject",
+            action="store_true",
+            help="reject the waiting approval (needs --comment), then exit",
+        )
+        answer.add_argument(
+            "--comment", metavar="TEXT", help="the approval's comment (at most 512 characters)"
         )
     else:
         ship = parser.add_argument_group("ship")
@@ -306,14 +322,25 @@ def follow_spec(args: argparse.Namespace, answers: Answers | None) -> FollowSpec
         raise CommandError("--execution and --follow exclude each other", ExitCode.USAGE)
     selector = ExecutionSelector("id", args.execution) if args.execution else ExecutionSelector()
     keep = bool(args.follow) or (_tui(args) and not args.execution and not args.deployment)
+    environments = _environments(args)
     return FollowSpec(
         pipeline=pipeline,
         deployment_id=args.deployment,
         execution=ExecutionSelector("newest") if keep else selector,
         keep_following=keep,
         application=answers.deployment.application if answers else None,
-        group=answers.deployment.group if answers else None,
+        # with environments each Deploy-<env> stage has its own group: read from its deployment
+        group=answers.deployment.group if answers and not environments else None,
+        environments=environments,
     )
+
+
+def _environments(args: argparse.Namespace) -> Any:
+    """The workspace's terraform output `environments` (empty without one)."""
+    from wizard.app.monitor_feed import environments_in
+    from wizard.commands.options import CommonOptions
+
+    return environments_in(CommonOptions.from_args(args).workspace)
 
 
 def _monitor(args: argparse.Namespace) -> int:
@@ -322,6 +349,13 @@ def _monitor(args: argparse.Namespace) -> int:
 
     named = bool(args.pipeline or args.deployment)
     answers = _answers(args, required=False, saved=not named)
+    if args.approve or args.reject:
+        return _answer_approval(args, answers)
+    if args.comment is not None:
+        from wizard.commands.common import CommandError
+        from wizard.core.exitcodes import ExitCode
+
+        raise CommandError("--comment goes with --approve or --reject", ExitCode.USAGE)
     spec = follow_spec(args, answers)
     with aws_target(args, answers) as target:
         if _tui(args):
@@ -333,6 +367,100 @@ def _monitor(args: argparse.Namespace) -> int:
             return follow(monitor, sink, timeout=args.timeout).exit_code
         finally:
             sink.close()
+
+
+def _confirm_answer(description: str, verb: str) -> bool:
+    """Ask on the terminal, like apply and destroy do: `y` runs it."""
+    import sys
+
+    sys.stderr.write(f"\n  {description}\n\n")
+    sys.stderr.flush()
+    try:
+        answer = input(f"{verb}? [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in {"y", "yes"}
+
+
+def _answer_approval(args: argparse.Namespace, answers: Answers | None) -> int:
+    """`--approve` / `--reject`: answer the approval the pipeline waits at, after asking."""
+    import sys
+
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from wizard.commands.common import CommandError
+    from wizard.commands.options import CommonOptions
+    from wizard.core.events.base import Notice
+    from wizard.core.exitcodes import ExitCode
+    from wizard.services.aws.monitor import monitor_clients
+    from wizard.services.aws.monitor.actions import ActionUnavailable, answer_approval
+    from wizard.services.aws.monitor.errors import classify
+
+    verb = "approve" if args.approve else "reject"
+    if args.deployment or args.follow:
+        raise CommandError(
+            f"--{verb} answers a pipeline's approval: leave out --deployment and --follow",
+            ExitCode.USAGE,
+        )
+    if args.reject and not (args.comment or "").strip():
+        raise CommandError(
+            "--reject needs --comment TEXT: say what to fix before it is tried again",
+            ExitCode.USAGE,
+        )
+    pipeline = args.pipeline or (answers.pipeline.name if answers else None)
+    if not pipeline:
+        raise CommandError(
+            f"which pipeline's approval? give --pipeline NAME or --answers FILE to --{verb}",
+            ExitCode.USAGE,
+        )
+    needs_confirm = not CommonOptions.from_args(args).yes
+    if needs_confirm and not sys.stdin.isatty():
+        raise CommandError(
+            f"refusing to {verb} without confirmation: there is no terminal to ask on. "
+            f"Re-run with --yes.",
+            ExitCode.REFUSED,
+        )
+    sink = _sink(args, f"looking for the approval of {pipeline}")
+    try:
+        with aws_target(args, answers) as target:
+            clients = monitor_clients(target)
+            try:
+                approval = _waiting_approval(clients, pipeline, args.execution)
+                plan = answer_approval(
+                    clients, pipeline, approval, approve=bool(args.approve), comment=args.comment
+                )
+                if needs_confirm and not _confirm_answer(plan.description, plan.title):
+                    sink.emit(Notice(level="warn", text=f"not {verb}d: nothing was changed"))
+                    return int(ExitCode.REFUSED)
+                sink.emit(Notice(text=plan.execute().message))
+            except ActionUnavailable as exc:
+                raise CommandError(str(exc), ExitCode.USAGE) from None
+            except (BotoCoreError, ClientError) as exc:
+                raise CommandError(classify(exc).text, ExitCode.AWS_ERROR) from None
+        sink.emit(Notice(text=f"follow the run with: cdwizard monitor --pipeline {pipeline}"))
+        return int(ExitCode.OK)
+    finally:
+        sink.close()
+
+
+def _waiting_approval(clients: Any, pipeline: str, execution: str | None) -> Any:
+    """The approval waiting in `execution`, else in the newest running execution that has one."""
+    from wizard.services.aws.monitor import ExecutionSelector
+    from wizard.services.aws.monitor.actions import waiting_approval
+    from wizard.services.aws.monitor.pipeline_poller import PipelinePoller
+
+    poller = PipelinePoller(
+        clients.client("codepipeline"), pipeline, emulator=clients.target.is_emulator
+    )
+    selector = ExecutionSelector("id", execution) if execution else ExecutionSelector("newest")
+    view = poller.poll(selector)
+    if view.waiting_approval is None and not execution:
+        for e in view.executions[1:]:
+            if not e.final:
+                view = poller.poll(ExecutionSelector("id", e.execution_id))
+                if view.waiting_approval is not None:
+                    break
+    return waiting_approval(view)
 
 
 # --- ship -------------------------------------------------------------------------------------
@@ -383,11 +511,13 @@ def _ship_to(args: argparse.Namespace, answers: Answers, target: AwsTarget) -> i
         sink.emit(result.event)
         if args.no_follow:
             return int(ExitCode.OK)
+        environments = _environments(args)
         spec = FollowSpec(
             pipeline=answers.pipeline.name,
             execution=ExecutionSelector("commit", result.revision_id),
             application=answers.deployment.application,
-            group=answers.deployment.group,
+            group=None if environments else answers.deployment.group,
+            environments=environments,
         )
         if tui:
             sink.close()

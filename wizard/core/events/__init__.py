@@ -8,6 +8,7 @@ every consumer (TUI, plain lines, NDJSON).
 - `pipeline`: CodePipeline executions and stages (monitor)
 - `preflight`: `cdwizard doctor` checks (discovery)
 - `traffic`: the load balancer's target group during a deployment (monitor)
+- `approval`: manual approvals waiting, approved, rejected (monitor)
 """
 
 from wizard.core.events.base import Event, Heartbeat, LogLine, Notice, event_types

@@ -23,6 +23,7 @@ from wizard.core.timeline.views import (
     ConnectionState,
     DeploymentSummary,
     DeploymentView,
+    EnvironmentStages,
     ExecutionView,
     InstanceView,
     LifecycleCell,
@@ -36,6 +37,8 @@ from wizard.core.timeline.views import (
     TargetHealthView,
     TrafficView,
     exit_detail,
+    progress_line,
+    stage_label,
 )
 
 __all__ = [
@@ -45,6 +48,7 @@ __all__ = [
     "ConnectionState",
     "DeploymentSummary",
     "DeploymentView",
+    "EnvironmentStages",
     "EventFold",
     "ExecutionView",
     "FailureReport",
@@ -69,5 +73,7 @@ __all__ = [
     "finished",
     "ignored_failures_note",
     "instances_headline",
+    "progress_line",
     "result_code",
+    "stage_label",
 ]

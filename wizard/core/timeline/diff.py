@@ -9,6 +9,7 @@ pipeline execution's end — so plain output reads top to bottom like the run ha
 from __future__ import annotations
 
 from wizard.core.agent_log import parse_scripts_log
+from wizard.core.events.approval import ApprovalApproved, ApprovalRejected, ApprovalWaiting
 from wizard.core.events.base import Event, Level, Notice
 from wizard.core.events.lifecycle import (
     AgentStatusChanged,
@@ -41,6 +42,7 @@ from wizard.core.timeline.failures import (
 )
 from wizard.core.timeline.views import (
     TARGET_STATES,
+    ActionView,
     DeploymentView,
     ExecutionView,
     InstanceView,
@@ -210,6 +212,8 @@ def _pipeline_head(old: PipelineView | None, new: PipelineView) -> tuple[list[Ev
                         updated_at=action.updated_at,
                     )
                 )
+                if action.is_approval:
+                    events += _approval(new.name, followed.execution_id, action)
     revision = new.source_revision
     if revision is not None and not (same and old is not None and old.source_revision):
         events.append(
@@ -221,7 +225,9 @@ def _pipeline_head(old: PipelineView | None, new: PipelineView) -> tuple[list[Ev
                 description=revision.describe(),
             )
         )
-    if new.deployment_id and not (same and old is not None and old.deployment_id):
+    if new.deployment_id and not (
+        same and old is not None and old.deployment_id == new.deployment_id
+    ):
         deploy = next(
             (a for a in new.actions if a.external_execution_id == new.deployment_id), None
         )
@@ -235,6 +241,36 @@ def _pipeline_head(old: PipelineView | None, new: PipelineView) -> tuple[list[Ev
             )
         )
     return events, deferred
+
+
+def _approval(pipeline: str, execution_id: str, action: ActionView) -> list[Event]:
+    """A manual approval that started waiting, or was answered (once per status change)."""
+    stage, name = action.stage, action.name
+    if action.status == "InProgress":
+        return [
+            ApprovalWaiting(
+                pipeline=pipeline,
+                stage=stage,
+                action=name,
+                execution_id=execution_id,
+                message=action.approval_message,
+                url=action.approval_url,
+                token_present=action.token is not None,
+            )
+        ]
+    answered = {"Succeeded": ApprovalApproved, "Failed": ApprovalRejected}.get(action.status or "")
+    if answered is None:
+        return []
+    return [
+        answered(
+            pipeline=pipeline,
+            stage=stage,
+            action=name,
+            execution_id=execution_id,
+            by=action.updated_by,
+            comment=action.summary,
+        )
+    ]
 
 
 def _pipeline_tail(

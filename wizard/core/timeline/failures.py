@@ -318,6 +318,17 @@ def explain_pipeline(pipeline: PipelineView) -> FailureReport | None:
     unusable = _connection_report(action, pipeline, subject_id)
     if unusable is not None:
         return unusable
+    if action.is_approval:
+        by = f" by {action.updated_by}" if action.updated_by else ""
+        said = f': "{action.summary}"' if action.summary else ""
+        return FailureReport(
+            subject="pipeline",
+            subject_id=subject_id,
+            headline=f"stage {action.stage} was rejected{by}{said}",
+            explanation="A manual approval was rejected: the stages after it do not run.",
+            remedy="address the reviewer's comment, then push again or release the change",
+            action=RELEASE,
+        )
     branch = branch_missing(action.error_message)
     if branch is not None:
         repo = action.config("RepositoryName") or action.config("FullRepositoryId")

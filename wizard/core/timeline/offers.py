@@ -17,6 +17,8 @@ from wizard.core.timeline.views import Snapshot
 STOP = "stop"
 STOP_ROLLBACK = "stop_rollback"
 REDEPLOY_LAST_SUCCESS = "redeploy_last_success"
+APPROVE = "approve"
+REJECT = "reject"
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,11 @@ def available_actions(snapshot: Snapshot) -> tuple[ActionOffer, ...]:
     pipeline, deployment = snapshot.pipeline, snapshot.deployment
     if pipeline is not None:
         offers.append(ActionOffer(RELEASE, "release change", "run the pipeline on the branch head"))
+        waiting = pipeline.waiting_approval
+        if waiting is not None:
+            why = f"stage {waiting.stage} waits for approval"
+            offers.append(ActionOffer(APPROVE, "approve", why))
+            offers.append(ActionOffer(REJECT, "reject", why))
         if pipeline.failed_stage is not None:
             offers.append(
                 ActionOffer(

@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 from wizard.core.agent_health import AgentView
+from wizard.core.events.approval import APPROVAL_PROVIDER
 from wizard.core.events.base import seconds_between
 from wizard.core.events.lifecycle import (
     PREVIOUS_REVISION_EVENTS,
@@ -47,6 +48,9 @@ class ExecutionView:
     commit_message: str | None = None
     trigger_type: str | None = None
     trigger_detail: str | None = None
+    #: How far the run got through the stages after its source ("staging ✓ · approval ✗
+    #: rejected"); None when unknown or when the pipeline has only its one deploy stage.
+    progress: str | None = None
 
     @property
     def final(self) -> bool:
@@ -80,9 +84,27 @@ class ActionView:
     #: AVAILABLE), and its name; None when not looked up.
     connection_status: str | None = None
     connection_name: str | None = None
+    #: A waiting manual approval's token (`get_pipeline_state`), needed to answer it.
+    token: str | None = None
+    #: Who last changed the action (the approver of a manual approval).
+    updated_by: str | None = None
 
     def config(self, key: str) -> str | None:
         return dict(self.configuration).get(key)
+
+    @property
+    def is_approval(self) -> bool:
+        return self.provider == APPROVAL_PROVIDER
+
+    @property
+    def approval_message(self) -> str | None:
+        """The approval's custom message (`CustomData`)."""
+        return self.config("CustomData") or None
+
+    @property
+    def approval_url(self) -> str | None:
+        """The approval's link for reviewers (`ExternalEntityLink`)."""
+        return self.config("ExternalEntityLink") or None
 
     def variable(self, key: str) -> str | None:
         return dict(self.output_variables).get(key)
@@ -159,6 +181,17 @@ class StageView:
 
 
 @dataclass(frozen=True)
+class EnvironmentStages:
+    """One environment of the terraform output `environments`: its deployment group and the
+    stages that deploy to it (and approve it first, when it asks for an approval)."""
+
+    name: str
+    deployment_group: str
+    deploy_stage: str
+    approval_stage: str | None = None
+
+
+@dataclass(frozen=True)
 class PipelineView:
     """The pipeline: its stages for the followed execution, and the recent executions."""
 
@@ -171,6 +204,8 @@ class PipelineView:
     deployment_id: str | None = None
     #: Watched through the sandbox emulator (remedies name its commands, not the console).
     emulator: bool = False
+    #: The environments terraform output (empty: the single Deploy stage of today's pipelines).
+    environments: tuple[EnvironmentStages, ...] = ()
 
     @property
     def followed(self) -> ExecutionView | None:
@@ -199,6 +234,60 @@ class PipelineView:
     @property
     def failed_stage(self) -> StageView | None:
         return next((s for s in self.stages if s.status == "Failed"), None)
+
+    @property
+    def waiting_approval(self) -> ActionView | None:
+        """The followed execution's manual approval that waits for an answer, if any."""
+        followed = self.followed
+        if followed is None or followed.final:
+            return None
+        return next((a for a in self.actions if a.is_approval and a.status == "InProgress"), None)
+
+
+#: stage status -> its mark in an execution's progress line
+_PROGRESS_MARKS: dict[str, str] = {
+    "Succeeded": "✓",
+    "Failed": "✗",
+    "InProgress": "▶",
+    "Stopped": "■",
+    "Stopping": "■",
+    "Cancelled": "⊘",
+    "Abandoned": "⊘",
+}
+
+
+def stage_label(stage: StageView, environments: tuple[EnvironmentStages, ...] = ()) -> str:
+    """`approval` for an approval stage; the environment's name for its deploy stage (from the
+    `environments` output, else `Deploy-<env>`); else the stage name."""
+    if any(a.is_approval for a in stage.actions):
+        return "approval"
+    for env in environments:
+        if stage.name == env.deploy_stage:
+            return env.name
+    for prefix in ("Deploy-", "Approve-"):
+        if stage.name.startswith(prefix) and len(stage.name) > len(prefix):
+            return stage.name[len(prefix) :]
+    return stage.name
+
+
+def progress_line(
+    stages: tuple[StageView, ...], environments: tuple[EnvironmentStages, ...] = ()
+) -> str | None:
+    """How far a run got past its source: `staging ✓ · approval ✗ rejected` (None: nowhere yet)."""
+    parts = []
+    for stage in stages[1:]:
+        if stage.status is None:
+            continue
+        part = (
+            f"{stage_label(stage, environments)} {_PROGRESS_MARKS.get(stage.status, stage.status)}"
+        )
+        approval = next((a for a in stage.actions if a.is_approval), None)
+        if approval is not None and stage.status == "Failed":
+            part += " rejected"
+        elif approval is not None and stage.status == "InProgress":
+            part += " waiting"
+        parts.append(part)
+    return " · ".join(parts) or None
 
 
 # --- deployment -------------------------------------------------------------------------------

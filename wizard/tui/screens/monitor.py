@@ -35,7 +35,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Footer, RichLog, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from wizard.app.monitor_feed import FeedUpdate, MonitorFeed
+from wizard.app.monitor_feed import COMMENTED_KEYS, FeedUpdate, MonitorFeed
 from wizard.core.events.base import Event, utcnow
 from wizard.core.events.lifecycle import HookOutput
 from wizard.core.timeline import (
@@ -49,7 +49,7 @@ from wizard.core.timeline import (
 from wizard.core.timeline.failures import FETCH_LOG, SHIP
 from wizard.services.aws.monitor.actions import ActionResult, PlannedAction
 from wizard.tui.messages import WorkerCrashed
-from wizard.tui.screens.monitor_modals import ActionDialog, LogViewer
+from wizard.tui.screens.monitor_modals import ActionDialog, CommentDialog, LogViewer
 from wizard.tui.theme import THEME
 from wizard.tui.widgets.monitor_grid import MUTED, LifecycleGrid
 from wizard.tui.widgets.monitor_parts import (
@@ -72,6 +72,8 @@ ACTION_WORDS: dict[str, str] = {
     "redeploy_ignore_stop": "redeploy ignoring ApplicationStop failures",
     "fetch_log": "fetch the full log",
     "ship": "ship the payload",
+    "approve": "approve the waiting approval",
+    "reject": "reject the waiting approval",
 }
 
 
@@ -162,6 +164,8 @@ class MonitorScreen(Screen[int]):
         Binding("i", "act('redeploy_ignore_stop')", "Redeploy, skip AppStop"),
         Binding("l", "act('fetch_log')", "Full log"),
         Binding("p", "act('ship')", "Ship"),
+        Binding("v", "act('approve')", "Approve"),
+        Binding("x", "act('reject')", "Reject"),
         Binding("n", "follow_newest", "Newest"),
         Binding("g", "poll_now", "Poll now"),
         Binding("a", "toggle_activity", "Activity"),
@@ -310,22 +314,51 @@ class MonitorScreen(Screen[int]):
         snapshot = self.snapshot
         if self.busy or snapshot is None or key not in self.offered:
             return
+        if key in COMMENTED_KEYS:
+            self._ask_comment(key, snapshot)
+            return
         instance = (
             self.query_one("#grid", LifecycleGrid).selected_instance() if key == FETCH_LOG else None
         )
+        self._plan(key, snapshot, instance)
+
+    def _plan(
+        self, key: str, snapshot: Snapshot, instance: str | None, comment: str | None = None
+    ) -> None:
         words = ACTION_WORDS.get(key, key)
         self.busy = f"looking at what “{words}” would do"
         self.run_worker(
-            partial(self._plan_in_thread, key, snapshot, instance),
+            partial(self._plan_in_thread, key, snapshot, instance, comment),
             thread=True,
             group="action",
             name=f"planning {words}",
             exit_on_error=False,
         )
 
-    def _plan_in_thread(self, key: str, snapshot: Snapshot, instance: str | None) -> None:
+    def _ask_comment(self, key: str, snapshot: Snapshot) -> None:
+        """Approve/reject: the comment first, then the usual confirmation of the planned call."""
+        waiting = snapshot.pipeline.waiting_approval if snapshot.pipeline else None
+        if waiting is None:
+            self._note(f"{ACTION_WORDS[key]}: no approval is waiting now")
+            return
+
+        def entered(comment: str | None) -> None:
+            if comment is None:
+                self._note(f"{ACTION_WORDS[key]}: cancelled, nothing was changed")
+                return
+            self._plan(key, snapshot, None, comment)
+
+        self.app.push_screen(CommentDialog(waiting, approve=key == "approve"), callback=entered)
+
+    def _plan_in_thread(
+        self, key: str, snapshot: Snapshot, instance: str | None, comment: str | None = None
+    ) -> None:
         try:
-            planned = self.feed.plan(key, snapshot, instance)
+            with_comment = getattr(self.feed, "plan_with_comment", None)
+            if comment is not None and callable(with_comment):
+                planned = with_comment(key, snapshot, comment)
+            else:
+                planned = self.feed.plan(key, snapshot, instance)
         except Exception as exc:
             message = expected_failure(exc)
             if message is None:

@@ -6,21 +6,23 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import RichLog, Static
+from textual.widgets import Button, Input, RichLog, Static
 
 from wizard.core.agent_log import parse_scripts_log
-from wizard.core.timeline.offers import STOP, STOP_ROLLBACK
-from wizard.services.aws.monitor.actions import PlannedAction
+from wizard.core.timeline import ActionView
+from wizard.core.timeline.offers import REJECT, STOP, STOP_ROLLBACK
+from wizard.services.aws.monitor.actions import COMMENT_LIMIT, PlannedAction
 from wizard.services.aws.monitor.full_log import FullLog
 from wizard.tui.screens.modals import Dialog
 from wizard.tui.theme import THEME
 
 #: actions that interrupt something running: their Run button is red
-DANGEROUS = frozenset({STOP, STOP_ROLLBACK})
+DANGEROUS = frozenset({STOP, STOP_ROLLBACK, REJECT})
 
 
 def api_line(api: str, params: Mapping[str, Any]) -> str:
@@ -46,6 +48,67 @@ class ActionDialog(Dialog):
             f"{planned.title}?", body, "Run", "Cancel", danger=planned.key in DANGEROUS
         )
         self.planned = planned
+
+
+class CommentDialog(ModalScreen[str | None]):
+    """The comment for approving or rejecting a waiting approval (a rejection needs one).
+    Enter goes on to the confirmation with the comment; Esc cancels (None)."""
+
+    DEFAULT_CSS = """
+    CommentDialog #comment-problem { color: $error; height: auto; }
+    """
+    BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel", show=False)]
+
+    def __init__(self, approval: ActionView, *, approve: bool) -> None:
+        super().__init__(classes="dialog-screen")
+        self.approval = approval
+        self.approve = approve
+
+    def compose(self) -> ComposeResult:
+        a = self.approval
+        verb = "Approve" if self.approve else "Reject"
+        lines = [f"Stage {a.stage} waits for approval."]
+        if a.approval_message:
+            lines.append(a.approval_message)
+        if a.approval_url:
+            lines.append(f"Review: {a.approval_url}")
+        need = "optional" if self.approve else "required: say what to fix"
+        lines.append(f"\nComment ({need}; Enter goes on to confirm, Esc cancels):")
+        with Vertical(classes="dialog"):
+            yield Static(f"{verb} stage {a.stage}", classes="dialog-title", markup=False)
+            yield Static("\n".join(lines), classes="dialog-body", markup=False)
+            yield Input(placeholder="comment", max_length=COMMENT_LIMIT, id="approval-comment")
+            yield Static("", id="comment-problem", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Cancel", id="no")
+                yield Button(f"{verb}…", id="yes", variant="primary" if self.approve else "error")
+
+    def on_mount(self) -> None:
+        self.query_one("#approval-comment", Input).focus()
+
+    def _submit(self) -> None:
+        text = self.query_one("#approval-comment", Input).value.strip()
+        if not self.approve and not text:
+            self.query_one("#comment-problem", Static).update(
+                "A rejection needs a comment: say what to fix."
+            )
+            return
+        self.dismiss(text)
+
+    @on(Input.Submitted)
+    def _entered(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._submit()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "yes":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
 
 
 def log_lines(log: FullLog) -> list[Text]:

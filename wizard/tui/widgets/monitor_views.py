@@ -91,14 +91,24 @@ def flow_content(pipeline: PipelineView, now: datetime) -> Content:
         took = stage_time(stage, now)
         shown = f" {format_duration(took)}" if took is not None else ""
         style = "b" if stage.status else "$text-muted"
-        part = Content.from_markup(f"[{style}]$name[/] ", name=stage.name) + status_mark(
-            stage.status
-        )
+        waits = stage.status == "InProgress" and any(a.is_approval for a in stage.actions)
+        mark = Content.from_markup("[$warning]⏸[/]") if waits else status_mark(stage.status)
+        part = Content.from_markup(f"[{style}]$name[/] ", name=stage.name) + mark
         part += Content.from_markup("[$text-muted]$t[/]", t=shown)
         parts.append(part)
     arrow = Content.from_markup("  [$text-muted]━━▶[/]  ")
-    line = arrow.join(parts) if parts else Content.from_markup("[$text-muted](no stages)[/]")
-    lines = [line, *execution_lines(pipeline, now)]
+    if not parts:
+        rows = [Content.from_markup("[$text-muted](no stages)[/]")]
+    elif len(parts) <= 2:
+        rows = [arrow.join(parts)]
+    else:  # a stage per environment (and approvals): two stages a line, the arrow carries on
+        pairs = [parts[k : k + 2] for k in range(0, len(parts), 2)]
+        rows = [
+            arrow.join(pair) + (arrow if k < len(pairs) - 1 else Content(""))
+            for k, pair in enumerate(pairs)
+        ]
+    lines = [*rows, *execution_lines(pipeline, now)]
+    lines += approval_lines(pipeline)
     failed = pipeline.failed_action
     if failed is not None and (failed.error_message or failed.error_code):
         lines.append(
@@ -110,6 +120,28 @@ def flow_content(pipeline: PipelineView, now: datetime) -> Content:
             )
         )
     return Content("\n").join(lines)
+
+
+def approval_lines(pipeline: PipelineView) -> list[Content]:
+    """A waiting manual approval: its stage, message and link, and the keys that answer it."""
+    waiting = pipeline.waiting_approval
+    if waiting is None:
+        return []
+    lines = [
+        Content.from_markup(
+            "[$warning]⏸ $stage waits[/] [$text-muted]· v approve · x reject[/]",
+            stage=waiting.stage,
+        )
+    ]
+    said = first_line(waiting.approval_message, 160) if waiting.approval_message else ""
+    if said or waiting.approval_url:
+        link = waiting.approval_url or ""
+        lines.append(
+            Content.from_markup(
+                "  $m[$text-muted]$sep[/]$u", m=said, sep=" · review " if link else "", u=link
+            )
+        )
+    return lines
 
 
 #: `trigger.triggerType` in a few words
@@ -162,7 +194,7 @@ def execution_lines(pipeline: PipelineView, now: datetime) -> list[Content]:
                 m=f'"{first_line(followed.commit_message, 70)}"' if followed.commit_message else "",
             )
         )
-    if followed.trigger_type or followed.started_at:
+    if (followed.trigger_type or followed.started_at) and pipeline.waiting_approval is None:
         lines.append(
             Content.from_markup(
                 "[$text-muted]trigger $t · started $s[/]",
@@ -185,6 +217,10 @@ HISTORY_COLUMNS = (
     ("Started", "started", 10),
     ("Took", "took", 6),
 )
+
+
+#: width of the "Got to" column of pipelines with environments
+PROGRESS_WIDTH = 44
 
 
 def history_row(e: ExecutionView, followed: bool, now: datetime) -> list[Text]:
@@ -239,6 +275,8 @@ class ExecutionHistory(DataTable[Text]):
         )
         self.clock = clock
         self.pipeline: PipelineView | None = None
+        #: the "Got to" column is shown (added once a run's progress is known)
+        self.with_progress = False
         for label, key, width in HISTORY_COLUMNS:
             self.add_column(label, key=key, width=width)
 
@@ -253,14 +291,19 @@ class ExecutionHistory(DataTable[Text]):
         if pipeline is None:
             self.clear()
             return
+        if not self.with_progress and any(e.progress for e in pipeline.executions):
+            # a pipeline with environments: how far each run got ("staging ✓ · approval ✗
+            # rejected") takes the commit message's place (the flow shows the followed one's)
+            self.with_progress = True
+            self.remove_column("message")
+            self.add_column("Got to", key="progress", width=PROGRESS_WIDTH)
+            old = None
         ids = [e.execution_id for e in pipeline.executions]
         if old is None or [e.execution_id for e in old.executions] != ids:
             self.clear()
             for e in pipeline.executions:
-                self.add_row(
-                    *history_row(e, e.execution_id == pipeline.followed_id, now),
-                    key=e.execution_id,
-                )
+                row = self._cells(e, e.execution_id == pipeline.followed_id, now)
+                self.add_row(*row.values(), key=e.execution_id)
             return
         before = {e.execution_id: e for e in old.executions}
         for e in pipeline.executions:
@@ -268,10 +311,17 @@ class ExecutionHistory(DataTable[Text]):
             was_followed = e.execution_id == old.followed_id
             if before.get(e.execution_id) == e and followed == was_followed and e.final:
                 continue
-            for (_, key, _), value in zip(
-                HISTORY_COLUMNS, history_row(e, followed, now), strict=True
-            ):
+            for key, value in self._cells(e, followed, now).items():
                 self.update_cell(e.execution_id, key, value)
+
+    def _cells(self, e: ExecutionView, followed: bool, now: datetime) -> dict[str, Text]:
+        """The row by column key, in the table's column order."""
+        keys = [key for _, key, _ in HISTORY_COLUMNS]
+        cells = dict(zip(keys, history_row(e, followed, now), strict=True))
+        if self.with_progress:
+            del cells["message"]
+            cells["progress"] = Text(e.progress or "—", style="" if e.progress else MUTED)
+        return cells
 
     def selected_execution(self) -> str | None:
         if self.pipeline is None or not self.row_count:

@@ -4,7 +4,7 @@
   (a frozen `wizard.core.timeline.Snapshot` and the typed events since the previous one)
 - `PipelinePoller`, `DeploymentPoller`: one poll each, minimal API calls
 - `actions`: release change, retry failed actions, stop (with/without rollback), redeploy,
-  fetch the full log — each described before it runs
+  fetch the full log, approve/reject a waiting manual approval — each described before it runs
 - `full_log`: the whole `scripts.log` over SSM
 
 Clients come from `wizard.services.aws.session.AwsClients` (use `monitor_clients`).

@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from wizard.core.agent_log import DEPLOYMENT_ROOT, scripts_log_path
-from wizard.core.timeline import DeploymentView, RevisionRef
+from wizard.core.timeline import ActionView, DeploymentView, PipelineView, RevisionRef
 from wizard.core.timeline.failures import FETCH_LOG, REDEPLOY_IGNORE_STOP, RETRY_FAILED
 from wizard.core.timeline.offers import (
+    APPROVE,
     REDEPLOY_LAST_SUCCESS,
+    REJECT,
     RELEASE,
     STOP,
     STOP_ROLLBACK,
@@ -106,6 +108,77 @@ def retry_failed_actions(
             "(codepipeline:RetryStageExecution retryMode=FAILED_ACTIONS)."
         ),
         api="codepipeline:RetryStageExecution",
+        params=params,
+        _run=run,
+    )
+
+
+#: PutApprovalResult's limit on `result.summary` (the comment).
+COMMENT_LIMIT = 512
+
+
+def waiting_approval(pipeline: PipelineView | None) -> ActionView:
+    """The followed execution's approval that waits for an answer, with its token."""
+    if pipeline is None:
+        raise ActionUnavailable("no pipeline is watched: give --pipeline NAME or --answers FILE")
+    action = pipeline.waiting_approval
+    if action is None:
+        raise ActionUnavailable(
+            f"no approval of pipeline {pipeline.name} is waiting: an Approve-<env> stage must be "
+            "running (watch with `cdwizard monitor` until it waits, then approve)"
+        )
+    if not action.token:
+        raise ActionUnavailable(
+            f"stage {action.stage} waits, but its approval token could not be read "
+            "(codepipeline:GetPipelineState): check the permission, then try again"
+        )
+    return action
+
+
+def answer_approval(
+    clients: AwsClients,
+    pipeline: str,
+    approval: ActionView,
+    *,
+    approve: bool,
+    comment: str | None = None,
+) -> PlannedAction:
+    """Approve or reject the waiting manual approval `approval` (its token came with it)."""
+    text = (comment or "").strip()
+    if not approve and not text:
+        raise ActionUnavailable("a rejection needs a comment (--comment TEXT): say what to fix")
+    if len(text) > COMMENT_LIMIT:
+        raise ActionUnavailable(
+            f"the comment is {len(text)} characters; AWS takes at most {COMMENT_LIMIT}: shorten it"
+        )
+    status = "Approved" if approve else "Rejected"
+    params = {
+        "pipelineName": pipeline,
+        "stageName": approval.stage,
+        "actionName": approval.name,
+        "result": {"summary": text or status, "status": status},
+        "token": approval.token,
+    }
+
+    def run() -> ActionResult:
+        clients.client("codepipeline").put_approval_result(**params)
+        said = f': "{text}"' if text else ""
+        return ActionResult(f"{status.lower()} stage {approval.stage}{said}", {})
+
+    then = (
+        "the stages after it run"
+        if approve
+        else "the stage and this execution fail; nothing after it runs"
+    )
+    message = f' ("{approval.approval_message}")' if approval.approval_message else ""
+    return PlannedAction(
+        key=APPROVE if approve else REJECT,
+        title="Approve" if approve else "Reject",
+        description=(
+            f"{'Approve' if approve else 'Reject'} stage {approval.stage} of pipeline "
+            f"{pipeline}{message}: {then} (codepipeline:PutApprovalResult status={status})."
+        ),
+        api="codepipeline:PutApprovalResult",
         params=params,
         _run=run,
     )

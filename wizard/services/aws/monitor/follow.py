@@ -33,6 +33,12 @@ def activity(snapshot: Snapshot) -> str:
         total = dep.total_instances
         return f"waiting for deployment {dep.deployment_id} ({done} of {total} instances done)"
     pipeline = snapshot.pipeline
+    waiting = pipeline.waiting_approval if pipeline is not None else None
+    if pipeline is not None and waiting is not None:
+        return (
+            f"waiting for approval of stage {waiting.stage} of pipeline {pipeline.name} "
+            "(cdwizard monitor --approve / --reject --comment TEXT)"
+        )
     if pipeline is not None:
         running = next((s.name for s in pipeline.stages if s.status == "InProgress"), None)
         followed = pipeline.followed

@@ -30,6 +30,7 @@ from wizard.core.timeline import (
     ConnectionState,
     DeploymentSummary,
     DeploymentView,
+    EnvironmentStages,
     Outcome,
     PipelineView,
     Snapshot,
@@ -66,6 +67,8 @@ class FollowSpec:
     application: str | None = None
     group: str | None = None
     history: int = 10
+    #: the terraform output `environments` (a Deploy-<env> stage and group per environment)
+    environments: tuple[EnvironmentStages, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.pipeline and not self.deployment_id:
@@ -127,6 +130,7 @@ class Monitor:
                 history=spec.history,
                 emulator=self.emulator,
                 connection_status=self._connection_status,
+                environments=spec.environments,
             )
             if spec.pipeline
             else None
@@ -344,8 +348,9 @@ class Monitor:
 
     def _refresh_history(self, view: DeploymentView) -> None:
         """Group history for the duration sparkline: on first sight and after each finish."""
-        app = self.spec.application or view.application
-        group = self.spec.group or view.group
+        # the deployment's own group first: with environments each Deploy-<env> stage has its own
+        app = view.application or self.spec.application
+        group = view.group or self.spec.group
         if not app or not group:
             return
         marker = f"{view.deployment_id}:{view.final}"
@@ -362,7 +367,9 @@ class Monitor:
         pipeline = self.pipeline_poller.view if self.pipeline_poller else None
         followed = pipeline.followed if pipeline else None
         if followed is not None and not followed.final:
-            return True
+            # a manual approval can wait for hours: poll at the idle pace until it is answered
+            # (answering from the monitor polls at once)
+            return pipeline is None or pipeline.waiting_approval is None
         if pipeline is not None and followed is None and self._selector.kind in ("commit", "id"):
             return True
         dep = self.deployment_poller.view if self.deployment_poller else None

@@ -5,6 +5,11 @@ Per poll: `list_pipeline_executions` (1 call); while the followed execution runs
 when it has just finished) `get_pipeline_state` and `list_action_executions` (2 calls). The
 pipeline's structure (`get_pipeline`) is read once, and again only when its version changes.
 An idle pipeline costs one call per poll.
+
+Manual approvals (provider `Manual`) carry their token from `get_pipeline_state` (needed by
+PutApprovalResult). With a stage per environment the deployment shown is the running deploy
+stage's (else the last one that ran), and each execution's progress ("staging ✓ · approval ✗
+rejected") is kept; an ended one not followed is read once (`list_action_executions`).
 """
 
 from __future__ import annotations
@@ -16,12 +21,22 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from wizard.core.caveats import polling_disabled
-from wizard.core.timeline import ActionView, ExecutionView, PipelineView, StageView
+from wizard.core.events.approval import APPROVAL_PROVIDER
+from wizard.core.timeline import (
+    ActionView,
+    EnvironmentStages,
+    ExecutionView,
+    PipelineView,
+    StageView,
+    progress_line,
+)
 from wizard.services.aws.monitor.calls import ApiCaller
 from wizard.services.aws.monitor.deployment_poller import utc
 from wizard.services.aws.monitor.errors import Problem, classify
 
 _EPOCH = datetime.min.replace(tzinfo=UTC)
+#: Ended executions whose progress is read per poll (each once, one call each).
+PROGRESS_READS_PER_POLL = 3
 CONNECTION_PROVIDER = "CodeStarSourceConnection"
 
 
@@ -90,8 +105,11 @@ class PipelinePoller:
         history: int = 10,
         emulator: bool = False,
         connection_status: Callable[[str], tuple[str, str] | None] | None = None,
+        environments: tuple[EnvironmentStages, ...] = (),
     ) -> None:
         self.api = ApiCaller(client)
+        #: the terraform output `environments` when the workspace has it (stage -> environment)
+        self.environments = environments
         #: (status, name) of a connection by ARN, looked up when a connection source fails
         self.connection_status = connection_status
         self._connections: dict[tuple[str, str], tuple[str, str] | None] = {}
@@ -109,6 +127,9 @@ class PipelinePoller:
         self._detail_final_for: str | None = None
         self._stages: tuple[StageView, ...] = ()
         self._deployment_id: str | None = None
+        #: how far each execution got (pipelines with environments only); final ones never change
+        self._progress: dict[str, str | None] = {}
+        self._progress_final: set[str] = set()
 
     # -- structure ---------------------------------------------------------------------------
 
@@ -184,6 +205,8 @@ class PipelinePoller:
             self._poll_detail(followed)
             if followed.final:
                 self._detail_final_for = followed.execution_id
+        if self._multi_stage():
+            executions = self._with_progress(executions)
         view = PipelineView(
             name=self.name,
             stages=self._stages or self._blank,
@@ -191,9 +214,37 @@ class PipelinePoller:
             followed_id=followed_id,
             deployment_id=self._deployment_id,
             emulator=self.emulator,
+            environments=self.environments,
         )
         self.view = view
         return view
+
+    def _multi_stage(self) -> bool:
+        """The pipeline deploys per environment (or waits for approvals): its history says how
+        far each run got."""
+        actions = [a for _, defs in self._structure or () for a in defs]
+        deploys = sum(1 for a in actions if a.provider == "CodeDeploy")
+        approvals = any(a.provider == APPROVAL_PROVIDER for a in actions)
+        return bool(self.environments) or deploys > 1 or approvals
+
+    def _with_progress(self, executions: list[ExecutionView]) -> list[ExecutionView]:
+        """Each execution with how far it got: the followed one from its detail; ended ones
+        read once each (one ListActionExecutions, at most `PROGRESS_READS_PER_POLL` per poll)."""
+        reads = 0
+        for e in executions:
+            if (
+                not e.final
+                or e.execution_id in self._progress_final
+                or not self.actions_supported
+                or reads >= PROGRESS_READS_PER_POLL
+            ):
+                continue
+            reads += 1
+            runs = self._action_runs(e.execution_id)
+            stages = self._merge(e.execution_id, None, runs)
+            self._progress[e.execution_id] = progress_line(stages, self.environments)
+            self._progress_final.add(e.execution_id)
+        return [replace(e, progress=self._progress.get(e.execution_id)) for e in executions]
 
     def _choose(self, selector: ExecutionSelector, executions: list[ExecutionView]) -> str | None:
         if selector.kind == "id":
@@ -234,11 +285,13 @@ class PipelinePoller:
         self._stages = self._with_connections(
             followed.execution_id, self._merge(followed.execution_id, state, runs)
         )
-        deploy = next(
-            (a for s in self._stages for a in s.actions if a.provider == "CodeDeploy"), None
-        )
+        deploy = running_deploy(self._stages)
         if deploy is not None and deploy.external_execution_id:
             self._deployment_id = deploy.external_execution_id
+        if self._multi_stage():
+            self._progress[followed.execution_id] = progress_line(self._stages, self.environments)
+            if followed.final:
+                self._progress_final.add(followed.execution_id)
 
     def _with_connections(
         self, execution_id: str, stages: tuple[StageView, ...]
@@ -311,7 +364,10 @@ class PipelinePoller:
             for d in defs:
                 run = runs.get((stage_name, d.name))
                 if run is not None:
-                    actions.append(_action_from_run(stage_name, d, run))
+                    action = _action_from_run(stage_name, d, run)
+                    if ours and d.name in action_states:
+                        action = _with_state_token(action, action_states[d.name])
+                    actions.append(action)
                 elif ours and d.name in action_states:
                     actions.append(_action_from_state(stage_name, d, action_states[d.name]))
                 else:
@@ -326,6 +382,20 @@ class PipelinePoller:
             status = latest.get("status") if ours else _derived_status(actions)
             stages.append(StageView(name=stage_name, status=status, actions=tuple(actions)))
         return tuple(stages)
+
+
+def running_deploy(stages: tuple[StageView, ...]) -> ActionView | None:
+    """The deploy action whose deployment the monitor shows: the running one, else the last
+    one (in stage order) that started a deployment — with a Deploy-<env> stage per environment,
+    the panel moves on with the pipeline."""
+    deploys = [
+        a
+        for s in stages
+        for a in s.actions
+        if a.provider == "CodeDeploy" and a.external_execution_id
+    ]
+    running = next((a for a in deploys if a.status == "InProgress"), None)
+    return running or (deploys[-1] if deploys else None)
 
 
 def _derived_status(actions: list[ActionView]) -> str | None:
@@ -358,7 +428,18 @@ def _action_from_run(stage: str, d: _ActionDef, run: Mapping[str, Any]) -> Actio
         updated_at=utc(run.get("lastUpdateTime")),
         configuration=d.configuration,
         output_variables=tuple(sorted((str(k), str(v)) for k, v in variables.items())),
+        updated_by=run.get("updatedBy") or None,
     )
+
+
+def _with_state_token(action: ActionView, state: Mapping[str, Any]) -> ActionView:
+    """A waiting approval's token (and its approver) live only in `get_pipeline_state`."""
+    latest = state.get("latestExecution") or {}
+    token = latest.get("token") if action.status == "InProgress" else None
+    by = action.updated_by or latest.get("lastUpdatedBy") or None
+    if token == action.token and by == action.updated_by:
+        return action
+    return replace(action, token=token or None, updated_by=by)
 
 
 def _action_from_state(stage: str, d: _ActionDef, state: Mapping[str, Any]) -> ActionView:
@@ -376,4 +457,6 @@ def _action_from_state(stage: str, d: _ActionDef, state: Mapping[str, Any]) -> A
         external_url=latest.get("externalExecutionUrl") or None,
         updated_at=utc(latest.get("lastStatusChange")),
         configuration=d.configuration,
+        token=(latest.get("token") or None) if latest.get("status") == "InProgress" else None,
+        updated_by=latest.get("lastUpdatedBy") or None,
     )
