@@ -3,22 +3,97 @@ tests/data/answers/environments.yaml creates one application, a deployment group
 per environment and a pipeline whose stages are Source, Deploy-staging, Approve-production,
 Deploy-production (the approval carrying its message and link); the pipeline role may deploy to
 exactly those groups; the notifications topic, its pending email subscription and the two
-CodeStar Notifications rules exist; a second plan is empty; destroy leaves nothing. Real
-terraform and provider from the mirror, moto over HTTP."""
+CodeStar Notifications rules exist; a second plan is empty. Then the issue's delivery story:
+`ship` deploys staging and stops at production's approval (`approval.waiting`), `monitor
+--approve` lets production deploy and the run succeed; a second run rejected with `monitor
+--reject` fails at the approval as AWS ends it; destroy leaves nothing. Real terraform and
+provider from the mirror, moto over HTTP, each command its own process."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import REPO
 from tests.test_tf_integration import cli, emulator_inventory, of, pytestmark  # noqa: F401
+from wizard.core.exitcodes import ExitCode
 from wizard.services.sandbox import STATE_FILE
 from wizard.services.sandbox.launcher import Sandbox
 
 EXAMPLE = Path(__file__).parent / "data" / "answers" / "environments.yaml"
+#: Simulated durations at a twentieth: a run is over in a second or two, except for the approval.
+PACE = "0.05"
+
+
+def _wizard(tmp_path: Path, *args: str) -> tuple[int, list[dict[str, Any]]]:
+    """`cdwizard <args> --json` against the workspace's sandbox, on the quick pace."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "wizard", *args, "--json"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO), "CDWIZARD_SANDBOX_PACE": PACE},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    return proc.returncode, events
+
+
+def _typed(events: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [e for e in events if e["type"] == kind]
+
+
+def _deployed_groups(events: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(deployment group, final status) of each deployment the command followed."""
+    groups = {e["deployment_id"]: e["group"] for e in _typed(events, "deployment.started")}
+    return [
+        (groups[e["deployment_id"]], e["status"]) for e in _typed(events, "deployment.finished")
+    ]
+
+
+def _ship_approve_and_reject(tmp_path: Path, common: tuple[str, ...]) -> None:
+    """Run 1: staging deploys, the approval waits, approved -> production deploys, success.
+    Run 2: staging deploys, rejected at the approval -> the run fails there."""
+    follow = (*common, "--poll-interval", "1")
+    code, events = _wizard(tmp_path, "ship", *follow, "--timeout", "20s")
+    assert code == ExitCode.TIMED_OUT  # still waiting for the approval when --timeout passed
+    assert _deployed_groups(events) == [("shop-staging-dg", "Succeeded")]
+    (waiting,) = _typed(events, "approval.waiting")
+    assert (waiting["stage"], waiting["action"]) == ("Approve-production", "Approve")
+    assert waiting["message"] == "Staging looks good? Approve to deploy to production."
+    assert waiting["url"] == "https://staging.example.com"
+
+    code, events = _wizard(tmp_path, "monitor", *common, "--approve", "--comment", "ok", "--yes")
+    assert code == 0, events
+    code, events = _wizard(tmp_path, "monitor", *follow)
+    assert code == 0, [e for e in events if e["level"] == "error"]
+    (approved,) = _typed(events, "approval.approved")
+    assert approved["comment"] == "ok"
+    assert _deployed_groups(events)[-1] == ("shop-production-dg", "Succeeded")
+    assert _typed(events, "pipeline.execution_finished")[-1]["status"] == "Succeeded"
+
+    code, events = _wizard(tmp_path, "ship", *follow, "--timeout", "20s", "--trigger-wait", "2s")
+    assert code == ExitCode.TIMED_OUT
+    assert len(_typed(events, "approval.waiting")) == 1
+    code, events = _wizard(
+        tmp_path, "monitor", *common, "--reject", "--comment", "not today", "--yes"
+    )
+    assert code == 0, events
+    code, events = _wizard(tmp_path, "monitor", *follow)
+    assert code == ExitCode.DEPLOY_FAILED
+    (rejected,) = _typed(events, "approval.rejected")
+    assert rejected["comment"] == "not today"
+    stages = {e["stage"]: e["status"] for e in _typed(events, "pipeline.stage")}
+    assert stages["Approve-production"] == "Failed"
+    assert "Deploy-production" not in stages or stages["Deploy-production"] != "Succeeded"
+    assert _typed(events, "pipeline.execution_finished")[-1]["status"] == "Failed"
 
 
 def _pipeline_and_policy(workspace: Path) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -139,6 +214,8 @@ def test_two_environments_full_cycle(tmp_path: Path, provider_mirror: Path) -> N
     assert code == 0, err
     last = of(events, "change_summary")[-1]
     assert (last["add"], last["change"], last["remove"]) == (0, 0, 0)
+
+    _ship_approve_and_reject(tmp_path, common)
 
     code, events, err = cli("destroy", *common, "--yes", cwd=tmp_path, mirror=provider_mirror)
     assert code == 0, (err, [e for e in events if e["level"] == "error"])
