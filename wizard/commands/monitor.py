@@ -437,7 +437,9 @@ def _answer_approval(args: argparse.Namespace, answers: Answers | None) -> int:
                 raise CommandError(str(exc), ExitCode.USAGE) from None
             except (BotoCoreError, ClientError) as exc:
                 raise CommandError(classify(exc).text, ExitCode.AWS_ERROR) from None
-        sink.emit(Notice(text=f"follow the run with: cdwizard monitor --pipeline {pipeline}"))
+        again = CommonOptions.from_args(args).rerun("monitor")
+        again += "" if answers else f" --pipeline {pipeline}"
+        sink.emit(Notice(text=f"follow the run with: {again}"))
         return int(ExitCode.OK)
     finally:
         sink.close()
