@@ -69,6 +69,9 @@ def _ship_approve_and_reject(tmp_path: Path, common: tuple[str, ...]) -> None:
     assert (waiting["stage"], waiting["action"]) == ("Approve-production", "Approve")
     assert waiting["message"] == "Staging looks good? Approve to deploy to production."
     assert waiting["url"] == "https://staging.example.com"
+    # how to answer it: the monitor command as this user runs it (answers, workspace, sandbox)
+    answer = f"cdwizard monitor {' '.join(common)} --approve"
+    assert any(answer in e.get("text", "") for e in _typed(events, "notice")), answer
 
     code, events = _wizard(tmp_path, "monitor", *common, "--approve", "--comment", "ok", "--yes")
     assert code == 0, events

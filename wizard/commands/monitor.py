@@ -293,6 +293,15 @@ def _run_app(app: MonitorApp) -> int:
     return int(code) if code is not None else int(app.return_code or ExitCode.ERROR)
 
 
+def _answer_with(args: argparse.Namespace, answers: Answers | None, pipeline: str | None) -> str:
+    """`cdwizard monitor` as this user runs it again: answers file, workspace, target, and the
+    pipeline when there are no answers to name it."""
+    from wizard.commands.options import CommonOptions
+
+    again = CommonOptions.from_args(args).rerun("monitor")
+    return again if answers is not None or not pipeline else f"{again} --pipeline {pipeline}"
+
+
 def _intervals(args: argparse.Namespace) -> Any:
     from wizard.services.aws.monitor import PollIntervals
 
@@ -364,7 +373,8 @@ def _monitor(args: argparse.Namespace) -> int:
         sink = _sink(args, "watching")
         try:
             monitor = Monitor(clients, spec, intervals=_intervals(args))
-            return follow(monitor, sink, timeout=args.timeout).exit_code
+            answer_with = _answer_with(args, answers, spec.pipeline)
+            return follow(monitor, sink, timeout=args.timeout, answer_with=answer_with).exit_code
         finally:
             sink.close()
 
@@ -437,9 +447,7 @@ def _answer_approval(args: argparse.Namespace, answers: Answers | None) -> int:
                 raise CommandError(str(exc), ExitCode.USAGE) from None
             except (BotoCoreError, ClientError) as exc:
                 raise CommandError(classify(exc).text, ExitCode.AWS_ERROR) from None
-        again = CommonOptions.from_args(args).rerun("monitor")
-        again += "" if answers else f" --pipeline {pipeline}"
-        sink.emit(Notice(text=f"follow the run with: {again}"))
+        sink.emit(Notice(text=f"follow the run with: {_answer_with(args, answers, pipeline)}"))
         return int(ExitCode.OK)
     finally:
         sink.close()
@@ -540,6 +548,7 @@ def _ship_to(args: argparse.Namespace, answers: Answers, target: AwsTarget) -> i
             release_now=result.unchanged,
             trigger_wait=args.trigger_wait,
             timeout=args.timeout,
+            answer_with=_answer_with(args, answers, None),
         ).exit_code
     finally:
         sink.close()

@@ -43,7 +43,7 @@ class ApprovalWaiting(_Approval):
             line += f': "{self.message}"'
         if self.url:
             line += f" (review {self.url})"
-        return line + " — approve or reject: cdwizard monitor --approve / --reject --comment TEXT"
+        return line
 
 
 @dataclass(frozen=True, kw_only=True)

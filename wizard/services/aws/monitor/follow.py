@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
+from wizard.core.events.approval import ApprovalWaiting
 from wizard.core.events.base import Event, Notice, format_duration
 from wizard.core.exitcodes import ExitCode
 from wizard.core.timeline import Outcome, Snapshot
@@ -25,7 +26,16 @@ class FollowResult:
     timed_out: bool = False
 
 
-def activity(snapshot: Snapshot) -> str:
+#: How the CLI is run again to answer an approval; commands pass the user's exact flags.
+MONITOR = "cdwizard monitor"
+
+
+def answer_hint(answer_with: str) -> str:
+    """The two commands that answer a waiting approval."""
+    return f"{answer_with} --approve  or  {answer_with} --reject --comment TEXT"
+
+
+def activity(snapshot: Snapshot, answer_with: str = MONITOR) -> str:
     """What the heartbeat says we are waiting for."""
     dep = snapshot.deployment
     if dep is not None and not dep.final:
@@ -37,7 +47,7 @@ def activity(snapshot: Snapshot) -> str:
     if pipeline is not None and waiting is not None:
         return (
             f"waiting for approval of stage {waiting.stage} of pipeline {pipeline.name} "
-            "(cdwizard monitor --approve / --reject --comment TEXT)"
+            f"({answer_hint(answer_with)})"
         )
     if pipeline is not None:
         running = next((s.name for s in pipeline.stages if s.status == "InProgress"), None)
@@ -50,18 +60,22 @@ def activity(snapshot: Snapshot) -> str:
     return "watching"
 
 
-def _attach(monitor: Monitor, sink: Sink) -> None:
+def _attach(monitor: Monitor, sink: Sink, answer_with: str) -> None:
     def on_update(update: MonitorUpdate) -> None:
         for event in update.events:
             sink.emit(event)
+            if isinstance(event, ApprovalWaiting):
+                sink.emit(Notice(text=f"answer it with: {answer_hint(answer_with)}"))
         set_activity = getattr(sink, "set_activity", None)
         if set_activity is not None:
-            set_activity(activity(update.snapshot))
+            set_activity(activity(update.snapshot, answer_with))
 
     monitor.subscribe(on_update)
 
 
-def _finish(monitor: Monitor, sink: Sink, timeout: float | None, waited: float) -> FollowResult:
+def _finish(
+    monitor: Monitor, sink: Sink, timeout: float | None, waited: float, answer_with: str
+) -> FollowResult:
     try:
         remaining = None if timeout is None else max(0.0, timeout - waited)
         outcome = monitor.wait(remaining)
@@ -82,17 +96,24 @@ def _finish(monitor: Monitor, sink: Sink, timeout: float | None, waited: float) 
         Notice(
             level="error",
             text=f"gave up waiting after {format_duration(timeout or 0)} (--timeout)",
-            hint=activity(latest).replace("waiting for", "still waiting for") if latest else None,
+            hint=(
+                activity(latest, answer_with).replace("waiting for", "still waiting for")
+                if latest
+                else None
+            ),
         )
     )
     return FollowResult(int(ExitCode.TIMED_OUT), None, timed_out=True)
 
 
-def follow(monitor: Monitor, sink: Sink, *, timeout: float | None = None) -> FollowResult:
-    """Start `monitor`, print its events, wait for the outcome (or `timeout` seconds)."""
-    _attach(monitor, sink)
+def follow(
+    monitor: Monitor, sink: Sink, *, timeout: float | None = None, answer_with: str = MONITOR
+) -> FollowResult:
+    """Start `monitor`, print its events, wait for the outcome (or `timeout` seconds).
+    `answer_with`: the monitor command line, as the user runs it, that answers an approval."""
+    _attach(monitor, sink, answer_with)
     monitor.start()
-    return _finish(monitor, sink, timeout, 0.0)
+    return _finish(monitor, sink, timeout, 0.0, answer_with)
 
 
 def follow_commit(
@@ -102,6 +123,7 @@ def follow_commit(
     trigger_wait: float,
     release_now: bool = False,
     timeout: float | None = None,
+    answer_with: str = MONITOR,
 ) -> FollowResult:
     """Follow the execution of a pushed commit (the monitor's selector names it).
 
@@ -113,14 +135,14 @@ def follow_commit(
     if pipeline is None:
         raise ValueError("follow_commit needs a pipeline to watch")
     started = time.monotonic()
-    _attach(monitor, sink)
+    _attach(monitor, sink, answer_with)
     if release_now:
         plan = release_change(monitor.clients, pipeline)
         sink.emit(Notice(text="nothing new to push: releasing the branch head again"))
         sink.emit(Notice(text=plan.description))
         monitor.follow_execution(plan.execute().ids["pipelineExecutionId"])
         monitor.start()
-        return _finish(monitor, sink, timeout, 0.0)
+        return _finish(monitor, sink, timeout, 0.0, answer_with)
     monitor.start()
     limit = trigger_wait if timeout is None else min(trigger_wait, timeout)
     seen = monitor.wait_until(
@@ -141,4 +163,4 @@ def follow_commit(
         )
         sink.emit(Notice(text=plan.description))
         monitor.follow_execution(plan.execute().ids["pipelineExecutionId"])
-    return _finish(monitor, sink, timeout, time.monotonic() - started)
+    return _finish(monitor, sink, timeout, time.monotonic() - started, answer_with)
