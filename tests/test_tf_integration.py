@@ -291,10 +291,10 @@ def test_sigint_during_apply_then_a_rerun_converges(tmp_path: Path, provider_mir
     assert report["next_steps"][0]["command"].startswith("cdwizard apply")
 
     code, events, err = cli("apply", *common, "--yes", cwd=tmp_path, mirror=provider_mirror)
-    assert code == 0, err
+    assert code == 0, (err, [e for e in events if e["level"] == "error"])
     code, events, err = cli("plan", *common, cwd=tmp_path, mirror=provider_mirror)
     assert code == 0
     last = of(events, "change_summary")[-1]
     assert (last["add"], last["change"], last["remove"]) == (0, 0, 0)
-    code, _events, err = cli("destroy", *common, "--yes", cwd=tmp_path, mirror=provider_mirror)
-    assert code == 0, err
+    code, events, err = cli("destroy", *common, "--yes", cwd=tmp_path, mirror=provider_mirror)
+    assert code == 0, (err, [e for e in events if e["level"] == "error"])
