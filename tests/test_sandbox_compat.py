@@ -8,6 +8,7 @@ the installed moto leaves the tested range or drops an internal a shim or extens
 from __future__ import annotations
 
 import json
+import logging.config
 import os
 import re
 import subprocess
@@ -203,6 +204,21 @@ def test_sandbox_reports_an_emulator_failure_in_one_line(tmp_path: Path) -> None
     assert line is not None and "\n" not in line
     assert line.startswith("sandbox: ec2 DescribeCapacityBlockExtensionHistory failed")
     assert str(log) in line
+    assert "Traceback" in log.read_text()
+
+
+def test_the_traceback_reaches_the_log_after_a_dict_config_elsewhere(tmp_path: Path) -> None:
+    """`logging.config.dictConfig` (import-linter's, an embedding app's) disables every logger
+    that exists by default: werkzeug's and ours, once a sandbox has served. The next sandbox
+    still writes the emulator's traceback to its log."""
+    with Sandbox(log_file=tmp_path / "first.log") as box:
+        box.clients.client("sts").get_caller_identity()  # werkzeug's logger exists from here
+    logging.config.dictConfig({"version": 1})  # disable_existing_loggers defaults to True
+    log = tmp_path / "sandbox.log"
+    with Sandbox(log_file=log) as box:
+        with pytest.raises(Exception):  # noqa: B017 - whichever error botocore makes of a 500
+            box.clients.client("ec2").describe_capacity_block_extension_history()
+        assert box.describe_faults() is not None
     assert "Traceback" in log.read_text()
 
 

@@ -354,6 +354,9 @@ class Sandbox:
         for name in _SERVER_LOGS:
             log = logging.getLogger(name)
             log.propagate = False
+            # a dictConfig elsewhere in the process (import-linter's, an embedding app's) disables
+            # loggers that already exist: the emulator's tracebacks must still reach its log
+            log.disabled = False
             log.addHandler(handler)
         self._log_handler = handler
 
